@@ -1,0 +1,58 @@
+/**
+ * Every version the project pins, in one place. Stack config may override each of them
+ * (`talosVersion`, `kubernetesVersion`, `addons.<name>.version`); nothing else in the code
+ * base hard-codes a version.
+ */
+
+/** Talos minor versions this project renders configs for. */
+export const SUPPORTED_TALOS_MINORS = ["1.10", "1.11", "1.12", "1.13"] as const;
+export type TalosMinor = (typeof SUPPORTED_TALOS_MINORS)[number];
+
+/** Default Talos release (latest stable patch of the newest supported minor). */
+export const DEFAULT_TALOS_VERSION = "1.13.9";
+/** Default Kubernetes release: the default of the pinned Talos release. */
+export const DEFAULT_KUBERNETES_VERSION = "1.36.3";
+
+/**
+ * Kubernetes minor range each Talos minor supports (inclusive), from Talos' compatibility
+ * package (`pkg/machinery/compatibility/talosNNN`), and the oldest Talos an upgrade may start from.
+ */
+export const TALOS_KUBERNETES_SUPPORT: Readonly<
+  Record<TalosMinor, { minKubernetes: string; maxKubernetesMinor: string; minUpgradeFrom: string }>
+> = {
+  "1.10": { minKubernetes: "1.28.0", maxKubernetesMinor: "1.33", minUpgradeFrom: "1.8.0" },
+  "1.11": { minKubernetes: "1.29.0", maxKubernetesMinor: "1.34", minUpgradeFrom: "1.9.0" },
+  "1.12": { minKubernetes: "1.30.0", maxKubernetesMinor: "1.35", minUpgradeFrom: "1.10.0" },
+  "1.13": { minKubernetes: "1.31.0", maxKubernetesMinor: "1.36", minUpgradeFrom: "1.11.0" },
+};
+
+/** Image Factory and the extension every Proxmox VM needs. */
+export const IMAGE_FACTORY_URL = "https://factory.talos.dev";
+export const DEFAULT_EXTENSIONS = ["siderolabs/qemu-guest-agent"] as const;
+
+/** A pinned Helm chart: where it comes from and which version. */
+export interface ChartPin {
+  readonly chart: string;
+  readonly repository: string;
+  readonly version: string;
+}
+
+/**
+ * Helm charts of the addons. These are the versions whose values schemas and defaults the tests
+ * check against (`../shared/reference/charts/<chart>/<version>/`).
+ */
+export const CHARTS = {
+  cilium: { chart: "cilium", repository: "https://helm.cilium.io/", version: "1.16.3" },
+  metallb: { chart: "metallb", repository: "https://metallb.github.io/metallb", version: "0.15.3" },
+  openebs: {
+    chart: "localpv-provisioner",
+    repository: "https://openebs.github.io/dynamic-localpv-provisioner",
+    version: "4.1.1",
+  },
+  flux: {
+    chart: "flux2",
+    repository: "https://fluxcd-community.github.io/helm-charts",
+    version: "2.18.3",
+  },
+} as const satisfies Record<string, ChartPin>;
+export type AddonName = keyof typeof CHARTS;
