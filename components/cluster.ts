@@ -1,0 +1,151 @@
+/**
+ * `HomelabCluster`: the whole cluster from one validated stack config —
+ * `ProxmoxNodes` (when a Proxmox section is configured) → `TalosCluster` → `ClusterAddons`.
+ */
+import * as proxmox from "@muhlba91/pulumi-proxmoxve";
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterAddons } from "./addons";
+import type { StackSecrets } from "./config/load";
+import type { StackConfig } from "./config/validate";
+import { ProxmoxNodes } from "./proxmox/nodes";
+import { imageFileName } from "./proxmox/vm";
+import { installerImage, nocloudImageUrl, schematicId, schematicYaml } from "./talos/schematic";
+import { TalosCluster } from "./talos/cluster";
+
+export interface HomelabClusterArgs {
+  readonly config: StackConfig;
+  readonly secrets: StackSecrets;
+}
+
+export class HomelabCluster extends pulumi.ComponentResource {
+  public readonly endpoint: pulumi.Output<string>;
+  public readonly vip: pulumi.Output<string>;
+  public readonly nodes: pulumi.Output<Array<{ name: string; role: string; ip: string }>>;
+  public readonly schematicId: pulumi.Output<string>;
+  public readonly talosVersion: pulumi.Output<string>;
+  public readonly kubernetesVersion: pulumi.Output<string>;
+  /** Admin talosconfig (secret). */
+  public readonly talosconfig: pulumi.Output<string>;
+  /** Admin kubeconfig (secret). */
+  public readonly kubeconfig: pulumi.Output<string>;
+  public readonly talosconfigExpiresAt: pulumi.Output<string>;
+  public readonly kubeconfigExpiresAt: pulumi.Output<string>;
+  /** Public age recipient for SOPS, when the SOPS addon is on. */
+  public readonly sopsRecipient?: pulumi.Output<string>;
+  /** A ready `.sops.yaml` creation rule, when the SOPS addon is on. */
+  public readonly sopsConfig?: pulumi.Output<string>;
+
+  constructor(name: string, args: HomelabClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("proxmox-talos:index:HomelabCluster", name, {}, opts);
+    const { config, secrets } = args;
+
+    const schematic = schematicYaml(config.imageFactory.extensions);
+    const id = schematicId(schematic);
+    const factoryHost = new URL(config.imageFactory.url).host;
+
+    let vms: pulumi.Resource[] = [];
+    let vmsByNode: Record<string, pulumi.Resource> = {};
+    if (config.proxmox) {
+      const provider = new proxmox.Provider(
+        "proxmox",
+        {
+          endpoint: config.proxmox.endpoint,
+          apiToken: secrets.proxmoxApiToken,
+          insecure: config.proxmox.insecure,
+        },
+        { parent: this },
+      );
+      const proxmoxNodes = new ProxmoxNodes(
+        "nodes",
+        {
+          clusterName: config.clusterName,
+          nodes: config.nodes.map((n) => ({ ...n, proxmoxNode: n.proxmoxNode!, vmId: n.vmId! })),
+          placement: {
+            diskDatastore: config.proxmox.diskDatastore,
+            imageDatastore: config.proxmox.imageDatastore,
+            bios: config.proxmox.bios,
+            cpuType: config.proxmox.cpuType,
+            bridge: config.network.bridge,
+            vlan: config.network.vlan,
+            cidr: config.network.cidr,
+            gateway: config.network.gateway,
+            dnsServers: config.network.dnsServers,
+            tags: config.proxmox.tags,
+          },
+          image: {
+            url: nocloudImageUrl(config.imageFactory.url, id, config.talosVersion),
+            fileName: imageFileName(id, config.talosVersion),
+          },
+          protect: config.production,
+        },
+        { parent: this, providers: { proxmoxve: provider } },
+      );
+      vmsByNode = proxmoxNodes.vms;
+      vms = Object.values(proxmoxNodes.vms);
+    }
+
+    const talos = new TalosCluster(
+      "talos",
+      {
+        clusterName: config.clusterName,
+        endpoint: config.controlPlane.endpoint,
+        vip: config.controlPlane.vip,
+        talosVersion: config.talosVersion,
+        kubernetesVersion: config.kubernetesVersion,
+        installImage: installerImage(factoryHost, id, config.talosVersion, "nocloud"),
+        nodes: config.nodes.map((n) => ({
+          name: n.name,
+          role: n.role,
+          ip: n.ip,
+          installDisk: n.installDisk,
+          patches: n.patches,
+          dependsOn: vmsByNode[n.name] ? [vmsByNode[n.name]] : [],
+        })),
+        network: config.network,
+        patches: config.patches,
+        allowSchedulingOnControlPlanes: config.controlPlane.allowSchedulingOnControlPlanes,
+        openebsHostpath: config.addons.openebs.enabled,
+        importedSecrets: secrets.talosSecrets,
+      },
+      { parent: this, dependsOn: vms },
+    );
+
+    const addons = new ClusterAddons(
+      "addons",
+      {
+        kubeconfig: talos.kubeconfig,
+        clusterReady: talos.ready,
+        config: config.addons,
+        gitCredentials: secrets.fluxGitPassword
+          ? pulumi
+              .all([secrets.fluxGitPassword])
+              .apply(([password]) => ({ username: config.fluxGitUsername ?? "git", password }))
+          : undefined,
+        ageKey: secrets.sopsAgeKey,
+      },
+      { parent: this },
+    );
+
+    this.endpoint = pulumi.output(config.controlPlane.endpoint);
+    this.vip = pulumi.output(config.controlPlane.vip);
+    this.nodes = pulumi.output(config.nodes.map((n) => ({ name: n.name, role: n.role, ip: n.ip })));
+    this.schematicId = pulumi.output(id);
+    this.talosVersion = pulumi.output(config.talosVersion);
+    this.kubernetesVersion = pulumi.output(config.kubernetesVersion);
+    this.talosconfig = pulumi.secret(talos.talosconfig);
+    this.kubeconfig = pulumi.secret(talos.kubeconfig);
+    this.talosconfigExpiresAt = talos.talosconfigExpiresAt;
+    this.kubeconfigExpiresAt = talos.kubeconfigExpiresAt;
+    this.sopsRecipient = addons.sopsRecipient;
+    this.sopsConfig = addons.sopsConfig;
+
+    this.registerOutputs({
+      endpoint: this.endpoint,
+      vip: this.vip,
+      nodes: this.nodes,
+      schematicId: this.schematicId,
+      talosconfig: this.talosconfig,
+      kubeconfig: this.kubeconfig,
+    });
+  }
+}

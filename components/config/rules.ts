@@ -1,0 +1,232 @@
+/**
+ * Cross-field rules of a cluster description. Plain functions over plain data, shared by the
+ * program's config validation and the CrossGuard policy pack (one implementation, two callers).
+ * Each returns the problems it finds as `ConfigIssue`s (empty when all is well).
+ */
+import { kubernetesSupportError } from "../compat";
+import { formatIpv4, type Ipv4Range, isHostInCidr, parseCidr, parseIpv4, parseRange, rangesOverlap } from "../net/ipv4";
+import { type ConfigIssue, showValue } from "./errors";
+
+export interface RuleNode {
+  readonly name: string;
+  readonly role: "controlplane" | "worker";
+  readonly ip: string;
+  readonly proxmoxNode?: string;
+  readonly vmId?: number;
+}
+
+export interface RulePool {
+  readonly name: string;
+  readonly addresses: readonly string[];
+}
+
+/** Unique node names, VM ids and IPs. */
+export function uniquenessIssues(nodes: readonly RuleNode[]): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const fields = [
+    ["name", (n: RuleNode) => n.name],
+    ["ip", (n: RuleNode) => n.ip],
+    ["vmId", (n: RuleNode) => n.vmId],
+  ] as const;
+  for (const [field, get] of fields) {
+    const seen = new Map<unknown, number>();
+    nodes.forEach((node, i) => {
+      const value = get(node);
+      if (value === undefined) return;
+      const first = seen.get(value);
+      if (first === undefined) seen.set(value, i);
+      else
+        issues.push({
+          path: `nodes[${i}].${field}`,
+          message: `${showValue(value)} is already used by nodes[${first}]`,
+          fix: `give each node its own ${field}`,
+        });
+    });
+  }
+  return issues;
+}
+
+/** Node IPs and the gateway are hosts of the node network; no node takes the gateway's address. */
+export function addressingIssues(nodes: readonly RuleNode[], network: { cidr: string; gateway: string }): ConfigIssue[] {
+  const net = parseCidr(network.cidr);
+  if (!net) return [];
+  const issues: ConfigIssue[] = [];
+  const gateway = parseIpv4(network.gateway);
+  if (gateway !== undefined && !isHostInCidr(net, gateway)) {
+    issues.push({
+      path: "network.gateway",
+      message: `${showValue(network.gateway)} is not a host address of network.cidr ${network.cidr}`,
+      fix: "use the router's address on the node network",
+    });
+  }
+  nodes.forEach((node, i) => {
+    const ip = parseIpv4(node.ip);
+    if (ip === undefined) return;
+    if (!isHostInCidr(net, ip)) {
+      issues.push({
+        path: `nodes[${i}].ip`,
+        message: `${showValue(node.ip)} is not a host address of network.cidr ${network.cidr}`,
+        fix: `pick a free address between ${formatIpv4(net.first + 1)} and ${formatIpv4(net.last - 1)}`,
+      });
+    } else if (ip === gateway) {
+      issues.push({ path: `nodes[${i}].ip`, message: `${showValue(node.ip)} is the gateway's address`, fix: "pick a free address" });
+    }
+  });
+  return issues;
+}
+
+/** The VIP is a host of the node network and no node's own address. */
+export function vipIssues(vip: string, nodes: readonly RuleNode[], network?: { cidr: string; gateway: string }): ConfigIssue[] {
+  const address = parseIpv4(vip);
+  if (address === undefined) return [];
+  const issues: ConfigIssue[] = [];
+  const net = network ? parseCidr(network.cidr) : undefined;
+  if (network && net && !isHostInCidr(net, address)) {
+    issues.push({
+      path: "controlPlane.vip",
+      message: `${showValue(vip)} is outside network.cidr ${network.cidr}`,
+      fix: "a layer-2 VIP must be a free address on the node network",
+    });
+  }
+  if (network && parseIpv4(network.gateway) === address) {
+    issues.push({ path: "controlPlane.vip", message: `${showValue(vip)} is the gateway's address`, fix: "pick a free address" });
+  }
+  const owner = nodes.findIndex((n) => n.ip === vip);
+  if (owner >= 0) {
+    issues.push({
+      path: "controlPlane.vip",
+      message: `${showValue(vip)} is also nodes[${owner}].ip (${nodes[owner].name})`,
+      fix: "the VIP floats between control planes: give it an address no node owns",
+    });
+  }
+  return issues;
+}
+
+/** At least one control plane, and an odd count unless explicitly allowed. */
+export function controlPlaneCountIssues(nodes: readonly RuleNode[], allowEven: boolean): ConfigIssue[] {
+  const count = nodes.filter((n) => n.role === "controlplane").length;
+  if (count === 0) {
+    return [{ path: "nodes", message: "has no node with role controlplane", fix: "add at least one control plane (three for HA)" }];
+  }
+  if (count % 2 === 0 && !allowEven) {
+    return [
+      {
+        path: "nodes",
+        message: `has ${count} control planes; an even count adds no etcd fault tolerance over ${count - 1}`,
+        fix: `use ${count - 1} or ${count + 1} control planes, or set controlPlane.allowEvenCount: true`,
+      },
+    ];
+  }
+  return [];
+}
+
+/** With three or more control planes, they should not all sit on one Proxmox host. */
+export function controlPlaneSpreadIssues(nodes: readonly RuleNode[]): ConfigIssue[] {
+  const cps = nodes.filter((n) => n.role === "controlplane");
+  const hosts = new Set(cps.map((n) => n.proxmoxNode).filter((h) => h !== undefined));
+  if (cps.length >= 3 && hosts.size === 1) {
+    return [
+      {
+        path: "nodes",
+        message: `all ${cps.length} control planes run on Proxmox node ${showValue([...hosts][0])}`,
+        fix: "spread control planes over at least two Proxmox nodes so one host failure keeps quorum",
+      },
+    ];
+  }
+  return [];
+}
+
+/** MetalLB pools parse, and are disjoint from node IPs, the VIP, the gateway and each other. */
+export function poolIssues(
+  pools: readonly RulePool[],
+  reserved: { nodes: readonly RuleNode[]; vip?: string; gateway?: string },
+): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const taken: Array<{ what: string; range: Ipv4Range }> = [];
+  for (const n of reserved.nodes) {
+    const ip = parseIpv4(n.ip);
+    if (ip !== undefined) taken.push({ what: `node ${n.name} (${n.ip})`, range: { first: ip, last: ip } });
+  }
+  const vip = reserved.vip !== undefined ? parseIpv4(reserved.vip) : undefined;
+  if (vip !== undefined) taken.push({ what: `the VIP (${reserved.vip})`, range: { first: vip, last: vip } });
+  const gw = reserved.gateway !== undefined ? parseIpv4(reserved.gateway) : undefined;
+  if (gw !== undefined) taken.push({ what: `the gateway (${reserved.gateway})`, range: { first: gw, last: gw } });
+
+  const poolRanges: Array<{ what: string; range: Ipv4Range }> = [];
+  pools.forEach((pool, p) => {
+    pool.addresses.forEach((text, a) => {
+      const path = `addons.metallb.pools[${p}].addresses[${a}]`;
+      const range = parseRange(text);
+      if (!range) {
+        issues.push({ path, message: `${showValue(text)} is not a CIDR or range`, fix: 'write "10.0.0.240/28" or "10.0.0.240-10.0.0.250"' });
+        return;
+      }
+      const clash = [...taken, ...poolRanges].find((t) => rangesOverlap(t.range, range));
+      if (clash) {
+        issues.push({
+          path,
+          message: `${showValue(text)} overlaps ${clash.what}`,
+          fix: "MetalLB must own its addresses alone: shrink or move the range",
+        });
+      }
+      poolRanges.push({ what: `pool ${pool.name} (${text})`, range });
+    });
+  });
+  return issues;
+}
+
+/** The Talos/Kubernetes pair is one Talos supports. */
+export function versionIssues(talosVersion: string, kubernetesVersion: string): ConfigIssue[] {
+  const error = kubernetesSupportError(talosVersion, kubernetesVersion);
+  if (!error) return [];
+  const path = /Talos .* is not supported|not a Talos/.test(error) ? "talosVersion" : "kubernetesVersion";
+  return [{ path, message: error, fix: "pick a pair from Talos' support matrix" }];
+}
+
+/** CNI and kube-proxy settings agree with the Cilium addon. */
+export function cniIssues(network: { cni: "cilium" | "flannel"; kubeProxy?: boolean }, ciliumEnabled: boolean): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (network.cni === "cilium" && !ciliumEnabled) {
+    issues.push({
+      path: "addons.cilium.enabled",
+      message: "is false while network.cni is cilium: the cluster would have no network",
+      fix: "enable the Cilium addon or set network.cni: flannel",
+    });
+  }
+  if (network.cni === "flannel" && ciliumEnabled) {
+    issues.push({
+      path: "network.cni",
+      message: '"flannel" while the Cilium addon is enabled: two CNIs would fight over the pod network',
+      fix: "set network.cni: cilium, or disable addons.cilium",
+    });
+  }
+  if (network.cni === "cilium" && network.kubeProxy === true) {
+    issues.push({
+      path: "network.kubeProxy",
+      message: "is true while Cilium replaces kube-proxy (kubeProxyReplacement: true)",
+      fix: "remove network.kubeProxy (Cilium does its job) or use network.cni: flannel",
+    });
+  }
+  if (network.cni === "flannel" && network.kubeProxy === false) {
+    issues.push({
+      path: "network.kubeProxy",
+      message: "is false with flannel: nothing would implement Services",
+      fix: "remove network.kubeProxy, or use network.cni: cilium",
+    });
+  }
+  return issues;
+}
+
+/** With a Proxmox section, every node names its Proxmox host and VM id. */
+export function proxmoxPlacementIssues(nodes: readonly RuleNode[]): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  nodes.forEach((node, i) => {
+    if (!node.proxmoxNode) {
+      issues.push({ path: `nodes[${i}].proxmoxNode`, message: "is unset", fix: "name the Proxmox node that hosts this VM, e.g. pve1" });
+    }
+    if (node.vmId === undefined) {
+      issues.push({ path: `nodes[${i}].vmId`, message: "is unset", fix: "give the VM a free Proxmox VM id, e.g. 8001" });
+    }
+  });
+  return issues;
+}

@@ -1,0 +1,162 @@
+/**
+ * The stack config schema: one zod schema per top-level key of the `proxmox-talos:` namespace.
+ * Each key is parsed on its own so that a fault in one key does not hide faults in another;
+ * cross-field rules live in `rules.ts` and run on whatever parsed.
+ */
+import { z } from "zod";
+import { isIpv4, parseCidr } from "../net/ipv4";
+import { DEFAULT_EXTENSIONS, DEFAULT_KUBERNETES_VERSION, DEFAULT_TALOS_VERSION, IMAGE_FACTORY_URL } from "../versions";
+
+/** The project's config namespace (`name` in Pulumi.yaml). */
+export const CONFIG_NAMESPACE = "proxmox-talos";
+
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+const ipv4 = z.string().refine(isIpv4, { error: "is not an IPv4 address — write it as a dotted quad like 10.0.0.10" });
+const cidr = z
+  .string()
+  .refine((s) => parseCidr(s) !== undefined, { error: "is not an IPv4 CIDR — write it like 10.0.0.0/24" });
+const version = (example: string) =>
+  z.string().regex(/^v?\d+\.\d+\.\d+$/, { error: `is not a release version — write it like ${example}` });
+
+/**
+ * A Talos config patch: a YAML string (a strategic-merge document, several `---` documents, or a
+ * list of RFC 6902 operations) or the same as a structured value.
+ */
+export const PatchSchema = z.union([
+  z.string().min(1, { error: "is an empty patch — remove it or give a YAML patch" }),
+  z.record(z.string(), z.unknown()),
+  z.array(z.record(z.string(), z.unknown())),
+]);
+export type ConfigPatch = z.infer<typeof PatchSchema>;
+
+export const NodeSchema = z.strictObject({
+  /** Hostname of the node and name of its VM. */
+  name: z.string().regex(DNS_LABEL, {
+    error: "is not a valid node name — use lowercase letters, digits and '-' (a DNS label, at most 63 characters)",
+  }),
+  role: z.enum(["controlplane", "worker"], { error: 'must be "controlplane" or "worker"' }),
+  /** Static IPv4 address of the node (inside `network.cidr`). */
+  ip: ipv4,
+  /** Proxmox node (host) the VM runs on. Required with a `proxmox` section. */
+  proxmoxNode: z.string().min(1).optional(),
+  /** Proxmox VM id. Required with a `proxmox` section. */
+  vmId: z
+    .number({ error: "must be a whole number from 100 to 999999999 (a Proxmox VM id)" })
+    .int()
+    .min(100, { error: "must be at least 100 (Proxmox reserves lower VM ids)" })
+    .max(999_999_999)
+    .optional(),
+  /** vCPUs. Defaults to 2 (control plane) or 2 (worker). */
+  cores: z.number().int().min(1, { error: "must be at least 1" }).max(512).optional(),
+  /** Memory in MiB. Defaults to 4096 (control plane) or 4096 (worker). */
+  memoryMiB: z.number().int().min(1024, { error: "must be at least 1024 MiB (Talos needs 1 GiB or more)" }).optional(),
+  /** Boot disk size in GiB. Defaults to 32. */
+  diskGiB: z.number().int().min(10, { error: "must be at least 10 GiB (Talos' minimum system disk)" }).optional(),
+  /** Install disk inside the VM. Defaults to /dev/sda. */
+  installDisk: z.string().startsWith("/dev/", { error: "must be a device path like /dev/sda" }).optional(),
+  /** Talos config patches for this node only, applied after the role patches. */
+  patches: z.array(PatchSchema).default([]),
+  /** Extra Proxmox tags for the VM. */
+  tags: z.array(z.string().regex(/^[a-z0-9_.-]+$/)).default([]),
+});
+export type NodeConfig = z.infer<typeof NodeSchema>;
+
+export const ControlPlaneSchema = z.strictObject({
+  /** Shared virtual IP the control planes announce (layer 2). */
+  vip: ipv4,
+  /** Kubernetes API endpoint. Defaults to https://<vip>:6443. */
+  endpoint: z
+    .string()
+    .regex(/^https:\/\/[^/\s:]+(:\d+)?$/, { error: "must be an https URL like https://10.0.0.5:6443 (no path)" })
+    .optional(),
+  /** Allow an even number of control planes (etcd quorum gains nothing from it). Defaults to false. */
+  allowEvenCount: z.boolean().default(false),
+  /** Run workloads on control planes. Defaults to false. */
+  allowSchedulingOnControlPlanes: z.boolean().default(false),
+});
+
+export const NetworkSchema = z.strictObject({
+  /** The node network, e.g. 10.0.0.0/24. */
+  cidr,
+  gateway: ipv4,
+  dnsServers: z.array(ipv4).min(1, { error: "needs at least one DNS server" }),
+  /** Proxmox bridge for the VMs' NIC. Defaults to vmbr0. */
+  bridge: z.string().min(1).default("vmbr0"),
+  /** VLAN tag of the VMs' NIC. Defaults to none. */
+  vlan: z.number().int().min(1).max(4094, { error: "must be a VLAN id from 1 to 4094" }).optional(),
+  /** CNI: `cilium` (the Cilium addon, Talos' CNI off), `flannel` (Talos' built-in). Defaults to cilium. */
+  cni: z.enum(["cilium", "flannel"], { error: 'must be "cilium" or "flannel"' }).default("cilium"),
+  /** Run kube-proxy. Defaults to false with Cilium (kube-proxy replacement), true with flannel. */
+  kubeProxy: z.boolean().optional(),
+  podSubnets: z.array(cidr).default(["10.244.0.0/16"]),
+  serviceSubnets: z.array(cidr).default(["10.96.0.0/12"]),
+});
+
+export const ProxmoxSchema = z.strictObject({
+  /** Proxmox API URL, e.g. https://pve1.example.lan:8006/. */
+  endpoint: z.string().regex(/^https:\/\/\S+$/, { error: "must be an https URL like https://pve.lan:8006/" }),
+  /** Skip TLS verification of the Proxmox API. Defaults to false; allowed only where you set it. */
+  insecure: z.boolean().default(false),
+  /** Datastore for VM disks. Defaults to local-lvm. */
+  diskDatastore: z.string().min(1).default("local-lvm"),
+  /** Datastore (with the `import`/`iso` content type) for the downloaded Talos image. Defaults to local. */
+  imageDatastore: z.string().min(1).default("local"),
+  /** Firmware: ovmf (UEFI) or seabios. Defaults to ovmf. */
+  bios: z.enum(["ovmf", "seabios"], { error: 'must be "ovmf" or "seabios"' }).default("ovmf"),
+  /** VM CPU type. Defaults to host. */
+  cpuType: z
+    .enum(["host", "x86-64-v2-AES", "x86-64-v3", "x86-64-v4"], {
+      error: 'must be "host" or an x86-64-v2+ model like "x86-64-v2-AES" (Talos needs x86-64-v2)',
+    })
+    .default("host"),
+  /** SSH-less API user for the provider, e.g. root@pam. Only used for tagging. */
+  tags: z.array(z.string()).default(["talos", "kubernetes"]),
+});
+
+export const PatchesSchema = z.strictObject({
+  all: z.array(PatchSchema).default([]),
+  controlplane: z.array(PatchSchema).default([]),
+  worker: z.array(PatchSchema).default([]),
+});
+
+export const ImageFactorySchema = z.strictObject({
+  url: z.string().regex(/^https?:\/\/[^/\s]+$/, { error: "must be a URL like https://factory.talos.dev" }).default(IMAGE_FACTORY_URL),
+  extensions: z
+    .array(z.string().regex(/^[a-z0-9-]+\/[a-z0-9._-]+$/, { error: "must name an official extension like siderolabs/qemu-guest-agent" }))
+    .default([...DEFAULT_EXTENSIONS]),
+});
+
+/** Top-level keys and their schemas (plain, non-secret keys). */
+export const TOP_LEVEL = {
+  clusterName: z.string().regex(DNS_LABEL, { error: "must be a DNS label like homelab" }),
+  talosVersion: version("1.13.9").default(DEFAULT_TALOS_VERSION),
+  kubernetesVersion: version("1.36.3").default(DEFAULT_KUBERNETES_VERSION),
+  production: z.boolean().default(false),
+  controlPlane: ControlPlaneSchema,
+  network: NetworkSchema,
+  proxmox: ProxmoxSchema.optional(),
+  nodes: z.array(NodeSchema).min(1, { error: "needs at least one node" }),
+  patches: PatchesSchema.default({ all: [], controlplane: [], worker: [] }),
+  /** Git user name for Flux's credentials (the password/token is the secret `fluxGitPassword`). Defaults to git. */
+  fluxGitUsername: z.string().min(1).optional(),
+  imageFactory: ImageFactorySchema.default({ url: IMAGE_FACTORY_URL, extensions: [...DEFAULT_EXTENSIONS] }),
+} as const;
+
+/**
+ * Secret keys: read only from Pulumi secret config (`pulumi config set --secret`); a plain value
+ * for any of them is an error.
+ */
+export const SECRET_KEYS = {
+  /** Proxmox API token `user@realm!tokenid=uuid`. */
+  proxmoxApiToken: z
+    .string()
+    .regex(/^[^@\s]+@[^!\s]+![^=\s]+=\S+$/, { error: "is not a Proxmox API token — expected user@realm!tokenid=secret" }),
+  /** Git credentials for Flux: the password or token (username in `fluxGitUsername`). */
+  fluxGitPassword: z.string().min(1),
+  /** An existing Talos secrets bundle (secrets.yaml from talosctl or talhelper), to adopt a cluster. */
+  talosSecrets: z.string().min(1),
+  /** An existing age identity for SOPS (`AGE-SECRET-KEY-1...`). */
+  sopsAgeKey: z.string().regex(/^AGE-SECRET-KEY-1[0-9A-Z]+$/, { error: "is not an age identity (AGE-SECRET-KEY-1...)" }),
+} as const;
+export type SecretKey = keyof typeof SECRET_KEYS;

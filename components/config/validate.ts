@@ -1,0 +1,171 @@
+/**
+ * Validates a whole stack config (plain data, no Pulumi) and resolves its defaults. Every fault is
+ * collected — schema faults per key, then the cross-field rules over whatever parsed — and thrown
+ * together as one `ConfigError` before any resource exists.
+ */
+import type { z } from "zod";
+import { AddonsConfigSchema } from "../addons/config";
+import { type ConfigIssue, ConfigError, showValue } from "./errors";
+import {
+  addressingIssues,
+  cniIssues,
+  controlPlaneCountIssues,
+  poolIssues,
+  proxmoxPlacementIssues,
+  uniquenessIssues,
+  versionIssues,
+  vipIssues,
+} from "./rules";
+import { CONFIG_NAMESPACE, SECRET_KEYS, type SecretKey, TOP_LEVEL } from "./schema";
+
+const SCHEMAS = { ...TOP_LEVEL, addons: AddonsConfigSchema.default(AddonsConfigSchema.parse({})) };
+type Parsed = { [K in keyof typeof SCHEMAS]: z.output<(typeof SCHEMAS)[K]> };
+
+/** Defaults that depend on a node's role. */
+export const NODE_DEFAULTS = {
+  controlplane: { cores: 2, memoryMiB: 4096, diskGiB: 32 },
+  worker: { cores: 2, memoryMiB: 4096, diskGiB: 32 },
+} as const;
+export const DEFAULT_INSTALL_DISK = "/dev/sda";
+
+export type ResolvedNode = Parsed["nodes"][number] & {
+  readonly cores: number;
+  readonly memoryMiB: number;
+  readonly diskGiB: number;
+  readonly installDisk: string;
+};
+
+/** The validated stack config with every default resolved. */
+export type StackConfig = Omit<Parsed, "nodes" | "controlPlane" | "network"> & {
+  readonly nodes: readonly ResolvedNode[];
+  readonly controlPlane: Parsed["controlPlane"] & { readonly endpoint: string };
+  readonly network: Parsed["network"] & { readonly kubeProxy: boolean };
+};
+
+function pathOf(key: string, path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (acc, p) => (typeof p === "number" ? `${acc}[${p}]` : `${acc}.${String(p)}`),
+    key,
+  );
+}
+
+/** A fix for zod's built-in issue codes; custom messages already carry theirs. */
+function zodFix(issue: z.core.$ZodIssue): string | undefined {
+  switch (issue.code) {
+    case "invalid_type":
+      return `set it to a ${issue.expected}`;
+    case "unrecognized_keys":
+      return "remove it or correct its spelling";
+    case "invalid_value":
+      return `use one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+    default:
+      return undefined;
+  }
+}
+
+/** Converts zod issues for one top-level key into config issues naming path and value. */
+export function zodIssues(key: string, issues: readonly z.core.$ZodIssue[], secret = false): ConfigIssue[] {
+  return issues.flatMap((issue): ConfigIssue[] => {
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((k) => ({
+        path: pathOf(key, [...issue.path, k]),
+        message: "is not a known setting",
+        fix: zodFix(issue),
+      }));
+    }
+    const shown = secret ? "(secret value)" : showValue(issue.input);
+    const custom = issue.message.includes(" — ");
+    const message = custom ? `${shown} ${issue.message}` : `${shown}: ${issue.message}`;
+    return [{ path: pathOf(key, issue.path), message, fix: custom ? undefined : zodFix(issue) }];
+  });
+}
+
+/**
+ * Validates `raw` (top-level key → value, without the `proxmox-talos:` prefix) and the secret
+ * values that are set. Throws `ConfigError` with every problem found.
+ */
+export function validateStackConfig(
+  raw: Readonly<Record<string, unknown>>,
+  secrets: Partial<Record<SecretKey, string>> = {},
+): StackConfig {
+  const issues: ConfigIssue[] = [];
+  const parsed: Partial<Record<string, unknown>> = {};
+
+  const known = new Set<string>([...Object.keys(SCHEMAS), ...Object.keys(SECRET_KEYS)]);
+  for (const key of Object.keys(raw)) {
+    if (!known.has(key)) {
+      issues.push({ path: key, message: "is not a known setting", fix: `remove it or correct its spelling (known: ${[...known].join(", ")})` });
+    }
+  }
+  for (const [key, schema] of Object.entries(SCHEMAS)) {
+    const result = (schema as z.ZodType).safeParse(raw[key], { reportInput: true });
+    if (result.success) parsed[key] = result.data;
+    else if (raw[key] === undefined) issues.push({ path: key, message: "is required but unset", fix: `set ${CONFIG_NAMESPACE}:${key} in the stack file` });
+    else issues.push(...zodIssues(key, result.error.issues));
+  }
+  for (const [key, value] of Object.entries(secrets)) {
+    if (value === undefined) continue;
+    const result = SECRET_KEYS[key as SecretKey].safeParse(value, { reportInput: true });
+    if (!result.success) issues.push(...zodIssues(key, result.error.issues, true));
+  }
+
+  const p = parsed as Partial<Parsed>;
+  const nodes = p.nodes ?? [];
+  issues.push(...uniquenessIssues(nodes));
+  if (p.nodes) issues.push(...controlPlaneCountIssues(nodes, p.controlPlane?.allowEvenCount ?? false));
+  if (p.network) issues.push(...addressingIssues(nodes, p.network));
+  if (p.controlPlane) issues.push(...vipIssues(p.controlPlane.vip, nodes, p.network));
+  if (p.addons) {
+    issues.push(
+      ...poolIssues(p.addons.metallb.enabled ? p.addons.metallb.pools : [], {
+        nodes,
+        vip: p.controlPlane?.vip,
+        gateway: p.network?.gateway,
+      }),
+    );
+    if (p.network) issues.push(...cniIssues(p.network, p.addons.cilium.enabled));
+    if (p.addons.metallb.enabled && p.addons.metallb.pools.length === 0) {
+      issues.push({ path: "addons.metallb.pools", message: "is empty while MetalLB is enabled", fix: "add a pool of free addresses, or disable addons.metallb" });
+    }
+  }
+  if (p.talosVersion && p.kubernetesVersion) issues.push(...versionIssues(p.talosVersion, p.kubernetesVersion));
+  if (p.proxmox && p.nodes) issues.push(...proxmoxPlacementIssues(nodes));
+  if (p.proxmox && secrets.proxmoxApiToken === undefined) {
+    issues.push({
+      path: "proxmoxApiToken",
+      message: "is unset while a proxmox section is configured",
+      fix: `pulumi config set --secret ${CONFIG_NAMESPACE}:proxmoxApiToken 'root@pam!pulumi=<uuid>'`,
+    });
+  }
+  if (p.addons?.flux.enabled && p.addons.flux.git && secrets.fluxGitPassword === undefined && p.fluxGitUsername !== undefined) {
+    issues.push({
+      path: "fluxGitPassword",
+      message: "is unset while fluxGitUsername is set",
+      fix: `pulumi config set --secret ${CONFIG_NAMESPACE}:fluxGitPassword <token>`,
+    });
+  }
+
+  if (issues.length > 0) throw new ConfigError(CONFIG_NAMESPACE, issues);
+
+  const full = parsed as Parsed;
+  const resolvedNodes = full.nodes.map(
+    (n): ResolvedNode => ({
+      ...n,
+      cores: n.cores ?? NODE_DEFAULTS[n.role].cores,
+      memoryMiB: n.memoryMiB ?? NODE_DEFAULTS[n.role].memoryMiB,
+      diskGiB: n.diskGiB ?? NODE_DEFAULTS[n.role].diskGiB,
+      installDisk: n.installDisk ?? DEFAULT_INSTALL_DISK,
+    }),
+  );
+  return {
+    ...full,
+    talosVersion: full.talosVersion.replace(/^v/, ""),
+    kubernetesVersion: full.kubernetesVersion.replace(/^v/, ""),
+    nodes: resolvedNodes,
+    controlPlane: { ...full.controlPlane, endpoint: full.controlPlane.endpoint ?? `https://${full.controlPlane.vip}:6443` },
+    network: { ...full.network, kubeProxy: full.network.kubeProxy ?? full.network.cni === "flannel" },
+  };
+}
+
+/** Short text of a value for logs, exported for callers that report config. */
+export { showValue };

@@ -1,0 +1,164 @@
+import * as assert from "node:assert/strict";
+import * as path from "node:path";
+import { ConfigError } from "../../components/config/errors";
+import { readStackFile } from "../../components/config/stack-file";
+import { decodeConfigValue } from "../../components/config/load";
+import { validateStackConfig } from "../../components/config/validate";
+import { PROJECT_ROOT } from "../helpers/shared";
+
+/** The sample stack's config as the program sees it: key (no namespace) → decoded value. */
+export function sampleRaw(): Record<string, unknown> {
+  const { config } = readStackFile(path.join(PROJECT_ROOT, "Pulumi.homelab.yaml"));
+  const raw: Record<string, unknown> = {};
+  for (const [fullKey, text] of Object.entries(config)) {
+    const key = fullKey.replace(/^proxmox-talos:/, "");
+    raw[key] = decodeConfigValue(key, text);
+  }
+  return raw;
+}
+
+const SAMPLE_SECRETS = { proxmoxApiToken: "root@pam!pulumi=00000000-0000-0000-0000-000000000000" };
+
+function clone<T>(v: T): T {
+  return structuredClone(v);
+}
+
+type Mutation = (raw: Record<string, unknown>) => void;
+interface Nodes {
+  nodes: Array<Record<string, unknown>>;
+}
+
+function errorOf(raw: Record<string, unknown>, secrets: Record<string, string> = SAMPLE_SECRETS): ConfigError {
+  try {
+    validateStackConfig(raw, secrets);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  assert.fail("expected the config to be rejected");
+}
+
+describe("stack config: the sample stack", () => {
+  it("parses Pulumi.homelab.yaml and resolves defaults", () => {
+    const cfg = validateStackConfig(sampleRaw(), SAMPLE_SECRETS);
+    assert.equal(cfg.clusterName, "homelab");
+    assert.equal(cfg.nodes.filter((n) => n.role === "controlplane").length, 3);
+    assert.equal(cfg.nodes.filter((n) => n.role === "worker").length, 1);
+    assert.equal(new Set(cfg.nodes.map((n) => n.proxmoxNode)).size, 2);
+    assert.equal(cfg.controlPlane.endpoint, "https://192.168.50.10:6443");
+    assert.equal(cfg.network.kubeProxy, false, "Cilium replaces kube-proxy by default");
+    assert.equal(cfg.proxmox?.insecure, false);
+    assert.equal(cfg.nodes[0].installDisk, "/dev/sda");
+    assert.ok(cfg.addons.cilium.enabled && cfg.addons.metallb.enabled && cfg.addons.openebs.enabled);
+    assert.ok(cfg.addons.flux.enabled && cfg.addons.sops.enabled);
+  });
+
+  it("needs the Proxmox API token when a Proxmox section is set", () => {
+    const err = errorOf(sampleRaw(), {});
+    assert.match(err.message, /proxmox-talos:proxmoxApiToken: is unset/);
+    assert.match(err.message, /pulumi config set --secret proxmox-talos:proxmoxApiToken/);
+  });
+
+  it("accepts an existing-machines stack (no proxmox section, no VM ids)", () => {
+    const raw = sampleRaw();
+    delete raw.proxmox;
+    for (const n of (raw as unknown as Nodes).nodes) {
+      delete n.proxmoxNode;
+      delete n.vmId;
+    }
+    const cfg = validateStackConfig(raw, {});
+    assert.equal(cfg.proxmox, undefined);
+    assert.equal(cfg.nodes.length, 4);
+  });
+});
+
+/** Each case: a mutation of the sample, and the key path the error must name. */
+const BAD_CASES: Array<{ name: string; mutate: Mutation; key: RegExp; secrets?: Record<string, string> }> = [
+  { name: "cluster name not a DNS label", mutate: (r) => (r.clusterName = "Home_Lab"), key: /proxmox-talos:clusterName: "Home_Lab"/ },
+  { name: "talos version malformed", mutate: (r) => (r.talosVersion = "latest"), key: /proxmox-talos:talosVersion: "latest"/ },
+  { name: "talos minor unsupported", mutate: (r) => (r.talosVersion = "1.9.6"), key: /proxmox-talos:talosVersion: Talos 1\.9\.6 is not supported/ },
+  {
+    name: "kubernetes too new for talos",
+    mutate: (r) => {
+      r.talosVersion = "1.11.6";
+      r.kubernetesVersion = "1.35.0";
+    },
+    key: /proxmox-talos:kubernetesVersion: Kubernetes 1\.35\.0 is too new for Talos 1\.11\.6/,
+  },
+  { name: "kubernetes too old", mutate: (r) => (r.kubernetesVersion = "1.30.4"), key: /proxmox-talos:kubernetesVersion: Kubernetes 1\.30\.4 is too old/ },
+  { name: "node IP malformed", mutate: (r) => ((r as unknown as Nodes).nodes[1].ip = "192.168.50.300"), key: /proxmox-talos:nodes\[1\]\.ip: "192\.168\.50\.300"/ },
+  { name: "node IP outside the network", mutate: (r) => ((r as unknown as Nodes).nodes[2].ip = "10.0.0.5"), key: /proxmox-talos:nodes\[2\]\.ip: "10\.0\.0\.5" is not a host address of network\.cidr/ },
+  { name: "duplicate node name", mutate: (r) => ((r as unknown as Nodes).nodes[1].name = "cp-1"), key: /proxmox-talos:nodes\[1\]\.name: "cp-1" is already used by nodes\[0\]/ },
+  { name: "duplicate VM id", mutate: (r) => ((r as unknown as Nodes).nodes[3].vmId = 8101), key: /proxmox-talos:nodes\[3\]\.vmId: 8101 is already used/ },
+  { name: "duplicate IP", mutate: (r) => ((r as unknown as Nodes).nodes[3].ip = "192.168.50.11"), key: /proxmox-talos:nodes\[3\]\.ip: "192\.168\.50\.11" is already used/ },
+  { name: "VIP is a node IP", mutate: (r) => ((r.controlPlane as Record<string, unknown>).vip = "192.168.50.12"), key: /proxmox-talos:controlPlane\.vip: "192\.168\.50\.12" is also nodes\[1\]\.ip/ },
+  { name: "VIP outside the network", mutate: (r) => ((r.controlPlane as Record<string, unknown>).vip = "10.1.1.1"), key: /proxmox-talos:controlPlane\.vip: "10\.1\.1\.1" is outside network\.cidr/ },
+  {
+    name: "MetalLB pool overlaps a node",
+    mutate: (r) => {
+      const addons = r.addons as { metallb: { pools: Array<{ addresses: string[] }> } };
+      addons.metallb.pools[0].addresses = ["192.168.50.20-192.168.50.30"];
+    },
+    key: /proxmox-talos:addons\.metallb\.pools\[0\]\.addresses\[0\]: "192\.168\.50\.20-192\.168\.50\.30" overlaps node worker-1/,
+  },
+  {
+    name: "MetalLB pool holds the gateway",
+    mutate: (r) => {
+      const addons = r.addons as { metallb: { pools: Array<{ addresses: string[] }> } };
+      addons.metallb.pools[0].addresses = ["192.168.50.0/30"];
+    },
+    key: /addresses\[0\]: "192\.168\.50\.0\/30" overlaps the gateway/,
+  },
+  {
+    name: "even control-plane count",
+    mutate: (r) => ((r as unknown as Nodes).nodes[3].role = "controlplane"),
+    key: /proxmox-talos:nodes: has 4 control planes.*allowEvenCount/,
+  },
+  { name: "no control plane", mutate: (r) => (r.nodes = (r as unknown as Nodes).nodes.map((n) => ({ ...n, role: "worker" }))), key: /proxmox-talos:nodes: has no node with role controlplane/ },
+  { name: "bad role", mutate: (r) => ((r as unknown as Nodes).nodes[0].role = "master"), key: /proxmox-talos:nodes\[0\]\.role: "master" must be "controlplane" or "worker"/ },
+  { name: "misspelt node key", mutate: (r) => ((r as unknown as Nodes).nodes[0].memroyMiB = 4096), key: /proxmox-talos:nodes\[0\]\.memroyMiB: is not a known setting/ },
+  { name: "unknown top-level key", mutate: (r) => (r.clustername = "x"), key: /proxmox-talos:clustername: is not a known setting/ },
+  { name: "memory too small", mutate: (r) => ((r as unknown as Nodes).nodes[3].memoryMiB = 512), key: /proxmox-talos:nodes\[3\]\.memoryMiB: 512 must be at least 1024 MiB/ },
+  { name: "disk too small", mutate: (r) => ((r as unknown as Nodes).nodes[0].diskGiB = 4), key: /proxmox-talos:nodes\[0\]\.diskGiB: 4 must be at least 10 GiB/ },
+  { name: "VM id missing with Proxmox", mutate: (r) => delete (r as unknown as Nodes).nodes[2].vmId, key: /proxmox-talos:nodes\[2\]\.vmId: is unset/ },
+  { name: "Proxmox endpoint not https", mutate: (r) => ((r.proxmox as Record<string, unknown>).endpoint = "http://pve:8006"), key: /proxmox-talos:proxmox\.endpoint: "http:\/\/pve:8006" must be an https URL/ },
+  { name: "CPU type kvm64", mutate: (r) => ((r.proxmox as Record<string, unknown>).cpuType = "kvm64"), key: /proxmox-talos:proxmox\.cpuType: "kvm64" must be "host" or an x86-64-v2\+ model/ },
+  { name: "cilium off while cni is cilium", mutate: (r) => ((r.addons as { cilium: { enabled: boolean } }).cilium.enabled = false), key: /proxmox-talos:addons\.cilium\.enabled: is false while network\.cni is cilium/ },
+  { name: "kube-proxy on with cilium", mutate: (r) => ((r.network as Record<string, unknown>).kubeProxy = true), key: /proxmox-talos:network\.kubeProxy: is true while Cilium replaces kube-proxy/ },
+  { name: "VLAN out of range", mutate: (r) => ((r.network as Record<string, unknown>).vlan = 5000), key: /proxmox-talos:network\.vlan: 5000 must be a VLAN id from 1 to 4094/ },
+  { name: "bad API token", mutate: () => undefined, secrets: { proxmoxApiToken: "hunter2" }, key: /proxmox-talos:proxmoxApiToken: \(secret value\) is not a Proxmox API token/ },
+  { name: "DNS server malformed", mutate: (r) => ((r.network as Record<string, unknown>).dnsServers = ["dns.google"]), key: /proxmox-talos:network\.dnsServers\[0\]: "dns\.google" is not an IPv4 address/ },
+];
+
+describe("stack config: rejected configs name their key, value and fix", () => {
+  it("has at least 15 distinct bad cases", () => assert.ok(BAD_CASES.length >= 15));
+
+  for (const c of BAD_CASES) {
+    it(c.name, () => {
+      const raw = clone(sampleRaw());
+      c.mutate(raw);
+      const err = errorOf(raw, c.secrets ?? SAMPLE_SECRETS);
+      assert.match(err.message, c.key);
+      // Every reported problem says how to fix it.
+      for (const issue of err.issues) assert.ok(issue.fix || / — /.test(issue.message), `no fix in: ${issue.message}`);
+    });
+  }
+
+  it("reports every fault of a config at once", () => {
+    const raw = clone(sampleRaw());
+    raw.clusterName = "Bad Name";
+    (raw as unknown as Nodes).nodes[0].ip = "10.9.9.9";
+    (raw as unknown as Nodes).nodes[1].name = "cp-1";
+    (raw.controlPlane as Record<string, unknown>).vip = "192.168.50.13";
+    (raw.proxmox as Record<string, unknown>).bios = "uefi";
+    const err = errorOf(raw);
+    const paths = err.issues.map((i) => i.path).sort();
+    assert.deepEqual(paths, ["clusterName", "controlPlane.vip", "nodes[0].ip", "nodes[1].name", "proxmox.bios"]);
+    assert.match(err.message, /^invalid stack config \(5 problems\):/);
+  });
+
+  it("the secret value never appears in an error", () => {
+    const err = errorOf(clone(sampleRaw()), { proxmoxApiToken: "not-a-token-SUPERSECRET" });
+    assert.doesNotMatch(err.message, /SUPERSECRET/);
+  });
+});
