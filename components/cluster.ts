@@ -4,13 +4,14 @@
  */
 import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
+import type { ClusterSpecWire } from "../policy/lib/facts";
 import { ClusterAddons } from "./addons";
 import type { StackSecrets } from "./config/load";
 import type { StackConfig } from "./config/validate";
 import { ProxmoxNodes } from "./proxmox/nodes";
 import { imageFileName } from "./proxmox/vm";
-import { installerImage, nocloudImageUrl, schematicId, schematicYaml } from "./talos/schematic";
 import { TalosCluster } from "./talos/cluster";
+import { installerImage, nocloudImageUrl, schematicId, schematicYaml } from "./talos/schematic";
 
 export interface HomelabClusterArgs {
   readonly config: StackConfig;
@@ -146,6 +147,25 @@ export class HomelabCluster extends pulumi.ComponentResource {
       schematicId: this.schematicId,
       talosconfig: this.talosconfig,
       kubeconfig: this.kubeconfig,
+      // Plain cluster facts (no secrets) for stack policies, which see component outputs only.
+      clusterSpec: {
+        clusterName: config.clusterName,
+        production: config.production,
+        talosVersion: config.talosVersion,
+        kubernetesVersion: config.kubernetesVersion,
+        controlPlane: { vip: config.controlPlane.vip, allowEvenCount: config.controlPlane.allowEvenCount },
+        network: { cidr: config.network.cidr, gateway: config.network.gateway },
+        nodes: config.nodes.map((n) => ({
+          name: n.name,
+          role: n.role,
+          ip: n.ip,
+          ...(n.proxmoxNode !== undefined ? { proxmoxNode: n.proxmoxNode } : {}),
+          ...(n.vmId !== undefined ? { vmId: n.vmId } : {}),
+        })),
+        metallbPools: config.addons.metallb.enabled
+          ? config.addons.metallb.pools.map((p) => ({ name: p.name, addresses: [...p.addresses] }))
+          : [],
+      } satisfies ClusterSpecWire,
     });
   }
 }

@@ -59,7 +59,8 @@ export function kubernetesSupportError(talos: string, k8s: string): string | und
   const min = parseSemVer(support.minKubernetes)!;
   const maxExclusive = parseSemVer(`${support.maxKubernetesMinor}.99`)!;
   const range = `${support.minKubernetes} up to ${support.maxKubernetesMinor}.x`;
-  if (compareSemVer(kv, min) < 0) return `Kubernetes ${k8s} is too old for Talos ${talos} (supported: ${range})`;
+  if (compareSemVer(kv, min) < 0)
+    return `Kubernetes ${k8s} is too old for Talos ${talos} (supported: ${range})`;
   if (compareSemVer(kv, maxExclusive) >= 0) {
     return `Kubernetes ${k8s} is too new for Talos ${talos} (supported: ${range})`;
   }
@@ -73,7 +74,8 @@ export function talosUpgradeError(from: string, to: string): string | undefined 
   const fv = parseSemVer(from);
   if (!fv) return `"${from}" is not a Talos release version`;
   const tv = parseSemVer(to)!;
-  if (compareSemVer(tv, fv) < 0) return `Talos ${to} is older than the running ${from}; downgrades are not supported`;
+  if (compareSemVer(tv, fv) < 0)
+    return `Talos ${to} is older than the running ${from}; downgrades are not supported`;
   const minFrom = parseSemVer(TALOS_KUBERNETES_SUPPORT[talosMinor(to)!].minUpgradeFrom)!;
   if (compareSemVer(fv, minFrom) < 0) {
     return `Talos ${to} cannot be reached from ${from}: upgrade to ${formatSemVer(minFrom)} or later first`;

@@ -15,7 +15,7 @@ export interface ConfigIssue {
 /** Formats a value for a message: short, JSON-ish, never a secret (callers pass no secrets). */
 export function showValue(value: unknown): string {
   if (value === undefined) return "(unset)";
-  const text = typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  const text = typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
@@ -29,7 +29,9 @@ export class ConfigError extends Error {
   readonly issues: readonly ConfigIssue[];
   constructor(namespace: string, issues: readonly ConfigIssue[]) {
     const lines = issues.map((i) => `  - ${formatIssue(namespace, i)}`);
-    super(`invalid stack config (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${lines.join("\n")}`);
+    super(
+      `invalid stack config (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${lines.join("\n")}`,
+    );
     this.name = "ConfigError";
     this.issues = issues;
   }

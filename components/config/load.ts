@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
-import { type ConfigIssue, ConfigError } from "./errors";
+import { ConfigError, type ConfigIssue } from "./errors";
 import { CONFIG_NAMESPACE, SECRET_KEYS, type SecretKey } from "./schema";
 import { type StackConfig, validateStackConfig } from "./validate";
 
@@ -35,7 +35,11 @@ export function decodeConfigValue(key: string, text: string): unknown {
 }
 
 /** Every `proxmox-talos:*` key of the current stack, decoded, split into plain and secret values. */
-export function readRawConfig(): { raw: Record<string, unknown>; secrets: Partial<Record<SecretKey, string>>; issues: ConfigIssue[] } {
+export function readRawConfig(): {
+  raw: Record<string, unknown>;
+  secrets: Partial<Record<SecretKey, string>>;
+  issues: ConfigIssue[];
+} {
   const raw: Record<string, unknown> = {};
   const secrets: Partial<Record<SecretKey, string>> = {};
   const issues: ConfigIssue[] = [];

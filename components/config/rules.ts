@@ -4,7 +4,15 @@
  * Each returns the problems it finds as `ConfigIssue`s (empty when all is well).
  */
 import { kubernetesSupportError } from "../compat";
-import { formatIpv4, type Ipv4Range, isHostInCidr, parseCidr, parseIpv4, parseRange, rangesOverlap } from "../net/ipv4";
+import {
+  formatIpv4,
+  type Ipv4Range,
+  isHostInCidr,
+  parseCidr,
+  parseIpv4,
+  parseRange,
+  rangesOverlap,
+} from "../net/ipv4";
 import { type ConfigIssue, showValue } from "./errors";
 
 export interface RuleNode {
@@ -47,7 +55,10 @@ export function uniquenessIssues(nodes: readonly RuleNode[]): ConfigIssue[] {
 }
 
 /** Node IPs and the gateway are hosts of the node network; no node takes the gateway's address. */
-export function addressingIssues(nodes: readonly RuleNode[], network: { cidr: string; gateway: string }): ConfigIssue[] {
+export function addressingIssues(
+  nodes: readonly RuleNode[],
+  network: { cidr: string; gateway: string },
+): ConfigIssue[] {
   const net = parseCidr(network.cidr);
   if (!net) return [];
   const issues: ConfigIssue[] = [];
@@ -69,14 +80,22 @@ export function addressingIssues(nodes: readonly RuleNode[], network: { cidr: st
         fix: `pick a free address between ${formatIpv4(net.first + 1)} and ${formatIpv4(net.last - 1)}`,
       });
     } else if (ip === gateway) {
-      issues.push({ path: `nodes[${i}].ip`, message: `${showValue(node.ip)} is the gateway's address`, fix: "pick a free address" });
+      issues.push({
+        path: `nodes[${i}].ip`,
+        message: `${showValue(node.ip)} is the gateway's address`,
+        fix: "pick a free address",
+      });
     }
   });
   return issues;
 }
 
 /** The VIP is a host of the node network and no node's own address. */
-export function vipIssues(vip: string, nodes: readonly RuleNode[], network?: { cidr: string; gateway: string }): ConfigIssue[] {
+export function vipIssues(
+  vip: string,
+  nodes: readonly RuleNode[],
+  network?: { cidr: string; gateway: string },
+): ConfigIssue[] {
   const address = parseIpv4(vip);
   if (address === undefined) return [];
   const issues: ConfigIssue[] = [];
@@ -89,7 +108,11 @@ export function vipIssues(vip: string, nodes: readonly RuleNode[], network?: { c
     });
   }
   if (network && parseIpv4(network.gateway) === address) {
-    issues.push({ path: "controlPlane.vip", message: `${showValue(vip)} is the gateway's address`, fix: "pick a free address" });
+    issues.push({
+      path: "controlPlane.vip",
+      message: `${showValue(vip)} is the gateway's address`,
+      fix: "pick a free address",
+    });
   }
   const owner = nodes.findIndex((n) => n.ip === vip);
   if (owner >= 0) {
@@ -106,7 +129,13 @@ export function vipIssues(vip: string, nodes: readonly RuleNode[], network?: { c
 export function controlPlaneCountIssues(nodes: readonly RuleNode[], allowEven: boolean): ConfigIssue[] {
   const count = nodes.filter((n) => n.role === "controlplane").length;
   if (count === 0) {
-    return [{ path: "nodes", message: "has no node with role controlplane", fix: "add at least one control plane (three for HA)" }];
+    return [
+      {
+        path: "nodes",
+        message: "has no node with role controlplane",
+        fix: "add at least one control plane (three for HA)",
+      },
+    ];
   }
   if (count % 2 === 0 && !allowEven) {
     return [
@@ -150,7 +179,8 @@ export function poolIssues(
   const vip = reserved.vip !== undefined ? parseIpv4(reserved.vip) : undefined;
   if (vip !== undefined) taken.push({ what: `the VIP (${reserved.vip})`, range: { first: vip, last: vip } });
   const gw = reserved.gateway !== undefined ? parseIpv4(reserved.gateway) : undefined;
-  if (gw !== undefined) taken.push({ what: `the gateway (${reserved.gateway})`, range: { first: gw, last: gw } });
+  if (gw !== undefined)
+    taken.push({ what: `the gateway (${reserved.gateway})`, range: { first: gw, last: gw } });
 
   const poolRanges: Array<{ what: string; range: Ipv4Range }> = [];
   pools.forEach((pool, p) => {
@@ -158,7 +188,11 @@ export function poolIssues(
       const path = `addons.metallb.pools[${p}].addresses[${a}]`;
       const range = parseRange(text);
       if (!range) {
-        issues.push({ path, message: `${showValue(text)} is not a CIDR or range`, fix: 'write "10.0.0.240/28" or "10.0.0.240-10.0.0.250"' });
+        issues.push({
+          path,
+          message: `${showValue(text)} is not a CIDR or range`,
+          fix: 'write "10.0.0.240/28" or "10.0.0.240-10.0.0.250"',
+        });
         return;
       }
       const clash = [...taken, ...poolRanges].find((t) => rangesOverlap(t.range, range));
@@ -184,7 +218,10 @@ export function versionIssues(talosVersion: string, kubernetesVersion: string): 
 }
 
 /** CNI and kube-proxy settings agree with the Cilium addon. */
-export function cniIssues(network: { cni: "cilium" | "flannel"; kubeProxy?: boolean }, ciliumEnabled: boolean): ConfigIssue[] {
+export function cniIssues(
+  network: { cni: "cilium" | "flannel"; kubeProxy?: boolean },
+  ciliumEnabled: boolean,
+): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   if (network.cni === "cilium" && !ciliumEnabled) {
     issues.push({
@@ -222,10 +259,18 @@ export function proxmoxPlacementIssues(nodes: readonly RuleNode[]): ConfigIssue[
   const issues: ConfigIssue[] = [];
   nodes.forEach((node, i) => {
     if (!node.proxmoxNode) {
-      issues.push({ path: `nodes[${i}].proxmoxNode`, message: "is unset", fix: "name the Proxmox node that hosts this VM, e.g. pve1" });
+      issues.push({
+        path: `nodes[${i}].proxmoxNode`,
+        message: "is unset",
+        fix: "name the Proxmox node that hosts this VM, e.g. pve1",
+      });
     }
     if (node.vmId === undefined) {
-      issues.push({ path: `nodes[${i}].vmId`, message: "is unset", fix: "give the VM a free Proxmox VM id, e.g. 8001" });
+      issues.push({
+        path: `nodes[${i}].vmId`,
+        message: "is unset",
+        fix: "give the VM a free Proxmox VM id, e.g. 8001",
+      });
     }
   });
   return issues;

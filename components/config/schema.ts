@@ -5,14 +5,21 @@
  */
 import { z } from "zod";
 import { isIpv4, parseCidr } from "../net/ipv4";
-import { DEFAULT_EXTENSIONS, DEFAULT_KUBERNETES_VERSION, DEFAULT_TALOS_VERSION, IMAGE_FACTORY_URL } from "../versions";
+import {
+  DEFAULT_EXTENSIONS,
+  DEFAULT_KUBERNETES_VERSION,
+  DEFAULT_TALOS_VERSION,
+  IMAGE_FACTORY_URL,
+} from "../versions";
 
 /** The project's config namespace (`name` in Pulumi.yaml). */
 export const CONFIG_NAMESPACE = "proxmox-talos";
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
-const ipv4 = z.string().refine(isIpv4, { error: "is not an IPv4 address — write it as a dotted quad like 10.0.0.10" });
+const ipv4 = z
+  .string()
+  .refine(isIpv4, { error: "is not an IPv4 address — write it as a dotted quad like 10.0.0.10" });
 const cidr = z
   .string()
   .refine((s) => parseCidr(s) !== undefined, { error: "is not an IPv4 CIDR — write it like 10.0.0.0/24" });
@@ -33,7 +40,8 @@ export type ConfigPatch = z.infer<typeof PatchSchema>;
 export const NodeSchema = z.strictObject({
   /** Hostname of the node and name of its VM. */
   name: z.string().regex(DNS_LABEL, {
-    error: "is not a valid node name — use lowercase letters, digits and '-' (a DNS label, at most 63 characters)",
+    error:
+      "is not a valid node name — use lowercase letters, digits and '-' (a DNS label, at most 63 characters)",
   }),
   role: z.enum(["controlplane", "worker"], { error: 'must be "controlplane" or "worker"' }),
   /** Static IPv4 address of the node (inside `network.cidr`). */
@@ -50,9 +58,17 @@ export const NodeSchema = z.strictObject({
   /** vCPUs. Defaults to 2 (control plane) or 2 (worker). */
   cores: z.number().int().min(1, { error: "must be at least 1" }).max(512).optional(),
   /** Memory in MiB. Defaults to 4096 (control plane) or 4096 (worker). */
-  memoryMiB: z.number().int().min(1024, { error: "must be at least 1024 MiB (Talos needs 1 GiB or more)" }).optional(),
+  memoryMiB: z
+    .number()
+    .int()
+    .min(1024, { error: "must be at least 1024 MiB (Talos needs 1 GiB or more)" })
+    .optional(),
   /** Boot disk size in GiB. Defaults to 32. */
-  diskGiB: z.number().int().min(10, { error: "must be at least 10 GiB (Talos' minimum system disk)" }).optional(),
+  diskGiB: z
+    .number()
+    .int()
+    .min(10, { error: "must be at least 10 GiB (Talos' minimum system disk)" })
+    .optional(),
   /** Install disk inside the VM. Defaults to /dev/sda. */
   installDisk: z.string().startsWith("/dev/", { error: "must be a device path like /dev/sda" }).optional(),
   /** Talos config patches for this node only, applied after the role patches. */
@@ -68,7 +84,9 @@ export const ControlPlaneSchema = z.strictObject({
   /** Kubernetes API endpoint. Defaults to https://<vip>:6443. */
   endpoint: z
     .string()
-    .regex(/^https:\/\/[^/\s:]+(:\d+)?$/, { error: "must be an https URL like https://10.0.0.5:6443 (no path)" })
+    .regex(/^https:\/\/[^/\s:]+(:\d+)?$/, {
+      error: "must be an https URL like https://10.0.0.5:6443 (no path)",
+    })
     .optional(),
   /** Allow an even number of control planes (etcd quorum gains nothing from it). Defaults to false. */
   allowEvenCount: z.boolean().default(false),
@@ -121,9 +139,18 @@ export const PatchesSchema = z.strictObject({
 });
 
 export const ImageFactorySchema = z.strictObject({
-  url: z.string().regex(/^https?:\/\/[^/\s]+$/, { error: "must be a URL like https://factory.talos.dev" }).default(IMAGE_FACTORY_URL),
+  url: z
+    .string()
+    .regex(/^https?:\/\/[^/\s]+$/, { error: "must be a URL like https://factory.talos.dev" })
+    .default(IMAGE_FACTORY_URL),
   extensions: z
-    .array(z.string().regex(/^[a-z0-9-]+\/[a-z0-9._-]+$/, { error: "must name an official extension like siderolabs/qemu-guest-agent" }))
+    .array(
+      z
+        .string()
+        .regex(/^[a-z0-9-]+\/[a-z0-9._-]+$/, {
+          error: "must name an official extension like siderolabs/qemu-guest-agent",
+        }),
+    )
     .default([...DEFAULT_EXTENSIONS]),
 });
 
@@ -151,12 +178,16 @@ export const SECRET_KEYS = {
   /** Proxmox API token `user@realm!tokenid=uuid`. */
   proxmoxApiToken: z
     .string()
-    .regex(/^[^@\s]+@[^!\s]+![^=\s]+=\S+$/, { error: "is not a Proxmox API token — expected user@realm!tokenid=secret" }),
+    .regex(/^[^@\s]+@[^!\s]+![^=\s]+=\S+$/, {
+      error: "is not a Proxmox API token — expected user@realm!tokenid=secret",
+    }),
   /** Git credentials for Flux: the password or token (username in `fluxGitUsername`). */
   fluxGitPassword: z.string().min(1),
   /** An existing Talos secrets bundle (secrets.yaml from talosctl or talhelper), to adopt a cluster. */
   talosSecrets: z.string().min(1),
   /** An existing age identity for SOPS (`AGE-SECRET-KEY-1...`). */
-  sopsAgeKey: z.string().regex(/^AGE-SECRET-KEY-1[0-9A-Z]+$/, { error: "is not an age identity (AGE-SECRET-KEY-1...)" }),
+  sopsAgeKey: z
+    .string()
+    .regex(/^AGE-SECRET-KEY-1[0-9A-Z]+$/, { error: "is not an age identity (AGE-SECRET-KEY-1...)" }),
 } as const;
 export type SecretKey = keyof typeof SECRET_KEYS;

@@ -33,7 +33,8 @@ export function parseStackFile(text: string, source = "stack file"): StackFileCo
   const secureKeys: string[] = [];
   const section = (doc as { config?: unknown } | null)?.config;
   if (section === undefined || section === null) return { config, secureKeys };
-  if (typeof section !== "object" || Array.isArray(section)) throw new Error(`${source}: "config" must be a map`);
+  if (typeof section !== "object" || Array.isArray(section))
+    throw new Error(`${source}: "config" must be a map`);
   for (const [rawKey, value] of Object.entries(section as Record<string, unknown>)) {
     const key = rawKey.includes(":") ? rawKey : `${CONFIG_NAMESPACE}:${rawKey}`;
     if (value !== null && typeof value === "object" && !Array.isArray(value) && "secure" in value) {

@@ -5,7 +5,7 @@
  */
 import type { z } from "zod";
 import { AddonsConfigSchema } from "../addons/config";
-import { type ConfigIssue, ConfigError, showValue } from "./errors";
+import { ConfigError, type ConfigIssue, showValue } from "./errors";
 import {
   addressingIssues,
   cniIssues,
@@ -74,7 +74,8 @@ export function zodIssues(key: string, issues: readonly z.core.$ZodIssue[], secr
       }));
     }
     const shown = secret ? "(secret value)" : showValue(issue.input);
-    const custom = issue.message.includes(" — ");
+    // Our schemas carry their own wording (with the fix); zod's defaults start with these words.
+    const custom = !/^(Invalid|Too (small|big)|Unrecognized|Expected)/.test(issue.message);
     const message = custom ? `${shown} ${issue.message}` : `${shown}: ${issue.message}`;
     return [{ path: pathOf(key, issue.path), message, fix: custom ? undefined : zodFix(issue) }];
   });
@@ -94,13 +95,22 @@ export function validateStackConfig(
   const known = new Set<string>([...Object.keys(SCHEMAS), ...Object.keys(SECRET_KEYS)]);
   for (const key of Object.keys(raw)) {
     if (!known.has(key)) {
-      issues.push({ path: key, message: "is not a known setting", fix: `remove it or correct its spelling (known: ${[...known].join(", ")})` });
+      issues.push({
+        path: key,
+        message: "is not a known setting",
+        fix: `remove it or correct its spelling (known: ${[...known].join(", ")})`,
+      });
     }
   }
   for (const [key, schema] of Object.entries(SCHEMAS)) {
     const result = (schema as z.ZodType).safeParse(raw[key], { reportInput: true });
     if (result.success) parsed[key] = result.data;
-    else if (raw[key] === undefined) issues.push({ path: key, message: "is required but unset", fix: `set ${CONFIG_NAMESPACE}:${key} in the stack file` });
+    else if (raw[key] === undefined)
+      issues.push({
+        path: key,
+        message: "is required but unset",
+        fix: `set ${CONFIG_NAMESPACE}:${key} in the stack file`,
+      });
     else issues.push(...zodIssues(key, result.error.issues));
   }
   for (const [key, value] of Object.entries(secrets)) {
@@ -125,10 +135,15 @@ export function validateStackConfig(
     );
     if (p.network) issues.push(...cniIssues(p.network, p.addons.cilium.enabled));
     if (p.addons.metallb.enabled && p.addons.metallb.pools.length === 0) {
-      issues.push({ path: "addons.metallb.pools", message: "is empty while MetalLB is enabled", fix: "add a pool of free addresses, or disable addons.metallb" });
+      issues.push({
+        path: "addons.metallb.pools",
+        message: "is empty while MetalLB is enabled",
+        fix: "add a pool of free addresses, or disable addons.metallb",
+      });
     }
   }
-  if (p.talosVersion && p.kubernetesVersion) issues.push(...versionIssues(p.talosVersion, p.kubernetesVersion));
+  if (p.talosVersion && p.kubernetesVersion)
+    issues.push(...versionIssues(p.talosVersion, p.kubernetesVersion));
   if (p.proxmox && p.nodes) issues.push(...proxmoxPlacementIssues(nodes));
   if (p.proxmox && secrets.proxmoxApiToken === undefined) {
     issues.push({
@@ -137,7 +152,12 @@ export function validateStackConfig(
       fix: `pulumi config set --secret ${CONFIG_NAMESPACE}:proxmoxApiToken 'root@pam!pulumi=<uuid>'`,
     });
   }
-  if (p.addons?.flux.enabled && p.addons.flux.git && secrets.fluxGitPassword === undefined && p.fluxGitUsername !== undefined) {
+  if (
+    p.addons?.flux.enabled &&
+    p.addons.flux.git &&
+    secrets.fluxGitPassword === undefined &&
+    p.fluxGitUsername !== undefined
+  ) {
     issues.push({
       path: "fluxGitPassword",
       message: "is unset while fluxGitUsername is set",
@@ -162,7 +182,10 @@ export function validateStackConfig(
     talosVersion: full.talosVersion.replace(/^v/, ""),
     kubernetesVersion: full.kubernetesVersion.replace(/^v/, ""),
     nodes: resolvedNodes,
-    controlPlane: { ...full.controlPlane, endpoint: full.controlPlane.endpoint ?? `https://${full.controlPlane.vip}:6443` },
+    controlPlane: {
+      ...full.controlPlane,
+      endpoint: full.controlPlane.endpoint ?? `https://${full.controlPlane.vip}:6443`,
+    },
     network: { ...full.network, kubeProxy: full.network.kubeProxy ?? full.network.cni === "flannel" },
   };
 }

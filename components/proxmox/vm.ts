@@ -94,7 +94,14 @@ export function vmArgs(
     machine: "q35",
     bios: placement.bios,
     ...(placement.bios === "ovmf"
-      ? { efiDisk: { datastoreId: placement.diskDatastore, fileFormat: "raw", type: "4m", preEnrolledKeys: false } }
+      ? {
+          efiDisk: {
+            datastoreId: placement.diskDatastore,
+            fileFormat: "raw",
+            type: "4m",
+            preEnrolledKeys: false,
+          },
+        }
       : {}),
     operatingSystem: { type: "l26" },
     cpu: { type: placement.cpuType, cores: node.cores, sockets: 1 },

@@ -21,7 +21,12 @@ function pairsAround(minor: (typeof SUPPORTED_TALOS_MINORS)[number]): string[] {
   ];
 }
 
-const TALOS_PATCH: Record<string, string> = { "1.10": "1.10.6", "1.11": "1.11.6", "1.12": "1.12.6", "1.13": "1.13.9" };
+const TALOS_PATCH: Record<string, string> = {
+  "1.10": "1.10.6",
+  "1.11": "1.11.6",
+  "1.12": "1.12.6",
+  "1.13": "1.13.9",
+};
 
 describe("Talos/Kubernetes compatibility", () => {
   it("accepts each Talos minor's own default Kubernetes", () => {
@@ -53,7 +58,11 @@ describe("Talos/Kubernetes compatibility", () => {
       requireOracle(this, minor);
       const talos = TALOS_PATCH[minor];
       const from = TALOS_KUBERNETES_SUPPORT[minor].minUpgradeFrom.split(".").map(Number);
-      const sources = [`${from[0]}.${from[1] - 1}.9`, `${from[0]}.${from[1]}.0`, `${from[0]}.${from[1] + 1}.3`];
+      const sources = [
+        `${from[0]}.${from[1] - 1}.9`,
+        `${from[0]}.${from[1]}.0`,
+        `${from[0]}.${from[1] + 1}.3`,
+      ];
       for (const source of sources) {
         const ours = talosUpgradeError(source, talos) === undefined;
         const k8s = TALOS_KUBERNETES_SUPPORT[minor].minKubernetes;

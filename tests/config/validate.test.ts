@@ -1,13 +1,13 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { ConfigError } from "../../components/config/errors";
-import { readStackFile } from "../../components/config/stack-file";
 import { decodeConfigValue } from "../../components/config/load";
+import { readStackFile } from "../../components/config/stack-file";
 import { validateStackConfig } from "../../components/config/validate";
 import { PROJECT_ROOT } from "../helpers/shared";
 
 /** The sample stack's config as the program sees it: key (no namespace) → decoded value. */
-export function sampleRaw(): Record<string, unknown> {
+function sampleRaw(): Record<string, unknown> {
   const { config } = readStackFile(path.join(PROJECT_ROOT, "Pulumi.homelab.yaml"));
   const raw: Record<string, unknown> = {};
   for (const [fullKey, text] of Object.entries(config)) {
@@ -28,7 +28,10 @@ interface Nodes {
   nodes: Array<Record<string, unknown>>;
 }
 
-function errorOf(raw: Record<string, unknown>, secrets: Record<string, string> = SAMPLE_SECRETS): ConfigError {
+function errorOf(
+  raw: Record<string, unknown>,
+  secrets: Record<string, string> = SAMPLE_SECRETS,
+): ConfigError {
   try {
     validateStackConfig(raw, secrets);
   } catch (err) {
@@ -74,9 +77,21 @@ describe("stack config: the sample stack", () => {
 
 /** Each case: a mutation of the sample, and the key path the error must name. */
 const BAD_CASES: Array<{ name: string; mutate: Mutation; key: RegExp; secrets?: Record<string, string> }> = [
-  { name: "cluster name not a DNS label", mutate: (r) => (r.clusterName = "Home_Lab"), key: /proxmox-talos:clusterName: "Home_Lab"/ },
-  { name: "talos version malformed", mutate: (r) => (r.talosVersion = "latest"), key: /proxmox-talos:talosVersion: "latest"/ },
-  { name: "talos minor unsupported", mutate: (r) => (r.talosVersion = "1.9.6"), key: /proxmox-talos:talosVersion: Talos 1\.9\.6 is not supported/ },
+  {
+    name: "cluster name not a DNS label",
+    mutate: (r) => (r.clusterName = "Home_Lab"),
+    key: /proxmox-talos:clusterName: "Home_Lab"/,
+  },
+  {
+    name: "talos version malformed",
+    mutate: (r) => (r.talosVersion = "latest"),
+    key: /proxmox-talos:talosVersion: "latest"/,
+  },
+  {
+    name: "talos minor unsupported",
+    mutate: (r) => (r.talosVersion = "1.9.6"),
+    key: /proxmox-talos:talosVersion: Talos 1\.9\.6 is not supported/,
+  },
   {
     name: "kubernetes too new for talos",
     mutate: (r) => {
@@ -85,14 +100,46 @@ const BAD_CASES: Array<{ name: string; mutate: Mutation; key: RegExp; secrets?: 
     },
     key: /proxmox-talos:kubernetesVersion: Kubernetes 1\.35\.0 is too new for Talos 1\.11\.6/,
   },
-  { name: "kubernetes too old", mutate: (r) => (r.kubernetesVersion = "1.30.4"), key: /proxmox-talos:kubernetesVersion: Kubernetes 1\.30\.4 is too old/ },
-  { name: "node IP malformed", mutate: (r) => ((r as unknown as Nodes).nodes[1].ip = "192.168.50.300"), key: /proxmox-talos:nodes\[1\]\.ip: "192\.168\.50\.300"/ },
-  { name: "node IP outside the network", mutate: (r) => ((r as unknown as Nodes).nodes[2].ip = "10.0.0.5"), key: /proxmox-talos:nodes\[2\]\.ip: "10\.0\.0\.5" is not a host address of network\.cidr/ },
-  { name: "duplicate node name", mutate: (r) => ((r as unknown as Nodes).nodes[1].name = "cp-1"), key: /proxmox-talos:nodes\[1\]\.name: "cp-1" is already used by nodes\[0\]/ },
-  { name: "duplicate VM id", mutate: (r) => ((r as unknown as Nodes).nodes[3].vmId = 8101), key: /proxmox-talos:nodes\[3\]\.vmId: 8101 is already used/ },
-  { name: "duplicate IP", mutate: (r) => ((r as unknown as Nodes).nodes[3].ip = "192.168.50.11"), key: /proxmox-talos:nodes\[3\]\.ip: "192\.168\.50\.11" is already used/ },
-  { name: "VIP is a node IP", mutate: (r) => ((r.controlPlane as Record<string, unknown>).vip = "192.168.50.12"), key: /proxmox-talos:controlPlane\.vip: "192\.168\.50\.12" is also nodes\[1\]\.ip/ },
-  { name: "VIP outside the network", mutate: (r) => ((r.controlPlane as Record<string, unknown>).vip = "10.1.1.1"), key: /proxmox-talos:controlPlane\.vip: "10\.1\.1\.1" is outside network\.cidr/ },
+  {
+    name: "kubernetes too old",
+    mutate: (r) => (r.kubernetesVersion = "1.30.4"),
+    key: /proxmox-talos:kubernetesVersion: Kubernetes 1\.30\.4 is too old/,
+  },
+  {
+    name: "node IP malformed",
+    mutate: (r) => ((r as unknown as Nodes).nodes[1].ip = "192.168.50.300"),
+    key: /proxmox-talos:nodes\[1\]\.ip: "192\.168\.50\.300"/,
+  },
+  {
+    name: "node IP outside the network",
+    mutate: (r) => ((r as unknown as Nodes).nodes[2].ip = "10.0.0.5"),
+    key: /proxmox-talos:nodes\[2\]\.ip: "10\.0\.0\.5" is not a host address of network\.cidr/,
+  },
+  {
+    name: "duplicate node name",
+    mutate: (r) => ((r as unknown as Nodes).nodes[1].name = "cp-1"),
+    key: /proxmox-talos:nodes\[1\]\.name: "cp-1" is already used by nodes\[0\]/,
+  },
+  {
+    name: "duplicate VM id",
+    mutate: (r) => ((r as unknown as Nodes).nodes[3].vmId = 8101),
+    key: /proxmox-talos:nodes\[3\]\.vmId: 8101 is already used/,
+  },
+  {
+    name: "duplicate IP",
+    mutate: (r) => ((r as unknown as Nodes).nodes[3].ip = "192.168.50.11"),
+    key: /proxmox-talos:nodes\[3\]\.ip: "192\.168\.50\.11" is already used/,
+  },
+  {
+    name: "VIP is a node IP",
+    mutate: (r) => ((r.controlPlane as Record<string, unknown>).vip = "192.168.50.12"),
+    key: /proxmox-talos:controlPlane\.vip: "192\.168\.50\.12" is also nodes\[1\]\.ip/,
+  },
+  {
+    name: "VIP outside the network",
+    mutate: (r) => ((r.controlPlane as Record<string, unknown>).vip = "10.1.1.1"),
+    key: /proxmox-talos:controlPlane\.vip: "10\.1\.1\.1" is outside network\.cidr/,
+  },
   {
     name: "MetalLB pool overlaps a node",
     mutate: (r) => {
@@ -114,20 +161,77 @@ const BAD_CASES: Array<{ name: string; mutate: Mutation; key: RegExp; secrets?: 
     mutate: (r) => ((r as unknown as Nodes).nodes[3].role = "controlplane"),
     key: /proxmox-talos:nodes: has 4 control planes.*allowEvenCount/,
   },
-  { name: "no control plane", mutate: (r) => (r.nodes = (r as unknown as Nodes).nodes.map((n) => ({ ...n, role: "worker" }))), key: /proxmox-talos:nodes: has no node with role controlplane/ },
-  { name: "bad role", mutate: (r) => ((r as unknown as Nodes).nodes[0].role = "master"), key: /proxmox-talos:nodes\[0\]\.role: "master" must be "controlplane" or "worker"/ },
-  { name: "misspelt node key", mutate: (r) => ((r as unknown as Nodes).nodes[0].memroyMiB = 4096), key: /proxmox-talos:nodes\[0\]\.memroyMiB: is not a known setting/ },
-  { name: "unknown top-level key", mutate: (r) => (r.clustername = "x"), key: /proxmox-talos:clustername: is not a known setting/ },
-  { name: "memory too small", mutate: (r) => ((r as unknown as Nodes).nodes[3].memoryMiB = 512), key: /proxmox-talos:nodes\[3\]\.memoryMiB: 512 must be at least 1024 MiB/ },
-  { name: "disk too small", mutate: (r) => ((r as unknown as Nodes).nodes[0].diskGiB = 4), key: /proxmox-talos:nodes\[0\]\.diskGiB: 4 must be at least 10 GiB/ },
-  { name: "VM id missing with Proxmox", mutate: (r) => delete (r as unknown as Nodes).nodes[2].vmId, key: /proxmox-talos:nodes\[2\]\.vmId: is unset/ },
-  { name: "Proxmox endpoint not https", mutate: (r) => ((r.proxmox as Record<string, unknown>).endpoint = "http://pve:8006"), key: /proxmox-talos:proxmox\.endpoint: "http:\/\/pve:8006" must be an https URL/ },
-  { name: "CPU type kvm64", mutate: (r) => ((r.proxmox as Record<string, unknown>).cpuType = "kvm64"), key: /proxmox-talos:proxmox\.cpuType: "kvm64" must be "host" or an x86-64-v2\+ model/ },
-  { name: "cilium off while cni is cilium", mutate: (r) => ((r.addons as { cilium: { enabled: boolean } }).cilium.enabled = false), key: /proxmox-talos:addons\.cilium\.enabled: is false while network\.cni is cilium/ },
-  { name: "kube-proxy on with cilium", mutate: (r) => ((r.network as Record<string, unknown>).kubeProxy = true), key: /proxmox-talos:network\.kubeProxy: is true while Cilium replaces kube-proxy/ },
-  { name: "VLAN out of range", mutate: (r) => ((r.network as Record<string, unknown>).vlan = 5000), key: /proxmox-talos:network\.vlan: 5000 must be a VLAN id from 1 to 4094/ },
-  { name: "bad API token", mutate: () => undefined, secrets: { proxmoxApiToken: "hunter2" }, key: /proxmox-talos:proxmoxApiToken: \(secret value\) is not a Proxmox API token/ },
-  { name: "DNS server malformed", mutate: (r) => ((r.network as Record<string, unknown>).dnsServers = ["dns.google"]), key: /proxmox-talos:network\.dnsServers\[0\]: "dns\.google" is not an IPv4 address/ },
+  {
+    name: "no control plane",
+    mutate: (r) => (r.nodes = (r as unknown as Nodes).nodes.map((n) => ({ ...n, role: "worker" }))),
+    key: /proxmox-talos:nodes: has no node with role controlplane/,
+  },
+  {
+    name: "bad role",
+    mutate: (r) => ((r as unknown as Nodes).nodes[0].role = "master"),
+    key: /proxmox-talos:nodes\[0\]\.role: "master" must be "controlplane" or "worker"/,
+  },
+  {
+    name: "misspelt node key",
+    mutate: (r) => ((r as unknown as Nodes).nodes[0].memroyMiB = 4096),
+    key: /proxmox-talos:nodes\[0\]\.memroyMiB: is not a known setting/,
+  },
+  {
+    name: "unknown top-level key",
+    mutate: (r) => (r.clustername = "x"),
+    key: /proxmox-talos:clustername: is not a known setting/,
+  },
+  {
+    name: "memory too small",
+    mutate: (r) => ((r as unknown as Nodes).nodes[3].memoryMiB = 512),
+    key: /proxmox-talos:nodes\[3\]\.memoryMiB: 512 must be at least 1024 MiB/,
+  },
+  {
+    name: "disk too small",
+    mutate: (r) => ((r as unknown as Nodes).nodes[0].diskGiB = 4),
+    key: /proxmox-talos:nodes\[0\]\.diskGiB: 4 must be at least 10 GiB/,
+  },
+  {
+    name: "VM id missing with Proxmox",
+    mutate: (r) => delete (r as unknown as Nodes).nodes[2].vmId,
+    key: /proxmox-talos:nodes\[2\]\.vmId: is unset/,
+  },
+  {
+    name: "Proxmox endpoint not https",
+    mutate: (r) => ((r.proxmox as Record<string, unknown>).endpoint = "http://pve:8006"),
+    key: /proxmox-talos:proxmox\.endpoint: "http:\/\/pve:8006" must be an https URL/,
+  },
+  {
+    name: "CPU type kvm64",
+    mutate: (r) => ((r.proxmox as Record<string, unknown>).cpuType = "kvm64"),
+    key: /proxmox-talos:proxmox\.cpuType: "kvm64" must be "host" or an x86-64-v2\+ model/,
+  },
+  {
+    name: "cilium off while cni is cilium",
+    mutate: (r) => ((r.addons as { cilium: { enabled: boolean } }).cilium.enabled = false),
+    key: /proxmox-talos:addons\.cilium\.enabled: is false while network\.cni is cilium/,
+  },
+  {
+    name: "kube-proxy on with cilium",
+    mutate: (r) => ((r.network as Record<string, unknown>).kubeProxy = true),
+    key: /proxmox-talos:network\.kubeProxy: is true while Cilium replaces kube-proxy/,
+  },
+  {
+    name: "VLAN out of range",
+    mutate: (r) => ((r.network as Record<string, unknown>).vlan = 5000),
+    key: /proxmox-talos:network\.vlan: 5000 must be a VLAN id from 1 to 4094/,
+  },
+  {
+    name: "bad API token",
+    mutate: () => undefined,
+    secrets: { proxmoxApiToken: "hunter2" },
+    key: /proxmox-talos:proxmoxApiToken: \(secret value\) is not a Proxmox API token/,
+  },
+  {
+    name: "DNS server malformed",
+    mutate: (r) => ((r.network as Record<string, unknown>).dnsServers = ["dns.google"]),
+    key: /proxmox-talos:network\.dnsServers\[0\]: "dns\.google" is not an IPv4 address/,
+  },
 ];
 
 describe("stack config: rejected configs name their key, value and fix", () => {
@@ -140,7 +244,8 @@ describe("stack config: rejected configs name their key, value and fix", () => {
       const err = errorOf(raw, c.secrets ?? SAMPLE_SECRETS);
       assert.match(err.message, c.key);
       // Every reported problem says how to fix it.
-      for (const issue of err.issues) assert.ok(issue.fix || / — /.test(issue.message), `no fix in: ${issue.message}`);
+      for (const issue of err.issues)
+        assert.ok(issue.fix || / — |must |needs /.test(issue.message), `no fix in: ${issue.message}`);
     });
   }
 
@@ -153,7 +258,13 @@ describe("stack config: rejected configs name their key, value and fix", () => {
     (raw.proxmox as Record<string, unknown>).bios = "uefi";
     const err = errorOf(raw);
     const paths = err.issues.map((i) => i.path).sort();
-    assert.deepEqual(paths, ["clusterName", "controlPlane.vip", "nodes[0].ip", "nodes[1].name", "proxmox.bios"]);
+    assert.deepEqual(paths, [
+      "clusterName",
+      "controlPlane.vip",
+      "nodes[0].ip",
+      "nodes[1].name",
+      "proxmox.bios",
+    ]);
     assert.match(err.message, /^invalid stack config \(5 problems\):/);
   });
 

@@ -1,0 +1,207 @@
+/**
+ * The stack config key `addons`: which cluster addons to install and how. Plain data, validated
+ * with zod before any resource exists. Secrets (Git credentials, an imported age key) are not part
+ * of it: they come from separate secret config keys and reach `ClusterAddons` as Pulumi secrets.
+ *
+ * Cross-checks against node addresses and the VIP live with the config owner
+ * (`components/config/rules.ts`), not here.
+ */
+import { z } from "zod";
+import { parseRange } from "../net/ipv4";
+
+/** Shows a config value in an error message (short, JSON-quoted). */
+function shown(value: unknown): string {
+  const text = typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** A custom message: what is wrong with the value, then (after " — ") the fix. */
+function wrong(what: string, fix: string) {
+  return (issue: { input?: unknown }) => `${what} (got ${shown(issue.input)}) — ${fix}`;
+}
+
+const enabledFlag = (dflt: boolean) =>
+  z.boolean({ error: wrong("must be true or false", "write enabled: true or enabled: false") }).default(dflt);
+
+/** A chart version override, like "1.18.2" (no leading "v": Helm chart versions are bare semver). */
+const chartVersion = z
+  .string({ error: wrong("must be a chart version string", 'quote it, like version: "1.16.3"') })
+  .regex(/^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/, {
+    error: wrong("is not a Helm chart version", 'write a bare semver like "1.16.3" (no leading "v")'),
+  })
+  .optional();
+
+/** Free-form Helm values merged last (maps merge, lists replace, null deletes). */
+const helmValues = z
+  .record(z.string(), z.unknown(), {
+    error: wrong(
+      "must be a map of Helm values",
+      "write values as a YAML mapping, like values: {replicas: 2}",
+    ),
+  })
+  .optional();
+
+/** A Kubernetes object name (DNS-1123 label). */
+const k8sName = (example: string) =>
+  z
+    .string({ error: wrong("must be a string", `write a name like "${example}"`) })
+    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, {
+      error: wrong(
+        "is not a valid Kubernetes name",
+        `use lowercase letters, digits and '-' (at most 63 characters), like "${example}"`,
+      ),
+    });
+
+/** One MetalLB address entry: a CIDR "a.b.c.d/n" or an inclusive range "a.b.c.d-e.f.g.h". */
+const poolAddress = z
+  .string({ error: wrong("must be a string", 'write "10.0.0.240/28" or "10.0.0.240-10.0.0.250"') })
+  .refine((s) => parseRange(s) !== undefined && (s.includes("/") || s.includes("-")), {
+    error: wrong(
+      'is not an IPv4 CIDR ("a.b.c.d/n") or range ("a.b.c.d-e.f.g.h", first <= last)',
+      'write "10.0.0.240/28" or "10.0.0.240-10.0.0.250"',
+    ),
+  });
+
+export const MetallbPoolSchema = z.strictObject({
+  name: k8sName("default"),
+  addresses: z
+    .array(poolAddress, { error: wrong("must be a list of addresses", 'write addresses: ["10.0.0.240/28"]') })
+    .min(1, { error: wrong("is empty", 'give at least one CIDR or range, like ["10.0.0.240/28"]') }),
+  autoAssign: z
+    .boolean({ error: wrong("must be true or false", "write autoAssign: false to reserve the pool") })
+    .optional(),
+});
+
+const gitUrl = z
+  .string({ error: wrong("must be a string", 'write url: "https://github.com/me/fleet.git"') })
+  .regex(/^(https?|ssh):\/\/\S+$/, {
+    error: wrong(
+      "is not an http(s):// or ssh:// Git URL",
+      'write it like "https://github.com/me/fleet.git" or "ssh://git@github.com/me/fleet.git"',
+    ),
+  });
+
+const fluxInterval = z
+  .string({ error: wrong("must be a string", 'write a Go duration like "10m"') })
+  .regex(/^(\d+(\.\d+)?(ms|s|m|h))+$/, {
+    error: wrong("is not a Go duration", 'write it like "1m", "10m" or "1h30m"'),
+  });
+
+export const FluxGitSchema = z.strictObject({
+  url: gitUrl,
+  branch: z
+    .string({ error: wrong("must be a string", 'write branch: "main"') })
+    .min(1, { error: wrong("is empty", 'write branch: "main"') })
+    .default("main"),
+  path: z
+    .string({ error: wrong("must be a string", 'write path: "./clusters/homelab"') })
+    .regex(/^\.\/[^\s]*$/, {
+      error: wrong(
+        "is not a path relative to the repository root",
+        'start it with "./", like "./clusters/homelab"',
+      ),
+    })
+    .default("./"),
+  interval: fluxInterval.optional(),
+});
+
+const CiliumSchema = z.strictObject({
+  enabled: enabledFlag(true),
+  version: chartVersion,
+  values: helmValues,
+});
+
+const MetallbSchema = z.strictObject({
+  enabled: enabledFlag(false),
+  version: chartVersion,
+  pools: z
+    .array(MetallbPoolSchema, {
+      error: wrong("must be a list of pools", "write pools: [{name: default, addresses: [10.0.0.240/28]}]"),
+    })
+    .default([])
+    .superRefine((pools, ctx) => {
+      const seen = new Set<string>();
+      pools.forEach((pool, i) => {
+        if (seen.has(pool.name)) {
+          ctx.addIssue({
+            code: "custom",
+            path: [i, "name"],
+            input: pool.name,
+            message: `is used by two pools (got ${shown(pool.name)}) — give every pool its own name`,
+          });
+        }
+        seen.add(pool.name);
+      });
+    }),
+  l2Advertisement: z
+    .boolean({ error: wrong("must be true or false", "write l2Advertisement: false to announce nothing") })
+    .default(true),
+  values: helmValues,
+});
+
+const OpenebsSchema = z.strictObject({
+  enabled: enabledFlag(false),
+  version: chartVersion,
+  storageClassName: k8sName("openebs-hostpath").default("openebs-hostpath"),
+  values: helmValues,
+});
+
+const FluxSchema = z.strictObject({
+  enabled: enabledFlag(false),
+  version: chartVersion,
+  git: FluxGitSchema.optional(),
+  values: helmValues,
+});
+
+const SopsSchema = z.strictObject({
+  /** Defaults to the value of `flux.enabled`. */
+  enabled: z
+    .boolean({ error: wrong("must be true or false", "write enabled: true or enabled: false") })
+    .optional(),
+});
+
+/** The stack config key `addons`. Every part may be omitted; `AddonsConfigSchema.parse({})` is valid. */
+export const AddonsConfigSchema = z
+  .strictObject({
+    cilium: CiliumSchema.prefault({}),
+    metallb: MetallbSchema.prefault({}),
+    openebs: OpenebsSchema.prefault({}),
+    flux: FluxSchema.prefault({}),
+    sops: SopsSchema.prefault({}),
+  })
+  .superRefine((a, ctx) => {
+    if (a.sops.enabled === true && !a.flux.enabled) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["sops", "enabled"],
+        input: true,
+        message:
+          "is true while addons.flux.enabled is false (got true) — the sops-age Secret is for Flux: enable addons.flux or remove addons.sops.enabled",
+      });
+    }
+  })
+  .transform((a) => ({ ...a, sops: { enabled: a.sops.enabled ?? a.flux.enabled } }));
+
+/** The validated `addons` config with its defaults resolved. */
+export type AddonsConfig = z.output<typeof AddonsConfigSchema>;
+/** What a stack file may hold under `addons`. */
+export type AddonsConfigInput = z.input<typeof AddonsConfigSchema>;
+export type MetallbPool = z.output<typeof MetallbPoolSchema>;
+export type FluxGit = z.output<typeof FluxGitSchema>;
+
+/**
+ * Formats the issues of a failed `AddonsConfigSchema.safeParse` as
+ * `addons.metallb.pools[0].addresses[1]: is not ... (got "x") — fix` lines.
+ */
+export function formatAddonsIssues(error: z.ZodError, root = "addons"): string[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.reduce<string>(
+      (acc, p) => (typeof p === "number" ? `${acc}[${p}]` : `${acc}.${String(p)}`),
+      root,
+    );
+    if (issue.code === "unrecognized_keys") {
+      return `${path}: unknown key(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")} — remove them or correct their spelling`;
+    }
+    return `${path}: ${issue.message}`;
+  });
+}

@@ -1,0 +1,251 @@
+/**
+ * `ClusterAddons`: the cluster's addons as Helm releases on a freshly booted Talos cluster —
+ * Cilium (CNI, kube-proxy replacement) first, then MetalLB (with its address pools), OpenEBS LocalPV
+ * hostpath, Flux (optionally synced from Git) and a SOPS age identity for Flux.
+ *
+ * Order: the Kubernetes provider waits for `clusterReady`; Cilium goes first (nodes stay NotReady
+ * without a CNI); everything else depends on the Cilium release; custom resources depend on the
+ * release that installs their CRDs (releases wait for readiness). Each toggle removes exactly its
+ * own resources.
+ */
+import * as kubernetes from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { type AddonName, CHARTS } from "../versions";
+import { AgeIdentity, sopsCreationRule } from "./age-identity";
+import type { AddonsConfig } from "./config";
+import { ciliumValues, fluxValues, type HelmValues, metallbValues, openebsValues } from "./values";
+
+export { AgeIdentity, ageIdentityProvider, sopsCreationRule } from "./age-identity";
+export { type AddonsConfig, type AddonsConfigInput, AddonsConfigSchema, formatAddonsIssues } from "./config";
+export { helmMerge } from "./values";
+
+/** Namespace each addon installs into. */
+export const ADDON_NAMESPACES: Readonly<Record<AddonName, string>> = {
+  cilium: "kube-system",
+  metallb: "metallb-system",
+  openebs: "openebs",
+  flux: "flux-system",
+};
+
+/** PodSecurity labels of a namespace whose pods need host access (MetalLB speaker, LocalPV). */
+export const PRIVILEGED_POD_SECURITY_LABELS: Readonly<Record<string, string>> = {
+  "pod-security.kubernetes.io/enforce": "privileged",
+  "pod-security.kubernetes.io/audit": "privileged",
+  "pod-security.kubernetes.io/warn": "privileged",
+};
+
+/** Name of the Secret (in flux-system) holding the SOPS age identity, and its key. */
+export const SOPS_SECRET_NAME = "sops-age";
+export const SOPS_SECRET_KEY = "age.agekey";
+/** Name of Flux's GitRepository, Kustomization and Git credentials Secret (as `flux bootstrap` names them). */
+export const FLUX_SYNC_NAME = "flux-system";
+
+export interface GitCredentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+export interface ClusterAddonsArgs {
+  /** Admin kubeconfig of the cluster (a Pulumi secret). */
+  readonly kubeconfig: pulumi.Input<string>;
+  /** A resource that completes once the Kubernetes API answers; everything here waits for it. */
+  readonly clusterReady: pulumi.Resource;
+  /** The validated `addons` stack config (plain data: it decides which resources exist). */
+  readonly config: AddonsConfig;
+  /** Credentials for Flux's Git repository (a Pulumi secret). Defaults to none (a public repository). */
+  readonly gitCredentials?: pulumi.Input<GitCredentials>;
+  /** An age identity to adopt for SOPS (a Pulumi secret). Defaults to none: one is generated once. */
+  readonly ageKey?: pulumi.Input<string>;
+}
+
+export class ClusterAddons extends pulumi.ComponentResource {
+  /** The Kubernetes provider every addon resource uses. */
+  public readonly provider: kubernetes.Provider;
+  /** The Helm releases of the enabled addons. */
+  public readonly releases: Readonly<Partial<Record<AddonName, kubernetes.helm.v3.Release>>>;
+  /** Names of the enabled addons. */
+  public readonly enabledAddons: pulumi.Output<AddonName[]>;
+  /** Public age recipient (`age1...`) SOPS encrypts for, when SOPS is on. */
+  public readonly sopsRecipient?: pulumi.Output<string>;
+  /** A ready `.sops.yaml` holding one creation rule for `sopsRecipient`, when SOPS is on. */
+  public readonly sopsConfig?: pulumi.Output<string>;
+  /** The age identity (a Pulumi secret), when SOPS is on. Not registered as a component output. */
+  public readonly sopsAgeIdentity?: pulumi.Output<string>;
+
+  constructor(name: string, args: ClusterAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("proxmox-talos:index:ClusterAddons", name, {}, opts);
+    const { config } = args;
+
+    this.provider = new kubernetes.Provider(
+      "kubernetes",
+      { kubeconfig: pulumi.secret(args.kubeconfig) },
+      { parent: this, dependsOn: [args.clusterReady] },
+    );
+    const k8s: pulumi.CustomResourceOptions = { parent: this, provider: this.provider };
+    const releases: Partial<Record<AddonName, kubernetes.helm.v3.Release>> = {};
+
+    const release = (
+      addon: AddonName,
+      namespace: pulumi.Input<string>,
+      values: HelmValues,
+      dependsOn: pulumi.Resource[],
+    ): kubernetes.helm.v3.Release => {
+      const pin = CHARTS[addon];
+      const r = new kubernetes.helm.v3.Release(
+        addon,
+        {
+          name: addon,
+          chart: pin.chart,
+          version: config[addon].version ?? pin.version,
+          repositoryOpts: { repo: pin.repository },
+          namespace,
+          createNamespace: false,
+          values,
+        },
+        { ...k8s, dependsOn },
+      );
+      releases[addon] = r;
+      return r;
+    };
+    const namespace = (nsName: string, labels: Record<string, string>, dependsOn: pulumi.Resource[]) =>
+      new kubernetes.core.v1.Namespace(nsName, { metadata: { name: nsName, labels } }, { ...k8s, dependsOn });
+
+    // Cilium first: without a CNI no pod of any other addon can start.
+    const afterCni: pulumi.Resource[] = [];
+    if (config.cilium.enabled) {
+      afterCni.push(
+        release("cilium", ADDON_NAMESPACES.cilium, ciliumValues(config.cilium.values), [args.clusterReady]),
+      );
+    } else {
+      afterCni.push(args.clusterReady);
+    }
+
+    if (config.metallb.enabled) {
+      const ns = namespace(ADDON_NAMESPACES.metallb, { ...PRIVILEGED_POD_SECURITY_LABELS }, afterCni);
+      const metallb = release("metallb", ns.metadata.name, metallbValues(config.metallb.values), afterCni);
+      const pools = config.metallb.pools.map(
+        (pool) =>
+          new kubernetes.apiextensions.CustomResource(
+            `metallb-pool-${pool.name}`,
+            {
+              apiVersion: "metallb.io/v1beta1",
+              kind: "IPAddressPool",
+              metadata: { name: pool.name, namespace: ns.metadata.name },
+              spec: {
+                addresses: [...pool.addresses],
+                ...(pool.autoAssign !== undefined ? { autoAssign: pool.autoAssign } : {}),
+              },
+            },
+            { ...k8s, dependsOn: [metallb] },
+          ),
+      );
+      if (config.metallb.l2Advertisement && pools.length > 0) {
+        new kubernetes.apiextensions.CustomResource(
+          "metallb-l2",
+          {
+            apiVersion: "metallb.io/v1beta1",
+            kind: "L2Advertisement",
+            metadata: { name: "default", namespace: ns.metadata.name },
+            spec: { ipAddressPools: config.metallb.pools.map((p) => p.name) },
+          },
+          { ...k8s, dependsOn: [metallb, ...pools] },
+        );
+      }
+    }
+
+    if (config.openebs.enabled) {
+      const ns = namespace(ADDON_NAMESPACES.openebs, { ...PRIVILEGED_POD_SECURITY_LABELS }, afterCni);
+      release(
+        "openebs",
+        ns.metadata.name,
+        openebsValues(config.openebs.storageClassName, config.openebs.values),
+        afterCni,
+      );
+    }
+
+    if (config.flux.enabled) {
+      const ns = namespace(ADDON_NAMESPACES.flux, {}, afterCni);
+      const flux = release("flux", ns.metadata.name, fluxValues(config.flux.values), afterCni);
+
+      let sopsSecret: kubernetes.core.v1.Secret | undefined;
+      if (config.sops.enabled) {
+        const age = new AgeIdentity(
+          "sops-age",
+          { importedIdentity: args.ageKey },
+          { parent: this, dependsOn: afterCni },
+        );
+        const identity = pulumi.secret(age.identity);
+        sopsSecret = new kubernetes.core.v1.Secret(
+          SOPS_SECRET_NAME,
+          {
+            metadata: { name: SOPS_SECRET_NAME, namespace: ns.metadata.name },
+            type: "Opaque",
+            stringData: { [SOPS_SECRET_KEY]: identity },
+          },
+          { ...k8s, dependsOn: afterCni },
+        );
+        this.sopsAgeIdentity = identity;
+        this.sopsRecipient = pulumi.unsecret(age.recipient);
+        this.sopsConfig = this.sopsRecipient.apply((r) => sopsCreationRule(r));
+      }
+
+      const git = config.flux.git;
+      if (git) {
+        let credentials: kubernetes.core.v1.Secret | undefined;
+        if (args.gitCredentials) {
+          const creds = pulumi.output(args.gitCredentials);
+          credentials = new kubernetes.core.v1.Secret(
+            `${FLUX_SYNC_NAME}-git`,
+            {
+              metadata: { name: FLUX_SYNC_NAME, namespace: ns.metadata.name },
+              type: "Opaque",
+              stringData: pulumi.secret(creds.apply((c) => ({ username: c.username, password: c.password }))),
+            },
+            { ...k8s, dependsOn: afterCni },
+          );
+        }
+        const source = new kubernetes.apiextensions.CustomResource(
+          "flux-gitrepository",
+          {
+            apiVersion: "source.toolkit.fluxcd.io/v1",
+            kind: "GitRepository",
+            metadata: { name: FLUX_SYNC_NAME, namespace: ns.metadata.name },
+            spec: {
+              interval: git.interval ?? "1m",
+              url: git.url,
+              ref: { branch: git.branch },
+              ...(credentials ? { secretRef: { name: FLUX_SYNC_NAME } } : {}),
+            },
+          },
+          { ...k8s, dependsOn: [flux, ...(credentials ? [credentials] : [])] },
+        );
+        new kubernetes.apiextensions.CustomResource(
+          "flux-kustomization",
+          {
+            apiVersion: "kustomize.toolkit.fluxcd.io/v1",
+            kind: "Kustomization",
+            metadata: { name: FLUX_SYNC_NAME, namespace: ns.metadata.name },
+            spec: {
+              interval: git.interval ?? "10m",
+              path: git.path,
+              prune: true,
+              sourceRef: { kind: "GitRepository", name: FLUX_SYNC_NAME },
+              ...(sopsSecret
+                ? { decryption: { provider: "sops", secretRef: { name: SOPS_SECRET_NAME } } }
+                : {}),
+            },
+          },
+          { ...k8s, dependsOn: [flux, source, ...(sopsSecret ? [sopsSecret] : [])] },
+        );
+      }
+    }
+
+    this.releases = releases;
+    this.enabledAddons = pulumi.output(Object.keys(releases) as AddonName[]);
+    this.registerOutputs({
+      enabledAddons: this.enabledAddons,
+      ...(this.sopsRecipient ? { sopsRecipient: this.sopsRecipient } : {}),
+      ...(this.sopsConfig ? { sopsConfig: this.sopsConfig } : {}),
+    });
+  }
+}

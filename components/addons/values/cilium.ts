@@ -1,0 +1,73 @@
+/**
+ * Helm values for Cilium on Talos: the CNI and kube-proxy replacement, reaching the API server
+ * through KubePrism (localhost:7445) because kube-proxy is off, with the capabilities and cgroup
+ * settings Talos requires (Talos docs, "Deploying Cilium CNI").
+ */
+import { KUBEPRISM_PORT } from "../../talos/constants";
+import { type HelmValues, helmMerge } from "./merge";
+
+/** Capabilities of the cilium-agent container; Talos forbids SYS_MODULE, so the list omits it. */
+export const CILIUM_AGENT_CAPABILITIES = [
+  "CHOWN",
+  "KILL",
+  "NET_ADMIN",
+  "NET_RAW",
+  "IPC_LOCK",
+  "SYS_ADMIN",
+  "SYS_RESOURCE",
+  "DAC_OVERRIDE",
+  "FOWNER",
+  "SETGID",
+  "SETUID",
+] as const;
+
+/** Capabilities of the clean-cilium-state init container. */
+export const CILIUM_CLEAN_STATE_CAPABILITIES = ["NET_ADMIN", "SYS_ADMIN", "SYS_RESOURCE"] as const;
+
+/** The keys this program sets in Cilium's values. */
+export interface CiliumValues extends HelmValues {
+  ipam: { mode: "kubernetes" };
+  /** Must be exactly `true` or `false`: the chart's templates reject anything else. */
+  kubeProxyReplacement: true;
+  k8sServiceHost: "localhost";
+  k8sServicePort: number;
+  securityContext: {
+    capabilities: {
+      ciliumAgent: string[];
+      cleanCiliumState: string[];
+    };
+  };
+  cgroup: { autoMount: { enabled: false }; hostRoot: "/sys/fs/cgroup" };
+}
+
+/** The program's own Cilium values (before user values). */
+export function ciliumBaseValues(): CiliumValues {
+  return {
+    ipam: { mode: "kubernetes" },
+    kubeProxyReplacement: true,
+    k8sServiceHost: "localhost",
+    k8sServicePort: KUBEPRISM_PORT,
+    securityContext: {
+      capabilities: {
+        ciliumAgent: [...CILIUM_AGENT_CAPABILITIES],
+        cleanCiliumState: [...CILIUM_CLEAN_STATE_CAPABILITIES],
+      },
+    },
+    cgroup: { autoMount: { enabled: false }, hostRoot: "/sys/fs/cgroup" },
+  };
+}
+
+/**
+ * Cilium values with the user's `addons.cilium.values` merged last. Throws when the result breaks
+ * a rule the chart only enforces while rendering (`kubeProxyReplacement` must be true or false).
+ */
+export function ciliumValues(user?: HelmValues): HelmValues {
+  const values = helmMerge(ciliumBaseValues(), user);
+  const kpr = values.kubeProxyReplacement;
+  if (kpr !== undefined && typeof kpr !== "boolean") {
+    throw new Error(
+      `addons.cilium.values.kubeProxyReplacement: ${JSON.stringify(kpr)} is not true or false — Cilium's chart accepts only a boolean (the pre-1.14 "strict" is gone); remove the override to keep true`,
+    );
+  }
+  return values;
+}

@@ -1,0 +1,5 @@
+export * from "./cilium";
+export * from "./flux";
+export * from "./merge";
+export * from "./metallb";
+export * from "./openebs";

@@ -1,0 +1,33 @@
+/**
+ * Helm values for OpenEBS LocalPV hostpath (the standalone `localpv-provisioner` chart, which
+ * carries no other engine): one StorageClass, the cluster's default, storing volumes under the
+ * host path Talos mounts into the kubelet (`OPENEBS_HOSTPATH_BASE`).
+ */
+import { OPENEBS_HOSTPATH_BASE } from "../../talos/constants";
+import { type HelmValues, helmMerge } from "./merge";
+
+/** The keys this program sets in localpv-provisioner's values. */
+export interface OpenebsValues extends HelmValues {
+  localpv: { basePath: string };
+  hostpathClass: { enabled: true; name: string; isDefaultClass: true; basePath: string };
+  analytics: { enabled: boolean };
+}
+
+export function openebsBaseValues(storageClassName: string): OpenebsValues {
+  return {
+    localpv: { basePath: OPENEBS_HOSTPATH_BASE },
+    hostpathClass: {
+      enabled: true,
+      name: storageClassName,
+      isDefaultClass: true,
+      basePath: OPENEBS_HOSTPATH_BASE,
+    },
+    // No usage pings to Google Analytics from a homelab.
+    analytics: { enabled: false },
+  };
+}
+
+/** LocalPV values with the user's `addons.openebs.values` merged last. */
+export function openebsValues(storageClassName: string, user?: HelmValues): HelmValues {
+  return helmMerge(openebsBaseValues(storageClassName), user);
+}

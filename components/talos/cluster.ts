@@ -1,0 +1,247 @@
+/**
+ * `TalosCluster`: a Talos Kubernetes cluster on EXISTING machines (Proxmox VMs, bare metal, other
+ * hypervisors): secrets → per-node machine config apply → etcd bootstrap → readiness wait.
+ *
+ * Machine configs are rendered here, in the program, by pure functions from the secrets bundle
+ * Output, so every rendered config stays a secret Output; each apply carries a non-secret sha256
+ * of its config so diffs are precise without revealing it. The admin talosconfig and kubeconfig
+ * are generated locally from the bundle (secrets) by the `ClientConfigs` resource, which keeps them
+ * stable across runs and renews them 30 days before the client certs expire.
+ *
+ * Dependencies: each node's apply waits for its `dependsOn` (its VM) and the secrets; the bootstrap
+ * waits for every control-plane apply; `ready` waits for the bootstrap and every apply.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { ConfigPatch as StackPatch } from "../config/schema";
+import type { StackConfig } from "../config/validate";
+import { endpointHost, renderMachineConfig } from "./machineconfig";
+import type { ConfigPatch } from "./patch";
+import { Bootstrap } from "./resources/bootstrap";
+import { ClientConfigs } from "./resources/client-configs";
+import { ClusterReady } from "./resources/cluster-ready";
+import { credentialsFromTalosconfig, sha256 } from "./resources/credentials";
+import { MachineConfigApply } from "./resources/machine-config-apply";
+import { MachineSecrets } from "./resources/machine-secrets";
+import { parseSecretsYaml } from "./secrets";
+import type { MachineRole, SecretsBundle } from "./types";
+
+export interface TalosNodeArgs {
+  readonly name: string;
+  readonly role: MachineRole;
+  /** The node's static IP: apid address (port 50000) and cert SAN. */
+  readonly ip: string;
+  /** apid address when it is not `<ip>:50000` (e.g. behind NAT, or a test's fake node). */
+  readonly apiAddress?: string;
+  readonly installDisk?: string;
+  readonly patches?: readonly StackPatch[];
+  /** Resources the node's apply waits for (e.g. its VM). */
+  readonly dependsOn?: readonly pulumi.Resource[];
+}
+
+export interface TalosClusterArgs {
+  readonly clusterName: string;
+  /** Kubernetes API endpoint, `https://<vip>:6443`. */
+  readonly endpoint: string;
+  readonly vip: string;
+  readonly talosVersion: string;
+  readonly kubernetesVersion: string;
+  /** Installer image, e.g. factory.talos.dev/nocloud-installer/<schematic>:v1.13.9. */
+  readonly installImage: string;
+  readonly nodes: readonly TalosNodeArgs[];
+  /** The validated network config (cidr, gateway, dnsServers, cni, kubeProxy, pod/service subnets…). */
+  readonly network: Pick<
+    StackConfig["network"],
+    "dnsServers" | "cni" | "kubeProxy" | "podSubnets" | "serviceSubnets"
+  >;
+  readonly patches?: {
+    readonly all?: readonly StackPatch[];
+    readonly controlplane?: readonly StackPatch[];
+    readonly worker?: readonly StackPatch[];
+  };
+  readonly allowSchedulingOnControlPlanes: boolean;
+  /** Mount the OpenEBS LocalPV hostpath into the kubelet. */
+  readonly openebsHostpath: boolean;
+  /** An existing secrets.yaml to adopt (secret). */
+  readonly importedSecrets?: pulumi.Input<string | undefined>;
+  /** Apply mode for config updates: auto (default) or staged. */
+  readonly applyMode?: "auto" | "staged";
+  /** Reset nodes (wipe STATE/EPHEMERAL) when their apply is deleted. Default false. */
+  readonly resetOnDelete?: boolean;
+  /** Wait for the Kubernetes API's /readyz too. Default true. */
+  readonly checkKubernetes?: boolean;
+  /** Bounds (seconds): each apply/bootstrap (default 600), the readiness wait (default 900). */
+  readonly applyTimeoutSeconds?: number;
+  readonly readyTimeoutSeconds?: number;
+}
+
+/** `1.13.9` → `v1.13.9`. */
+const withV = (v: string): string => (v.startsWith("v") ? v : `v${v}`);
+
+export class TalosCluster extends pulumi.ComponentResource {
+  /** Admin talosconfig (secret); endpoints = control-plane IPs. */
+  public readonly talosconfig: pulumi.Output<string>;
+  /** Admin kubeconfig (secret). */
+  public readonly kubeconfig: pulumi.Output<string>;
+  /** ISO time the talosconfig's client cert expires. */
+  public readonly talosconfigExpiresAt: pulumi.Output<string>;
+  /** ISO time the kubeconfig's client cert expires. */
+  public readonly kubeconfigExpiresAt: pulumi.Output<string>;
+  /** Readiness of the cluster: depend on it before talking to Kubernetes. */
+  public readonly ready: ClusterReady;
+  public readonly machineSecrets: MachineSecrets;
+  /** The admin talosconfig/kubeconfig, kept stable in state (renewed 30 days before expiry). */
+  public readonly clientConfigs: ClientConfigs;
+  public readonly bootstrap: Bootstrap;
+  /** Per node name: its config apply resource. */
+  public readonly applies: Readonly<Record<string, MachineConfigApply>>;
+  /** Per node name: its rendered machine config (secret). */
+  public readonly configs: Readonly<Record<string, pulumi.Output<string>>>;
+
+  constructor(name: string, args: TalosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("proxmox-talos:index:TalosCluster", name, {}, opts);
+    const controlPlanes = args.nodes.filter((n) => n.role === "controlplane");
+    const first = controlPlanes[0];
+    if (!first) throw new Error(`TalosCluster ${name}: at least one control-plane node is required`);
+    const address = (n: TalosNodeArgs): string => n.apiAddress ?? n.ip;
+
+    this.machineSecrets = new MachineSecrets(
+      `${name}-secrets`,
+      { importedSecrets: args.importedSecrets },
+      { parent: this },
+    );
+    const bundle: pulumi.Output<SecretsBundle> = pulumi.secret(
+      this.machineSecrets.secretsYaml.apply((y) => {
+        if (typeof y !== "string" || y === "") {
+          // Only seen under mocks whose state echoes the inputs: see tests/talos-cluster/mock-state.ts.
+          throw new Error(`TalosCluster ${name}: MachineSecrets has no secretsYaml output`);
+        }
+        return parseSecretsYaml(y);
+      }),
+    );
+    const clusterFingerprint = pulumi.unsecret(
+      bundle.apply((b) => sha256(`${b.cluster.id}\n${b.certs.os.crt}`).slice(0, 32)),
+    );
+
+    const cpIps = controlPlanes.map((n) => n.ip);
+    this.clientConfigs = new ClientConfigs(
+      `${name}-client-configs`,
+      {
+        secretsYaml: this.machineSecrets.secretsYaml,
+        clusterName: args.clusterName,
+        endpoint: args.endpoint,
+        endpoints: cpIps,
+        nodes: cpIps,
+      },
+      { parent: this },
+    );
+    this.talosconfig = pulumi.secret(this.clientConfigs.talosconfig);
+    this.kubeconfig = pulumi.secret(this.clientConfigs.kubeconfig);
+    this.talosconfigExpiresAt = pulumi.unsecret(this.clientConfigs.talosconfigExpiresAt);
+    this.kubeconfigExpiresAt = pulumi.unsecret(this.clientConfigs.kubeconfigExpiresAt);
+    const creds = pulumi.secret(this.talosconfig.apply(credentialsFromTalosconfig));
+    const osCa = creds.apply((c) => c.osCa);
+    const clientCert = creds.apply((c) => c.clientCert);
+    const clientKey = creds.apply((c) => c.clientKey);
+
+    const cni = args.network.cni === "flannel" ? "flannel" : "none";
+    const endpointName = endpointHost(args.endpoint);
+    const applies: Record<string, MachineConfigApply> = {};
+    const configs: Record<string, pulumi.Output<string>> = {};
+    const hashes: pulumi.Output<string>[] = [];
+    for (const node of args.nodes) {
+      const patches: ConfigPatch[] = [
+        ...(args.patches?.all ?? []),
+        ...((node.role === "controlplane" ? args.patches?.controlplane : args.patches?.worker) ?? []),
+        ...(node.patches ?? []),
+      ];
+      const config = pulumi.secret(
+        bundle.apply((b) =>
+          renderMachineConfig({
+            talosVersion: args.talosVersion,
+            kubernetesVersion: args.kubernetesVersion,
+            clusterName: args.clusterName,
+            endpoint: args.endpoint,
+            role: node.role,
+            hostname: node.name,
+            nodeIp: node.ip,
+            vip: node.role === "controlplane" ? args.vip : undefined,
+            nameservers: args.network.dnsServers,
+            installDisk: node.installDisk,
+            installImage: args.installImage,
+            certSANs: endpointName === args.vip ? [] : [endpointName],
+            cni,
+            kubeProxyDisabled: !(args.network.kubeProxy ?? cni === "flannel"),
+            openebsHostpath: args.openebsHostpath,
+            allowSchedulingOnControlPlanes: args.allowSchedulingOnControlPlanes,
+            discovery: true,
+            podSubnets: args.network.podSubnets,
+            serviceSubnets: args.network.serviceSubnets,
+            bundle: b,
+            patches,
+          }),
+        ),
+      );
+      const configHash = pulumi.unsecret(config.apply(sha256));
+      hashes.push(configHash.apply((h) => `${node.name}=${h}`));
+      configs[node.name] = config;
+      applies[node.name] = new MachineConfigApply(
+        `${name}-apply-${node.name}`,
+        {
+          node: node.name,
+          address: address(node),
+          role: node.role,
+          config,
+          configHash,
+          talosVersion: withV(args.talosVersion),
+          mode: args.applyMode ?? "auto",
+          osCa,
+          clientCert,
+          clientKey,
+          resetOnDelete: args.resetOnDelete ?? false,
+          timeoutSeconds: args.applyTimeoutSeconds ?? 600,
+        },
+        { parent: this, dependsOn: [...(node.dependsOn ?? []), this.machineSecrets] },
+      );
+    }
+    this.applies = applies;
+    this.configs = configs;
+
+    this.bootstrap = new Bootstrap(
+      `${name}-bootstrap`,
+      {
+        node: first.name,
+        address: address(first),
+        clusterFingerprint,
+        osCa,
+        clientCert,
+        clientKey,
+        timeoutSeconds: args.applyTimeoutSeconds ?? 600,
+      },
+      { parent: this, dependsOn: controlPlanes.map((n) => applies[n.name]!) },
+    );
+
+    this.ready = new ClusterReady(
+      `${name}-ready`,
+      {
+        nodes: args.nodes.map((n) => ({ name: n.name, address: address(n) })),
+        osCa,
+        clientCert,
+        clientKey,
+        kubeconfig: this.kubeconfig,
+        checkKubernetes: args.checkKubernetes ?? true,
+        timeoutSeconds: args.readyTimeoutSeconds ?? 900,
+        generation: pulumi
+          .all([clusterFingerprint, ...hashes])
+          .apply((parts) => sha256(parts.join("\n")).slice(0, 32)),
+      },
+      { parent: this, dependsOn: [this.bootstrap, ...Object.values(applies)] },
+    );
+
+    this.registerOutputs({
+      talosconfig: this.talosconfig,
+      kubeconfig: this.kubeconfig,
+      talosconfigExpiresAt: this.talosconfigExpiresAt,
+      kubeconfigExpiresAt: this.kubeconfigExpiresAt,
+    });
+  }
+}

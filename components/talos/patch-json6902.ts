@@ -1,0 +1,200 @@
+/**
+ * RFC 6902 JSON Patch over plain values, with the behaviour of evanphx/json-patch (v4), the library
+ * Talos' configpatcher uses: `add` needs an existing parent, `remove`/`replace` need an existing
+ * target, array `add` accepts an index up to the length or `-`.
+ */
+import { clonePlain, isPlainObject, type PlainObject, type PlainValue, plainEqual } from "./patch-yaml";
+
+export type JsonPatchOpName = "add" | "remove" | "replace" | "move" | "copy" | "test";
+
+/** One RFC 6902 operation. */
+export interface JsonPatchOperation {
+  readonly op: JsonPatchOpName;
+  readonly path: string;
+  readonly value?: PlainValue;
+  readonly from?: string;
+}
+
+const OPS: readonly JsonPatchOpName[] = ["add", "remove", "replace", "move", "copy", "test"];
+
+/** Checks the shape of a parsed operation list; throws naming the offending entry. */
+export function toJsonPatchOperations(list: readonly PlainValue[]): JsonPatchOperation[] {
+  return list.map((entry, i) => {
+    if (!isPlainObject(entry)) throw new Error(`JSON patch operation #${i + 1} is not a map`);
+    const op = entry.op;
+    if (typeof op !== "string" || !OPS.includes(op as JsonPatchOpName)) {
+      throw new Error(`JSON patch operation #${i + 1}: unexpected op ${JSON.stringify(op ?? null)}`);
+    }
+    if (typeof entry.path !== "string")
+      throw new Error(`JSON patch operation #${i + 1} (${op}): missing path`);
+    const out: { op: JsonPatchOpName; path: string; value?: PlainValue; from?: string } = {
+      op: op as JsonPatchOpName,
+      path: entry.path,
+    };
+    if ((op === "add" || op === "replace" || op === "test") && !Object.hasOwn(entry, "value")) {
+      throw new Error(`JSON patch operation #${i + 1} (${op} ${entry.path}): missing value`);
+    }
+    if (Object.hasOwn(entry, "value")) out.value = entry.value!;
+    if (op === "move" || op === "copy") {
+      if (typeof entry.from !== "string") {
+        throw new Error(`JSON patch operation #${i + 1} (${op} ${entry.path}): missing from`);
+      }
+      out.from = entry.from;
+    }
+    return out;
+  });
+}
+
+function parsePointer(pointer: string): string[] {
+  if (pointer === "") return [];
+  if (!pointer.startsWith("/")) throw new Error(`invalid JSON pointer '${pointer}'`);
+  return pointer
+    .slice(1)
+    .split("/")
+    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+}
+
+type Container = PlainObject | PlainValue[];
+
+/** The container holding the last token of `tokens`, or undefined when a parent is missing. */
+function parentOf(doc: PlainValue, tokens: readonly string[]): Container | undefined {
+  let cur: PlainValue = doc;
+  for (const t of tokens.slice(0, -1)) {
+    if (Array.isArray(cur)) {
+      const i = arrayIndex(t, cur.length - 1);
+      if (i === undefined) return undefined;
+      cur = cur[i]!;
+    } else if (isPlainObject(cur)) {
+      if (!Object.hasOwn(cur, t)) return undefined;
+      cur = cur[t]!;
+    } else {
+      return undefined;
+    }
+  }
+  return Array.isArray(cur) || isPlainObject(cur) ? cur : undefined;
+}
+
+function arrayIndex(token: string, max: number): number | undefined {
+  if (!/^(0|[1-9][0-9]*)$/.test(token)) return undefined;
+  const i = Number(token);
+  return i <= max ? i : undefined;
+}
+
+function get(doc: PlainValue, pointer: string): PlainValue | undefined {
+  const tokens = parsePointer(pointer);
+  if (tokens.length === 0) return doc;
+  const parent = parentOf(doc, tokens);
+  const last = tokens[tokens.length - 1]!;
+  if (parent === undefined) return undefined;
+  if (Array.isArray(parent)) {
+    const i = arrayIndex(last, parent.length - 1);
+    return i === undefined ? undefined : parent[i];
+  }
+  return Object.hasOwn(parent, last) ? parent[last] : undefined;
+}
+
+function add(doc: PlainValue, pointer: string, value: PlainValue): PlainValue {
+  const tokens = parsePointer(pointer);
+  if (tokens.length === 0) return value;
+  const parent = parentOf(doc, tokens);
+  const last = tokens[tokens.length - 1]!;
+  if (parent === undefined)
+    throw new Error(`add operation does not apply: doc is missing path: "${pointer}"`);
+  if (Array.isArray(parent)) {
+    const i = last === "-" ? parent.length : arrayIndex(last, parent.length);
+    if (i === undefined) throw new Error(`Unable to access invalid index: ${last}: invalid index referenced`);
+    parent.splice(i, 0, value);
+  } else {
+    parent[last] = value;
+  }
+  return doc;
+}
+
+function remove(doc: PlainValue, pointer: string, opName: string): PlainValue {
+  const tokens = parsePointer(pointer);
+  const parent = tokens.length === 0 ? undefined : parentOf(doc, tokens);
+  const last = tokens[tokens.length - 1] ?? "";
+  if (parent === undefined) {
+    throw new Error(
+      `error in ${opName} for path: '${pointer}': Unable to ${opName} nonexistent key: ${last}`,
+    );
+  }
+  if (Array.isArray(parent)) {
+    const i = arrayIndex(last, parent.length - 1);
+    if (i === undefined) {
+      throw new Error(`error in ${opName} for path: '${pointer}': Unable to access invalid index: ${last}`);
+    }
+    parent.splice(i, 1);
+  } else {
+    if (!Object.hasOwn(parent, last)) {
+      throw new Error(
+        `error in ${opName} for path: '${pointer}': Unable to ${opName} nonexistent key: ${last}: missing value`,
+      );
+    }
+    delete parent[last];
+  }
+  return doc;
+}
+
+function replace(doc: PlainValue, pointer: string, value: PlainValue): PlainValue {
+  const tokens = parsePointer(pointer);
+  if (tokens.length === 0) return value;
+  const parent = parentOf(doc, tokens);
+  const last = tokens[tokens.length - 1]!;
+  if (parent === undefined)
+    throw new Error(`replace operation does not apply: doc is missing path: ${pointer}`);
+  if (Array.isArray(parent)) {
+    const i = arrayIndex(last, parent.length - 1);
+    if (i === undefined) throw new Error(`replace operation does not apply: doc is missing key: ${pointer}`);
+    parent[i] = value;
+  } else {
+    if (!Object.hasOwn(parent, last)) {
+      throw new Error(`replace operation does not apply: doc is missing key: ${pointer}: missing value`);
+    }
+    parent[last] = value;
+  }
+  return doc;
+}
+
+/** Applies the operations in order to a copy of `doc`; throws on the first failing operation. */
+export function applyJson6902(doc: PlainValue, ops: readonly JsonPatchOperation[]): PlainValue {
+  let out = clonePlain(doc);
+  for (const op of ops) {
+    switch (op.op) {
+      case "add":
+        out = add(out, op.path, clonePlain(op.value ?? null));
+        break;
+      case "remove":
+        out = remove(out, op.path, "remove");
+        break;
+      case "replace":
+        out = replace(out, op.path, clonePlain(op.value ?? null));
+        break;
+      case "move": {
+        const from = op.from!;
+        const v = get(out, from);
+        if (v === undefined)
+          throw new Error(`move operation does not apply: doc is missing from path: ${from}`);
+        out = remove(out, from, "remove");
+        out = add(out, op.path, v);
+        break;
+      }
+      case "copy": {
+        const from = op.from!;
+        const v = get(out, from);
+        if (v === undefined)
+          throw new Error(`copy operation does not apply: doc is missing from path: ${from}`);
+        out = add(out, op.path, clonePlain(v));
+        break;
+      }
+      case "test": {
+        const v = get(out, op.path);
+        if (!plainEqual(v ?? null, op.value ?? null) || (v === undefined && op.value !== null)) {
+          throw new Error(`testing value ${op.path} failed: test failed`);
+        }
+        break;
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,42 @@
+/** `Bootstrap`: etcd bootstrap on the first control plane, once (see logic/bootstrap.ts). */
+import * as pulumi from "@pulumi/pulumi";
+import { bootstrapProvider } from "./providers";
+
+export interface BootstrapArgs {
+  readonly node: pulumi.Input<string>;
+  readonly address: pulumi.Input<string>;
+  /** Non-secret fingerprint of the secrets bundle: a new cluster bootstraps again. */
+  readonly clusterFingerprint: pulumi.Input<string>;
+  readonly osCa: pulumi.Input<string>;
+  readonly clientCert: pulumi.Input<string>;
+  readonly clientKey: pulumi.Input<string>;
+  /** Default 600. */
+  readonly timeoutSeconds?: pulumi.Input<number>;
+}
+
+export class Bootstrap extends pulumi.dynamic.Resource {
+  declare readonly node: pulumi.Output<string>;
+  declare readonly alreadyBootstrapped: pulumi.Output<boolean>;
+  declare readonly bootstrappedAt: pulumi.Output<string>;
+
+  constructor(name: string, args: BootstrapArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      bootstrapProvider,
+      name,
+      {
+        node: args.node,
+        address: args.address,
+        clusterFingerprint: args.clusterFingerprint,
+        osCa: pulumi.secret(args.osCa),
+        clientCert: pulumi.secret(args.clientCert),
+        clientKey: pulumi.secret(args.clientKey),
+        timeoutSeconds: args.timeoutSeconds ?? 600,
+        alreadyBootstrapped: undefined,
+        bootstrappedAt: undefined,
+      },
+      { ...opts, additionalSecretOutputs: ["osCa", "clientCert", "clientKey"] },
+      "talos",
+      "Bootstrap",
+    );
+  }
+}

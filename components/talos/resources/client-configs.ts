@@ -1,0 +1,47 @@
+/** `ClientConfigs`: admin talosconfig + kubeconfig made from the bundle, kept stable (see logic/client-configs.ts). */
+import * as pulumi from "@pulumi/pulumi";
+import { clientConfigsProvider } from "./providers";
+
+export interface ClientConfigsArgs {
+  /** The secrets bundle YAML (made secret here). */
+  readonly secretsYaml: pulumi.Input<string>;
+  readonly clusterName: pulumi.Input<string>;
+  readonly endpoint: pulumi.Input<string>;
+  readonly endpoints: pulumi.Input<pulumi.Input<string>[]>;
+  readonly nodes?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Default 30. */
+  readonly renewBeforeDays?: pulumi.Input<number>;
+  /** Default 365. */
+  readonly validityDays?: pulumi.Input<number>;
+}
+
+export class ClientConfigs extends pulumi.dynamic.Resource {
+  declare readonly talosconfig: pulumi.Output<string>;
+  declare readonly kubeconfig: pulumi.Output<string>;
+  declare readonly talosconfigExpiresAt: pulumi.Output<string>;
+  declare readonly kubeconfigExpiresAt: pulumi.Output<string>;
+
+  constructor(name: string, args: ClientConfigsArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      clientConfigsProvider,
+      name,
+      {
+        secretsYaml: pulumi.secret(args.secretsYaml),
+        clusterName: args.clusterName,
+        endpoint: args.endpoint,
+        endpoints: args.endpoints,
+        nodes: args.nodes ?? [],
+        renewBeforeDays: args.renewBeforeDays ?? 30,
+        validityDays: args.validityDays ?? 365,
+        talosconfig: undefined,
+        kubeconfig: undefined,
+        talosconfigExpiresAt: undefined,
+        kubeconfigExpiresAt: undefined,
+        bundleHash: undefined,
+      },
+      { ...opts, additionalSecretOutputs: ["secretsYaml", "talosconfig", "kubeconfig"] },
+      "talos",
+      "ClientConfigs",
+    );
+  }
+}

@@ -1,0 +1,45 @@
+/** `ClusterReady`: waits for apid (mTLS) on every node and the Kubernetes API /readyz (see logic/ready.ts). */
+import * as pulumi from "@pulumi/pulumi";
+import { clusterReadyProvider } from "./providers";
+
+export interface ClusterReadyArgs {
+  readonly nodes: pulumi.Input<pulumi.Input<{ name: string; address: string }>[]>;
+  readonly osCa: pulumi.Input<string>;
+  readonly clientCert: pulumi.Input<string>;
+  readonly clientKey: pulumi.Input<string>;
+  /** Admin kubeconfig (made secret here); used for /readyz. */
+  readonly kubeconfig: pulumi.Input<string>;
+  /** Check the Kubernetes API's /readyz too. Default true. */
+  readonly checkKubernetes?: pulumi.Input<boolean>;
+  /** Total bound in seconds. Default 900. */
+  readonly timeoutSeconds?: pulumi.Input<number>;
+  /** Non-secret summary of the cluster (config hashes…): a change waits again. */
+  readonly generation: pulumi.Input<string>;
+}
+
+export class ClusterReady extends pulumi.dynamic.Resource {
+  declare readonly readyAt: pulumi.Output<string>;
+  declare readonly versions: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: ClusterReadyArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      clusterReadyProvider,
+      name,
+      {
+        nodes: args.nodes,
+        osCa: pulumi.secret(args.osCa),
+        clientCert: pulumi.secret(args.clientCert),
+        clientKey: pulumi.secret(args.clientKey),
+        kubeconfig: pulumi.secret(args.kubeconfig),
+        checkKubernetes: args.checkKubernetes ?? true,
+        timeoutSeconds: args.timeoutSeconds ?? 900,
+        generation: args.generation,
+        readyAt: undefined,
+        versions: undefined,
+      },
+      { ...opts, additionalSecretOutputs: ["osCa", "clientCert", "clientKey", "kubeconfig"] },
+      "talos",
+      "ClusterReady",
+    );
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Program-time helpers of the Talos resources (pure; no network): hashes and the admin mTLS
+ * credentials read back from a talosconfig.
+ */
+import * as crypto from "node:crypto";
+import * as YAML from "yaml";
+
+export function sha256(text: string): string {
+  return crypto.createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+export interface AdminCredentials {
+  readonly osCa: string;
+  readonly clientCert: string;
+  readonly clientKey: string;
+}
+
+/** The OS CA and admin client cert/key (PEM) of a talosconfig's current context. */
+export function credentialsFromTalosconfig(talosconfig: string): AdminCredentials {
+  const doc = YAML.parse(talosconfig) as {
+    context?: string;
+    contexts?: Record<string, { ca?: string; crt?: string; key?: string }>;
+  } | null;
+  const contexts = doc?.contexts ?? {};
+  const ctx = (doc?.context && contexts[doc.context]) || Object.values(contexts)[0];
+  const pem = (v: string | undefined, what: string): string => {
+    const text = v ? Buffer.from(v, "base64").toString("utf8") : "";
+    if (!text.includes("-----BEGIN")) throw new Error(`talosconfig: context has no PEM ${what}`);
+    return text;
+  };
+  return { osCa: pem(ctx?.ca, "ca"), clientCert: pem(ctx?.crt, "crt"), clientKey: pem(ctx?.key, "key") };
+}

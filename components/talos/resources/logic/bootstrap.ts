@@ -1,0 +1,82 @@
+/**
+ * Logic of the `Bootstrap` dynamic resource: bootstraps etcd once, on the first control plane,
+ * over mutual TLS. "Already bootstrapped" (ALREADY_EXISTS) counts as success; FAILED_PRECONDITION
+ * (node not ready yet, time not synced) and transport trouble are retried until the timeout.
+ */
+import {
+  defaultLog,
+  isInvalidArgument,
+  type LogFn,
+  type MtlsCredentials,
+  mtlsClient,
+  Props,
+  retryUntil,
+} from "./common";
+
+export interface BootstrapInputs extends MtlsCredentials {
+  readonly node: string;
+  readonly address: string;
+  /** Non-secret fingerprint of the cluster's secrets; a new cluster means a new bootstrap. */
+  readonly clusterFingerprint: string;
+  readonly timeoutSeconds: number;
+}
+
+export interface BootstrapOutputs extends BootstrapInputs {
+  readonly alreadyBootstrapped: boolean;
+  readonly bootstrappedAt: string;
+}
+
+export interface BootstrapDeps {
+  readonly log?: LogFn;
+  readonly pollMs?: number;
+}
+
+export function parseBootstrapInputs(raw: unknown): BootstrapInputs {
+  const p = new Props("Bootstrap", raw);
+  return {
+    node: p.str("node"),
+    address: p.str("address"),
+    clusterFingerprint: p.optStr("clusterFingerprint"),
+    timeoutSeconds: p.num("timeoutSeconds", 600),
+    ...p.mtls(),
+  };
+}
+
+export async function create(
+  raw: unknown,
+  deps: BootstrapDeps = {},
+): Promise<{ id: string; outs: BootstrapOutputs }> {
+  const i = parseBootstrapInputs(raw);
+  const log = deps.log ?? defaultLog;
+  const what = `Bootstrap: bootstrap etcd on node ${i.node} (${i.address})`;
+  const r = await retryUntil(
+    { what, timeoutMs: i.timeoutSeconds * 1000, pollMs: deps.pollMs, fatal: isInvalidArgument, log },
+    async (remaining) => {
+      const client = mtlsClient(i.address, i, {
+        timeoutMs: Math.max(1, Math.min(30_000, remaining)),
+        retry: { attempts: 1 },
+      });
+      try {
+        return await client.bootstrap();
+      } finally {
+        client.close();
+      }
+    },
+  );
+  log(`${what}: ${r.alreadyBootstrapped ? "already bootstrapped" : "done"}`);
+  return {
+    id: `bootstrap-${i.node}`,
+    outs: { ...i, alreadyBootstrapped: r.alreadyBootstrapped, bootstrappedAt: new Date().toISOString() },
+  };
+}
+
+/** Bootstraps once: only a different cluster (new secrets) replaces it; anything else is no diff. */
+export function diff(
+  olds: unknown,
+  news: unknown,
+): { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean } {
+  const o = olds as Partial<Record<string, unknown>>;
+  const n = parseBootstrapInputs(news);
+  const replaces = (o.clusterFingerprint ?? "") !== n.clusterFingerprint ? ["clusterFingerprint"] : [];
+  return { changes: replaces.length > 0, replaces, deleteBeforeReplace: false };
+}

@@ -1,0 +1,184 @@
+/**
+ * Shared helpers of the dynamic providers' logic: input checks, hashing, the retry-until-deadline
+ * loop and the mTLS/maintenance client factory. Loaded inside the dynamic-provider process, so it
+ * only uses relative imports and node_modules packages.
+ */
+import * as crypto from "node:crypto";
+import { TalosApiError, TalosClient, type TalosClientOptions } from "../../api/client";
+
+/** Hex SHA-256 of a text (config hashes: diffs are precise without revealing the config). */
+export function sha256Hex(text: string): string {
+  return crypto.createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+/** The admin credentials for mutual TLS with apid. */
+export interface MtlsCredentials {
+  /** PEM of the cluster's OS CA certificate. */
+  readonly osCa: string;
+  /** PEM of the admin client certificate (O=os:admin). */
+  readonly clientCert: string;
+  /** PEM of its key. */
+  readonly clientKey: string;
+}
+
+/** Reads an untyped property bag (what the dynamic-provider host hands a provider). */
+export class Props {
+  constructor(
+    private readonly what: string,
+    private readonly raw: unknown,
+  ) {
+    if (typeof raw !== "object" || raw === null) throw new Error(`${what}: inputs are not an object`);
+  }
+
+  private get rec(): Record<string, unknown> {
+    return this.raw as Record<string, unknown>;
+  }
+
+  has(key: string): boolean {
+    return this.rec[key] !== undefined && this.rec[key] !== null;
+  }
+
+  str(key: string): string {
+    const v = this.rec[key];
+    if (typeof v !== "string" || v === "")
+      throw new Error(`${this.what}: input "${key}" must be a non-empty string`);
+    return v;
+  }
+
+  optStr(key: string, fallback = ""): string {
+    const v = this.rec[key];
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== "string") throw new Error(`${this.what}: input "${key}" must be a string`);
+    return v;
+  }
+
+  bool(key: string, fallback: boolean): boolean {
+    const v = this.rec[key];
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== "boolean") throw new Error(`${this.what}: input "${key}" must be a boolean`);
+    return v;
+  }
+
+  num(key: string, fallback: number): number {
+    const v = this.rec[key];
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) {
+      throw new Error(`${this.what}: input "${key}" must be a positive number`);
+    }
+    return v;
+  }
+
+  list(key: string): unknown[] {
+    const v = this.rec[key];
+    if (!Array.isArray(v)) throw new Error(`${this.what}: input "${key}" must be a list`);
+    return v;
+  }
+
+  mtls(): MtlsCredentials {
+    return { osCa: this.str("osCa"), clientCert: this.str("clientCert"), clientKey: this.str("clientKey") };
+  }
+}
+
+/** Progress reporter: in-process callers pass their own; the provider host's stdout otherwise. */
+export type LogFn = (message: string) => void;
+
+/**
+ * Default progress log. Inside Pulumi's dynamic-provider process `pulumi.log` has no engine
+ * connection (PULUMI_NODEJS_ENGINE is unset there) and falls back to `console.log`, whose lines the
+ * engine relays as info diagnostics; in-process it goes to the engine. Loaded lazily.
+ */
+export function defaultLog(message: string): void {
+  try {
+    const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+    void pulumi.log.info(message).catch(() => undefined);
+  } catch {
+    console.log(message);
+  }
+}
+
+export function mtlsClient(
+  address: string,
+  creds: MtlsCredentials,
+  o: Omit<TalosClientOptions, "endpoint" | "connection"> = {},
+): TalosClient {
+  return new TalosClient({
+    endpoint: address,
+    connection: { mode: "mtls", ca: creds.osCa, cert: creds.clientCert, key: creds.clientKey },
+    ...o,
+  });
+}
+
+export function maintenanceClient(
+  address: string,
+  o: Omit<TalosClientOptions, "endpoint" | "connection"> = {},
+): TalosClient {
+  return new TalosClient({
+    endpoint: address,
+    connection: { mode: "maintenance", insecureMaintenance: true },
+    ...o,
+  });
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** gRPC INVALID_ARGUMENT: the node refused the request itself; retrying cannot help. */
+export function isInvalidArgument(e: unknown): boolean {
+  return e instanceof TalosApiError && e.code === 3;
+}
+
+export interface RetryUntilOptions {
+  /** What is being done, for the timeout message, e.g. `apply config on node cp-1 (10.0.0.11)`. */
+  readonly what: string;
+  readonly timeoutMs: number;
+  /** Pause between attempts. Default 2 s. */
+  readonly pollMs?: number;
+  /** Errors that end the loop at once. */
+  readonly fatal?: (e: unknown) => boolean;
+  readonly log?: LogFn;
+}
+
+/** Error thrown when an operation kept failing until its deadline. */
+export class DeadlineError extends Error {
+  constructor(
+    message: string,
+    readonly lastError: unknown,
+  ) {
+    super(message);
+    this.name = "DeadlineError";
+  }
+}
+
+/**
+ * Runs `fn(remainingMs)` until it resolves, a fatal error, or the deadline: then throws a
+ * DeadlineError naming `what`, the time waited and the last error.
+ */
+export async function retryUntil<T>(
+  o: RetryUntilOptions,
+  fn: (remainingMs: number) => Promise<T>,
+): Promise<T> {
+  const start = Date.now();
+  const deadline = start + o.timeoutMs;
+  const pollMs = o.pollMs ?? 2000;
+  let attempt = 0;
+  for (;;) {
+    attempt++;
+    try {
+      return await fn(Math.max(1, deadline - Date.now()));
+    } catch (e) {
+      if (o.fatal?.(e)) throw e;
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new DeadlineError(
+          `${o.what}: gave up after ${Math.round((Date.now() - start) / 1000)} s (${attempt} attempts); last error: ${errorText(e)}`,
+          e,
+        );
+      }
+      if (attempt === 1 || attempt % 5 === 0) o.log?.(`${o.what}: not yet (${errorText(e)}); retrying`);
+      await sleep(Math.min(pollMs, left));
+    }
+  }
+}

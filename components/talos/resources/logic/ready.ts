@@ -1,0 +1,235 @@
+/**
+ * Logic of the `ClusterReady` dynamic resource: waits, within one bounded timeout, until apid
+ * answers Version over mutual TLS on every node and then (unless `checkKubernetes` is false) the
+ * Kubernetes API answers `GET /readyz` with 200 through the control-plane endpoint, authenticated
+ * with the admin kubeconfig's client certificate. Reports progress while it waits.
+ */
+import * as https from "node:https";
+import * as YAML from "yaml";
+import { normalizeKeyPem } from "../../api/client";
+import {
+  defaultLog,
+  errorText,
+  type LogFn,
+  type MtlsCredentials,
+  mtlsClient,
+  Props,
+  sha256Hex,
+  sleep,
+} from "./common";
+
+export interface ReadyNode {
+  readonly name: string;
+  readonly address: string;
+}
+
+export interface ReadyInputs extends MtlsCredentials {
+  readonly nodes: readonly ReadyNode[];
+  /** Admin kubeconfig YAML (secret); its server URL, CA and client cert are used for /readyz. */
+  readonly kubeconfig: string;
+  readonly checkKubernetes: boolean;
+  readonly timeoutSeconds: number;
+  /** Non-secret: what the cluster looks like (config hashes, bootstrap); a change re-runs the wait. */
+  readonly generation: string;
+}
+
+export interface ReadyOutputs extends ReadyInputs {
+  readonly readyAt: string;
+  /** Talos version tag reported per node name. */
+  readonly versions: Record<string, string>;
+}
+
+export interface ReadyDeps {
+  readonly log?: LogFn;
+  /** Pause between polls (ms). Default 3000. */
+  readonly pollMs?: number;
+  /** Replaces the /readyz check (tests). Resolves true when ready. */
+  readonly readyz?: (kubeconfig: string, timeoutMs: number) => Promise<boolean>;
+}
+
+export function parseReadyInputs(raw: unknown): ReadyInputs {
+  const p = new Props("ClusterReady", raw);
+  const nodes = p.list("nodes").map((n, idx) => {
+    const q = new Props(`ClusterReady nodes[${idx}]`, n);
+    return { name: q.str("name"), address: q.str("address") };
+  });
+  if (nodes.length === 0) throw new Error("ClusterReady: no nodes");
+  const checkKubernetes = p.bool("checkKubernetes", true);
+  return {
+    nodes,
+    kubeconfig: checkKubernetes ? p.str("kubeconfig") : p.optStr("kubeconfig"),
+    checkKubernetes,
+    timeoutSeconds: p.num("timeoutSeconds", 900),
+    generation: p.optStr("generation"),
+    ...p.mtls(),
+  };
+}
+
+interface KubeCredentials {
+  readonly server: string;
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+}
+
+const fromB64 = (v: unknown): string =>
+  typeof v === "string" ? Buffer.from(v, "base64").toString("utf8") : "";
+
+/** Server URL, CA and admin client cert/key of the kubeconfig's current context. */
+export function kubeCredentials(kubeconfig: string): KubeCredentials {
+  const doc = YAML.parse(kubeconfig) as {
+    "current-context"?: string;
+    contexts?: { name: string; context: { cluster: string; user: string } }[];
+    clusters?: { name: string; cluster: Record<string, unknown> }[];
+    users?: { name: string; user: Record<string, unknown> }[];
+  } | null;
+  const ctx = doc?.contexts?.find((c) => c.name === doc["current-context"]) ?? doc?.contexts?.[0];
+  const cluster = doc?.clusters?.find((c) => c.name === ctx?.context.cluster) ?? doc?.clusters?.[0];
+  const user = doc?.users?.find((u) => u.name === ctx?.context.user) ?? doc?.users?.[0];
+  const server = cluster?.cluster.server;
+  if (typeof server !== "string" || !cluster || !user)
+    throw new Error("kubeconfig has no cluster server or user");
+  return {
+    server,
+    ca: fromB64(cluster.cluster["certificate-authority-data"]),
+    cert: fromB64(user.user["client-certificate-data"]),
+    key: normalizeKeyPem(fromB64(user.user["client-key-data"])),
+  };
+}
+
+/** GET <server>/readyz with the kubeconfig's client cert; true on HTTP 200. */
+export function checkReadyz(kubeconfig: string, timeoutMs: number): Promise<boolean> {
+  const k = kubeCredentials(kubeconfig);
+  const url = new URL("/readyz", k.server);
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      url,
+      { method: "GET", ca: k.ca || undefined, cert: k.cert, key: k.key, timeout: timeoutMs, agent: false },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode === 200));
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error(`no answer from ${url.href} within ${timeoutMs} ms`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** Waits for the cluster; throws an error naming the nodes (or the API) that never answered. */
+export async function waitReady(raw: unknown, deps: ReadyDeps = {}): Promise<ReadyOutputs> {
+  const i = parseReadyInputs(raw);
+  const log = deps.log ?? defaultLog;
+  const pollMs = deps.pollMs ?? 3000;
+  const start = Date.now();
+  const deadline = start + i.timeoutSeconds * 1000;
+  const elapsed = () => `${Math.round((Date.now() - start) / 1000)} s`;
+  const versions: Record<string, string> = {};
+  const lastError = new Map<string, string>();
+  let pending = [...i.nodes];
+  let round = 0;
+
+  log(`ClusterReady: waiting for the Talos API on ${pending.map((n) => n.name).join(", ")}`);
+  while (pending.length > 0) {
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      const detail = pending.map((n) => `${n.name} (${n.address}): ${lastError.get(n.name) ?? "no answer"}`);
+      throw new Error(
+        `ClusterReady: timed out after ${elapsed()} waiting for the Talos API (mutual TLS) on ` +
+          `${pending.length === 1 ? "node" : "nodes"} ${pending.map((n) => n.name).join(", ")} — ${detail.join("; ")}`,
+      );
+    }
+    const results = await Promise.all(
+      pending.map(async (n) => {
+        const client = mtlsClient(n.address, i, {
+          timeoutMs: Math.max(1, Math.min(10_000, left)),
+          retry: { attempts: 1 },
+        });
+        try {
+          versions[n.name] = (await client.version()).tag;
+          return true;
+        } catch (e) {
+          lastError.set(n.name, errorText(e));
+          return false;
+        } finally {
+          client.close();
+        }
+      }),
+    );
+    const answered = pending.filter((_, k) => results[k]);
+    pending = pending.filter((_, k) => !results[k]);
+    round++;
+    if (answered.length > 0)
+      log(`ClusterReady: Talos API answers on ${answered.map((n) => n.name).join(", ")}`);
+    if (pending.length > 0) {
+      if (round % 5 === 1)
+        log(`ClusterReady: still waiting for ${pending.map((n) => n.name).join(", ")} (${elapsed()})`);
+      await sleep(Math.max(0, Math.min(pollMs, deadline - Date.now())));
+    }
+  }
+
+  if (i.checkKubernetes) {
+    const readyz = deps.readyz ?? checkReadyz;
+    let server = "the Kubernetes API";
+    try {
+      server = kubeCredentials(i.kubeconfig).server;
+    } catch {
+      // reported by readyz below
+    }
+    log(`ClusterReady: waiting for ${server}/readyz`);
+    let last = "no answer";
+    for (round = 0; ; round++) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Error(`ClusterReady: timed out after ${elapsed()} waiting for ${server}/readyz — ${last}`);
+      }
+      try {
+        if (await readyz(i.kubeconfig, Math.max(1, Math.min(10_000, left)))) break;
+        last = "not ready (HTTP status other than 200)";
+      } catch (e) {
+        last = errorText(e);
+      }
+      if (round % 5 === 0) log(`ClusterReady: Kubernetes API not ready yet (${last}; ${elapsed()})`);
+      await sleep(Math.max(0, Math.min(pollMs, deadline - Date.now())));
+    }
+    log(`ClusterReady: Kubernetes API ready at ${server}`);
+  }
+  log(`ClusterReady: cluster ready after ${elapsed()}`);
+  return { ...i, readyAt: new Date().toISOString(), versions };
+}
+
+export async function create(
+  raw: unknown,
+  deps: ReadyDeps = {},
+): Promise<{ id: string; outs: ReadyOutputs }> {
+  const outs = await waitReady(raw, deps);
+  return { id: `ready-${sha256Hex(outs.nodes.map((n) => n.name).join(",")).slice(0, 12)}`, outs };
+}
+
+/** Re-waits only when the cluster changed (generation, node set, checks); never replaces. */
+export function diff(olds: unknown, news: unknown): { changes: boolean; replaces: string[] } {
+  const o = olds as Partial<Record<string, unknown>>;
+  const n = parseReadyInputs(news);
+  // Canonical node list: the engine hands state back with object keys sorted.
+  const key = (list: unknown): string =>
+    (Array.isArray(list) ? list : [])
+      .map((x) => {
+        const r = (x ?? {}) as Partial<Record<string, unknown>>;
+        return `${String(r.name)}@${String(r.address)}`;
+      })
+      .join(",");
+  const changes =
+    (o.generation ?? "") !== n.generation ||
+    key(o.nodes) !== key(n.nodes) ||
+    (o.checkKubernetes ?? true) !== n.checkKubernetes ||
+    (o.timeoutSeconds ?? 900) !== n.timeoutSeconds;
+  return { changes, replaces: [] };
+}
+
+export async function update(
+  _olds: unknown,
+  news: unknown,
+  deps: ReadyDeps = {},
+): Promise<{ outs: ReadyOutputs }> {
+  return { outs: await waitReady(news, deps) };
+}

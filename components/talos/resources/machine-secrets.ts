@@ -1,0 +1,35 @@
+/** `MachineSecrets`: the cluster's Talos secrets bundle, generated once or imported (see logic/secrets.ts). */
+import * as pulumi from "@pulumi/pulumi";
+import { sha256 } from "./credentials";
+import { machineSecretsProvider } from "./providers";
+
+export interface MachineSecretsArgs {
+  /** An existing secrets.yaml (talosctl gen secrets / talhelper) to adopt; secret. */
+  readonly importedSecrets?: pulumi.Input<string | undefined>;
+}
+
+export class MachineSecrets extends pulumi.dynamic.Resource {
+  /** The bundle as secrets.yaml text (secret). */
+  declare readonly secretsYaml: pulumi.Output<string>;
+  declare readonly source: pulumi.Output<"generated" | "imported">;
+  declare readonly importedHash: pulumi.Output<string>;
+  declare readonly createdAt: pulumi.Output<string>;
+
+  constructor(name: string, args: MachineSecretsArgs, opts?: pulumi.CustomResourceOptions) {
+    const imported = pulumi.output(args.importedSecrets).apply((t) => t ?? "");
+    super(
+      machineSecretsProvider,
+      name,
+      {
+        importedSecrets: pulumi.secret(imported),
+        importedHash: pulumi.unsecret(imported.apply((t) => (t ? sha256(t) : ""))),
+        secretsYaml: undefined,
+        source: undefined,
+        createdAt: undefined,
+      },
+      { ...opts, additionalSecretOutputs: ["secretsYaml"] },
+      "talos",
+      "MachineSecrets",
+    );
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Image Factory schematics (facts.md §6): canonical schematic YAML, its ID, and download/installer
+ * references. The ID is the hex SHA-256 of the YAML exactly as the factory canonicalises it
+ * (go yaml v4: 4-space indent, omitempty, lists in the given order), so we emit that text by hand.
+ */
+import * as crypto from "node:crypto";
+import { IMAGE_FACTORY_URL } from "../versions";
+
+export interface SchematicOptions {
+  /** Extra kernel command-line arguments (`customization.extraKernelArgs`). */
+  readonly extraKernelArgs?: readonly string[];
+}
+
+// Only values go yaml emits as plain scalars are accepted, so the hand-written YAML stays canonical.
+const EXTENSION_RE = /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)+$/;
+const KERNEL_ARG_RE = /^[A-Za-z_][A-Za-z0-9_.,=/+-]*$/;
+
+function list(indent: string, items: readonly string[]): string {
+  return items.map((i) => `${indent}- ${i}\n`).join("");
+}
+
+/** Canonical schematic YAML; `customization: {}\n` when there is nothing to customise. */
+export function schematicYaml(extensions: readonly string[], opts: SchematicOptions = {}): string {
+  for (const e of extensions) {
+    if (!EXTENSION_RE.test(e))
+      throw new Error(`schematic: invalid extension name "${e}" (expected e.g. siderolabs/qemu-guest-agent)`);
+  }
+  const args = opts.extraKernelArgs ?? [];
+  for (const a of args) {
+    if (!KERNEL_ARG_RE.test(a)) throw new Error(`schematic: unsupported kernel argument "${a}"`);
+  }
+  let body = "";
+  // Field order of the factory's Customization struct: extraKernelArgs, meta, systemExtensions.
+  if (args.length > 0) body += `    extraKernelArgs:\n${list("        ", args)}`;
+  if (extensions.length > 0)
+    body += `    systemExtensions:\n        officialExtensions:\n${list("            ", extensions)}`;
+  return body === "" ? "customization: {}\n" : `customization:\n${body}`;
+}
+
+/** Schematic ID: hex SHA-256 of the canonical YAML. */
+export function schematicId(yaml: string): string {
+  return crypto.createHash("sha256").update(yaml, "utf8").digest("hex");
+}
+
+const ID_RE = /^[0-9a-f]{64}$/;
+const VERSION_RE = /^v?(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?$/;
+
+function checkId(id: string): void {
+  if (!ID_RE.test(id)) throw new Error(`schematic: invalid schematic id "${id}"`);
+}
+
+/** `1.13.9` or `v1.13.9` → `{ tag: "v1.13.9", major, minor }`. */
+function parseVersion(v: string): { tag: string; major: number; minor: number } {
+  const m = VERSION_RE.exec(v);
+  if (!m) throw new Error(`schematic: invalid Talos version "${v}"`);
+  return { tag: v.startsWith("v") ? v : `v${v}`, major: Number(m[1]), minor: Number(m[2]) };
+}
+
+function base(factoryUrl: string): string {
+  return factoryUrl.replace(/\/+$/, "");
+}
+
+/** `<factory>/image/<id>/v<ver>/nocloud-amd64.raw.xz` — the Proxmox VM disk image. */
+export function nocloudImageUrl(
+  factoryUrl: string,
+  id: string,
+  talosVersion: string,
+  arch = "amd64",
+): string {
+  checkId(id);
+  return `${base(factoryUrl)}/image/${id}/${parseVersion(talosVersion).tag}/nocloud-${arch}.raw.xz`;
+}
+
+/** `<factory>/image/<id>/v<ver>/<platform>-amd64.iso`. */
+export function isoImageUrl(
+  factoryUrl: string,
+  id: string,
+  talosVersion: string,
+  platform = "nocloud",
+  arch = "amd64",
+): string {
+  checkId(id);
+  return `${base(factoryUrl)}/image/${id}/${parseVersion(talosVersion).tag}/${platform}-${arch}.iso`;
+}
+
+/**
+ * Installer image reference: `<host>/<platform>-installer/<id>:v<ver>` for Talos >= 1.10 (unified
+ * installer), legacy `<host>/installer/<id>:v<ver>` below. `factoryHost` may be a URL or a bare host.
+ */
+export function installerImage(
+  factoryHost: string,
+  id: string,
+  talosVersion: string,
+  platform = "nocloud",
+): string {
+  checkId(id);
+  const v = parseVersion(talosVersion);
+  const host = base(factoryHost.replace(/^https?:\/\//, ""));
+  const unified = v.major > 1 || (v.major === 1 && v.minor >= 10);
+  return `${host}/${unified ? `${platform}-installer` : "installer"}/${id}:${v.tag}`;
+}
+
+/** Host part of the default Image Factory URL (`factory.talos.dev`). */
+export const IMAGE_FACTORY_HOST = new URL(IMAGE_FACTORY_URL).host;

@@ -1,0 +1,220 @@
+/**
+ * Structural and cross-field checks of a rendered (and patched) machine config, for runtime and
+ * tests. Not a replacement for Talos' own validation (the talos-oracle does that in tests): it
+ * catches what this project's patches are likely to break, with the config path in the message.
+ */
+import { isIP } from "node:net";
+import { isPlainObject, type PlainObject, type PlainValue, parseYamlDocuments } from "./patch-yaml";
+
+export interface ValidationIssue {
+  /** `<document>: <dotted path>`, e.g. `v1alpha1: machine.install.disk`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export interface ValidateExpectations {
+  /** The node's role; the config must say the same. */
+  readonly role?: "controlplane" | "worker";
+  /** The VIP the control plane should carry; absent = no VIP may be configured. */
+  readonly vip?: string;
+}
+
+const CNI_NAMES = new Set(["flannel", "custom", "none"]);
+const V1ALPHA1_KEYS = new Set(["version", "debug", "persist", "machine", "cluster"]);
+
+function isCidr(s: string): boolean {
+  const m = /^(.+)\/(\d{1,3})$/.exec(s);
+  if (!m) return false;
+  const family = isIP(m[1]!);
+  const bits = Number(m[2]);
+  return (family === 4 && bits <= 32) || (family === 6 && bits <= 128);
+}
+
+function get(doc: PlainValue | undefined, path: string): PlainValue | undefined {
+  let cur: PlainValue | undefined = doc;
+  for (const k of path.split(".")) {
+    if (!isPlainObject(cur)) return undefined;
+    cur = cur[k];
+  }
+  return cur;
+}
+
+/** The VIPs configured in a config (v1alpha1 interfaces/vlans and Layer2VIPConfig documents). */
+export function configuredVips(docs: readonly PlainObject[]): string[] {
+  const vips: string[] = [];
+  for (const doc of docs) {
+    if (doc.kind === "Layer2VIPConfig" && typeof doc.name === "string") vips.push(doc.name);
+    if (doc.kind !== undefined) continue;
+    const ifaces = get(doc, "machine.network.interfaces");
+    if (!Array.isArray(ifaces)) continue;
+    for (const iface of ifaces) {
+      const ip = get(iface, "vip.ip");
+      if (typeof ip === "string") vips.push(ip);
+      const vlans = get(iface, "vlans");
+      if (Array.isArray(vlans)) {
+        for (const vlan of vlans) {
+          const vip = get(vlan, "vip.ip");
+          if (typeof vip === "string") vips.push(vip);
+        }
+      }
+    }
+  }
+  return vips;
+}
+
+/** Checks parsed config documents; returns the problems found (empty = fine). */
+export function validateMachineConfigDocuments(
+  docs: readonly PlainValue[],
+  expect: ValidateExpectations = {},
+): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const add = (doc: string, path: string, message: string): void => {
+    issues.push({ path: `${doc}: ${path}`, message });
+  };
+  const objects: PlainObject[] = [];
+  docs.forEach((d, i) => {
+    if (!isPlainObject(d)) add(`document #${i + 1}`, "(root)", "is not a map");
+    else objects.push(d);
+  });
+
+  const legacy = objects.filter((d) => d.kind === undefined);
+  if (legacy.length !== 1)
+    add("v1alpha1", "(root)", `expected exactly one v1alpha1 document, found ${legacy.length}`);
+  const v1 = legacy[0];
+  const seen = new Set<string>();
+  for (const d of objects) {
+    if (d.kind === undefined) continue;
+    const id = `${String(d.apiVersion)}/${String(d.kind)}/${typeof d.name === "string" ? d.name : ""}`;
+    if (seen.has(id)) add(String(d.kind), "(root)", `duplicate document ${id}`);
+    seen.add(id);
+    if (d.apiVersion !== "v1alpha1")
+      add(String(d.kind), "apiVersion", `must be v1alpha1, got ${String(d.apiVersion)}`);
+  }
+
+  if (v1) {
+    for (const k of Object.keys(v1)) if (!V1ALPHA1_KEYS.has(k)) add("v1alpha1", k, "unknown key");
+    if (v1.version !== "v1alpha1") add("v1alpha1", "version", "must be v1alpha1");
+    const type = get(v1, "machine.type");
+    if (type !== "controlplane" && type !== "worker" && type !== "init") {
+      add("v1alpha1", "machine.type", `must be controlplane or worker, got ${JSON.stringify(type ?? null)}`);
+    }
+    if (expect.role && type !== expect.role)
+      add("v1alpha1", "machine.type", `expected ${expect.role}, got ${String(type)}`);
+    const endpoint = get(v1, "cluster.controlPlane.endpoint");
+    if (typeof endpoint !== "string" || !endpoint.startsWith("https://")) {
+      add("v1alpha1", "cluster.controlPlane.endpoint", "must be an https:// URL");
+    }
+    for (const p of ["machine.certSANs", "cluster.apiServer.certSANs", "machine.network.nameservers"]) {
+      const v = get(v1, p);
+      if (v !== undefined && (!Array.isArray(v) || v.some((x) => typeof x !== "string"))) {
+        add("v1alpha1", p, "must be a list of strings");
+      }
+    }
+    for (const p of ["cluster.network.podSubnets", "cluster.network.serviceSubnets"]) {
+      const v = get(v1, p);
+      if (v !== undefined && (!Array.isArray(v) || v.some((x) => typeof x !== "string" || !isCidr(x)))) {
+        add("v1alpha1", p, "must be a list of CIDRs");
+      }
+    }
+    const disk = get(v1, "machine.install.disk");
+    if (disk !== undefined && (typeof disk !== "string" || !disk.startsWith("/dev/"))) {
+      add("v1alpha1", "machine.install.disk", "must be a /dev/… path");
+    }
+    const cni = get(v1, "cluster.network.cni.name");
+    if (cni !== undefined && (typeof cni !== "string" || !CNI_NAMES.has(cni))) {
+      add(
+        "v1alpha1",
+        "cluster.network.cni.name",
+        `must be one of flannel, custom, none; got ${JSON.stringify(cni)}`,
+      );
+    }
+    if (cni === "custom" && !Array.isArray(get(v1, "cluster.network.cni.urls"))) {
+      add("v1alpha1", "cluster.network.cni.urls", "required with cni name custom");
+    }
+    const port = get(v1, "machine.features.kubePrism.port");
+    if (
+      port !== undefined &&
+      (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535)
+    ) {
+      add("v1alpha1", "machine.features.kubePrism.port", "must be a TCP port");
+    }
+    const caKey = get(v1, "machine.ca.key");
+    if (type === "worker" && caKey !== "" && caKey !== undefined) {
+      add("v1alpha1", "machine.ca.key", "a worker must not carry the Talos CA key");
+    }
+    if (type === "controlplane" && (typeof caKey !== "string" || caKey === "")) {
+      add("v1alpha1", "machine.ca.key", "a control plane needs the Talos CA key");
+    }
+    const hostnameDoc = objects.find((d) => d.kind === "HostnameConfig");
+    if (hostnameDoc) {
+      if (get(v1, "machine.network.hostname") !== undefined) {
+        add("v1alpha1", "machine.network.hostname", "conflicts with the HostnameConfig document");
+      }
+      if (get(v1, "machine.features.stableHostname") === true) {
+        add("v1alpha1", "machine.features.stableHostname", "conflicts with the HostnameConfig document");
+      }
+    }
+    const vips = configuredVips(objects);
+    if (type === "worker" && vips.length > 0)
+      add("v1alpha1", "machine.network", "a worker must not carry a VIP");
+    if (expect.role === "controlplane" || type === "controlplane") {
+      if (expect.vip === undefined && vips.length > 0 && "vip" in expect) {
+        add("v1alpha1", "machine.network", `unexpected VIP ${vips.join(", ")}`);
+      }
+      if (expect.vip !== undefined && !vips.includes(expect.vip)) {
+        add("v1alpha1", "machine.network", `VIP ${expect.vip} is not configured`);
+      }
+    }
+  }
+
+  for (const d of objects) {
+    switch (d.kind) {
+      case "HostnameConfig":
+        if (d.auto !== undefined && d.hostname !== undefined)
+          add("HostnameConfig", "auto", "conflicts with hostname");
+        if (d.auto !== undefined && d.auto !== "stable" && d.auto !== "off") {
+          add("HostnameConfig", "auto", "must be stable or off");
+        }
+        if (d.auto === undefined && (typeof d.hostname !== "string" || d.hostname === "")) {
+          add("HostnameConfig", "hostname", "either auto or hostname is required");
+        }
+        break;
+      case "Layer2VIPConfig":
+        if (typeof d.name !== "string" || isIP(d.name) === 0)
+          add("Layer2VIPConfig", "name", "must be an IP address");
+        if (typeof d.link !== "string" || d.link === "") add("Layer2VIPConfig", "link", "is required");
+        break;
+      case "LinkAliasConfig":
+        if (typeof d.name !== "string" || d.name === "") add("LinkAliasConfig", "name", "is required");
+        break;
+      case "ResolverConfig": {
+        const ns = d.nameservers;
+        if (
+          ns !== undefined &&
+          (!Array.isArray(ns) || ns.some((n) => typeof get(n, "address") !== "string"))
+        ) {
+          add("ResolverConfig", "nameservers", "must be a list of {address}");
+        } else if (Array.isArray(ns)) {
+          for (const n of ns) {
+            const a = get(n, "address");
+            if (typeof a === "string" && isIP(a) === 0)
+              add("ResolverConfig", "nameservers", `${a} is not an IP`);
+          }
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return issues;
+}
+
+/** Parses and checks a machine config YAML text. */
+export function validateMachineConfig(yaml: string, expect: ValidateExpectations = {}): ValidationIssue[] {
+  return validateMachineConfigDocuments(parseYamlDocuments(yaml, "machine config"), expect);
+}
+
+export function formatIssues(issues: readonly ValidationIssue[]): string {
+  return issues.map((i) => `${i.path}: ${i.message}`).join("; ");
+}

@@ -1,0 +1,83 @@
+/** One engine operation (preview, up, destroy) on an opened stack, with progress and summary. */
+import type { OpMap, OutputMap } from "@pulumi/pulumi/automation";
+import type { Context } from "../context";
+import { describeError } from "../errors";
+import { ensurePlugins } from "../plugins";
+import { Progress } from "../progress";
+import type { OpenedStack } from "../workspace";
+
+export type Operation = "preview" | "up" | "destroy";
+
+export interface OperationResult {
+  readonly ok: boolean;
+  readonly outputs: OutputMap;
+  readonly error?: string;
+}
+
+const REMOVALS = new Set(["delete", "delete-replaced", "discard", "discard-replaced"]);
+
+/** Resources in the stack after its last update, as a progress total; undefined when unknown. */
+async function expectedTotal(opened: OpenedStack): Promise<number | undefined> {
+  try {
+    const last = await opened.stack.info();
+    if (last?.kind !== "update" || !last.resourceChanges) return undefined;
+    const changes: OpMap = last.resourceChanges;
+    return Object.entries(changes).reduce((sum, [op, n]) => (REMOVALS.has(op) ? sum : sum + (n ?? 0)), 0);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Checks the plugins the stack needs; throws a UserError naming a missing one. */
+export async function preflight(opened: OpenedStack): Promise<void> {
+  const config = await opened.stack.getAllConfig();
+  await ensurePlugins(config, opened.root, () => opened.workspace.listPlugins());
+}
+
+/** Read through a function: TypeScript would keep the `undefined` we reset it to. */
+const programError = (opened: OpenedStack): Error | undefined => opened.programErrors.last;
+
+/** Runs the operation. Engine failures come back as `ok: false` (summary already printed). */
+export async function runOperation(
+  ctx: Context,
+  opened: OpenedStack,
+  op: Operation,
+): Promise<OperationResult> {
+  await preflight(opened);
+  const progress = new Progress({
+    mode: ctx.mode,
+    out: ctx.out,
+    operation: op,
+    stack: opened.stack.name,
+    expectedTotal: await expectedTotal(opened),
+    now: ctx.now,
+  });
+  opened.programErrors.last = undefined;
+  try {
+    let outputs: OutputMap = {};
+    let changes: OpMap | undefined;
+    if (op === "preview") {
+      const r = await opened.stack.preview({ onEvent: progress.onEvent });
+      changes = r.changeSummary;
+    } else if (op === "up") {
+      const r = await opened.stack.up({ onEvent: progress.onEvent });
+      outputs = r.outputs;
+      changes = r.summary?.resourceChanges;
+    } else {
+      const r = await opened.stack.destroy({ onEvent: progress.onEvent });
+      changes = r.summary?.resourceChanges;
+    }
+    progress.finish({ ok: true, changes, outputs });
+    return { ok: true, outputs };
+  } catch (err) {
+    // The program's own error (an invalid config, say) says it best; then the engine's.
+    const engineErrors = progress.errorMessages;
+    const error =
+      programError(opened)?.message ??
+      (engineErrors.length > 0
+        ? engineErrors[engineErrors.length - 1]
+        : describeError(err, opened.stack.name));
+    progress.finish({ ok: false, error });
+    return { ok: false, outputs: {}, error };
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The config of a throwaway stack derived from a base stack: its own cluster name, VM ids and
+ * addresses shifted by offsets, never production.
+ */
+import type { ConfigMap } from "@pulumi/pulumi/automation";
+import { UserError } from "./errors";
+import { configValue, decode, isRecord, key } from "./stack-config";
+
+export interface Offsets {
+  readonly vmidOffset: number;
+  readonly ipOffset: number;
+}
+
+const IPV4 = /\b(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\b/g;
+
+export function shiftIp(ip: string, offset: number): string {
+  const parts = ip.split(".").map(Number);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) {
+    throw new UserError(`not an IPv4 address: ${ip}`);
+  }
+  const n = (((parts[0] << 24) >>> 0) + (parts[1] << 16) + (parts[2] << 8) + parts[3] + offset) >>> 0;
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
+}
+
+/** Shifts every IPv4 literal in a string (an address, `a-b` range, `ip/32`, URL). */
+export function shiftIps(text: string, offset: number): string {
+  return text.replace(IPV4, (m) => shiftIp(m, offset));
+}
+
+function toInt(v: unknown, what: string): number {
+  const n = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : Number.NaN;
+  if (!Number.isInteger(n)) throw new UserError(`${what} must be an integer (got ${JSON.stringify(v)})`);
+  return n;
+}
+
+/** Offsets from flags, else from the base stack's `proxmox-talos:ephemeral` {vmidOffset, ipOffset}. */
+export function resolveOffsets(
+  base: ConfigMap,
+  flags: { vmidOffset?: string; ipOffset?: string },
+  baseName: string,
+): Offsets {
+  const cfg = configValue(base, "ephemeral");
+  const fromCfg = isRecord(cfg) ? cfg : {};
+  const vmid = flags.vmidOffset ?? fromCfg.vmidOffset;
+  const ip = flags.ipOffset ?? fromCfg.ipOffset;
+  if (vmid === undefined || ip === undefined) {
+    throw new UserError(
+      `ephemeral needs --vmid-offset and --ip-offset (or ${key("ephemeral")}: {vmidOffset, ipOffset} in stack '${baseName}') so the throwaway cluster does not collide with '${baseName}'`,
+    );
+  }
+  const out = { vmidOffset: toInt(vmid, "--vmid-offset"), ipOffset: toInt(ip, "--ip-offset") };
+  if (out.vmidOffset === 0 || out.ipOffset === 0) {
+    throw new UserError(
+      "--vmid-offset and --ip-offset must be non-zero: the throwaway cluster would reuse the base's VMs or addresses",
+    );
+  }
+  return out;
+}
+
+/** A DNS label from a stack name (cluster names are DNS labels). */
+export function clusterNameFor(stackName: string): string {
+  const label = stackName
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 63)
+    .replace(/-+$/, "");
+  return label || "ephemeral";
+}
+
+function shiftNodes(nodes: unknown, off: Offsets): unknown {
+  if (!Array.isArray(nodes)) return nodes;
+  return nodes.map((n: unknown) => {
+    if (!isRecord(n)) return n;
+    const out: Record<string, unknown> = { ...n };
+    if (n.vmId !== undefined) out.vmId = toInt(n.vmId, `nodes[${String(n.name)}].vmId`) + off.vmidOffset;
+    if (typeof n.ip === "string") out.ip = shiftIps(n.ip, off.ipOffset);
+    return out;
+  });
+}
+
+function shiftControlPlane(cp: unknown, off: Offsets): unknown {
+  if (!isRecord(cp)) return cp;
+  const out: Record<string, unknown> = { ...cp };
+  if (typeof cp.vip === "string") out.vip = shiftIps(cp.vip, off.ipOffset);
+  if (typeof cp.endpoint === "string") {
+    // A host name would point at the base cluster: drop it, the VIP-based default applies.
+    if (/^(https?:\/\/)?\d{1,3}(\.\d{1,3}){3}(:\d+)?\/?$/.test(cp.endpoint))
+      out.endpoint = shiftIps(cp.endpoint, off.ipOffset);
+    else delete out.endpoint;
+  }
+  return out;
+}
+
+function shiftAddons(addons: unknown, off: Offsets): unknown {
+  if (!isRecord(addons) || !isRecord(addons.metallb) || !Array.isArray(addons.metallb.pools)) return addons;
+  const pools = addons.metallb.pools.map((p: unknown) => {
+    if (!isRecord(p) || !Array.isArray(p.addresses)) return p;
+    const addresses = p.addresses.map((a: unknown) => {
+      if (typeof a !== "string") return a;
+      const cidr = /\/(\d+)$/.exec(a);
+      if (cidr && cidr[1] !== "32") {
+        throw new UserError(
+          `MetalLB pool address ${a} is a CIDR; ephemeral clusters shift pools by --ip-offset, so give the pool as a range a.b.c.d-a.b.c.e`,
+        );
+      }
+      return shiftIps(a, off.ipOffset);
+    });
+    return { ...p, addresses };
+  });
+  return { ...addons, metallb: { ...addons.metallb, pools } };
+}
+
+/** The throwaway stack's config, in the `pulumi config --json` shape. */
+export function ephemeralConfig(base: ConfigMap, stackName: string, off: Offsets): ConfigMap {
+  const out: ConfigMap = {};
+  for (const [k, v] of Object.entries(base)) out[k] = { ...v };
+  const set = (name: string, value: unknown) => {
+    out[key(name)] = { value: typeof value === "string" ? value : JSON.stringify(value), secret: false };
+  };
+  delete out[key("ephemeral")];
+  set("clusterName", clusterNameFor(stackName));
+  set("production", false);
+  const transforms: Record<string, (v: unknown, o: Offsets) => unknown> = {
+    nodes: shiftNodes,
+    controlPlane: shiftControlPlane,
+    addons: shiftAddons,
+  };
+  for (const [name, fn] of Object.entries(transforms)) {
+    const entry = base[key(name)];
+    if (entry === undefined) continue;
+    if (entry.secret) throw new UserError(`${key(name)} is a secret; ephemeral cannot rewrite it`);
+    set(name, fn(decode(entry.value), off));
+  }
+  return out;
+}
+
+/** JSON for `pulumi config set-all --json`: objects as objectValue so they stay structured. */
+export function configJson(config: ConfigMap): string {
+  const out: Record<string, { value: string; secret: boolean; objectValue?: unknown }> = {};
+  for (const [k, v] of Object.entries(config)) {
+    const secret = v.secret ?? false;
+    const decoded = v.secret ? undefined : decode(v.value);
+    out[k] =
+      typeof decoded === "object" && decoded !== null
+        ? { value: v.value, secret, objectValue: decoded }
+        : { value: v.value, secret };
+  }
+  return JSON.stringify(out);
+}

@@ -1,0 +1,46 @@
+/** Reading the project's keys out of a stack's config (as `pulumi config --json` gives it). */
+import type { ConfigMap } from "@pulumi/pulumi/automation";
+import { PROJECT_NAME } from "./workspace";
+
+export const key = (name: string): string => `${PROJECT_NAME}:${name}`;
+
+/** Decodes a config value: objects, lists, booleans and numbers are stored as JSON text. */
+export function decode(text: string): unknown {
+  const t = text.trim();
+  if (/^[[{]/.test(t) || t === "true" || t === "false" || /^-?\d+(\.\d+)?$/.test(t)) {
+    try {
+      return JSON.parse(t);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+export function configValue(config: ConfigMap, name: string): unknown {
+  const v = config[key(name)];
+  return v === undefined ? undefined : decode(v.value);
+}
+
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+export function isProduction(config: ConfigMap): boolean {
+  const v = configValue(config, "production");
+  return v === true || v === "true";
+}
+
+/** Names of addons whose `enabled` is true in `proxmox-talos:addons`. */
+export function enabledAddons(config: ConfigMap): string[] {
+  const addons = configValue(config, "addons");
+  if (!isRecord(addons)) return [];
+  return Object.entries(addons)
+    .filter(([, a]) => isRecord(a) && a.enabled === true)
+    .map(([name]) => name);
+}
+
+export function nodeCount(config: ConfigMap): number {
+  const nodes = configValue(config, "nodes");
+  return Array.isArray(nodes) ? nodes.length : 0;
+}

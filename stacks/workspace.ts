@@ -1,0 +1,178 @@
+/**
+ * Opens a stack of this project through the Automation API: LocalWorkspace over the project dir,
+ * the program run INLINE (so no Node.js language host is needed), a local file backend by
+ * default, the engine from `npm run engine` on PATH when it was built.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import {
+  LocalWorkspace,
+  PulumiCommand,
+  type PulumiFn,
+  type Stack,
+  StackNotFoundError,
+} from "@pulumi/pulumi/automation";
+import { INSTALL_HINT, NoCliError, UserError } from "./errors";
+
+export const PROJECT_NAME = "proxmox-talos";
+export const PROJECT_ROOT = path.resolve(__dirname, "..");
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface WorkspaceOptions {
+  /** Project dir holding Pulumi.yaml and Pulumi.<stack>.yaml (default: this repo). */
+  readonly projectRoot?: string;
+  /** Environment to read settings from (default: process.env). */
+  readonly env?: Env;
+  /** A ready CLI (tests pass a fake); otherwise found with {@link findPulumiCommand}. */
+  readonly pulumiCommand?: PulumiCommand;
+  /** The program (default: `clusterProgram` from program.ts, loaded lazily). */
+  readonly program?: PulumiFn;
+}
+
+/** The version of @pulumi/pulumi this project pins (the engine is built at the same version). */
+export function sdkVersion(root = PROJECT_ROOT): string {
+  const pkg: unknown = JSON.parse(
+    fs.readFileSync(path.join(root, "node_modules/@pulumi/pulumi/package.json"), "utf8"),
+  );
+  const v = (pkg as { version?: unknown }).version;
+  return typeof v === "string" ? v : "0.0.0";
+}
+
+/** Where scripts/pulumi-engine.sh puts the CLI and the plugin launchers. */
+export function engineBinDir(env: Env, version: string): string {
+  return (
+    env.PULUMI_ENGINE_DIR ||
+    path.join(env.HOME || os.homedir(), ".cache/proxmox-talos", `pulumi-${version}`, "bin")
+  );
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The environment every CLI call gets. */
+export function workspaceEnv(root: string, env: Env): Record<string, string> {
+  const out: Record<string, string> = {
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PROXMOX_TALOS_ROOT: root,
+    PULUMI_BACKEND_URL: env.PULUMI_BACKEND_URL || `file://${path.join(root, ".pulumi")}`,
+  };
+  if (env.PULUMI_CONFIG_PASSPHRASE !== undefined) out.PULUMI_CONFIG_PASSPHRASE = env.PULUMI_CONFIG_PASSPHRASE;
+  else if (env.PULUMI_CONFIG_PASSPHRASE_FILE)
+    out.PULUMI_CONFIG_PASSPHRASE_FILE = env.PULUMI_CONFIG_PASSPHRASE_FILE;
+  // Documented local default: an empty passphrase. Set PULUMI_CONFIG_PASSPHRASE(_FILE) for real stacks.
+  else out.PULUMI_CONFIG_PASSPHRASE = "";
+  const bin = engineBinDir(env, sdkVersion(root));
+  const basePath = env.PATH ?? "";
+  out.PATH = fs.existsSync(bin) ? `${bin}${path.delimiter}${basePath}` : basePath;
+  return out;
+}
+
+/** Finds the Pulumi CLI: the built engine first, then `pulumi` on PATH; else a one-line error. */
+export async function findPulumiCommand(root: string, env: Env): Promise<PulumiCommand> {
+  const candidates: string[] = [];
+  const bin = engineBinDir(env, sdkVersion(root));
+  if (isExecutable(path.join(bin, "pulumi"))) candidates.push(path.dirname(bin));
+  for (const dir of (env.PATH ?? "").split(path.delimiter)) {
+    if (dir && path.basename(dir) === "bin" && isExecutable(path.join(dir, "pulumi")))
+      candidates.push(path.dirname(dir));
+  }
+  for (const candidate of candidates) {
+    try {
+      return await PulumiCommand.get({ root: candidate, skipVersionCheck: true });
+    } catch {
+      // not runnable: try the next one
+    }
+  }
+  throw new NoCliError(`no Pulumi CLI found (looked in ${bin} and on PATH): ${INSTALL_HINT}`);
+}
+
+/** The error the program threw during the last operation, if any (a ConfigError, say). */
+export interface ProgramErrors {
+  last?: Error;
+}
+
+/** Loads `clusterProgram` from program.ts only when the engine runs the program. */
+export function lazyClusterProgram(root: string): PulumiFn {
+  return async () => {
+    const file = path.join(root, "program");
+    let mod: unknown;
+    try {
+      mod = require(file);
+    } catch (err) {
+      const why = (err instanceof Error ? err.message : String(err)).split("\n")[0];
+      throw new UserError(`cannot load ${file}.ts: ${why}`);
+    }
+    const fn = (mod as { clusterProgram?: unknown }).clusterProgram;
+    if (typeof fn !== "function") throw new UserError(`${file}.ts does not export clusterProgram()`);
+    return (await (fn as () => Promise<Record<string, unknown>>)()) ?? {};
+  };
+}
+
+/** Wraps a program so the error it throws is kept for a one-line report. */
+export function capturingProgram(program: PulumiFn, sink: ProgramErrors): PulumiFn {
+  return async () => {
+    try {
+      return await program();
+    } catch (err) {
+      sink.last = err instanceof Error ? err : new Error(String(err));
+      throw err;
+    }
+  };
+}
+
+export type OpenMode = "select" | "create" | "select-or-init";
+
+export interface OpenedStack {
+  readonly stack: Stack;
+  readonly workspace: LocalWorkspace;
+  readonly programErrors: ProgramErrors;
+  readonly root: string;
+}
+
+/**
+ * Opens a stack. `select` fails on an unknown stack; `select-or-init` creates it when the
+ * project has a `Pulumi.<stack>.yaml` (its config); `create` always creates it.
+ */
+export async function openStack(
+  stackName: string,
+  mode: OpenMode,
+  opts: WorkspaceOptions = {},
+): Promise<OpenedStack> {
+  const root = opts.projectRoot ?? PROJECT_ROOT;
+  const env = opts.env ?? process.env;
+  const envVars = workspaceEnv(root, env);
+  if (envVars.PULUMI_BACKEND_URL.startsWith("file://") && !env.PULUMI_BACKEND_URL) {
+    fs.mkdirSync(envVars.PULUMI_BACKEND_URL.slice("file://".length), { recursive: true });
+  }
+  const pulumiCommand = opts.pulumiCommand ?? (await findPulumiCommand(root, env));
+  const programErrors: ProgramErrors = {};
+  const program = capturingProgram(opts.program ?? lazyClusterProgram(root), programErrors);
+  const args = { stackName, projectName: PROJECT_NAME, program };
+  const wsOpts = { workDir: root, envVars, pulumiCommand };
+  let stack: Stack;
+  try {
+    if (mode === "create") stack = await LocalWorkspace.createStack(args, wsOpts);
+    else stack = await LocalWorkspace.selectStack(args, wsOpts);
+  } catch (err) {
+    const hasFile = fs.existsSync(path.join(root, `Pulumi.${stackName}.yaml`));
+    if (err instanceof StackNotFoundError && mode === "select-or-init" && hasFile) {
+      stack = await LocalWorkspace.createStack(args, wsOpts);
+    } else if (err instanceof StackNotFoundError) {
+      throw new UserError(
+        `unknown stack '${stackName}' in ${envVars.PULUMI_BACKEND_URL}` +
+          (mode === "select-or-init" ? ` and no Pulumi.${stackName}.yaml in ${root}` : ""),
+      );
+    } else {
+      throw err;
+    }
+  }
+  return { stack, workspace: stack.workspace as LocalWorkspace, programErrors, root };
+}

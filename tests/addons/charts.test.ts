@@ -1,0 +1,267 @@
+/**
+ * The values the program generates, checked against each pinned chart's own data in
+ * `../shared/reference/charts/<chart>/<version>/` (skipped with a message where absent):
+ * merged into the chart's defaults as Helm merges them and validated against `values.schema.json`
+ * where the chart has one; every key path we set must exist in the chart's values.yaml (so a
+ * misspelt key fails); and the rules that live only in the charts' templates, stated here.
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import Ajv, { type ValidateFunction } from "ajv";
+import addFormats from "ajv-formats";
+import * as YAML from "yaml";
+import { AddonsConfigSchema } from "../../components/addons/config";
+import {
+  CILIUM_AGENT_CAPABILITIES,
+  CILIUM_CLEAN_STATE_CAPABILITIES,
+  ciliumValues,
+  fluxValues,
+  type HelmValues,
+  helmMerge,
+  isHelmMap,
+  metallbValues,
+  openebsValues,
+} from "../../components/addons/values";
+import { OPENEBS_HOSTPATH_BASE } from "../../components/talos/constants";
+import { type AddonName, CHARTS } from "../../components/versions";
+import { hasShared, requireShared } from "../helpers/shared";
+
+/** A sample `addons` config with user values for every addon. */
+const SAMPLE = AddonsConfigSchema.parse({
+  cilium: {
+    values: { hubble: { relay: { enabled: true }, ui: { enabled: true } }, operator: { replicas: 1 } },
+  },
+  metallb: {
+    enabled: true,
+    pools: [{ name: "default", addresses: ["192.168.50.200-192.168.50.220"] }],
+    values: { controller: { logLevel: "warn" }, speaker: { tolerations: [{ operator: "Exists" }] } },
+  },
+  openebs: {
+    enabled: true,
+    values: { localpv: { nodeSelector: { "node.kubernetes.io/storage": "local" } } },
+  },
+  flux: { enabled: true, values: { imageAutomationController: { create: false }, logLevel: "debug" } },
+});
+
+/** What the program hands each release for SAMPLE. */
+const GENERATED: Record<AddonName, () => HelmValues> = {
+  cilium: () => ciliumValues(SAMPLE.cilium.values),
+  metallb: () => metallbValues(SAMPLE.metallb.values),
+  openebs: () => openebsValues(SAMPLE.openebs.storageClassName, SAMPLE.openebs.values),
+  flux: () => fluxValues(SAMPLE.flux.values),
+};
+
+/**
+ * Key paths whose contents are free-form though the chart's default is not an empty map, and keys
+ * the chart supports without listing them in values.yaml.
+ */
+const FREE_FORM: Record<AddonName, readonly string[]> = {
+  cilium: [],
+  metallb: [],
+  openebs: [],
+  flux: [],
+};
+const KNOWN_EXTRA: Record<AddonName, readonly string[]> = {
+  // Commented out in 1.16.3's values.yaml, read by its templates (declared in 1.18's schema).
+  cilium: ["kubeProxyReplacement"],
+  metallb: [],
+  openebs: [],
+  flux: [],
+};
+
+function chartDir(addon: AddonName): string[] {
+  return ["reference", "charts", CHARTS[addon].chart, CHARTS[addon].version];
+}
+
+/** Parses a values.yaml as Helm does (YAML 1.1). */
+function loadDefaults(file: string): HelmValues {
+  const parsed: unknown = YAML.parse(fs.readFileSync(file, "utf8"), { version: "1.1" });
+  assert.ok(isHelmMap(parsed));
+  return parsed;
+}
+
+function compileSchema(file: string): ValidateFunction {
+  const json = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
+  // Ajv knows draft-07 only as http://...; MetalLB names it https://. Cilium's generated schema
+  // trips strict mode (union types, properties without type): validation is unaffected.
+  const { $schema: _ignored, ...schema } = json;
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  addFormats(ajv);
+  return ajv.compile(schema);
+}
+
+/**
+ * Every key path of `ours` absent from `defaults`, except below free-form maps (empty or null in
+ * the defaults, or listed), and known extras. Lists are leaves.
+ */
+function unknownKeyPaths(
+  ours: HelmValues,
+  defaults: HelmValues,
+  freeForm: readonly string[],
+  extra: readonly string[],
+  prefix = "",
+): string[] {
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(ours)) {
+    const p = prefix ? `${prefix}.${key}` : key;
+    if (extra.includes(p)) continue;
+    if (!(key in defaults)) {
+      out.push(p);
+      continue;
+    }
+    const d = defaults[key];
+    const freeMap = d === null || (isHelmMap(d) && Object.keys(d).length === 0) || freeForm.includes(p);
+    if (isHelmMap(value) && isHelmMap(d) && !freeMap) {
+      out.push(...unknownKeyPaths(value, d, freeForm, extra, p));
+    }
+  }
+  return out;
+}
+
+function get(values: HelmValues, dotted: string): unknown {
+  return dotted.split(".").reduce<unknown>((v, k) => (isHelmMap(v) ? v[k] : undefined), values);
+}
+
+for (const addon of Object.keys(CHARTS) as AddonName[]) {
+  const pin = CHARTS[addon];
+  describe(`chart ${pin.chart} ${pin.version} (${addon})`, () => {
+    let defaults: HelmValues;
+    before(function () {
+      defaults = loadDefaults(requireShared(this, ...chartDir(addon), "values.yaml"));
+    });
+
+    it("every key path the program sets exists in the chart's values.yaml", () => {
+      assert.deepEqual(
+        unknownKeyPaths(GENERATED[addon](), defaults, FREE_FORM[addon], KNOWN_EXTRA[addon]),
+        [],
+      );
+    });
+
+    /** Charts that never shipped a values.schema.json: only the key-path check applies. */
+    const NO_SCHEMA: readonly string[] = ["flux2", "localpv-provisioner"];
+    if (NO_SCHEMA.includes(pin.chart)) {
+      it("has no values.schema.json (key paths are the check)", function () {
+        requireShared(this, ...chartDir(addon), "values.yaml");
+        assert.equal(hasShared(...chartDir(addon), "values.schema.json"), false);
+      });
+    } else {
+      it("the chart defaults merged with our values validate against values.schema.json", function () {
+        const validate = compileSchema(requireShared(this, ...chartDir(addon), "values.schema.json"));
+        assert.ok(validate(defaults), "the chart's own defaults validate");
+        const merged = helmMerge(defaults, GENERATED[addon]());
+        assert.ok(validate(merged), JSON.stringify(validate.errors, null, 2));
+      });
+    }
+  });
+}
+
+describe("chart rules that live only in templates", () => {
+  it("Cilium: kubeProxyReplacement is exactly true; KubePrism localhost:7445; kubernetes IPAM", () => {
+    const v = ciliumValues(SAMPLE.cilium.values);
+    assert.equal(
+      v.kubeProxyReplacement,
+      true,
+      "the template accepts only true/false, and we replace kube-proxy",
+    );
+    assert.equal(get(v, "k8sServiceHost"), "localhost");
+    assert.equal(get(v, "k8sServicePort"), 7445);
+    assert.equal(get(v, "ipam.mode"), "kubernetes");
+  });
+
+  it("Cilium: Talos' capability lists and cgroup settings", () => {
+    const v = ciliumValues(SAMPLE.cilium.values);
+    // From Talos' "Deploying Cilium CNI" guide; SYS_MODULE is not allowed on Talos.
+    assert.deepEqual(get(v, "securityContext.capabilities.ciliumAgent"), [
+      "CHOWN",
+      "KILL",
+      "NET_ADMIN",
+      "NET_RAW",
+      "IPC_LOCK",
+      "SYS_ADMIN",
+      "SYS_RESOURCE",
+      "DAC_OVERRIDE",
+      "FOWNER",
+      "SETGID",
+      "SETUID",
+    ]);
+    assert.deepEqual(get(v, "securityContext.capabilities.cleanCiliumState"), [
+      "NET_ADMIN",
+      "SYS_ADMIN",
+      "SYS_RESOURCE",
+    ]);
+    assert.deepEqual([...CILIUM_AGENT_CAPABILITIES].includes("SYS_MODULE" as never), false);
+    assert.equal(CILIUM_CLEAN_STATE_CAPABILITIES.length, 3);
+    assert.equal(get(v, "cgroup.autoMount.enabled"), false);
+    assert.equal(get(v, "cgroup.hostRoot"), "/sys/fs/cgroup");
+  });
+
+  it("Cilium: a user value that the template would reject fails early, naming the key", () => {
+    assert.throws(
+      () => ciliumValues({ kubeProxyReplacement: "strict" }),
+      /addons\.cilium\.values\.kubeProxyReplacement: "strict" is not true or false — /,
+    );
+    assert.equal(ciliumValues({ kubeProxyReplacement: false }).kubeProxyReplacement, false);
+  });
+
+  it("LocalPV: the hostpath StorageClass is the default one, based at OPENEBS_HOSTPATH_BASE", () => {
+    const v = openebsValues("openebs-hostpath", SAMPLE.openebs.values);
+    assert.equal(OPENEBS_HOSTPATH_BASE, "/var/openebs/local");
+    assert.equal(get(v, "hostpathClass.enabled"), true);
+    assert.equal(get(v, "hostpathClass.isDefaultClass"), true);
+    assert.equal(get(v, "hostpathClass.name"), "openebs-hostpath");
+    assert.equal(get(v, "hostpathClass.basePath"), OPENEBS_HOSTPATH_BASE);
+    assert.equal(get(v, "localpv.basePath"), OPENEBS_HOSTPATH_BASE);
+    assert.equal(get(openebsValues("fast"), "hostpathClass.name"), "fast");
+  });
+
+  it("MetalLB: layer 2 only, FRR off", () => {
+    assert.equal(get(metallbValues(), "speaker.frr.enabled"), false);
+  });
+});
+
+describe("deliberately invalid values are caught", () => {
+  it("a MetalLB field of the wrong type fails the chart's schema", function () {
+    const dir = chartDir("metallb");
+    const defaults = loadDefaults(requireShared(this, ...dir, "values.yaml"));
+    const validate = compileSchema(requireShared(this, ...dir, "values.schema.json"));
+    const bad = helmMerge(defaults, metallbValues({ speaker: { frr: { enabled: "no" } } }));
+    assert.equal(validate(bad), false);
+    assert.ok(
+      validate.errors?.some((e) => e.instancePath === "/speaker/frr/enabled" && e.keyword === "type"),
+      JSON.stringify(validate.errors),
+    );
+    const badPort = helmMerge(defaults, metallbValues({ speaker: { memberlist: { mlBindPort: "7946" } } }));
+    assert.equal(validate(badPort), false);
+  });
+
+  it("a misspelt Cilium key passes the schema but fails the key-path check", function () {
+    const dir = chartDir("cilium");
+    const defaults = loadDefaults(requireShared(this, ...dir, "values.yaml"));
+    const validate = compileSchema(requireShared(this, ...dir, "values.schema.json"));
+    const typo = ciliumValues({ kubeProxyReplacment: true, ipam: { mdoe: "kubernetes" } });
+    assert.equal(validate(helmMerge(defaults, typo)), true, "the schema lets extra keys through");
+    assert.deepEqual(unknownKeyPaths(typo, defaults, FREE_FORM.cilium, KNOWN_EXTRA.cilium), [
+      "ipam.mdoe",
+      "kubeProxyReplacment",
+    ]);
+  });
+
+  it("a Cilium value of the wrong type fails the schema", function () {
+    const dir = chartDir("cilium");
+    const defaults = loadDefaults(requireShared(this, ...dir, "values.yaml"));
+    const validate = compileSchema(requireShared(this, ...dir, "values.schema.json"));
+    assert.equal(validate(helmMerge(defaults, ciliumValues({ cgroup: { hostRoot: 7 } }))), false);
+  });
+
+  it("misspelt LocalPV and Flux keys fail the key-path check", function () {
+    const lp = loadDefaults(requireShared(this, ...chartDir("openebs"), "values.yaml"));
+    assert.deepEqual(
+      unknownKeyPaths(openebsValues("x", { hostpathClass: { isDefault: true } }), lp, [], []),
+      ["hostpathClass.isDefault"],
+    );
+    const fx = loadDefaults(requireShared(this, ...chartDir("flux"), "values.yaml"));
+    assert.deepEqual(unknownKeyPaths(fluxValues({ kustomizeControler: { create: false } }), fx, [], []), [
+      "kustomizeControler",
+    ]);
+  });
+});

@@ -1,0 +1,752 @@
+/**
+ * A fake Talos node for tests (never shipped): a gRPC server on 127.0.0.1 built from the project's
+ * own `.proto` (components/talos/api/talos.proto) that behaves like apid enough for the client:
+ *
+ * - starts in maintenance mode: TLS with a per-boot self-signed server cert, no client cert
+ *   requested; serves ApplyConfiguration, Version and storage Disks only;
+ * - ApplyConfiguration stores the config and "reboots": the server closes and restarts on the SAME
+ *   port in normal mode, with a server cert issued by the OS CA from the applied config
+ *   (`machine.ca.crt`/`machine.ca.key`, base64 PEM; a worker config has no key, then the `osCa`
+ *   option supplies it) with the node IP in its SANs, requiring client certs signed by that CA;
+ * - normal mode serves Bootstrap (second call → ALREADY_EXISTS "etcd data directory is not empty"),
+ *   Version, EtcdMemberList, EtcdRemoveMemberByID, EtcdLeaveCluster, Disks, Reboot, Reset, Upgrade,
+ *   ApplyConfiguration and Kubeconfig (server stream of a tar.gz holding `kubeconfig`);
+ * - methods not registered answer UNIMPLEMENTED (grpc-js' default, as on a real node);
+ * - records every call (time, mode, `node` metadata, raw request bytes, decoded request, status);
+ * - fault injection: `failNext` (gRPC error for the next N calls of a method) and `nodeErrorNext`
+ *   (reply entry with `metadata.error`).
+ *
+ * `startSilentNode()` gives a TCP listener that accepts connections and never speaks (TLS never
+ * completes), which makes a client hit its real deadline.
+ */
+import * as crypto from "node:crypto";
+import * as net from "node:net";
+import * as zlib from "node:zlib";
+import * as grpc from "@grpc/grpc-js";
+import type { MethodDefinition } from "@grpc/proto-loader";
+import * as YAML from "yaml";
+import { loadTalosDefinition } from "../../components/talos/api/proto";
+import { issueCert, type PemPair, selfSignedServerCert, standardKeyPem } from "./certs";
+
+export type FakeMode = "maintenance" | "normal" | "rebooting" | "halted" | "closed";
+
+export interface FakeTalosNodeOptions {
+  /** Node hostname (etcd member name, cert CN). Default `fake-<port>`. */
+  readonly hostname?: string;
+  /** Node IP put in the server cert SANs. Default 127.0.0.1. */
+  readonly ip?: string;
+  /** Leave the node IP out of the normal-mode cert SANs (to test server name verification). */
+  readonly omitIpSan?: boolean;
+  /** OS CA (cert + key) to issue from when the applied config carries no CA key (worker). */
+  readonly osCa?: PemPair;
+  /** Talos version tag; default: the tag of `machine.install.image`, else v1.11.5. */
+  readonly version?: string;
+  /** Simulated reboot duration (server down) in ms. Default 20. */
+  readonly rebootDelayMs?: number;
+  /** Start directly in normal mode with this config (skips maintenance). */
+  readonly config?: string;
+}
+
+export interface FakeCall {
+  /** Method name, e.g. `ApplyConfiguration`. */
+  readonly method: string;
+  /** Full path `/machine.MachineService/...`. */
+  readonly path: string;
+  /** Date.now() when the call arrived. */
+  readonly at: number;
+  /** Mode the node was in. */
+  readonly mode: FakeMode;
+  /** `node` metadata value, if sent. */
+  readonly nodeMeta?: string;
+  /** Raw request bytes as received on the wire. */
+  readonly raw: Buffer;
+  /** Decoded request (snake_case). */
+  readonly request: Record<string, unknown>;
+  /** gRPC status code the fake answered with (0 = OK). */
+  code: number;
+}
+
+export interface ParsedConfig {
+  readonly yaml: string;
+  readonly type: string;
+  readonly caCrt: string;
+  readonly caKey: string;
+  readonly installImage?: string;
+  readonly certSans: string[];
+  readonly clusterName: string;
+  readonly endpoint: string;
+}
+
+interface FakeRequest {
+  readonly raw: Buffer;
+  readonly msg: Record<string, unknown>;
+}
+
+interface Fault {
+  readonly code: grpc.status;
+  readonly message: string;
+  remaining: number;
+}
+
+interface NodeFault {
+  readonly message: string;
+  readonly code?: number;
+  remaining: number;
+}
+
+interface FakeEtcdMember {
+  id: string;
+  hostname: string;
+  peer_urls: string[];
+  client_urls: string[];
+  is_learner: boolean;
+}
+
+class GrpcFailure extends Error {
+  constructor(
+    readonly code: grpc.status,
+    readonly details: string,
+  ) {
+    super(details);
+  }
+}
+
+const MAINTENANCE_METHODS = new Set(["ApplyConfiguration", "Version", "Disks"]);
+
+function b64pem(v: unknown): string {
+  return typeof v === "string" && v !== "" ? Buffer.from(v, "base64").toString("utf8") : "";
+}
+
+function get(obj: unknown, ...keys: string[]): unknown {
+  let cur = obj;
+  for (const k of keys) {
+    if (typeof cur !== "object" || cur === null) return undefined;
+    cur = (cur as Record<string, unknown>)[k];
+  }
+  return cur;
+}
+
+/** Parses a machine config the way the fake needs it; throws a message for INVALID_ARGUMENT. */
+export function parseMachineConfig(text: string): ParsedConfig {
+  let docs: unknown[];
+  try {
+    docs = YAML.parseAllDocuments(text).map((d) => {
+      if (d.errors.length > 0) throw new Error(d.errors[0]!.message);
+      return d.toJSON() as unknown;
+    });
+  } catch (e) {
+    throw new Error(`failed to parse config: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const main = docs.find((d) => get(d, "machine") !== undefined);
+  if (!main) throw new Error("config has no v1alpha1 document (machine section missing)");
+  const caCrt = b64pem(get(main, "machine", "ca", "crt"));
+  if (!caCrt.includes("BEGIN CERTIFICATE"))
+    throw new Error("machine.ca.crt is missing or not a PEM certificate");
+  const type = String(get(main, "machine", "type") ?? "");
+  if (!["controlplane", "worker", "init"].includes(type)) throw new Error(`unknown machine type "${type}"`);
+  const image = get(main, "machine", "install", "image");
+  const sans = get(main, "machine", "certSANs");
+  return {
+    yaml: text,
+    type,
+    caCrt,
+    caKey: b64pem(get(main, "machine", "ca", "key")),
+    installImage: typeof image === "string" ? image : undefined,
+    certSans: Array.isArray(sans) ? sans.map(String) : [],
+    clusterName: String(get(main, "cluster", "clusterName") ?? "cluster"),
+    endpoint: String(get(main, "cluster", "controlPlane", "endpoint") ?? "https://127.0.0.1:6443"),
+  };
+}
+
+function imageTag(image: string | undefined): string | undefined {
+  if (!image) return undefined;
+  const at = image.split("@")[0]!;
+  const i = at.lastIndexOf(":");
+  return i > at.lastIndexOf("/") ? at.slice(i + 1) : undefined;
+}
+
+/** A one-file ustar archive, gzip'd (the Kubeconfig RPC payload). */
+export function tarGzOneFile(name: string, content: Buffer, mode = 0o600): Buffer {
+  const header = Buffer.alloc(512, 0);
+  const put = (s: string, off: number, len: number) => header.write(s, off, len, "ascii");
+  put(name, 0, 100);
+  put(mode.toString(8).padStart(7, "0") + "\0", 100, 8);
+  put("0000000\0", 108, 8);
+  put("0000000\0", 116, 8);
+  put(content.length.toString(8).padStart(11, "0") + "\0", 124, 12);
+  put(
+    Math.floor(Date.now() / 1000)
+      .toString(8)
+      .padStart(11, "0") + "\0",
+    136,
+    12,
+  );
+  put("        ", 148, 8);
+  put("0", 156, 1);
+  put("ustar\0", 257, 6);
+  put("00", 263, 2);
+  let sum = 0;
+  for (const b of header) sum += b;
+  put(sum.toString(8).padStart(6, "0") + "\0 ", 148, 8);
+  const pad = Buffer.alloc((512 - (content.length % 512)) % 512, 0);
+  return zlib.gzipSync(Buffer.concat([header, content, pad, Buffer.alloc(1024, 0)]));
+}
+
+function isMethod(v: unknown): v is MethodDefinition<object, object> {
+  return typeof v === "object" && v !== null && "path" in v && "requestDeserialize" in v;
+}
+
+/** The project's service definitions with request deserializers that keep the raw bytes. */
+function capturingService(name: "machine.MachineService" | "storage.StorageService"): {
+  def: grpc.ServiceDefinition;
+  methods: string[];
+} {
+  const svc = loadTalosDefinition()[name];
+  if (!svc || "format" in svc) throw new Error(`no service ${name} in the project's proto`);
+  const def: Record<string, grpc.MethodDefinition<FakeRequest, object>> = {};
+  for (const [method, m] of Object.entries(svc)) {
+    if (!isMethod(m)) continue;
+    def[method] = {
+      path: m.path,
+      requestStream: m.requestStream,
+      responseStream: m.responseStream,
+      requestSerialize: (v: FakeRequest) => m.requestSerialize(v.msg),
+      requestDeserialize: (raw: Buffer): FakeRequest => ({
+        raw: Buffer.from(raw),
+        msg: m.requestDeserialize(raw) as Record<string, unknown>,
+      }),
+      responseSerialize: (v: object) => m.responseSerialize(v),
+      responseDeserialize: (b: Buffer) => m.responseDeserialize(b),
+      originalName: m.originalName,
+    };
+  }
+  return { def, methods: Object.keys(def) };
+}
+
+function memberId(hostname: string): string {
+  return BigInt(`0x${crypto.createHash("sha256").update(hostname).digest("hex").slice(0, 16)}`).toString();
+}
+
+export class FakeTalosNode {
+  readonly calls: FakeCall[] = [];
+  mode: FakeMode = "closed";
+  /** Config as applied (last successful non-dry-run ApplyConfiguration). */
+  appliedConfig: ParsedConfig | undefined;
+  bootstrapped = false;
+  etcdMembers: FakeEtcdMember[] = [];
+  /** Times the node "rebooted". */
+  boots = 0;
+  version: string | undefined;
+
+  private server: grpc.Server | undefined;
+  private readonly faults = new Map<string, Fault>();
+  private readonly nodeFaults = new Map<string, NodeFault>();
+  private pending: Promise<void> = Promise.resolve();
+  private closed = false;
+  private readonly modeWaiters: { mode: FakeMode; resolve: () => void }[] = [];
+
+  private constructor(
+    private readonly opts: FakeTalosNodeOptions,
+    public port: number,
+  ) {
+    this.version = opts.version;
+  }
+
+  /** Starts a node on 127.0.0.1 with an ephemeral port (maintenance mode unless `config`). */
+  static async start(opts: FakeTalosNodeOptions = {}): Promise<FakeTalosNode> {
+    const node = new FakeTalosNode(opts, 0);
+    if (opts.config) {
+      node.appliedConfig = parseMachineConfig(opts.config);
+      await node.boot("normal");
+    } else {
+      await node.boot("maintenance");
+    }
+    return node;
+  }
+
+  get ip(): string {
+    return this.opts.ip ?? "127.0.0.1";
+  }
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  get hostname(): string {
+    return this.opts.hostname ?? `fake-${this.port}`;
+  }
+
+  /** The next `times` calls of `method` fail with `code`/`message` (before any handling). */
+  failNext(method: string, code: grpc.status, message: string, times = 1): void {
+    this.faults.set(method, { code, message, remaining: times });
+  }
+
+  /** The next `times` replies of `method` carry `metadata.error` (as apid reports a failed node). */
+  nodeErrorNext(method: string, message: string, code?: number, times = 1): void {
+    this.nodeFaults.set(method, { message, code, remaining: times });
+  }
+
+  callsOf(method: string): FakeCall[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  /** Resolves when the node is in `mode` (e.g. back in normal mode after a reboot). */
+  waitForMode(mode: FakeMode, timeoutMs = 5000): Promise<void> {
+    if (this.mode === mode) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(
+        () => reject(new Error(`fake ${this.address} not in mode ${mode} after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      this.modeWaiters.push({
+        mode,
+        resolve: () => {
+          clearTimeout(t);
+          resolve();
+        },
+      });
+    });
+  }
+
+  /** Waits for any reboot in progress. */
+  settled(): Promise<void> {
+    return this.pending;
+  }
+
+  /** Simulates a reboot into `mode` (default: the current steady mode). */
+  reboot(mode?: "maintenance" | "normal"): Promise<void> {
+    const target = mode ?? (this.mode === "maintenance" ? "maintenance" : "normal");
+    this.pending = this.pending.then(async () => {
+      if (this.closed) return;
+      await this.stopServer();
+      this.setMode("rebooting");
+      await new Promise((r) => setTimeout(r, this.opts.rebootDelayMs ?? 20));
+      if (this.closed) return;
+      await this.boot(target);
+    });
+    return this.pending;
+  }
+
+  /** Stops the node for good (after hooks). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.pending.catch(() => undefined);
+    await this.stopServer();
+    this.setMode("closed");
+  }
+
+  private setMode(mode: FakeMode): void {
+    this.mode = mode;
+    for (const w of this.modeWaiters.filter((x) => x.mode === mode)) {
+      this.modeWaiters.splice(this.modeWaiters.indexOf(w), 1);
+      w.resolve();
+    }
+  }
+
+  private async stopServer(): Promise<void> {
+    const s = this.server;
+    this.server = undefined;
+    if (!s) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        s.forceShutdown();
+        resolve();
+      }, 200);
+      s.tryShutdown(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  private async credentials(mode: "maintenance" | "normal"): Promise<grpc.ServerCredentials> {
+    if (mode === "maintenance") {
+      const pair = await selfSignedServerCert([this.ip]);
+      return grpc.ServerCredentials.createSsl(
+        null,
+        [{ private_key: Buffer.from(standardKeyPem(pair.key)), cert_chain: Buffer.from(pair.crt) }],
+        false,
+      );
+    }
+    const cfg = this.appliedConfig;
+    if (!cfg) throw new Error("normal mode without config");
+    const ca: PemPair = cfg.caKey ? { crt: cfg.caCrt, key: cfg.caKey } : this.requireOsCa();
+    const pair = await issueCert(ca, {
+      subject: `CN=${this.opts.hostname ?? "fake-node"}`,
+      usage: "server",
+      ips: [...(this.opts.omitIpSan ? [] : [this.ip]), ...cfg.certSans.filter((s) => net.isIP(s) !== 0)],
+      dnsNames: [this.opts.hostname ?? "fake-node", ...cfg.certSans.filter((s) => net.isIP(s) === 0)],
+      validDays: 1,
+    });
+    return grpc.ServerCredentials.createSsl(
+      Buffer.from(cfg.caCrt),
+      [{ private_key: Buffer.from(standardKeyPem(pair.key)), cert_chain: Buffer.from(pair.crt) }],
+      true,
+    );
+  }
+
+  private requireOsCa(): PemPair {
+    if (!this.opts.osCa) {
+      throw new Error("config has no machine.ca.key (worker): give the fake an osCa option");
+    }
+    return this.opts.osCa;
+  }
+
+  private async boot(mode: "maintenance" | "normal"): Promise<void> {
+    const creds = await this.credentials(mode);
+    const server = new grpc.Server();
+    for (const name of ["machine.MachineService", "storage.StorageService"] as const) {
+      const { def, methods } = capturingService(name);
+      const impl: grpc.UntypedServiceImplementation = {};
+      for (const method of methods) {
+        if (mode === "maintenance" && !MAINTENANCE_METHODS.has(method)) continue;
+        const d = def[method]!;
+        impl[method] = d.responseStream
+          ? this.streamHandler(method, d.path, mode)
+          : this.unaryHandler(method, d.path, mode);
+      }
+      server.addService(def, impl);
+    }
+    let lastErr: unknown;
+    for (let i = 0; i < 50; i++) {
+      try {
+        this.port = await new Promise<number>((resolve, reject) =>
+          server.bindAsync(`127.0.0.1:${this.port}`, creds, (err, port) =>
+            err ? reject(err) : resolve(port),
+          ),
+        );
+        lastErr = undefined;
+        break;
+      } catch (e) {
+        lastErr = e;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    if (lastErr) throw lastErr;
+    this.server = server;
+    this.boots++;
+    this.setMode(mode);
+  }
+
+  private record(
+    method: string,
+    path: string,
+    mode: FakeMode,
+    call: { readonly metadata: grpc.Metadata },
+    req: FakeRequest,
+  ) {
+    const nodeMeta = call.metadata.get("node")[0];
+    const rec: FakeCall = {
+      method,
+      path,
+      at: Date.now(),
+      mode,
+      nodeMeta: nodeMeta === undefined ? undefined : String(nodeMeta),
+      raw: req.raw,
+      request: req.msg,
+      code: 0,
+    };
+    this.calls.push(rec);
+    return rec;
+  }
+
+  private takeFault(method: string): Fault | undefined {
+    const f = this.faults.get(method);
+    if (!f || f.remaining <= 0) return undefined;
+    f.remaining--;
+    return f;
+  }
+
+  private metadataFor(method: string): Record<string, unknown> {
+    const f = this.nodeFaults.get(method);
+    if (f && f.remaining > 0) {
+      f.remaining--;
+      return {
+        hostname: this.hostname,
+        error: f.message,
+        ...(f.code !== undefined ? { status: { code: f.code, message: f.message } } : {}),
+      };
+    }
+    return { hostname: this.hostname };
+  }
+
+  private unaryHandler(
+    method: string,
+    path: string,
+    mode: FakeMode,
+  ): grpc.handleUnaryCall<FakeRequest, object> {
+    return (call, callback) => {
+      const rec = this.record(method, path, mode, call, call.request);
+      const fault = this.takeFault(method);
+      if (fault) {
+        rec.code = fault.code;
+        callback({ code: fault.code, details: fault.message });
+        return;
+      }
+      this.handle(method, mode, call.request.msg).then(
+        (entry) => callback(null, { messages: [{ metadata: this.metadataFor(method), ...entry }] }),
+        (e: unknown) => {
+          const f = e instanceof GrpcFailure ? e : new GrpcFailure(grpc.status.INTERNAL, String(e));
+          rec.code = f.code;
+          callback({ code: f.code, details: f.details });
+        },
+      );
+    };
+  }
+
+  private streamHandler(
+    method: string,
+    path: string,
+    mode: FakeMode,
+  ): grpc.handleServerStreamingCall<FakeRequest, object> {
+    return (call) => {
+      const rec = this.record(method, path, mode, call, call.request);
+      const fault = this.takeFault(method);
+      if (fault) {
+        rec.code = fault.code;
+        call.emit("error", { code: fault.code, details: fault.message });
+        return;
+      }
+      try {
+        const payload = this.kubeconfigPayload();
+        const md = this.metadataFor(method);
+        if (md.error) {
+          call.write({ metadata: md, bytes: Buffer.alloc(0) });
+        } else {
+          const half = Math.floor(payload.length / 2);
+          call.write({ metadata: md, bytes: payload.subarray(0, half) });
+          call.write({ metadata: { hostname: this.hostname }, bytes: payload.subarray(half) });
+        }
+        call.end();
+      } catch (e) {
+        const f = e instanceof GrpcFailure ? e : new GrpcFailure(grpc.status.INTERNAL, String(e));
+        rec.code = f.code;
+        call.emit("error", { code: f.code, details: f.details });
+      }
+    };
+  }
+
+  private config(): ParsedConfig {
+    if (!this.appliedConfig) throw new GrpcFailure(grpc.status.FAILED_PRECONDITION, "no configuration");
+    return this.appliedConfig;
+  }
+
+  private isControlPlane(): boolean {
+    const t = this.appliedConfig?.type;
+    return t === "controlplane" || t === "init";
+  }
+
+  private selfMember(): FakeEtcdMember {
+    return {
+      id: memberId(this.hostname),
+      hostname: this.hostname,
+      peer_urls: [`https://${this.ip}:2380`],
+      client_urls: [`https://${this.ip}:2379`],
+      is_learner: false,
+    };
+  }
+
+  /** Adds (or replaces) an etcd member as seen from this node (tests joining other CPs). */
+  addEtcdMember(hostname: string, ip: string): string {
+    const id = memberId(hostname);
+    this.etcdMembers = this.etcdMembers.filter((m) => m.id !== id);
+    this.etcdMembers.push({
+      id,
+      hostname,
+      peer_urls: [`https://${ip}:2380`],
+      client_urls: [`https://${ip}:2379`],
+      is_learner: false,
+    });
+    return id;
+  }
+
+  private kubeconfigPayload(): Buffer {
+    if (!this.isControlPlane()) {
+      throw new GrpcFailure(
+        grpc.status.FAILED_PRECONDITION,
+        "kubeconfig is only available on control plane nodes",
+      );
+    }
+    const cfg = this.config();
+    const kc = [
+      "apiVersion: v1",
+      "kind: Config",
+      "clusters:",
+      `  - name: ${cfg.clusterName}`,
+      "    cluster:",
+      `      server: ${cfg.endpoint}`,
+      "users:",
+      `  - name: admin@${cfg.clusterName}`,
+      "contexts:",
+      `  - name: admin@${cfg.clusterName}`,
+      "    context:",
+      `      cluster: ${cfg.clusterName}`,
+      `      user: admin@${cfg.clusterName}`,
+      `current-context: admin@${cfg.clusterName}`,
+      "",
+    ].join("\n");
+    return tarGzOneFile("kubeconfig", Buffer.from(kc));
+  }
+
+  private async handle(
+    method: string,
+    mode: FakeMode,
+    req: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
+    switch (method) {
+      case "ApplyConfiguration": {
+        const data = req.data instanceof Uint8Array ? Buffer.from(req.data).toString("utf8") : "";
+        let parsed: ParsedConfig;
+        try {
+          parsed = parseMachineConfig(data);
+        } catch (e) {
+          throw new GrpcFailure(grpc.status.INVALID_ARGUMENT, e instanceof Error ? e.message : String(e));
+        }
+        if (!parsed.caKey && !this.opts.osCa) {
+          throw new GrpcFailure(grpc.status.INVALID_ARGUMENT, "fake: worker config needs the osCa option");
+        }
+        const reqMode = String(req.mode ?? "REBOOT");
+        if (req.dry_run === true) {
+          return { mode: reqMode === "AUTO" ? "NO_REBOOT" : reqMode, mode_details: "Dry run: no changes" };
+        }
+        this.appliedConfig = parsed;
+        const rebootNeeded = mode === "maintenance" || reqMode === "REBOOT";
+        if (rebootNeeded) setTimeout(() => void this.reboot("normal"), 5);
+        return {
+          mode: mode === "maintenance" ? "REBOOT" : reqMode === "AUTO" ? "NO_REBOOT" : reqMode,
+          mode_details: rebootNeeded
+            ? "Applied configuration with a reboot"
+            : "Applied configuration without a reboot",
+        };
+      }
+      case "Version": {
+        const tag =
+          mode === "maintenance"
+            ? (this.version ?? "v1.11.5")
+            : (this.version ?? imageTag(this.appliedConfig?.installImage) ?? "v1.11.5");
+        return {
+          version: { tag, sha: "fake", built: "", go_version: "go1.24", os: "linux", arch: "amd64" },
+          platform: { name: "nocloud", mode: "cloud" },
+          features: { rbac: true },
+        };
+      }
+      case "Disks":
+        return {
+          disks: [
+            {
+              size: "10737418240",
+              model: "QEMU HARDDISK",
+              device_name: "/dev/sda",
+              name: "sda",
+              serial: "fake",
+              type: "HDD",
+              bus_path: "/pci0000:00/0000:00:05.0/virtio2/host2/target2:0:0/2:0:0:0/",
+              system_disk: mode === "normal",
+              subsystem: "/sys/class/block",
+            },
+          ],
+        };
+      case "Bootstrap":
+        if (!this.isControlPlane()) {
+          throw new GrpcFailure(
+            grpc.status.FAILED_PRECONDITION,
+            "bootstrap is only available on control plane nodes",
+          );
+        }
+        if (this.bootstrapped) {
+          throw new GrpcFailure(grpc.status.ALREADY_EXISTS, "etcd data directory is not empty");
+        }
+        this.bootstrapped = true;
+        this.etcdMembers = [
+          this.selfMember(),
+          ...this.etcdMembers.filter((m) => m.hostname !== this.hostname),
+        ];
+        return {};
+      case "EtcdMemberList":
+        if (!this.isControlPlane())
+          throw new GrpcFailure(grpc.status.FAILED_PRECONDITION, "etcd is not running");
+        return {
+          legacy_members: this.etcdMembers.map((m) => m.hostname),
+          members: this.etcdMembers.map((m) => ({ ...m })),
+        };
+      case "EtcdRemoveMemberByID": {
+        const id = String(req.member_id ?? "");
+        const before = this.etcdMembers.length;
+        this.etcdMembers = this.etcdMembers.filter((m) => m.id !== id);
+        if (this.etcdMembers.length === before) {
+          throw new GrpcFailure(grpc.status.NOT_FOUND, `etcd member ${id} not found`);
+        }
+        return {};
+      }
+      case "EtcdLeaveCluster":
+        this.etcdMembers = this.etcdMembers.filter((m) => m.hostname !== this.hostname);
+        return {};
+      case "Reboot":
+        setTimeout(() => void this.reboot("normal"), 5);
+        return { actor_id: crypto.randomUUID() };
+      case "Reset":
+        setTimeout(() => {
+          this.appliedConfig = undefined;
+          this.bootstrapped = false;
+          this.etcdMembers = [];
+          if (req.reboot === true) void this.reboot("maintenance");
+          else
+            this.pending = this.pending.then(async () => {
+              await this.stopServer();
+              this.setMode("halted");
+            });
+        }, 5);
+        return { actor_id: crypto.randomUUID() };
+      case "Upgrade": {
+        const image = String(req.image ?? "");
+        const tag = imageTag(image);
+        if (!tag) throw new GrpcFailure(grpc.status.INVALID_ARGUMENT, `invalid installer image "${image}"`);
+        if (req.stage !== true) {
+          setTimeout(() => {
+            this.version = tag;
+            void this.reboot("normal");
+          }, 5);
+        }
+        return { ack: "Upgrade request received", actor_id: crypto.randomUUID() };
+      }
+      default:
+        throw new GrpcFailure(grpc.status.UNIMPLEMENTED, `fake does not implement ${method}`);
+    }
+  }
+}
+
+/** A TCP listener on 127.0.0.1 that accepts and never answers (TLS never completes). */
+export interface SilentNode {
+  readonly port: number;
+  readonly address: string;
+  /** Connections accepted so far. */
+  readonly connections: () => number;
+  close(): Promise<void>;
+}
+
+export async function startSilentNode(): Promise<SilentNode> {
+  const sockets = new Set<net.Socket>();
+  let count = 0;
+  const server = net.createServer((s) => {
+    count++;
+    sockets.add(s);
+    s.on("error", () => undefined);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const addr = server.address();
+  if (addr === null || typeof addr === "string") throw new Error("no port");
+  return {
+    port: addr.port,
+    address: `127.0.0.1:${addr.port}`,
+    connections: () => count,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,198 @@
+/**
+ * `TalosCluster` under the REAL Pulumi engine (built by scripts/pulumi-engine.sh) against three fake
+ * Talos nodes on 127.0.0.1: up (maintenance apply → bootstrap → ready), a second preview with no
+ * changes, a second up that calls no node, destroy. The dynamic-provider plugin is started through
+ * a launcher like Pulumi's stock one — plain `node`, NO TypeScript loader preloaded — so the
+ * providers must bring tsx in themselves. Skipped when the engine is not built.
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import { TalosCluster } from "../../components/talos/cluster";
+import { generateSecretsBundle, serializeSecretsYaml } from "../../components/talos/secrets";
+import { FakeTalosNode } from "../fakes/talos-node";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const VERSION = (
+  JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules/@pulumi/pulumi/package.json"), "utf8")) as {
+    version: string;
+  }
+).version;
+const ENGINE_BIN =
+  process.env.PULUMI_ENGINE_DIR ||
+  path.join(os.homedir(), ".cache/proxmox-talos", `pulumi-${VERSION}`, "bin");
+
+const SPECS = [
+  { name: "cp-1", role: "controlplane" },
+  { name: "cp-2", role: "controlplane" },
+  { name: "w-1", role: "worker" },
+] as const;
+
+describe("TalosCluster under the real engine with fake nodes (no TS loader in the provider host)", function () {
+  this.timeout(300_000);
+  let dir = "";
+  let nodes: FakeTalosNode[] = [];
+  let stack: Stack | undefined;
+  let secretsYaml = "";
+  let clusterSecret = "";
+  const marker = () => path.join(dir, "plain-launcher-used");
+  /** Extra patches for w-1; a test changes them between runs. */
+  let workerPatches: Record<string, unknown>[] = [];
+
+  before(async function () {
+    if (!fs.existsSync(path.join(ENGINE_BIN, "pulumi"))) {
+      console.log(`      skipped: no built engine in ${ENGINE_BIN} (run scripts/pulumi-engine.sh)`);
+      this.skip();
+    }
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "talos-engine-"));
+    // A CLI dir holding the engine and a stock-like dynamic-provider launcher (no tsx preload).
+    const bin = path.join(dir, "cli", "bin");
+    fs.mkdirSync(bin, { recursive: true });
+    try {
+      fs.linkSync(path.join(ENGINE_BIN, "pulumi"), path.join(bin, "pulumi"));
+    } catch {
+      fs.copyFileSync(path.join(ENGINE_BIN, "pulumi"), path.join(bin, "pulumi"));
+      fs.chmodSync(path.join(bin, "pulumi"), 0o755);
+    }
+    fs.writeFileSync(
+      path.join(bin, "pulumi-resource-pulumi-nodejs"),
+      `#!/usr/bin/env bash\necho "$$" >> '${marker()}'\nexec node '${ROOT}/node_modules/@pulumi/pulumi/cmd/dynamic-provider' "$@"\n`,
+      { mode: 0o755 },
+    );
+    const work = path.join(dir, "project");
+    fs.mkdirSync(work);
+    fs.writeFileSync(path.join(work, "Pulumi.yaml"), "name: proxmox-talos\nruntime: nodejs\n");
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(work, "node_modules"));
+
+    const bundle = await generateSecretsBundle();
+    secretsYaml = serializeSecretsYaml(bundle);
+    clusterSecret = bundle.cluster.secret;
+    nodes = await Promise.all(
+      SPECS.map((s) => FakeTalosNode.start({ hostname: s.name, osCa: bundle.certs.os, rebootDelayMs: 50 })),
+    );
+    const program = async () => {
+      const c = new TalosCluster("talos", {
+        clusterName: "homelab",
+        endpoint: "https://10.0.0.5:6443",
+        vip: "10.0.0.5",
+        talosVersion: "1.13.9",
+        kubernetesVersion: "1.36.3",
+        installImage:
+          "factory.talos.dev/nocloud-installer/ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515:v1.13.9",
+        nodes: SPECS.map((s, k) => ({
+          ...s,
+          ip: "127.0.0.1",
+          apiAddress: nodes[k]!.address,
+          patches: s.name === "w-1" ? workerPatches : [],
+          dependsOn: [],
+        })),
+        network: {
+          dnsServers: ["10.0.0.1"],
+          cni: "cilium",
+          kubeProxy: false,
+          podSubnets: ["10.244.0.0/16"],
+          serviceSubnets: ["10.96.0.0/12"],
+        },
+        allowSchedulingOnControlPlanes: false,
+        openebsHostpath: false,
+        importedSecrets: pulumi.secret(secretsYaml),
+        checkKubernetes: false,
+        applyTimeoutSeconds: 60,
+        readyTimeoutSeconds: 60,
+      });
+      return { talosconfig: c.talosconfig, readyAt: c.ready.readyAt, expires: c.talosconfigExpiresAt };
+    };
+    fs.mkdirSync(path.join(dir, "state"), { recursive: true });
+    stack = await LocalWorkspace.createStack(
+      { stackName: "e2e", projectName: "proxmox-talos", program },
+      {
+        workDir: work,
+        pulumiCommand: await PulumiCommand.get({ root: path.dirname(bin), skipVersionCheck: true }),
+        envVars: {
+          PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}`,
+          PULUMI_CONFIG_PASSPHRASE: "talos-engine-test",
+          PULUMI_SKIP_UPDATE_CHECK: "true",
+          PATH: `${bin}${path.delimiter}${(process.env.PATH ?? "")
+            .split(path.delimiter)
+            .filter((d) => path.resolve(d) !== path.resolve(ENGINE_BIN))
+            .join(path.delimiter)}`,
+        },
+      },
+    );
+  });
+
+  after(async () => {
+    if (stack) await stack.workspace.removeStack(stack.name, { force: true }).catch(() => undefined);
+    await Promise.all(nodes.map((n) => n.close()));
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const calls = (method: string) => nodes.map((n) => n.callsOf(method).length);
+
+  it("up: applies in maintenance mode, bootstraps, waits for mTLS on every node", async () => {
+    assert.ok(stack);
+    let out = "";
+    const r = await stack.up({ onOutput: (s) => (out += s) });
+    assert.equal(r.summary.result, "succeeded", out);
+    assert.ok(fs.existsSync(marker()), "the plain (no-tsx) provider launcher was not used");
+    assert.deepEqual(calls("ApplyConfiguration"), [1, 1, 1]);
+    for (const n of nodes) assert.equal(n.callsOf("ApplyConfiguration")[0]!.mode, "maintenance");
+    assert.equal(nodes[0]!.bootstrapped, true);
+    assert.equal(r.outputs.talosconfig?.secret, true);
+    assert.equal(r.outputs.expires?.secret, false);
+    assert.match(String(r.outputs.readyAt?.value), /^\d{4}-/);
+    const state = fs.readFileSync(
+      path.join(dir, "state", ".pulumi", "stacks", "proxmox-talos", "e2e.json"),
+      "utf8",
+    );
+    assert.ok(!state.includes(clusterSecret), "the bundle leaked into the state in plain text");
+    assert.ok(!state.includes("BEGIN ED25519 PRIVATE KEY"), "a private key leaked into the state");
+    // What the providers' progress log looks like from the plugin process (pulumi.log → stdout).
+    const progress = out.split("\n").filter((l) => /ClusterReady:|MachineConfigApply:|Bootstrap:/.test(l));
+    console.log(`      provider progress lines seen in the engine output: ${progress.length}`);
+    for (const l of progress.slice(0, 4)) console.log(`        ${l.trim()}`);
+  });
+
+  it("a second preview shows no changes, and a second up calls no node", async () => {
+    assert.ok(stack);
+    const p = await stack.preview({ diff: true });
+    const changes = Object.entries(p.changeSummary).filter(([k, v]) => k !== "same" && v > 0);
+    assert.deepEqual(changes, [], `${JSON.stringify(p.changeSummary)}\n${p.stdout}`);
+    assert.ok(!/--outputs:--/.test(p.stdout), `stack outputs changed:\n${p.stdout}`);
+    const before = calls("ApplyConfiguration");
+    const first = await stack.outputs();
+    const up = await stack.up();
+    assert.equal(up.summary.result, "succeeded");
+    // The talosconfig is kept in state, not regenerated.
+    assert.equal(up.outputs.talosconfig?.value, first.talosconfig?.value);
+    assert.deepEqual(calls("ApplyConfiguration"), before);
+    assert.deepEqual(calls("Bootstrap"), [1, 0, 0]);
+  });
+
+  it("a changed patch updates that node in place over mTLS; ready waits again", async () => {
+    assert.ok(stack);
+    workerPatches = [{ machine: { nodeLabels: { tier: "batch" } } }];
+    const p = await stack.preview();
+    assert.equal(p.changeSummary.update, 2, JSON.stringify(p.changeSummary)); // w-1 apply + ClusterReady
+    const before = calls("ApplyConfiguration");
+    const versions = calls("Version");
+    const up = await stack.up();
+    assert.equal(up.summary.result, "succeeded");
+    assert.deepEqual(calls("ApplyConfiguration"), [before[0], before[1], before[2]! + 1]);
+    const last = nodes[2]!.callsOf("ApplyConfiguration").at(-1)!;
+    assert.equal(last.mode, "normal");
+    assert.equal(last.request.mode, "AUTO");
+    assert.match(nodes[2]!.appliedConfig!.yaml, /tier: batch/);
+    assert.ok(calls("Version").every((n, k) => n > versions[k]!));
+  });
+
+  it("destroy succeeds without resetting nodes (resetOnDelete off)", async () => {
+    assert.ok(stack);
+    const r = await stack.destroy();
+    assert.equal(r.summary.result, "succeeded");
+    assert.deepEqual(calls("Reset"), [0, 0, 0]);
+  });
+});

@@ -1,0 +1,170 @@
+/**
+ * Test helpers for the machine-config and patch tests: secrets bundles (from the talos-oracle or a
+ * fake one), a baseline render input, JSON-schema validation against ../shared and a YAML
+ * comparison that ignores Go's encoding of empty values.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import Ajv2020, { type ValidateFunction } from "ajv/dist/2020";
+import addFormats from "ajv-formats";
+import type { MachineConfigInput } from "../../components/talos/machineconfig";
+import { isPlainObject, type PlainValue, parseYamlDocuments } from "../../components/talos/patch-yaml";
+import { parseSecretsYaml } from "../../components/talos/secrets";
+import type { MachineRole, SecretsBundle } from "../../components/talos/types";
+import type { TalosMinor } from "../../components/versions";
+import { runOracle, sharedPath, tempDir } from "../helpers/shared";
+
+export const MINORS: readonly TalosMinor[] = ["1.10", "1.11", "1.12", "1.13"];
+export const ROLES: readonly MachineRole[] = ["controlplane", "worker"];
+
+/** Talos patch release and a supported Kubernetes version per minor. */
+export const VERSIONS: Readonly<Record<TalosMinor, { talos: string; k8s: string }>> = {
+  "1.10": { talos: "1.10.9", k8s: "1.33.6" },
+  "1.11": { talos: "1.11.6", k8s: "1.34.1" },
+  "1.12": { talos: "1.12.11", k8s: "1.35.4" },
+  "1.13": { talos: "1.13.9", k8s: "1.36.3" },
+};
+
+/** A bundle made by the oracle's `gen-secrets` (Talos' own generator); needs the 1.13 oracle. */
+export function oracleBundle(): { readonly bundle: SecretsBundle; readonly file: string } {
+  const dir = tempDir("pt-talos-secrets-");
+  const file = path.join(dir, "secrets.yaml");
+  const r = runOracle("1.13", ["gen-secrets", file]);
+  if (r.status !== 0) throw new Error(`gen-secrets failed: ${r.stdout}${r.stderr}`);
+  return { bundle: parseSecretsYaml(fs.readFileSync(file, "utf8")), file };
+}
+
+const fakePem = (label: string, body: string): string =>
+  `-----BEGIN ${label}-----\n${Buffer.from(body).toString("base64")}\n-----END ${label}-----\n`;
+
+/** A structurally complete bundle with fake PEMs, for tests that do not need real keys. */
+export function fakeBundle(): SecretsBundle {
+  return {
+    cluster: {
+      id: "b-opZWWCzcH9V4LRomQDCeMB6Y843mEhYGtW8n9f2vg=",
+      secret: "ibPi+zU+cU7BI+R8P+Y1egcxhH35wZBRspQCZvRsBes=",
+    },
+    secrets: {
+      bootstrapToken: "tpd9w8.k9df9vogvmiyb6gv",
+      secretboxEncryptionSecret: "TtkqS3nSFb1ZKqzITTBEgwn1+bNj99BOnUTCFAvx/3c=",
+    },
+    trustdInfo: { token: "47zzg5.e86a7shvrl57uu5e" },
+    certs: {
+      etcd: { crt: fakePem("CERTIFICATE", "etcd-ca"), key: fakePem("EC PRIVATE KEY", "etcd-key") },
+      k8s: { crt: fakePem("CERTIFICATE", "k8s-ca"), key: fakePem("EC PRIVATE KEY", "k8s-key") },
+      k8sAggregator: { crt: fakePem("CERTIFICATE", "agg-ca"), key: fakePem("EC PRIVATE KEY", "agg-key") },
+      k8sServiceAccount: { key: fakePem("RSA PRIVATE KEY", "sa-key") },
+      os: { crt: fakePem("CERTIFICATE", "os-ca"), key: fakePem("ED25519 PRIVATE KEY", "os-key") },
+    },
+  };
+}
+
+/** A typical render input: VIP 10.0.0.10, Cilium (no CNI, no kube-proxy), OpenEBS on. */
+export function baseInput(
+  minor: TalosMinor,
+  role: MachineRole,
+  bundle: SecretsBundle,
+  over: Partial<MachineConfigInput> = {},
+): MachineConfigInput {
+  const v = VERSIONS[minor];
+  return {
+    talosVersion: v.talos,
+    kubernetesVersion: v.k8s,
+    clusterName: "homelab",
+    endpoint: "https://10.0.0.10:6443",
+    role,
+    hostname: role === "controlplane" ? "cp-1" : "worker-1",
+    nodeIp: role === "controlplane" ? "10.0.0.11" : "10.0.0.21",
+    vip: "10.0.0.10",
+    nameservers: ["10.0.0.1", "1.1.1.1"],
+    installImage: `factory.talos.dev/nocloud-installer/ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515:v${v.talos}`,
+    certSANs: ["k8s.home.arpa"],
+    cni: "none",
+    kubeProxyDisabled: true,
+    openebsHostpath: true,
+    allowSchedulingOnControlPlanes: false,
+    discovery: true,
+    podSubnets: ["10.244.0.0/16"],
+    serviceSubnets: ["10.96.0.0/12"],
+    bundle,
+    ...over,
+  };
+}
+
+const validators = new Map<TalosMinor, ValidateFunction>();
+
+/** The published JSON schema of a Talos minor, compiled (draft 2020-12). */
+export function schemaValidator(minor: TalosMinor): ValidateFunction {
+  let v = validators.get(minor);
+  if (!v) {
+    const schema = JSON.parse(
+      fs.readFileSync(sharedPath("reference", "talos", `v${minor}`, "config.schema.json"), "utf8"),
+    ) as Record<string, unknown>;
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats(ajv);
+    v = ajv.compile(schema);
+    validators.set(minor, v);
+  }
+  return v;
+}
+
+/**
+ * Schema errors of every document of a config. The one documented schema gap (facts.md §3): the
+ * v1alpha1 Config def lacks `persist`, so that key alone is removed from the v1alpha1 document.
+ */
+export function schemaErrors(minor: TalosMinor, configYaml: string): string[] {
+  const validate = schemaValidator(minor);
+  const errors: string[] = [];
+  parseYamlDocuments(configYaml).forEach((doc, i) => {
+    let checked: PlainValue = doc;
+    if (isPlainObject(doc) && doc.kind === undefined && "persist" in doc) {
+      const { persist: _persist, ...rest } = doc;
+      checked = rest;
+    }
+    if (!validate(checked)) {
+      const kind = isPlainObject(doc) ? String(doc.kind ?? "v1alpha1") : "?";
+      // oneOf reports every branch; keep the ones about the document's own kind.
+      const own = (validate.errors ?? []).filter((e) => e.schemaPath.includes(kind) || kind === "v1alpha1");
+      const shown = (own.length > 0 ? own : (validate.errors ?? [])).slice(0, 8);
+      errors.push(
+        `doc #${i + 1} (${kind}): ${shown.map((e) => `${e.instancePath} ${e.message}`).join("; ")}`,
+      );
+    }
+  });
+  return errors;
+}
+
+/** Drops null, empty maps and empty lists (Go's encoder emits or omits them depending on the field type). */
+export function dropEmpty(v: PlainValue): PlainValue | undefined {
+  if (v === null) return undefined;
+  if (Array.isArray(v)) {
+    const out = v.map(dropEmpty).filter((x): x is PlainValue => x !== undefined);
+    return out.length === 0 ? undefined : out;
+  }
+  if (isPlainObject(v)) {
+    const out: Record<string, PlainValue> = {};
+    for (const [k, x] of Object.entries(v)) {
+      const d = dropEmpty(x);
+      if (d !== undefined) out[k] = d;
+    }
+    return Object.keys(out).length === 0 ? undefined : out;
+  }
+  return v;
+}
+
+/** Parsed documents of a config, normalised with dropEmpty, sorted by document identity. */
+export function normalisedDocuments(yaml: string): PlainValue[] {
+  // Empty documents (Talos encodes a delete of a missing document as `{}`) are dropped too.
+  const docs = parseYamlDocuments(yaml)
+    .map((d) => dropEmpty(d))
+    .filter((d): d is PlainValue => d !== undefined);
+  const key = (d: PlainValue): string =>
+    isPlainObject(d) ? `${String(d.kind ?? "")}/${String(d.name ?? "")}` : JSON.stringify(d);
+  return docs.sort((a, b) => key(a).localeCompare(key(b)));
+}
+
+export function writeTemp(dir: string, name: string, text: string): string {
+  const p = path.join(dir, name);
+  fs.writeFileSync(p, text);
+  return p;
+}
