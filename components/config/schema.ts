@@ -145,11 +145,9 @@ export const ImageFactorySchema = z.strictObject({
     .default(IMAGE_FACTORY_URL),
   extensions: z
     .array(
-      z
-        .string()
-        .regex(/^[a-z0-9-]+\/[a-z0-9._-]+$/, {
-          error: "must name an official extension like siderolabs/qemu-guest-agent",
-        }),
+      z.string().regex(/^[a-z0-9-]+\/[a-z0-9._-]+$/, {
+        error: "must name an official extension like siderolabs/qemu-guest-agent",
+      }),
     )
     .default([...DEFAULT_EXTENSIONS]),
 });
@@ -167,6 +165,13 @@ export const TOP_LEVEL = {
   patches: PatchesSchema.default({ all: [], controlplane: [], worker: [] }),
   /** Git user name for Flux's credentials (the password/token is the secret `fluxGitPassword`). Defaults to git. */
   fluxGitUsername: z.string().min(1).optional(),
+  /** Offsets for `npm run ephemeral` throwaway copies of this stack. */
+  ephemeral: z
+    .strictObject({
+      vmidOffset: z.number().int().min(1).optional(),
+      ipOffset: z.number().int().min(1).optional(),
+    })
+    .optional(),
   imageFactory: ImageFactorySchema.default({ url: IMAGE_FACTORY_URL, extensions: [...DEFAULT_EXTENSIONS] }),
 } as const;
 
@@ -176,11 +181,9 @@ export const TOP_LEVEL = {
  */
 export const SECRET_KEYS = {
   /** Proxmox API token `user@realm!tokenid=uuid`. */
-  proxmoxApiToken: z
-    .string()
-    .regex(/^[^@\s]+@[^!\s]+![^=\s]+=\S+$/, {
-      error: "is not a Proxmox API token — expected user@realm!tokenid=secret",
-    }),
+  proxmoxApiToken: z.string().regex(/^[^@\s]+@[^!\s]+![^=\s]+=\S+$/, {
+    error: "is not a Proxmox API token — expected user@realm!tokenid=secret",
+  }),
   /** Git credentials for Flux: the password or token (username in `fluxGitUsername`). */
   fluxGitPassword: z.string().min(1),
   /** An existing Talos secrets bundle (secrets.yaml from talosctl or talhelper), to adopt a cluster. */
