@@ -14,7 +14,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ConfigPatch as StackPatch } from "../config/schema";
 import type { StackConfig } from "../config/validate";
-import { endpointHost, renderMachineConfig } from "./machineconfig";
+import { endpointHost, type MachineConfigInput, renderMachineConfig } from "./machineconfig";
 import type { ConfigPatch } from "./patch";
 import { Bootstrap } from "./resources/bootstrap";
 import { ClientConfigs } from "./resources/client-configs";
@@ -72,6 +72,47 @@ export interface TalosClusterArgs {
   /** Bounds (seconds): each apply/bootstrap (default 600), the readiness wait (default 900). */
   readonly applyTimeoutSeconds?: number;
   readonly readyTimeoutSeconds?: number;
+}
+
+/**
+ * One node's machine-config input from the cluster args: role patches (all, then the role's) then
+ * the node's own. Shared by the component and the offline `render` command.
+ */
+export function nodeConfigInput(
+  args: Omit<TalosClusterArgs, "nodes" | "importedSecrets">,
+  node: Pick<TalosNodeArgs, "name" | "role" | "ip" | "installDisk" | "patches">,
+  bundle: SecretsBundle,
+): MachineConfigInput {
+  const cni = args.network.cni === "flannel" ? "flannel" : "none";
+  const endpointName = endpointHost(args.endpoint);
+  const patches: ConfigPatch[] = [
+    ...(args.patches?.all ?? []),
+    ...((node.role === "controlplane" ? args.patches?.controlplane : args.patches?.worker) ?? []),
+    ...(node.patches ?? []),
+  ];
+  return {
+    talosVersion: args.talosVersion,
+    kubernetesVersion: args.kubernetesVersion,
+    clusterName: args.clusterName,
+    endpoint: args.endpoint,
+    role: node.role,
+    hostname: node.name,
+    nodeIp: node.ip,
+    vip: node.role === "controlplane" ? args.vip : undefined,
+    nameservers: args.network.dnsServers,
+    installDisk: node.installDisk,
+    installImage: args.installImage,
+    certSANs: endpointName === args.vip ? [] : [endpointName],
+    cni,
+    kubeProxyDisabled: !(args.network.kubeProxy ?? cni === "flannel"),
+    openebsHostpath: args.openebsHostpath,
+    allowSchedulingOnControlPlanes: args.allowSchedulingOnControlPlanes,
+    discovery: true,
+    podSubnets: args.network.podSubnets,
+    serviceSubnets: args.network.serviceSubnets,
+    bundle,
+    patches,
+  };
 }
 
 /** `1.13.9` → `v1.13.9`. */
@@ -143,44 +184,11 @@ export class TalosCluster extends pulumi.ComponentResource {
     const clientCert = creds.apply((c) => c.clientCert);
     const clientKey = creds.apply((c) => c.clientKey);
 
-    const cni = args.network.cni === "flannel" ? "flannel" : "none";
-    const endpointName = endpointHost(args.endpoint);
     const applies: Record<string, MachineConfigApply> = {};
     const configs: Record<string, pulumi.Output<string>> = {};
     const hashes: pulumi.Output<string>[] = [];
     for (const node of args.nodes) {
-      const patches: ConfigPatch[] = [
-        ...(args.patches?.all ?? []),
-        ...((node.role === "controlplane" ? args.patches?.controlplane : args.patches?.worker) ?? []),
-        ...(node.patches ?? []),
-      ];
-      const config = pulumi.secret(
-        bundle.apply((b) =>
-          renderMachineConfig({
-            talosVersion: args.talosVersion,
-            kubernetesVersion: args.kubernetesVersion,
-            clusterName: args.clusterName,
-            endpoint: args.endpoint,
-            role: node.role,
-            hostname: node.name,
-            nodeIp: node.ip,
-            vip: node.role === "controlplane" ? args.vip : undefined,
-            nameservers: args.network.dnsServers,
-            installDisk: node.installDisk,
-            installImage: args.installImage,
-            certSANs: endpointName === args.vip ? [] : [endpointName],
-            cni,
-            kubeProxyDisabled: !(args.network.kubeProxy ?? cni === "flannel"),
-            openebsHostpath: args.openebsHostpath,
-            allowSchedulingOnControlPlanes: args.allowSchedulingOnControlPlanes,
-            discovery: true,
-            podSubnets: args.network.podSubnets,
-            serviceSubnets: args.network.serviceSubnets,
-            bundle: b,
-            patches,
-          }),
-        ),
-      );
+      const config = pulumi.secret(bundle.apply((b) => renderMachineConfig(nodeConfigInput(args, node, b))));
       const configHash = pulumi.unsecret(config.apply(sha256));
       hashes.push(configHash.apply((h) => `${node.name}=${h}`));
       configs[node.name] = config;
