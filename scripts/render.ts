@@ -1,0 +1,137 @@
+/**
+ * `npm run render -- --stack <name> --out <dir> [--config-file <Pulumi.x.yaml>] [--secrets <secrets.yaml>]
+ * [--with-secrets]`: offline, no Pulumi engine. Validates the stack config with the program's own
+ * rules, reuses the given secrets bundle or generates one, and writes each node's machine config,
+ * talosconfig, kubeconfig, schematic.yaml and a summary of the VMs. Without --with-secrets, key
+ * material is redacted and secrets.yaml is not written.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ConfigError } from "../components/config/errors";
+import { decodeConfigValue } from "../components/config/load";
+import { readStackFile } from "../components/config/stack-file";
+import { validateStackConfig } from "../components/config/validate";
+import { nodeConfigInput } from "../components/talos/cluster";
+import { generateAdminKubeconfig } from "../components/talos/kubeconfig";
+import { renderMachineConfig } from "../components/talos/machineconfig";
+import { installerImage, schematicId, schematicYaml } from "../components/talos/schematic";
+import { generateSecretsBundle, parseSecretsYaml, serializeSecretsYaml } from "../components/talos/secrets";
+import { generateTalosconfig } from "../components/talos/talosconfig";
+import type { SecretsBundle } from "../components/talos/types";
+
+/** Values of secret-bearing keys (PEM/base64 keys, tokens, secrets) → a short marker. */
+export function redact(text: string, bundle: SecretsBundle): string {
+  const b64 = (pem: string) => Buffer.from(pem).toString("base64");
+  const secrets = [
+    bundle.cluster.secret,
+    bundle.secrets.bootstrapToken,
+    bundle.secrets.secretboxEncryptionSecret,
+    bundle.secrets.aescbcEncryptionSecret,
+    bundle.trustdInfo.token,
+    ...[bundle.certs.etcd, bundle.certs.k8s, bundle.certs.k8sAggregator, bundle.certs.os].map((c) =>
+      b64(c.key),
+    ),
+    b64(bundle.certs.k8sServiceAccount.key),
+  ].filter((s): s is string => typeof s === "string" && s.length > 0);
+  let out = text;
+  for (const s of secrets) out = out.split(s).join("<redacted>");
+  // Client keys of talosconfig/kubeconfig are generated here, not in the bundle.
+  return out.replace(/^(\s*(?:key|client-key-data):\s*)\S{40,}$/gm, "$1<redacted>");
+}
+
+function arg(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const stack = arg(argv, "--stack") ?? "homelab";
+  const out = arg(argv, "--out");
+  if (!out) {
+    console.error(
+      "usage: npm run render -- --stack <name> --out <dir> [--config-file F] [--secrets F] [--with-secrets]",
+    );
+    return 2;
+  }
+  const withSecrets = argv.includes("--with-secrets");
+  const file = arg(argv, "--config-file") ?? `Pulumi.${stack}.yaml`;
+  const { config: flat } = readStackFile(file);
+  const raw: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(flat)) {
+    const key = k.replace(/^proxmox-talos:/, "");
+    raw[key] = decodeConfigValue(key, v);
+  }
+  // Offline: the Proxmox token is not needed to render, so a placeholder satisfies that rule.
+  const cfg = validateStackConfig(raw, raw.proxmox ? { proxmoxApiToken: "render@pve!offline=x" } : {});
+  const secretsFile = arg(argv, "--secrets");
+  const bundle = secretsFile
+    ? parseSecretsYaml(fs.readFileSync(secretsFile, "utf8"))
+    : await generateSecretsBundle();
+
+  fs.mkdirSync(out, { recursive: true });
+  const write = (name: string, text: string, mode = 0o644) => {
+    fs.writeFileSync(path.join(out, name), withSecrets ? text : redact(text, bundle), { mode });
+    console.log(`wrote ${path.join(out, name)}`);
+  };
+  if (withSecrets) write("secrets.yaml", serializeSecretsYaml(bundle), 0o600);
+
+  const schematic = schematicYaml(cfg.imageFactory.extensions);
+  const id = schematicId(schematic);
+  const args = {
+    clusterName: cfg.clusterName,
+    endpoint: cfg.controlPlane.endpoint,
+    vip: cfg.controlPlane.vip,
+    talosVersion: cfg.talosVersion,
+    kubernetesVersion: cfg.kubernetesVersion,
+    installImage: installerImage(new URL(cfg.imageFactory.url).host, id, cfg.talosVersion, "nocloud"),
+    network: cfg.network,
+    patches: cfg.patches,
+    allowSchedulingOnControlPlanes: cfg.controlPlane.allowSchedulingOnControlPlanes,
+    openebsHostpath: cfg.addons.openebs.enabled,
+  };
+  for (const node of cfg.nodes) {
+    write(`${node.name}.yaml`, renderMachineConfig(nodeConfigInput(args, node, bundle)), 0o600);
+  }
+  const cps = cfg.nodes.filter((n) => n.role === "controlplane").map((n) => n.ip);
+  const talosconfig = await generateTalosconfig({
+    contextName: cfg.clusterName,
+    endpoints: cps,
+    nodes: cps,
+    bundle,
+  });
+  write("talosconfig", talosconfig.yaml, 0o600);
+  const kubeconfig = await generateAdminKubeconfig({
+    clusterName: cfg.clusterName,
+    endpoint: cfg.controlPlane.endpoint,
+    bundle,
+  });
+  write("kubeconfig", kubeconfig.yaml, 0o600);
+  write("schematic.yaml", `# schematic id: ${id}\n${schematic}`);
+  const summary = [
+    `cluster ${cfg.clusterName}: Talos ${cfg.talosVersion}, Kubernetes ${cfg.kubernetesVersion}, endpoint ${cfg.controlPlane.endpoint}`,
+    `schematic ${id}`,
+    ...cfg.nodes.map(
+      (n) =>
+        `${n.name}: ${n.role} ${n.ip}` +
+        (cfg.proxmox
+          ? ` on ${n.proxmoxNode} vm ${n.vmId}, ${n.cores} cores, ${n.memoryMiB} MiB, ${n.diskGiB} GiB`
+          : " (existing machine)"),
+    ),
+  ].join("\n");
+  write("summary.txt", `${summary}\n`);
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(
+        err instanceof ConfigError ? err.message : String(err instanceof Error ? err.message : err),
+      );
+      process.exit(1);
+    },
+  );
+}
+
+export { main as renderMain };
