@@ -117,11 +117,10 @@ export class HomelabCluster extends pulumi.ComponentResource {
         kubeconfig: talos.kubeconfig,
         clusterReady: talos.ready,
         config: config.addons,
-        gitCredentials: secrets.fluxGitPassword
-          ? pulumi
-              .all([secrets.fluxGitPassword])
-              .apply(([password]) => ({ username: config.fluxGitUsername ?? "git", password }))
-          : undefined,
+        gitCredentials: secrets.fluxGitPassword?.apply((password) => ({
+          username: config.fluxGitUsername ?? "git",
+          password,
+        })),
         ageKey: secrets.sopsAgeKey,
       },
       { parent: this },

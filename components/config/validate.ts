@@ -189,6 +189,3 @@ export function validateStackConfig(
     network: { ...full.network, kubeProxy: full.network.kubeProxy ?? full.network.cni === "flannel" },
   };
 }
-
-/** Short text of a value for logs, exported for callers that report config. */
-export { showValue };
