@@ -107,24 +107,31 @@ export class HomelabCluster extends pulumi.ComponentResource {
         allowSchedulingOnControlPlanes: config.controlPlane.allowSchedulingOnControlPlanes,
         openebsHostpath: config.addons.openebs.enabled,
         importedSecrets: secrets.talosSecrets,
+        rollout: config.rollout,
+        clientCerts: config.clientCerts,
       },
       { parent: this, dependsOn: vms },
     );
 
-    const addons = new ClusterAddons(
-      "addons",
-      {
-        kubeconfig: talos.kubeconfig,
-        clusterReady: talos.ready,
-        config: config.addons,
-        gitCredentials: secrets.fluxGitPassword?.apply((password) => ({
-          username: config.fluxGitUsername ?? "git",
-          password,
-        })),
-        ageKey: secrets.sopsAgeKey,
-      },
-      { parent: this },
-    );
+    // With every addon off there is nothing to install: no ClusterAddons, so no Kubernetes provider
+    // either (an existing-machines stack then needs no third-party plugin at all).
+    const anyAddon = Object.values(config.addons).some((a) => a.enabled);
+    const addons = anyAddon
+      ? new ClusterAddons(
+          "addons",
+          {
+            kubeconfig: talos.kubeconfig,
+            clusterReady: talos.ready,
+            config: config.addons,
+            gitCredentials: secrets.fluxGitPassword?.apply((password) => ({
+              username: config.fluxGitUsername ?? "git",
+              password,
+            })),
+            ageKey: secrets.sopsAgeKey,
+          },
+          { parent: this },
+        )
+      : undefined;
 
     this.endpoint = pulumi.output(config.controlPlane.endpoint);
     this.vip = pulumi.output(config.controlPlane.vip);
@@ -136,8 +143,8 @@ export class HomelabCluster extends pulumi.ComponentResource {
     this.kubeconfig = pulumi.secret(talos.kubeconfig);
     this.talosconfigExpiresAt = talos.talosconfigExpiresAt;
     this.kubeconfigExpiresAt = talos.kubeconfigExpiresAt;
-    this.sopsRecipient = addons.sopsRecipient;
-    this.sopsConfig = addons.sopsConfig;
+    this.sopsRecipient = addons?.sopsRecipient;
+    this.sopsConfig = addons?.sopsConfig;
 
     this.registerOutputs({
       endpoint: this.endpoint,

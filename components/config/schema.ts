@@ -152,6 +152,26 @@ export const ImageFactorySchema = z.strictObject({
     .default([...DEFAULT_EXTENSIONS]),
 });
 
+/** How `up` rolls changes (upgrades, config changes) and removals across the nodes. */
+export const RolloutSchema = z.strictObject({
+  /** Workers changed at once (control planes always go one at a time). Defaults to 1. */
+  workerBatchSize: z.number().int().min(1, { error: "must be at least 1" }).max(100).default(1),
+  /** Bound of one node's step: upgrade, reboot, health gates. Defaults to 900 seconds. */
+  nodeTimeoutSeconds: z.number().int().min(30, { error: "must be at least 30 seconds" }).default(900),
+  /** Bound of draining a node before its removal. Defaults to 300 seconds. */
+  drainTimeoutSeconds: z.number().int().min(10, { error: "must be at least 10 seconds" }).default(300),
+});
+export const ROLLOUT_DEFAULTS = RolloutSchema.parse({});
+
+/** The admin talosconfig / kubeconfig client certificates. */
+export const ClientCertsSchema = z.strictObject({
+  /** An `up` this many days or fewer before a client cert expires issues fresh ones. Defaults to 30. */
+  renewBeforeDays: z.number().int().min(1, { error: "must be at least 1 day" }).max(3650).default(30),
+  /** Lifetime of a new client cert. Defaults to 365 days. */
+  validityDays: z.number().int().min(2, { error: "must be at least 2 days" }).max(3650).default(365),
+});
+export const CLIENT_CERT_DEFAULTS = ClientCertsSchema.parse({});
+
 /** Top-level keys and their schemas (plain, non-secret keys). */
 export const TOP_LEVEL = {
   clusterName: z.string().regex(DNS_LABEL, { error: "must be a DNS label like homelab" }),
@@ -173,6 +193,8 @@ export const TOP_LEVEL = {
     })
     .optional(),
   imageFactory: ImageFactorySchema.default({ url: IMAGE_FACTORY_URL, extensions: [...DEFAULT_EXTENSIONS] }),
+  rollout: RolloutSchema.default(ROLLOUT_DEFAULTS),
+  clientCerts: ClientCertsSchema.default(CLIENT_CERT_DEFAULTS),
 } as const;
 
 /**

@@ -8,7 +8,12 @@
  * are generated locally from the bundle (secrets) by the `ClientConfigs` resource, which keeps them
  * stable across runs and renews them 30 days before the client certs expire.
  *
- * Dependencies: each node's apply waits for its `dependsOn` (its VM) and the secrets; the bootstrap
+ * Dependencies: each node's apply waits for its `dependsOn` (its VM), the secrets, the membership
+ * and the nodes before it in ROLLOUT ORDER — control planes one at a time, then workers in batches
+ * of `rollout.workerBatchSize` — so the engine runs changes (upgrades, config updates) node by
+ * node with health gates (logic/rollout.ts) and stops at the first failure; creates stay quick
+ * (an apply returns once the node accepted its config). `ClusterMembership` takes removed nodes
+ * out (drain, etcd member removal, reset) before the engine deletes their resources. The bootstrap
  * waits for every control-plane apply; `ready` waits for the bootstrap and every apply.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -16,8 +21,10 @@ import type { ConfigPatch as StackPatch } from "../config/schema";
 import type { StackConfig } from "../config/validate";
 import { endpointHost, type MachineConfigInput, renderMachineConfig } from "./machineconfig";
 import type { ConfigPatch } from "./patch";
+import { redactMachineConfig } from "./redact";
 import { Bootstrap } from "./resources/bootstrap";
 import { ClientConfigs } from "./resources/client-configs";
+import { ClusterMembership } from "./resources/cluster-membership";
 import { ClusterReady } from "./resources/cluster-ready";
 import { credentialsFromTalosconfig, sha256 } from "./resources/credentials";
 import { MachineConfigApply } from "./resources/machine-config-apply";
@@ -72,6 +79,31 @@ export interface TalosClusterArgs {
   /** Bounds (seconds): each apply/bootstrap (default 600), the readiness wait (default 900). */
   readonly applyTimeoutSeconds?: number;
   readonly readyTimeoutSeconds?: number;
+  /** Rolling changes: worker batch size (default 1), per-node step bound, drain bound (seconds). */
+  readonly rollout?: {
+    readonly workerBatchSize?: number;
+    readonly nodeTimeoutSeconds?: number;
+    readonly drainTimeoutSeconds?: number;
+  };
+  /** Admin client certs: renew this many days before expiry (default 30), lifetime (default 365). */
+  readonly clientCerts?: { readonly renewBeforeDays?: number; readonly validityDays?: number };
+}
+
+/**
+ * Rollout order as groups: each control plane alone (config order), then workers in batches.
+ * Each group's applies depend on the whole previous group.
+ */
+export function rolloutGroups<N extends { readonly role: MachineRole }>(
+  nodes: readonly N[],
+  workerBatchSize = 1,
+): N[][] {
+  if (!(Number.isInteger(workerBatchSize) && workerBatchSize >= 1))
+    throw new Error(`workerBatchSize must be a whole number of at least 1, got ${workerBatchSize}`);
+  const groups: N[][] = nodes.filter((n) => n.role === "controlplane").map((n) => [n]);
+  const workers = nodes.filter((n) => n.role === "worker");
+  for (let k = 0; k < workers.length; k += workerBatchSize)
+    groups.push(workers.slice(k, k + workerBatchSize));
+  return groups;
 }
 
 /**
@@ -133,6 +165,8 @@ export class TalosCluster extends pulumi.ComponentResource {
   /** The admin talosconfig/kubeconfig, kept stable in state (renewed 30 days before expiry). */
   public readonly clientConfigs: ClientConfigs;
   public readonly bootstrap: Bootstrap;
+  /** The node set; takes removed nodes out safely. */
+  public readonly membership: ClusterMembership;
   /** Per node name: its config apply resource. */
   public readonly applies: Readonly<Record<string, MachineConfigApply>>;
   /** Per node name: its rendered machine config (secret). */
@@ -172,6 +206,8 @@ export class TalosCluster extends pulumi.ComponentResource {
         endpoint: args.endpoint,
         endpoints: cpIps,
         nodes: cpIps,
+        renewBeforeDays: args.clientCerts?.renewBeforeDays,
+        validityDays: args.clientCerts?.validityDays,
       },
       { parent: this },
     );
@@ -184,32 +220,67 @@ export class TalosCluster extends pulumi.ComponentResource {
     const clientCert = creds.apply((c) => c.clientCert);
     const clientKey = creds.apply((c) => c.clientKey);
 
+    const checkKubernetes = args.checkKubernetes ?? true;
+    this.membership = new ClusterMembership(
+      `${name}-membership`,
+      {
+        nodes: args.nodes.map((n) => ({ name: n.name, role: n.role, address: address(n) })),
+        osCa,
+        clientCert,
+        clientKey,
+        kubeconfig: this.kubeconfig,
+        checkKubernetes,
+        drainTimeoutSeconds: args.rollout?.drainTimeoutSeconds ?? 300,
+        timeoutSeconds: args.applyTimeoutSeconds ?? 600,
+      },
+      { parent: this, dependsOn: [this.machineSecrets] },
+    );
+
     const applies: Record<string, MachineConfigApply> = {};
     const configs: Record<string, pulumi.Output<string>> = {};
     const hashes: pulumi.Output<string>[] = [];
-    for (const node of args.nodes) {
-      const config = pulumi.secret(bundle.apply((b) => renderMachineConfig(nodeConfigInput(args, node, b))));
-      const configHash = pulumi.unsecret(config.apply(sha256));
-      hashes.push(configHash.apply((h) => `${node.name}=${h}`));
-      configs[node.name] = config;
-      applies[node.name] = new MachineConfigApply(
-        `${name}-apply-${node.name}`,
-        {
-          node: node.name,
-          address: address(node),
-          role: node.role,
-          config,
-          configHash,
-          talosVersion: withV(args.talosVersion),
-          mode: args.applyMode ?? "auto",
-          osCa,
-          clientCert,
-          clientKey,
-          resetOnDelete: args.resetOnDelete ?? false,
-          timeoutSeconds: args.applyTimeoutSeconds ?? 600,
-        },
-        { parent: this, dependsOn: [...(node.dependsOn ?? []), this.machineSecrets] },
-      );
+    const controlPlanePeers = controlPlanes.map((n) => ({ name: n.name, address: address(n) }));
+    let previous: pulumi.Resource[] = [];
+    for (const group of rolloutGroups(args.nodes, args.rollout?.workerBatchSize ?? 1)) {
+      const current: pulumi.Resource[] = [];
+      for (const node of group) {
+        const config = pulumi.secret(
+          bundle.apply((b) => renderMachineConfig(nodeConfigInput(args, node, b))),
+        );
+        const configHash = pulumi.unsecret(config.apply(sha256));
+        hashes.push(configHash.apply((h) => `${node.name}=${h}`));
+        configs[node.name] = config;
+        const apply = new MachineConfigApply(
+          `${name}-apply-${node.name}`,
+          {
+            node: node.name,
+            address: address(node),
+            role: node.role,
+            config,
+            configHash,
+            configView: pulumi.unsecret(config.apply(redactMachineConfig)),
+            talosVersion: withV(args.talosVersion),
+            kubernetesVersion: args.kubernetesVersion,
+            installImage: args.installImage,
+            mode: args.applyMode ?? "auto",
+            osCa,
+            clientCert,
+            clientKey,
+            controlPlanes: controlPlanePeers,
+            kubeconfig: this.kubeconfig,
+            checkKubernetes,
+            resetOnDelete: args.resetOnDelete ?? false,
+            timeoutSeconds: args.rollout?.nodeTimeoutSeconds ?? args.applyTimeoutSeconds ?? 600,
+          },
+          {
+            parent: this,
+            dependsOn: [...(node.dependsOn ?? []), this.machineSecrets, this.membership, ...previous],
+          },
+        );
+        applies[node.name] = apply;
+        current.push(apply);
+      }
+      previous = current;
     }
     this.applies = applies;
     this.configs = configs;
@@ -236,7 +307,7 @@ export class TalosCluster extends pulumi.ComponentResource {
         clientCert,
         clientKey,
         kubeconfig: this.kubeconfig,
-        checkKubernetes: args.checkKubernetes ?? true,
+        checkKubernetes,
         timeoutSeconds: args.readyTimeoutSeconds ?? 900,
         generation: pulumi
           .all([clusterFingerprint, ...hashes])

@@ -16,6 +16,12 @@
  * - fault injection: `failNext` (gRPC error for the next N calls of a method) and `nodeErrorNext`
  *   (reply entry with `metadata.error`).
  *
+ * - day 2: Upgrade reboots into the image's version after `upgrade.delayMs`, or fails to come back
+ *   (`upgrade.fail`: "down" stays halted, "rollback" boots the old version again); a shared
+ *   `FakeEtcdCluster` (option `etcd`) gives control planes one membership, with per-node health
+ *   (`etcdHealthy`); `timeline` records every mode change; `onChange` lets a test mirror the node
+ *   into a fake Kubernetes API (down / up / config applied).
+ *
  * `startSilentNode()` gives a TCP listener that accepts connections and never speaks (TLS never
  * completes), which makes a client hit its real deadline.
  */
@@ -45,6 +51,54 @@ export interface FakeTalosNodeOptions {
   readonly rebootDelayMs?: number;
   /** Start directly in normal mode with this config (skips maintenance). */
   readonly config?: string;
+  /** Loopback address to listen on (any of 127.0.0.0/8). Default 127.0.0.1. */
+  readonly listenHost?: string;
+  /** Port to listen on (e.g. 50000, apid's). Default: an ephemeral port. */
+  readonly port?: number;
+  /** Shared etcd membership of the fake control planes (default: a per-node member list). */
+  readonly etcd?: FakeEtcdCluster;
+  /** Called on reboots ("down"/"up") and config applies, e.g. to mirror into a fake Kubernetes API. */
+  readonly onChange?: (node: FakeTalosNode, event: "down" | "up" | "applied") => void;
+}
+
+/** How the next Upgrade behaves (settable per test). */
+export interface FakeUpgradeBehavior {
+  /** Time the node is down for the upgrade (ms). Default: the reboot delay. */
+  delayMs?: number;
+  /** "down": never comes back; "rollback": comes back on the old version. Default: succeeds. */
+  fail?: "down" | "rollback";
+}
+
+/** One etcd cluster shared by fake control planes: members are added by bootstrap and joins. */
+export class FakeEtcdCluster {
+  readonly members: FakeEtcdMember[] = [];
+  bootstrapped = false;
+  private readonly nodes = new Set<FakeTalosNode>();
+
+  attach(node: FakeTalosNode): void {
+    this.nodes.add(node);
+  }
+
+  /** Adds every attached control plane that runs normally and has not been removed. */
+  joinAll(): void {
+    if (!this.bootstrapped) return;
+    for (const n of this.nodes) n.joinEtcd();
+  }
+
+  add(m: FakeEtcdMember): void {
+    if (!this.members.some((x) => x.id === m.id)) this.members.push(m);
+  }
+
+  remove(id: string): boolean {
+    const k = this.members.findIndex((m) => m.id === id);
+    if (k < 0) return false;
+    this.members.splice(k, 1);
+    return true;
+  }
+
+  hostnames(): string[] {
+    return this.members.map((m) => m.hostname);
+  }
 }
 
 export interface FakeCall {
@@ -75,6 +129,7 @@ export interface ParsedConfig {
   readonly certSans: string[];
   readonly clusterName: string;
   readonly endpoint: string;
+  readonly kubeletImage?: string;
 }
 
 interface FakeRequest {
@@ -94,7 +149,7 @@ interface NodeFault {
   remaining: number;
 }
 
-interface FakeEtcdMember {
+export interface FakeEtcdMember {
   id: string;
   hostname: string;
   peer_urls: string[];
@@ -146,7 +201,9 @@ export function parseMachineConfig(text: string): ParsedConfig {
   if (!["controlplane", "worker", "init"].includes(type)) throw new Error(`unknown machine type "${type}"`);
   const image = get(main, "machine", "install", "image");
   const sans = get(main, "machine", "certSANs");
+  const kubelet = get(main, "machine", "kubelet", "image");
   return {
+    kubeletImage: typeof kubelet === "string" ? kubelet : undefined,
     yaml: text,
     type,
     caCrt,
@@ -237,6 +294,14 @@ export class FakeTalosNode {
   /** Times the node "rebooted". */
   boots = 0;
   version: string | undefined;
+  /** Behaviour of the next Upgrade calls. */
+  upgrade: FakeUpgradeBehavior = {};
+  /** This node's etcd answers (for the shared cluster's health). */
+  etcdHealthy = true;
+  /** Removed from the shared etcd cluster (until a reset). */
+  private leftEtcd = false;
+  /** Every mode change with its time. */
+  readonly timeline: { at: number; mode: FakeMode }[] = [];
 
   private server: grpc.Server | undefined;
   private readonly faults = new Map<string, Fault>();
@@ -250,11 +315,32 @@ export class FakeTalosNode {
     public port: number,
   ) {
     this.version = opts.version;
+    opts.etcd?.attach(this);
+  }
+
+  /** Kubelet version of the applied config (the tag of machine.kubelet.image), e.g. v1.36.3. */
+  get kubeletVersion(): string | undefined {
+    return imageTag(this.appliedConfig?.kubeletImage);
+  }
+
+  /** Talos version the node reports now. */
+  get runningVersion(): string {
+    return this.version ?? imageTag(this.appliedConfig?.installImage) ?? "v1.11.5";
+  }
+
+  /** Joins the shared etcd cluster (a running control plane of a bootstrapped cluster). */
+  joinEtcd(): void {
+    const etcd = this.opts.etcd;
+    if (!etcd?.bootstrapped || this.leftEtcd || this.mode !== "normal" || !this.isControlPlane()) return;
+    etcd.add(this.selfMember());
   }
 
   /** Starts a node on 127.0.0.1 with an ephemeral port (maintenance mode unless `config`). */
   static async start(opts: FakeTalosNodeOptions = {}): Promise<FakeTalosNode> {
-    const node = new FakeTalosNode(opts, 0);
+    if (opts.listenHost !== undefined && !/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(opts.listenHost)) {
+      throw new Error(`fake Talos node: listenHost ${opts.listenHost} is not a loopback address`);
+    }
+    const node = new FakeTalosNode(opts, opts.port ?? 0);
     if (opts.config) {
       node.appliedConfig = parseMachineConfig(opts.config);
       await node.boot("normal");
@@ -269,7 +355,7 @@ export class FakeTalosNode {
   }
 
   get address(): string {
-    return `127.0.0.1:${this.port}`;
+    return `${this.opts.listenHost ?? "127.0.0.1"}:${this.port}`;
   }
 
   get hostname(): string {
@@ -313,18 +399,31 @@ export class FakeTalosNode {
     return this.pending;
   }
 
-  /** Simulates a reboot into `mode` (default: the current steady mode). */
-  reboot(mode?: "maintenance" | "normal"): Promise<void> {
+  /** Simulates a reboot into `mode` (default: the current steady mode); `before` runs while down. */
+  reboot(mode?: "maintenance" | "normal", delayMs?: number, before?: () => void): Promise<void> {
     const target = mode ?? (this.mode === "maintenance" ? "maintenance" : "normal");
     this.pending = this.pending.then(async () => {
       if (this.closed) return;
       await this.stopServer();
       this.setMode("rebooting");
-      await new Promise((r) => setTimeout(r, this.opts.rebootDelayMs ?? 20));
+      this.opts.onChange?.(this, "down");
+      await new Promise((r) => setTimeout(r, delayMs ?? this.opts.rebootDelayMs ?? 20));
       if (this.closed) return;
+      before?.();
       await this.boot(target);
+      if (target === "normal") this.joinEtcd();
+      this.opts.onChange?.(this, "up");
     });
     return this.pending;
+  }
+
+  /** Stops answering for good (a node that failed to come back). */
+  private halt(): void {
+    this.pending = this.pending.then(async () => {
+      await this.stopServer();
+      this.setMode("halted");
+      this.opts.onChange?.(this, "down");
+    });
   }
 
   /** Stops the node for good (after hooks). */
@@ -337,6 +436,7 @@ export class FakeTalosNode {
 
   private setMode(mode: FakeMode): void {
     this.mode = mode;
+    this.timeline.push({ at: Date.now(), mode });
     for (const w of this.modeWaiters.filter((x) => x.mode === mode)) {
       this.modeWaiters.splice(this.modeWaiters.indexOf(w), 1);
       w.resolve();
@@ -411,7 +511,7 @@ export class FakeTalosNode {
     for (let i = 0; i < 50; i++) {
       try {
         this.port = await new Promise<number>((resolve, reject) =>
-          server.bindAsync(`127.0.0.1:${this.port}`, creds, (err, port) =>
+          server.bindAsync(`${this.opts.listenHost ?? "127.0.0.1"}:${this.port}`, creds, (err, port) =>
             err ? reject(err) : resolve(port),
           ),
         );
@@ -612,6 +712,7 @@ export class FakeTalosNode {
         this.appliedConfig = parsed;
         const rebootNeeded = mode === "maintenance" || reqMode === "REBOOT";
         if (rebootNeeded) setTimeout(() => void this.reboot("normal"), 5);
+        else setTimeout(() => this.opts.onChange?.(this, "applied"), 5);
         return {
           mode: mode === "maintenance" ? "REBOOT" : reqMode === "AUTO" ? "NO_REBOOT" : reqMode,
           mode_details: rebootNeeded
@@ -620,10 +721,7 @@ export class FakeTalosNode {
         };
       }
       case "Version": {
-        const tag =
-          mode === "maintenance"
-            ? (this.version ?? "v1.11.5")
-            : (this.version ?? imageTag(this.appliedConfig?.installImage) ?? "v1.11.5");
+        const tag = mode === "maintenance" ? (this.version ?? "v1.11.5") : this.runningVersion;
         return {
           version: { tag, sha: "fake", built: "", go_version: "go1.24", os: "linux", arch: "amd64" },
           platform: { name: "nocloud", mode: "cloud" },
@@ -657,20 +755,44 @@ export class FakeTalosNode {
           throw new GrpcFailure(grpc.status.ALREADY_EXISTS, "etcd data directory is not empty");
         }
         this.bootstrapped = true;
+        if (this.opts.etcd) {
+          if (this.opts.etcd.bootstrapped)
+            throw new GrpcFailure(grpc.status.ALREADY_EXISTS, "etcd data directory is not empty");
+          this.opts.etcd.bootstrapped = true;
+          this.opts.etcd.add(this.selfMember());
+          this.opts.etcd.joinAll();
+          return {};
+        }
         this.etcdMembers = [
           this.selfMember(),
           ...this.etcdMembers.filter((m) => m.hostname !== this.hostname),
         ];
         return {};
-      case "EtcdMemberList":
+      case "EtcdMemberList": {
         if (!this.isControlPlane())
           throw new GrpcFailure(grpc.status.FAILED_PRECONDITION, "etcd is not running");
+        const etcd = this.opts.etcd;
+        if (etcd) {
+          const self = etcd.members.some((m) => m.hostname === this.hostname);
+          if (!this.etcdHealthy || !self)
+            throw new GrpcFailure(
+              grpc.status.UNAVAILABLE,
+              "etcd: context deadline exceeded (member unhealthy)",
+            );
+        }
+        const members = etcd ? etcd.members : this.etcdMembers;
         return {
-          legacy_members: this.etcdMembers.map((m) => m.hostname),
-          members: this.etcdMembers.map((m) => ({ ...m })),
+          legacy_members: members.map((m) => m.hostname),
+          members: members.map((m) => ({ ...m })),
         };
+      }
       case "EtcdRemoveMemberByID": {
         const id = String(req.member_id ?? "");
+        const etcd = this.opts.etcd;
+        if (etcd) {
+          if (!etcd.remove(id)) throw new GrpcFailure(grpc.status.NOT_FOUND, `etcd member ${id} not found`);
+          return {};
+        }
         const before = this.etcdMembers.length;
         this.etcdMembers = this.etcdMembers.filter((m) => m.id !== id);
         if (this.etcdMembers.length === before) {
@@ -679,6 +801,11 @@ export class FakeTalosNode {
         return {};
       }
       case "EtcdLeaveCluster":
+        if (this.opts.etcd) {
+          this.opts.etcd.remove(this.selfMember().id);
+          this.leftEtcd = true;
+          return {};
+        }
         this.etcdMembers = this.etcdMembers.filter((m) => m.hostname !== this.hostname);
         return {};
       case "Reboot":
@@ -689,6 +816,7 @@ export class FakeTalosNode {
           this.appliedConfig = undefined;
           this.bootstrapped = false;
           this.etcdMembers = [];
+          this.leftEtcd = false;
           if (req.reboot === true) void this.reboot("maintenance");
           else
             this.pending = this.pending.then(async () => {
@@ -702,9 +830,15 @@ export class FakeTalosNode {
         const tag = imageTag(image);
         if (!tag) throw new GrpcFailure(grpc.status.INVALID_ARGUMENT, `invalid installer image "${image}"`);
         if (req.stage !== true) {
+          const b = { ...this.upgrade };
           setTimeout(() => {
-            this.version = tag;
-            void this.reboot("normal");
+            if (b.fail === "down") {
+              this.halt();
+              return;
+            }
+            void this.reboot("normal", b.delayMs, () => {
+              if (b.fail !== "rollback") this.version = tag;
+            });
           }, 5);
         }
         return { ack: "Upgrade request received", actor_id: crypto.randomUUID() };

@@ -128,10 +128,12 @@ describe("TalosCluster under mocks", function () {
   it("rendered configs and credentials passed to the applies are secret; the config hash is not", () => {
     for (const n of NODES) {
       const apply = rec.find(T.apply, `talos-apply-${n.name}`);
-      for (const p of ["config", "osCa", "clientCert", "clientKey"]) {
+      for (const p of ["config", "osCa", "clientCert", "clientKey", "kubeconfig"]) {
         assert.ok(apply.secretInputPaths.includes(p), `${n.name}.${p} secret`);
       }
       assert.ok(!apply.secretInputPaths.includes("configHash"));
+      assert.ok(!apply.secretInputPaths.includes("configView"), "the redacted view is plain");
+      assert.ok(String(apply.inputs.configView).includes("<redacted sha256:"));
       const config = String(apply.inputs.config);
       assert.equal(apply.inputs.configHash, crypto.createHash("sha256").update(config).digest("hex"));
       const main = YAML.parseAllDocuments(config)[0]!.toJSON() as { machine: { type: string } };
@@ -145,6 +147,7 @@ describe("TalosCluster under mocks", function () {
         "clientCert",
         "clientKey",
         "config",
+        "kubeconfig",
         "osCa",
       ]);
     }

@@ -22,8 +22,20 @@ export interface MachineConfigApplyArgs {
   readonly clientKey: pulumi.Input<string>;
   /** Reset the node (wipe STATE and EPHEMERAL) when this resource is deleted. Default false. */
   readonly resetOnDelete?: pulumi.Input<boolean>;
-  /** Bound of create/update/delete in seconds. Default 600. */
+  /** Bound of create/update/delete (one rollout step) in seconds. Default 600. */
   readonly timeoutSeconds?: pulumi.Input<number>;
+  /** Installer image the node must run; a change upgrades the node in its rollout step. */
+  readonly installImage?: pulumi.Input<string>;
+  /** Kubernetes version the node's kubelet must report after a rollout step. */
+  readonly kubernetesVersion?: pulumi.Input<string>;
+  /** Non-secret redacted view of the config, so `pulumi preview --diff` shows which keys change. */
+  readonly configView?: pulumi.Input<string>;
+  /** The cluster's control planes (name, apid address) for the etcd gates of a rollout step. */
+  readonly controlPlanes?: pulumi.Input<pulumi.Input<{ name: string; address: string }>[]>;
+  /** Admin kubeconfig for the Ready gate; made secret here. */
+  readonly kubeconfig?: pulumi.Input<string>;
+  /** Wait for the node's Ready condition in Kubernetes after a rollout step. Default false. */
+  readonly checkKubernetes?: pulumi.Input<boolean>;
 }
 
 export class MachineConfigApply extends pulumi.dynamic.Resource {
@@ -34,6 +46,8 @@ export class MachineConfigApply extends pulumi.dynamic.Resource {
   declare readonly appliedMode: pulumi.Output<string>;
   declare readonly fromMaintenance: pulumi.Output<boolean>;
   declare readonly appliedAt: pulumi.Output<string>;
+  declare readonly installImage: pulumi.Output<string>;
+  declare readonly configView: pulumi.Output<string>;
 
   constructor(name: string, args: MachineConfigApplyArgs, opts?: pulumi.CustomResourceOptions) {
     const config = pulumi.secret(args.config);
@@ -53,11 +67,17 @@ export class MachineConfigApply extends pulumi.dynamic.Resource {
         clientKey: pulumi.secret(args.clientKey),
         resetOnDelete: args.resetOnDelete ?? false,
         timeoutSeconds: args.timeoutSeconds ?? 600,
+        installImage: args.installImage ?? "",
+        kubernetesVersion: args.kubernetesVersion ?? "",
+        configView: args.configView ?? "",
+        controlPlanes: args.controlPlanes ?? [],
+        kubeconfig: args.kubeconfig === undefined ? "" : pulumi.secret(args.kubeconfig),
+        checkKubernetes: args.checkKubernetes ?? false,
         appliedMode: undefined,
         fromMaintenance: undefined,
         appliedAt: undefined,
       },
-      { ...opts, additionalSecretOutputs: ["config", "osCa", "clientCert", "clientKey"] },
+      { ...opts, additionalSecretOutputs: ["config", "osCa", "clientCert", "clientKey", "kubeconfig"] },
       "talos",
       "MachineConfigApply",
     );

@@ -17,6 +17,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type * as applyLogic from "./logic/apply";
 import type * as bootstrapLogic from "./logic/bootstrap";
 import type * as clientConfigsLogic from "./logic/client-configs";
+import type * as membershipLogic from "./logic/membership";
 import type * as readyLogic from "./logic/ready";
 import type * as secretsLogic from "./logic/secrets";
 
@@ -50,6 +51,7 @@ export const LOGIC = {
   apply: logicRef("apply"),
   bootstrap: logicRef("bootstrap"),
   clientConfigs: logicRef("client-configs"),
+  membership: logicRef("membership"),
   ready: logicRef("ready"),
   secrets: logicRef("secrets"),
 } as const;
@@ -87,12 +89,14 @@ type ApplyLogic = typeof applyLogic;
 type BootstrapLogic = typeof bootstrapLogic;
 type ClientConfigsLogic = typeof clientConfigsLogic;
 type ReadyLogic = typeof readyLogic;
+type MembershipLogic = typeof membershipLogic;
 
 const SECRETS = LOGIC.secrets;
 const APPLY = LOGIC.apply;
 const BOOTSTRAP = LOGIC.bootstrap;
 const CLIENT_CONFIGS = LOGIC.clientConfigs;
 const READY = LOGIC.ready;
+const MEMBERSHIP = LOGIC.membership;
 
 // Inputs/outputs are untyped property bags here; the logic modules validate them.
 type Bag = Record<string, unknown>;
@@ -114,6 +118,9 @@ export const machineSecretsProvider: pulumi.dynamic.ResourceProvider<Bag, Bag> =
 };
 
 export const machineConfigApplyProvider: pulumi.dynamic.ResourceProvider<Bag, Bag> = {
+  async check(olds, news) {
+    return { inputs: news, failures: loadLogic<ApplyLogic>(APPLY).checkUpgrade(olds, news) };
+  },
   async create(inputs) {
     const r = await loadLogic<ApplyLogic>(APPLY).create(inputs);
     return { id: r.id, outs: { ...r.outs } };
@@ -181,6 +188,25 @@ export const clientConfigsProvider: pulumi.dynamic.ResourceProvider<Bag, Bag> = 
     const r = await loadLogic<ClientConfigsLogic>(CLIENT_CONFIGS).update(olds, news);
     return { outs: { ...r.outs } };
   },
+  async delete() {},
+  async read(id, props) {
+    return { id, props };
+  },
+};
+
+export const clusterMembershipProvider: pulumi.dynamic.ResourceProvider<Bag, Bag> = {
+  async create(inputs) {
+    const r = await loadLogic<MembershipLogic>(MEMBERSHIP).create(inputs);
+    return { id: r.id, outs: { ...r.outs } };
+  },
+  async diff(_id, olds, news) {
+    return loadLogic<MembershipLogic>(MEMBERSHIP).diff(olds, news);
+  },
+  async update(_id, olds, news) {
+    const r = await loadLogic<MembershipLogic>(MEMBERSHIP).update(olds, news);
+    return { outs: { ...r.outs } };
+  },
+  // Nothing on delete: a destroy of the whole cluster skips the per-node ceremony.
   async delete() {},
   async read(id, props) {
     return { id, props };

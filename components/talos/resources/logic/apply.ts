@@ -6,10 +6,15 @@
  *   a maintenance node gets the config over that connection (mode auto: the node installs and
  *   reboots into mTLS), a configured node over mutual TLS with the admin cert. Transport trouble is
  *   retried until `timeoutSeconds`; INVALID_ARGUMENT (the node refused the config) fails at once.
- * - diff: on the non-secret config hash (and mode/address); an unchanged config is no diff.
- * - update: in-place apply over mTLS (mode auto; staged on request).
- * - delete: nothing, unless `resetOnDelete` (graceful reset wiping STATE and EPHEMERAL, reboot).
+ * - check: refuses an unsupported Talos upgrade path or a Kubernetes minor skip before any RPC.
+ * - diff: on the non-secret config hash and the installer image (and mode/address); the rollout
+ *   peers and the kubeconfig are not compared (they change with the cluster, not with this node).
+ * - update: one node's rollout step (logic/rollout.ts): gates, upgrade when the installer image
+ *   changed, apply over mTLS (mode auto; staged on request), gates.
+ * - delete: nothing, unless `resetOnDelete` (graceful reset wiping STATE and EPHEMERAL, reboot);
+ *   a scale-down's ceremony is `ClusterMembership`'s, so a whole-stack destroy stays fast.
  */
+import { compareSemVer, parseSemVer, talosUpgradeError } from "../../../compat";
 import type { ApplyMode } from "../../api/client";
 import { probeMaintenance } from "../../api/client";
 import {
@@ -23,6 +28,8 @@ import {
   retryUntil,
   sha256Hex,
 } from "./common";
+import type { PeerNode } from "./etcd";
+import { imageTag, type RolloutDeps, rollNode } from "./rollout";
 
 export type ApplyRequestMode = "auto" | "staged";
 
@@ -41,6 +48,15 @@ export interface ApplyInputs extends MtlsCredentials {
   readonly resetOnDelete: boolean;
   /** Bound of a create/update/delete. Default 600. */
   readonly timeoutSeconds: number;
+  /** Installer image the node must run ("" in states from before upgrades were managed). */
+  readonly installImage: string;
+  readonly kubernetesVersion: string;
+  /** Non-secret redacted view of `config`, for `pulumi preview --diff` (never used to act). */
+  readonly configView: string;
+  /** Rollout gates: the cluster's control planes (etcd) and the admin kubeconfig (Ready). */
+  readonly controlPlanes: readonly PeerNode[];
+  readonly kubeconfig: string;
+  readonly checkKubernetes: boolean;
 }
 
 export interface ApplyOutputs extends ApplyInputs {
@@ -51,10 +67,18 @@ export interface ApplyOutputs extends ApplyInputs {
   readonly appliedAt: string;
 }
 
-export interface ApplyDeps {
+export interface ApplyDeps extends RolloutDeps {
   readonly log?: LogFn;
   /** Pause between attempts (ms). Default 2000. */
   readonly pollMs?: number;
+}
+
+function peers(p: Props): PeerNode[] {
+  if (!p.has("controlPlanes")) return [];
+  return p.list("controlPlanes").map((raw, k) => {
+    const q = new Props(`MachineConfigApply controlPlanes[${k}]`, raw);
+    return { name: q.str("name"), address: q.str("address") };
+  });
 }
 
 export function parseApplyInputs(raw: unknown): ApplyInputs {
@@ -77,8 +101,67 @@ export function parseApplyInputs(raw: unknown): ApplyInputs {
     mode,
     resetOnDelete: p.bool("resetOnDelete", false),
     timeoutSeconds: p.num("timeoutSeconds", 600),
+    installImage: p.optStr("installImage"),
+    kubernetesVersion: p.optStr("kubernetesVersion"),
+    configView: p.optStr("configView"),
+    controlPlanes: peers(p),
+    kubeconfig: p.optStr("kubeconfig"),
+    checkKubernetes: p.bool("checkKubernetes", false),
     ...p.mtls(),
   };
+}
+
+/** Why Kubernetes cannot move from `from` to `to` in one step (as `talosctl upgrade-k8s` decides). */
+export function kubernetesUpgradeError(from: string, to: string): string | undefined {
+  const f = parseSemVer(from);
+  const t = parseSemVer(to);
+  if (!f || !t) return undefined; // the config schema rejects malformed versions
+  if (compareSemVer(t, f) < 0 && (t.major !== f.major || t.minor !== f.minor)) {
+    return `Kubernetes ${to} is older than the running ${from}; minor downgrades are not supported`;
+  }
+  if (t.major !== f.major || t.minor > f.minor + 1) {
+    return `Kubernetes ${from} → ${to} skips a minor version; upgrade one minor at a time (${f.major}.${f.minor + 1}.x first)`;
+  }
+  return undefined;
+}
+
+export interface CheckFailure {
+  readonly property: string;
+  readonly reason: string;
+}
+
+/** Refusals known before any node is touched: the Talos upgrade path and Kubernetes skips. */
+export function checkUpgrade(olds: unknown, news: unknown): CheckFailure[] {
+  const o = (olds ?? {}) as Partial<Record<string, unknown>>;
+  const n = (news ?? {}) as Partial<Record<string, unknown>>;
+  const failures: CheckFailure[] = [];
+  const str = (v: unknown) => (typeof v === "string" ? v.replace(/^v/, "") : "");
+  const [oldTalos, newTalos] = [str(o.talosVersion), str(n.talosVersion)];
+  if (oldTalos && newTalos && oldTalos !== newTalos) {
+    const why = talosUpgradeError(oldTalos, newTalos);
+    if (why) failures.push({ property: "talosVersion", reason: `node ${String(n.node)}: ${why}` });
+  }
+  const [oldK8s, newK8s] = [str(o.kubernetesVersion), str(n.kubernetesVersion)];
+  if (oldK8s && newK8s && oldK8s !== newK8s) {
+    const why = kubernetesUpgradeError(oldK8s, newK8s);
+    if (why) failures.push({ property: "kubernetesVersion", reason: `node ${String(n.node)}: ${why}` });
+  }
+  return failures;
+}
+
+/** Tag the node last ran: its previous installer image, else its recorded Talos version. */
+function previousTag(o: Partial<ApplyOutputs>): string {
+  const fromImage = imageTag(o.installImage ?? "");
+  if (fromImage) return fromImage;
+  const v = o.talosVersion ?? "";
+  return v ? (v.startsWith("v") ? v : `v${v}`) : "";
+}
+
+/** Upgrade when the installer image changed (or, in older states, the Talos version). */
+function upgradeNeeded(o: Partial<ApplyOutputs>, n: ApplyInputs): boolean {
+  if (!n.installImage) return false;
+  if (o.installImage) return o.installImage !== n.installImage;
+  return previousTag(o) !== "" && previousTag(o) !== imageTag(n.installImage);
 }
 
 function label(i: Pick<ApplyInputs, "node" | "address">): string {
@@ -157,6 +240,7 @@ export function diff(olds: unknown, news: unknown): DiffResult {
   if (o.node !== n.node) replaces.push("node");
   const updates: string[] = [];
   if (o.configHash !== n.configHash) updates.push("configHash");
+  if (upgradeNeeded(o as Partial<ApplyOutputs>, n)) updates.push("installImage");
   if ((o.mode ?? "auto") !== n.mode) updates.push("mode");
   if ((o.resetOnDelete ?? false) !== n.resetOnDelete) updates.push("resetOnDelete");
   if ((o.timeoutSeconds ?? 600) !== n.timeoutSeconds) updates.push("timeoutSeconds");
@@ -176,18 +260,45 @@ export async function update(
 ): Promise<{ outs: ApplyOutputs }> {
   const o = olds as Partial<ApplyOutputs>;
   const n = parseApplyInputs(news);
-  if (o.configHash === n.configHash && o.appliedMode) {
+  const upgrade = upgradeNeeded(o, n);
+  const reconfigure = o.configHash !== n.configHash || !o.appliedMode;
+  if (!upgrade && !reconfigure) {
     // Only settings changed (mode, resetOnDelete, timeout): record them, no call.
     return {
       outs: {
         ...n,
-        appliedMode: o.appliedMode,
+        appliedMode: o.appliedMode ?? "no_reboot",
         fromMaintenance: o.fromMaintenance ?? false,
         appliedAt: o.appliedAt ?? new Date().toISOString(),
       },
     };
   }
-  return { outs: await apply(n, false, deps) };
+  const refused = checkUpgrade(o, n);
+  if (refused.length > 0) throw new Error(refused.map((f) => f.reason).join("; "));
+  let outs: ApplyOutputs | undefined;
+  await rollNode(
+    n,
+    {
+      upgrade,
+      previousTag: previousTag(o),
+      apply: async (remainingMs) => {
+        if (!reconfigure) {
+          outs = {
+            ...n,
+            appliedMode: o.appliedMode ?? "no_reboot",
+            fromMaintenance: false,
+            appliedAt: new Date().toISOString(),
+          };
+          return { rebooting: false };
+        }
+        outs = await apply({ ...n, timeoutSeconds: Math.max(1, Math.ceil(remainingMs / 1000)) }, false, deps);
+        return { rebooting: outs.appliedMode === "reboot" };
+      },
+    },
+    deps,
+  );
+  if (!outs) throw new Error(`MachineConfigApply: rollout of ${label(n)} ended without applying`);
+  return { outs: { ...outs, timeoutSeconds: n.timeoutSeconds } };
 }
 
 export async function remove(props: unknown, deps: ApplyDeps = {}): Promise<void> {

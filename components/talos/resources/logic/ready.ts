@@ -5,8 +5,7 @@
  * with the admin kubeconfig's client certificate. Reports progress while it waits.
  */
 import * as https from "node:https";
-import * as YAML from "yaml";
-import { normalizeKeyPem } from "../../api/client";
+import { kubeCredentials } from "../../kube/client";
 import {
   defaultLog,
   errorText,
@@ -17,6 +16,9 @@ import {
   sha256Hex,
   sleep,
 } from "./common";
+
+// The kubeconfig parsing lives with the Kubernetes client; re-exported for existing callers.
+export { type KubeCredentials, kubeCredentials } from "../../kube/client";
 
 export interface ReadyNode {
   readonly name: string;
@@ -62,38 +64,6 @@ export function parseReadyInputs(raw: unknown): ReadyInputs {
     timeoutSeconds: p.num("timeoutSeconds", 900),
     generation: p.optStr("generation"),
     ...p.mtls(),
-  };
-}
-
-interface KubeCredentials {
-  readonly server: string;
-  readonly ca: string;
-  readonly cert: string;
-  readonly key: string;
-}
-
-const fromB64 = (v: unknown): string =>
-  typeof v === "string" ? Buffer.from(v, "base64").toString("utf8") : "";
-
-/** Server URL, CA and admin client cert/key of the kubeconfig's current context. */
-export function kubeCredentials(kubeconfig: string): KubeCredentials {
-  const doc = YAML.parse(kubeconfig) as {
-    "current-context"?: string;
-    contexts?: { name: string; context: { cluster: string; user: string } }[];
-    clusters?: { name: string; cluster: Record<string, unknown> }[];
-    users?: { name: string; user: Record<string, unknown> }[];
-  } | null;
-  const ctx = doc?.contexts?.find((c) => c.name === doc["current-context"]) ?? doc?.contexts?.[0];
-  const cluster = doc?.clusters?.find((c) => c.name === ctx?.context.cluster) ?? doc?.clusters?.[0];
-  const user = doc?.users?.find((u) => u.name === ctx?.context.user) ?? doc?.users?.[0];
-  const server = cluster?.cluster.server;
-  if (typeof server !== "string" || !cluster || !user)
-    throw new Error("kubeconfig has no cluster server or user");
-  return {
-    server,
-    ca: fromB64(cluster.cluster["certificate-authority-data"]),
-    cert: fromB64(user.user["client-certificate-data"]),
-    key: normalizeKeyPem(fromB64(user.user["client-key-data"])),
   };
 }
 

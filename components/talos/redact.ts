@@ -1,0 +1,335 @@
+/**
+ * A non-secret, redacted view of a rendered Talos machine config, so `pulumi preview --diff` can show
+ * which keys of a node's config change while the config itself stays a Pulumi secret (issue #15,
+ * "Readable diffs"). The view keeps the documents, their order, key order and scalar styles; every
+ * secret value becomes `<redacted sha256:XXXXXXXX>` (first 8 hex digits of the SHA-256 of the value),
+ * so the view changes exactly when a secret changes without revealing it. Comments are dropped (a
+ * comment may hold a commented-out secret; rendered configs carry none). Empty values stay empty.
+ *
+ * What counts as secret:
+ * - the fields Talos' own `RedactSecrets` replaces (pkg/machinery/config: v1alpha1 `Config.Redact` and
+ *   every `SecretDocument.Redact`), listed in TALOS_SECRET_FIELDS, plus the cluster id (part of the
+ *   secrets bundle);
+ * - anywhere, in any document: a scalar whose key names a secret (`…key`, `…token`, `…secret`,
+ *   `…password`, `…passphrase`, `…credentials`, `…authorization`, `auth`; not `public…`), or a scalar
+ *   item of a list so named (`tokens: [...]`);
+ * - inside any URL: a userinfo password and query parameters named like a secret (SideroLink's
+ *   `jointoken`);
+ * - an inline manifest (`cluster.inlineManifests[].contents`) holding a Kubernetes `kind: Secret`,
+ *   as a whole.
+ * Certificates (`crt`, `cert`, `ca` of registry TLS) and public keys stay readable.
+ *
+ * Pure: no network, no Pulumi.
+ */
+import { createHash } from "node:crypto";
+import YAML, { type Document, isAlias, isCollection, isMap, isScalar, isSeq, Scalar } from "yaml";
+import { isPlainObject, type PlainValue, parseYamlDocuments } from "./patch-yaml";
+
+/** A key (string) or list index (number) on the way from a document's root to a value. */
+type Segment = string | number;
+
+/**
+ * The fields Talos redacts, per document kind (`v1alpha1` = the legacy document without `kind`), as
+ * paths of YAML keys: `*` any map key, `[]` any list index, `**` any depth. Taken from
+ * siderolabs/talos pkg/machinery/config/types: v1alpha1/v1alpha1_provider.go (`Config.Redact`),
+ * cri/registry_auth.go, cri/registry_tls.go, k8s/{apiserver_ca,aggregator_ca,service_account,
+ * etcd_encryption}.go, cluster/discovery_identity.go, network/{hcloud_vip,wireguard}.go,
+ * siderolink/siderolink.go and block/encryption.go (Volume/UserVolume/RawVolume/SwapVolume configs).
+ */
+export const TALOS_SECRET_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  v1alpha1: [
+    "machine.token",
+    "machine.ca.key",
+    "machine.registries.config.*.auth.password",
+    "machine.registries.config.*.auth.auth",
+    "machine.registries.config.*.auth.identityToken",
+    "machine.registries.config.*.tls.clientIdentity.key",
+    "machine.network.interfaces[].wireguard.privateKey",
+    "machine.network.interfaces[].vip.equinixMetal.apiToken",
+    "machine.network.interfaces[].vip.hcloud.apiToken",
+    "machine.network.interfaces[].vlans[].vip.equinixMetal.apiToken",
+    "machine.network.interfaces[].vlans[].vip.hcloud.apiToken",
+    "machine.systemDiskEncryption.state.keys[].static.passphrase",
+    "machine.systemDiskEncryption.ephemeral.keys[].static.passphrase",
+    "cluster.secret",
+    "cluster.token",
+    "cluster.aescbcEncryptionSecret",
+    "cluster.secretboxEncryptionSecret",
+    "cluster.serviceAccount.key",
+    "cluster.ca.key",
+    "cluster.aggregatorCA.key",
+    "cluster.etcd.ca.key",
+    // Not redacted by Talos, but it is part of the secrets bundle.
+    "cluster.id",
+  ],
+  RegistryAuthConfig: ["password", "auth", "identityToken"],
+  RegistryTLSConfig: ["clientIdentity.key"],
+  KubeAPIServerCAConfig: ["issuingCA.key"],
+  KubeAggregatorCAConfig: ["issuingCA.key"],
+  KubeServiceAccountConfig: ["issuer.privateKey"],
+  KubeEtcdEncryptionConfig: ["config.**.secret"],
+  // clusterID: as cluster.id above.
+  DiscoveryIdentityConfig: ["clusterSecret", "clusterID"],
+  HCloudVIPConfig: ["apiToken"],
+  WireguardConfig: ["privateKey", "peers[].presharedKey"],
+  // apiUrl's `jointoken` query parameter is covered by the URL rule.
+  SideroLinkConfig: ["uniqueToken"],
+  VolumeConfig: ["encryption.keys[].static.passphrase"],
+  UserVolumeConfig: ["encryption.keys[].static.passphrase"],
+  RawVolumeConfig: ["encryption.keys[].static.passphrase"],
+  SwapVolumeConfig: ["encryption.keys[].static.passphrase"],
+};
+
+const FIELD_PATTERNS: ReadonlyMap<string, readonly (readonly string[])[]> = new Map(
+  Object.entries(TALOS_SECRET_FIELDS).map(([kind, paths]) => [
+    kind,
+    paths.map((p) => p.replace(/\[\]/g, ".[]").split(".")),
+  ]),
+);
+
+/** The marker that replaces a secret value. */
+export function redactionMarker(value: string): string {
+  return `<redacted sha256:${createHash("sha256").update(value, "utf8").digest("hex").slice(0, 8)}>`;
+}
+
+/** A value that already is a marker stays as it is: redacting a view returns the same view. */
+const MARKER_RE = /^<redacted sha256:[0-9a-f]{8}>$/;
+
+function mark(value: string): string {
+  return MARKER_RE.test(value) ? value : redactionMarker(value);
+}
+
+const SECRET_SUFFIXES = [
+  "key",
+  "token",
+  "secret",
+  "password",
+  "passwd",
+  "passphrase",
+  "credential",
+  "credentials",
+  "authorization",
+];
+
+/** Whether a key name (a map key, or the key holding a list) names a secret. */
+function secretName(name: string): boolean {
+  const n = name.toLowerCase().replace(/[^a-z0-9]/g, "");
+  if (n === "" || n.startsWith("public")) return false;
+  return n === "auth" || SECRET_SUFFIXES.some((s) => n.endsWith(s));
+}
+
+function matchPattern(pattern: readonly string[], path: readonly Segment[], pi = 0, si = 0): boolean {
+  if (pi === pattern.length) return si === path.length;
+  const p = pattern[pi]!;
+  if (p === "**") {
+    return (
+      matchPattern(pattern, path, pi + 1, si) || (si < path.length && matchPattern(pattern, path, pi, si + 1))
+    );
+  }
+  if (si === path.length) return false;
+  const s = path[si]!;
+  const ok = p === "[]" ? typeof s === "number" : p === "*" ? typeof s === "string" : s === p;
+  return ok && matchPattern(pattern, path, pi + 1, si + 1);
+}
+
+function isSecretPath(kind: string, path: readonly Segment[]): boolean {
+  if ((FIELD_PATTERNS.get(kind) ?? []).some((p) => matchPattern(p, path))) return true;
+  const last = path[path.length - 1];
+  if (typeof last === "string") return secretName(last);
+  // A scalar list item: judged by the key holding the list (`tokens`, `apiKeys` …).
+  const holder = [...path].reverse().find((s): s is string => typeof s === "string");
+  return holder !== undefined && secretName(holder.replace(/s$/i, ""));
+}
+
+const URL_RE = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/** A URL with its userinfo password and secret-named query parameters replaced by markers. */
+function redactUrl(url: string): string {
+  let out = url.replace(
+    /^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*:)([^/?#@]*)(@)/i,
+    (all, head: string, password: string, at: string) =>
+      password === "" ? all : `${head}${mark(password)}${at}`,
+  );
+  out = out.replace(/([?&])([^=&#]+)=([^&#]*)/g, (all, sep: string, name: string, value: string) =>
+    value !== "" && secretName(name) ? `${sep}${name}=${mark(value)}` : all,
+  );
+  return out;
+}
+
+const K8S_SECRET_RE = /^kind:\s*["']?Secret["']?\s*$/m;
+
+function isInlineManifestContents(kind: string, path: readonly Segment[]): boolean {
+  return kind === "v1alpha1" && matchPattern(["cluster", "inlineManifests", "[]", "contents"], path);
+}
+
+/** The replacement of one scalar value, or undefined to keep it. */
+function redactScalar(kind: string, path: readonly Segment[], value: unknown): string | undefined {
+  if (value === null || value === undefined || typeof value === "boolean" || value === "") return undefined;
+  const text = typeof value === "string" ? value : String(value);
+  if (isSecretPath(kind, path)) return mark(text);
+  if (typeof value !== "string") return undefined;
+  if (isInlineManifestContents(kind, path) && K8S_SECRET_RE.test(value)) return mark(value);
+  if (URL_RE.test(value)) {
+    const redacted = redactUrl(value);
+    return redacted === value ? undefined : redacted;
+  }
+  return undefined;
+}
+
+function keyName(key: unknown): string {
+  if (isScalar(key)) return String(key.value);
+  return String(key);
+}
+
+function walk(node: unknown, path: Segment[], kind: string): void {
+  const visitChild = (child: unknown, childPath: Segment[], set: (v: Scalar) => void): void => {
+    if (isScalar(child)) {
+      const r = redactScalar(kind, childPath, child.value);
+      if (r !== undefined) set(new Scalar(r));
+    } else if (isCollection(child)) {
+      walk(child, childPath, kind);
+    }
+  };
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      visitChild(pair.value, [...path, keyName(pair.key)], (v) => {
+        pair.value = v;
+      });
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => {
+      visitChild(item, [...path, i], (v) => {
+        node.items[i] = v;
+      });
+    });
+  }
+}
+
+function documentKind(doc: Document): string {
+  const contents = doc.contents;
+  if (!isMap(contents)) return "v1alpha1";
+  const kind = contents.get("kind");
+  return typeof kind === "string" && kind !== "" ? kind : "v1alpha1";
+}
+
+function hasAlias(doc: Document): boolean {
+  let found = false;
+  YAML.visit(doc, {
+    Alias() {
+      found = true;
+      return YAML.visit.BREAK;
+    },
+  });
+  return found;
+}
+
+function dropComments(doc: Document): void {
+  doc.commentBefore = null;
+  doc.comment = null;
+  YAML.visit(doc, (_key, node) => {
+    if (isScalar(node) || isCollection(node) || isAlias(node)) {
+      node.commentBefore = null;
+      node.comment = null;
+    }
+  });
+}
+
+/**
+ * The redacted view of a (multi-document) machine config: same documents, order and keys, every
+ * secret value replaced by `<redacted sha256:XXXXXXXX>`. Deterministic and idempotent. Throws on
+ * invalid YAML (without quoting it).
+ */
+export function redactMachineConfig(yaml: string): string {
+  const out: string[] = [];
+  for (const parsed of YAML.parseAllDocuments(yaml, { uniqueKeys: true })) {
+    const error = parsed.errors[0];
+    if (error) {
+      // Not error.message: it quotes the offending line, which may hold a secret.
+      const line = error.linePos?.[0].line;
+      throw new Error(
+        `machine config: invalid YAML (${error.code}${line === undefined ? "" : ` at line ${line}`})`,
+      );
+    }
+    if (parsed.contents === null) continue;
+    // Aliases would let a secret escape through another path: expand them first.
+    const doc = hasAlias(parsed)
+      ? new YAML.Document(parsed.toJS({ maxAliasCount: 100 }), { aliasDuplicateObjects: false })
+      : parsed;
+    dropComments(doc);
+    walk(doc.contents, [], documentKind(doc));
+    if (doc.directives) doc.directives.docStart = null;
+    out.push(doc.toString({ indent: 4, lineWidth: 0, minContentWidth: 0 }));
+  }
+  return out.join("---\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// changedPaths
+
+const SIMPLE_KEY_RE = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+function formatPath(prefix: string, path: readonly Segment[]): string {
+  let s = prefix;
+  for (const seg of path) {
+    if (typeof seg === "number") s += `[${seg}]`;
+    else if (SIMPLE_KEY_RE.test(seg)) s += s === "" ? seg : `.${seg}`;
+    else s += `[${JSON.stringify(seg)}]`;
+  }
+  return s;
+}
+
+/** `""` for the v1alpha1 document, `Kind` or `Kind(name)` for the others. */
+function documentPrefix(doc: PlainValue): string {
+  if (!isPlainObject(doc) || typeof doc.kind !== "string" || doc.kind === "") return "";
+  return typeof doc.name === "string" && doc.name !== "" ? `${doc.kind}(${doc.name})` : doc.kind;
+}
+
+function viewDocuments(view: string): Map<string, PlainValue> {
+  const out = new Map<string, PlainValue>();
+  for (const doc of parseYamlDocuments(view, "redacted view")) {
+    if (isPlainObject(doc) && Object.keys(doc).length === 0) continue;
+    const prefix = documentPrefix(doc);
+    let id = prefix;
+    for (let n = 2; out.has(id); n++) id = `${prefix}#${n}`;
+    out.set(id, doc);
+  }
+  return out;
+}
+
+function diffValues(a: PlainValue, b: PlainValue, prefix: string, path: Segment[], out: string[]): void {
+  if (isPlainObject(a) && isPlainObject(b)) {
+    const keys = [...Object.keys(a), ...Object.keys(b).filter((k) => !Object.hasOwn(a, k))];
+    for (const k of keys) {
+      if (!Object.hasOwn(a, k) || !Object.hasOwn(b, k)) out.push(formatPath(prefix, [...path, k]));
+      else diffValues(a[k]!, b[k]!, prefix, [...path, k], out);
+    }
+  } else if (Array.isArray(a) && Array.isArray(b)) {
+    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+      if (i >= a.length || i >= b.length) out.push(formatPath(prefix, [...path, i]));
+      else diffValues(a[i]!, b[i]!, prefix, [...path, i], out);
+    }
+  } else if (!(a === b || (Number.isNaN(a) && Number.isNaN(b)))) {
+    out.push(path.length === 0 && prefix === "" ? "v1alpha1" : formatPath(prefix, path));
+  }
+}
+
+/**
+ * The key paths whose values differ between two views (or configs), in document and key order:
+ * `machine.install.image`, `cluster.apiServer.extraArgs[0]`, `HostnameConfig.hostname`,
+ * `Layer2VIPConfig(10.0.0.10).link`; keys that are not plain identifiers are quoted
+ * (`machine.nodeLabels["node.kubernetes.io/x"]`). An added or removed key, list item or document is
+ * reported once, at its own path (a whole v1alpha1 document as `v1alpha1`).
+ */
+export function changedPaths(oldView: string, newView: string): string[] {
+  const a = viewDocuments(oldView);
+  const b = viewDocuments(newView);
+  const out: string[] = [];
+  const ids = [...a.keys(), ...[...b.keys()].filter((k) => !a.has(k))];
+  for (const id of ids) {
+    const x = a.get(id);
+    const y = b.get(id);
+    if (x === undefined || y === undefined) out.push(id === "" ? "v1alpha1" : id);
+    else diffValues(x, y, id, [], out);
+  }
+  return out;
+}

@@ -1,0 +1,48 @@
+/**
+ * `ClusterMembership`: the cluster's node set; its update takes removed nodes out safely (drain,
+ * etcd member removal, reset) before the engine deletes their resources (see logic/membership.ts).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { MachineRole } from "../types";
+import { clusterMembershipProvider } from "./providers";
+
+export interface ClusterMembershipArgs {
+  readonly nodes: pulumi.Input<pulumi.Input<{ name: string; role: MachineRole; address: string }>[]>;
+  readonly osCa: pulumi.Input<string>;
+  readonly clientCert: pulumi.Input<string>;
+  readonly clientKey: pulumi.Input<string>;
+  /** Admin kubeconfig (made secret here) for cordon, drain and Node deletion. */
+  readonly kubeconfig: pulumi.Input<string>;
+  /** Drain and delete Kubernetes Nodes of removed nodes. Default true. */
+  readonly checkKubernetes?: pulumi.Input<boolean>;
+  /** Bound of one node's drain in seconds. Default 300. */
+  readonly drainTimeoutSeconds?: pulumi.Input<number>;
+  /** Bound of the other calls in seconds. Default 600. */
+  readonly timeoutSeconds?: pulumi.Input<number>;
+}
+
+export class ClusterMembership extends pulumi.dynamic.Resource {
+  /** Names of the nodes the last update took out. */
+  declare readonly removed: pulumi.Output<string[]>;
+
+  constructor(name: string, args: ClusterMembershipArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      clusterMembershipProvider,
+      name,
+      {
+        nodes: args.nodes,
+        osCa: pulumi.secret(args.osCa),
+        clientCert: pulumi.secret(args.clientCert),
+        clientKey: pulumi.secret(args.clientKey),
+        kubeconfig: pulumi.secret(args.kubeconfig),
+        checkKubernetes: args.checkKubernetes ?? true,
+        drainTimeoutSeconds: args.drainTimeoutSeconds ?? 300,
+        timeoutSeconds: args.timeoutSeconds ?? 600,
+        removed: undefined,
+      },
+      { ...opts, additionalSecretOutputs: ["osCa", "clientCert", "clientKey", "kubeconfig"] },
+      "talos",
+      "ClusterMembership",
+    );
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * Logic of the `ClusterMembership` dynamic resource: the node set of the cluster, and the
+ * ceremony of a scale-down. When nodes leave the config, its update (which the engine runs during
+ * the program, before it deletes the removed nodes' resources and VMs at the end) takes each one
+ * out safely: workers first, then control planes one at a time —
+ *
+ *   refuse (before touching anything) when a removal would leave no control plane or break etcd
+ *   quorum; cordon and drain; remove its etcd member through another control plane; reset it
+ *   (STATE and EPHEMERAL wiped, halted) when it still answers; delete its Kubernetes Node.
+ *
+ * Its delete does nothing, so `pulumi destroy` of a whole cluster skips the per-node ceremony.
+ */
+import { KubeClient } from "../../kube/client";
+import {
+  defaultLog,
+  errorText,
+  type LogFn,
+  type MtlsCredentials,
+  mtlsClient,
+  Props,
+  sha256Hex,
+} from "./common";
+import { type EtcdHealth, etcdHealth, type PeerNode, removalError, removeMember } from "./etcd";
+
+export interface MemberNode extends PeerNode {
+  readonly role: "controlplane" | "worker";
+}
+
+export interface MembershipInputs extends MtlsCredentials {
+  readonly nodes: readonly MemberNode[];
+  /** Admin kubeconfig ("" skips cordon/drain/delete of the Node object). */
+  readonly kubeconfig: string;
+  readonly checkKubernetes: boolean;
+  readonly drainTimeoutSeconds: number;
+  readonly timeoutSeconds: number;
+}
+
+export interface MembershipOutputs extends MembershipInputs {
+  /** Names of the nodes the last update took out. */
+  readonly removed: readonly string[];
+}
+
+/** Kubernetes operations of a decommission (seam for tests). */
+export interface KubeOps {
+  nodeExists(name: string): Promise<boolean>;
+  drain(name: string, o: { timeoutMs: number; log: LogFn }): Promise<void>;
+  deleteNode(name: string): Promise<void>;
+}
+
+export interface MembershipDeps {
+  readonly log?: LogFn;
+  readonly kube?: (kubeconfig: string) => KubeOps;
+}
+
+export function parseMembershipInputs(raw: unknown): MembershipInputs {
+  const p = new Props("ClusterMembership", raw);
+  const nodes = p.list("nodes").map((n, k): MemberNode => {
+    const q = new Props(`ClusterMembership nodes[${k}]`, n);
+    const role = q.str("role");
+    if (role !== "controlplane" && role !== "worker")
+      throw new Error(`ClusterMembership nodes[${k}]: unknown role "${role}"`);
+    return { name: q.str("name"), address: q.str("address"), role };
+  });
+  return {
+    nodes,
+    kubeconfig: p.optStr("kubeconfig"),
+    checkKubernetes: p.bool("checkKubernetes", true),
+    drainTimeoutSeconds: p.num("drainTimeoutSeconds", 300),
+    timeoutSeconds: p.num("timeoutSeconds", 600),
+    ...p.mtls(),
+  };
+}
+
+const nodeKey = (nodes: unknown): string =>
+  (Array.isArray(nodes) ? nodes : [])
+    .map((x) => {
+      const r = (x ?? {}) as Partial<Record<string, unknown>>;
+      return `${String(r.name)}/${String(r.role)}@${String(r.address)}`;
+    })
+    .sort()
+    .join(",");
+
+export async function create(raw: unknown): Promise<{ id: string; outs: MembershipOutputs }> {
+  const i = parseMembershipInputs(raw);
+  return { id: `membership-${sha256Hex(nodeKey(i.nodes)).slice(0, 12)}`, outs: { ...i, removed: [] } };
+}
+
+/** A change of the node set (or of the drain bound) is an in-place update; never a replace. */
+export function diff(olds: unknown, news: unknown): { changes: boolean; replaces: string[] } {
+  const o = (olds ?? {}) as Partial<Record<string, unknown>>;
+  const n = parseMembershipInputs(news);
+  const changes =
+    nodeKey(o.nodes) !== nodeKey(n.nodes) ||
+    (o.drainTimeoutSeconds ?? 300) !== n.drainTimeoutSeconds ||
+    (o.timeoutSeconds ?? 600) !== n.timeoutSeconds;
+  return { changes, replaces: [] };
+}
+
+/** The nodes in `olds` that `news` no longer has: workers first, then control planes. */
+export function removedNodes(olds: unknown, news: MembershipInputs): MemberNode[] {
+  const o = (olds ?? {}) as Partial<Record<string, unknown>>;
+  const keep = new Set(news.nodes.map((n) => n.name));
+  const old = Array.isArray(o.nodes) ? parseMembershipInputs({ ...o, nodes: o.nodes }).nodes : [];
+  const gone = old.filter((n) => !keep.has(n.name));
+  return [...gone.filter((n) => n.role === "worker"), ...gone.filter((n) => n.role === "controlplane")];
+}
+
+/** Health with `names` taken out, as it would be after their removal. */
+function without(h: EtcdHealth, name: string): EtcdHealth {
+  const unhealthy = { ...h.unhealthy };
+  delete unhealthy[name];
+  return {
+    members: h.members.filter((m) => m.hostname !== name),
+    healthy: h.healthy.filter((x) => x !== name),
+    unhealthy,
+  };
+}
+
+/**
+ * Why the planned removals must be refused, or undefined. Pure: `health` is the etcd view of the
+ * control planes before any removal; removals are judged one after another, as they will run.
+ */
+export function refusal(
+  removing: readonly MemberNode[],
+  remaining: readonly MemberNode[],
+  health: EtcdHealth | undefined,
+): string | undefined {
+  const cps = removing.filter((n) => n.role === "controlplane");
+  if (cps.length === 0) return undefined;
+  if (!remaining.some((n) => n.role === "controlplane")) {
+    return `removing ${cps.map((n) => n.name).join(", ")} would leave no control plane`;
+  }
+  if (!health) return "etcd health is unknown";
+  let h = health;
+  for (const cp of cps) {
+    const why = removalError(h, cp.name);
+    if (why) return `removing control plane ${cp.name} is refused: ${why}`;
+    h = without(h, cp.name);
+  }
+  return undefined;
+}
+
+function defaultKube(kubeconfig: string): KubeOps {
+  const k = KubeClient.fromKubeconfig(kubeconfig);
+  return {
+    nodeExists: async (name) => (await k.getNode(name)) !== undefined,
+    drain: async (name, o) => {
+      await k.drain(name, { timeoutMs: o.timeoutMs, log: o.log });
+    },
+    deleteNode: async (name) => {
+      await k.deleteNode(name);
+    },
+  };
+}
+
+async function answers(node: PeerNode, creds: MtlsCredentials): Promise<boolean> {
+  const client = mtlsClient(node.address, creds, { timeoutMs: 5000, retry: { attempts: 1 } });
+  try {
+    await client.version();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    client.close();
+  }
+}
+
+async function resetNode(node: PeerNode, creds: MtlsCredentials, timeoutMs: number): Promise<void> {
+  const client = mtlsClient(node.address, creds, { timeoutMs, retry: { attempts: 2 } });
+  try {
+    // Not graceful: the drain and the etcd removal are done already (a graceful reset would try
+    // to leave etcd again and fail).
+    await client.reset({
+      graceful: false,
+      reboot: false,
+      systemPartitionsToWipe: [
+        { label: "STATE", wipe: true },
+        { label: "EPHEMERAL", wipe: true },
+      ],
+    });
+  } finally {
+    client.close();
+  }
+}
+
+/** Takes `node` out of the cluster (see the file comment); `peers` are the remaining CPs. */
+async function decommission(
+  node: MemberNode,
+  peers: readonly PeerNode[],
+  i: MembershipInputs,
+  kube: KubeOps | undefined,
+  log: LogFn,
+): Promise<void> {
+  const label = `${node.role === "controlplane" ? "control plane" : "worker"} ${node.name}`;
+  if (kube && (await kube.nodeExists(node.name))) {
+    log(`scale-down: cordon and drain ${label}`);
+    await kube.drain(node.name, { timeoutMs: i.drainTimeoutSeconds * 1000, log });
+  }
+  if (node.role === "controlplane") {
+    const removed = await removeMember(node.name, peers, i);
+    log(`scale-down: ${removed ? "removed the etcd member of" : "no etcd member left for"} ${label}`);
+  }
+  if (await answers(node, i)) {
+    await resetNode(node, i, Math.min(60_000, i.timeoutSeconds * 1000));
+    log(`scale-down: reset ${label} (STATE and EPHEMERAL wiped, halting)`);
+  } else {
+    log(`scale-down: ${label} does not answer; no reset`);
+  }
+  if (kube) {
+    await kube.deleteNode(node.name);
+    log(`scale-down: deleted the Kubernetes node ${node.name}`);
+  }
+}
+
+export async function update(
+  olds: unknown,
+  news: unknown,
+  deps: MembershipDeps = {},
+): Promise<{ outs: MembershipOutputs }> {
+  const i = parseMembershipInputs(news);
+  const log = deps.log ?? defaultLog;
+  const removing = removedNodes(olds, i);
+  if (removing.length === 0) return { outs: { ...i, removed: [] } };
+
+  const remainingCps = i.nodes.filter((n) => n.role === "controlplane");
+  const cpsNow = [...remainingCps, ...removing.filter((n) => n.role === "controlplane")];
+  let health: EtcdHealth | undefined;
+  if (removing.some((n) => n.role === "controlplane")) {
+    try {
+      health = await etcdHealth(cpsNow, i);
+    } catch (e) {
+      throw new Error(`ClusterMembership: scale-down refused: cannot read etcd health (${errorText(e)})`);
+    }
+  }
+  const why = refusal(removing, i.nodes, health);
+  if (why) throw new Error(`ClusterMembership: scale-down refused, nothing was changed: ${why}`);
+
+  const kube = i.checkKubernetes && i.kubeconfig ? (deps.kube ?? defaultKube)(i.kubeconfig) : undefined;
+  const done: string[] = [];
+  for (const node of removing) {
+    if (node.role === "controlplane" && done.length > 0) {
+      // Re-check live before each further control plane: the previous removal changed etcd.
+      const now = await etcdHealth(
+        cpsNow.filter((n) => !done.includes(n.name)),
+        i,
+      );
+      const again = refusal([node], i.nodes, now);
+      if (again) throw new Error(`ClusterMembership: scale-down stopped after ${done.join(", ")}: ${again}`);
+    }
+    try {
+      await decommission(node, remainingCps, i, kube, log);
+    } catch (e) {
+      throw new Error(`ClusterMembership: taking ${node.name} out failed: ${errorText(e)}`);
+    }
+    done.push(node.name);
+  }
+  return { outs: { ...i, removed: done } };
+}

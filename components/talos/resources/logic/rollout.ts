@@ -1,0 +1,278 @@
+/**
+ * One node's step of a rolling change (a Talos upgrade, a Kubernetes upgrade, any config change),
+ * run by `MachineConfigApply.update`. The cluster chains the nodes' resources (control planes one
+ * at a time, then workers in batches), so the engine runs these steps in rollout order and stops
+ * at the first failure, leaving later nodes untouched; a re-run resumes, because every step checks
+ * what the node runs before acting. Sequence, after talosctl's `upgrade` and `upgrade-k8s`:
+ *
+ * 1. gate: etcd healthy with quorum to spare without this node;
+ * 2. upgrade, when the installer image changed: the path is checked against the version the node
+ *    reports (before any RPC), then Upgrade, then wait until the node answers with the new version;
+ * 3. apply the new config (kubelet and control-plane images of a Kubernetes upgrade come with it);
+ * 4. gates: Ready in Kubernetes with the target kubelet version, and (control planes) its etcd
+ *    member healthy again.
+ */
+import { talosUpgradeError } from "../../../compat";
+import { KubeClient } from "../../kube/client";
+import {
+  defaultLog,
+  errorText,
+  type LogFn,
+  type MtlsCredentials,
+  mtlsClient,
+  retryUntil,
+  sleep,
+} from "./common";
+import { disruptionError, type EtcdHealth, etcdHealth, type PeerNode } from "./etcd";
+
+/** What a rollout step needs beyond the node's own apply inputs. */
+export interface RolloutTarget extends MtlsCredentials {
+  readonly node: string;
+  readonly address: string;
+  readonly role: "controlplane" | "worker";
+  /** Installer image to run, e.g. factory.talos.dev/nocloud-installer/<id>:v1.13.9. */
+  readonly installImage: string;
+  /** Kubernetes version the kubelet must report afterwards ("" to skip that check). */
+  readonly kubernetesVersion: string;
+  /** Control planes of the cluster, for the etcd gates ([] to skip them). */
+  readonly controlPlanes: readonly PeerNode[];
+  /** Admin kubeconfig ("" to skip the Kubernetes gate). */
+  readonly kubeconfig: string;
+  readonly checkKubernetes: boolean;
+  /** Bound of the whole step in seconds. */
+  readonly timeoutSeconds: number;
+}
+
+export interface RolloutPlan {
+  /** Upgrade to `installImage` (its tag differs from the old image's, or the image itself does). */
+  readonly upgrade: boolean;
+  /** Talos version tag the node was last known to run (from the previous image or version). */
+  readonly previousTag: string;
+  /** Apply the (changed) config after the upgrade. */
+  readonly apply: (remainingMs: number) => Promise<{ rebooting: boolean }>;
+}
+
+/** Seams for tests. */
+export interface RolloutDeps {
+  readonly log?: LogFn;
+  /** Pause between polls (ms). Default 2000. */
+  readonly pollMs?: number;
+  /** Waits for the node's Ready condition (and kubelet version); default: the Kubernetes API. */
+  readonly waitNodeReady?: (
+    kubeconfig: string,
+    node: string,
+    o: { kubeletVersion?: string; timeoutMs: number; pollMs: number; log: LogFn },
+  ) => Promise<void>;
+}
+
+/** Tag of an installer image reference (`repo/name:v1.13.9` → `v1.13.9`); "" when it has none. */
+export function imageTag(image: string): string {
+  const ref = image.split("@")[0] ?? "";
+  const colon = ref.lastIndexOf(":");
+  return colon > ref.lastIndexOf("/") ? ref.slice(colon + 1) : "";
+}
+
+/** Thrown when a step must stop the rollout: names the node and the reason. */
+export class RolloutError extends Error {
+  constructor(node: string, reason: string) {
+    super(
+      `rollout stopped at node ${node}: ${reason}; later nodes were left untouched (re-run \`pulumi up\` to resume)`,
+    );
+    this.name = "RolloutError";
+  }
+}
+
+async function versionOf(t: RolloutTarget, timeoutMs: number): Promise<string> {
+  const client = mtlsClient(t.address, t, { timeoutMs, retry: { attempts: 1 } });
+  try {
+    return (await client.version()).tag;
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * Waits until the node answers with `wantTag` after a reboot. `mustGoDown`: the tag alone cannot
+ * show the reboot happened (same version, new image or a reboot-mode apply), so first see the node
+ * stop answering. Coming back on `oldTag` after going down means Talos rolled back the upgrade.
+ */
+async function waitBack(
+  t: RolloutTarget,
+  o: { wantTag: string; oldTag: string; mustGoDown: boolean; deadline: number; pollMs: number; log: LogFn },
+): Promise<void> {
+  const start = Date.now();
+  let wentDown = false;
+  let last = "no answer yet";
+  let round = 0;
+  for (;;) {
+    const left = o.deadline - Date.now();
+    if (left <= 0) {
+      throw new RolloutError(
+        t.node,
+        `did not come back ${o.wantTag ? `on ${o.wantTag} ` : ""}within ${Math.round((Date.now() - start) / 1000)} s (last: ${last})`,
+      );
+    }
+    try {
+      const tag = await versionOf(t, Math.max(1, Math.min(5000, left)));
+      last = `answers on ${tag}`;
+      if (tag === o.wantTag && (wentDown || !o.mustGoDown)) return;
+      if (wentDown && tag !== o.wantTag && tag === o.oldTag && o.wantTag !== o.oldTag) {
+        throw new RolloutError(
+          t.node,
+          `came back on ${tag} instead of ${o.wantTag}: the new version did not boot and Talos rolled back`,
+        );
+      }
+    } catch (e) {
+      if (e instanceof RolloutError) throw e;
+      wentDown = true;
+      last = errorText(e);
+    }
+    if (round++ % 10 === 0) o.log(`rollout: waiting for ${t.node} to come back (${last})`);
+    await sleep(Math.max(0, Math.min(o.pollMs, o.deadline - Date.now())));
+  }
+}
+
+async function gateEtcd(
+  t: RolloutTarget,
+  deadline: number,
+  pollMs: number,
+  log: LogFn,
+  check: (h: EtcdHealth) => string | undefined,
+  what: string,
+): Promise<EtcdHealth> {
+  return retryUntil(
+    { what: `rollout: ${what} (node ${t.node})`, timeoutMs: Math.max(1, deadline - Date.now()), pollMs, log },
+    async (remaining) => {
+      const h = await etcdHealth(t.controlPlanes, t, { timeoutMs: Math.min(10_000, remaining) });
+      const why = check(h);
+      if (why) throw new Error(why);
+      return h;
+    },
+  ).catch((e: unknown) => {
+    throw new RolloutError(t.node, `${what}: ${errorText(e)}`);
+  });
+}
+
+function defaultWaitNodeReady(
+  kubeconfig: string,
+  node: string,
+  o: { kubeletVersion?: string; timeoutMs: number; pollMs: number; log: LogFn },
+): Promise<void> {
+  return KubeClient.fromKubeconfig(kubeconfig)
+    .waitNodeReady(node, o)
+    .then(() => undefined);
+}
+
+/** Runs one node's rollout step; resolves with the version the node runs afterwards. */
+export async function rollNode(t: RolloutTarget, plan: RolloutPlan, deps: RolloutDeps = {}): Promise<string> {
+  const log = deps.log ?? defaultLog;
+  const pollMs = deps.pollMs ?? 2000;
+  const start = Date.now();
+  const deadline = start + t.timeoutSeconds * 1000;
+  const wantTag = imageTag(t.installImage);
+  const gates = t.controlPlanes.length > 0;
+
+  // 1. etcd healthy with quorum to spare.
+  if (gates) {
+    const h = await gateEtcd(
+      t,
+      deadline,
+      pollMs,
+      log,
+      (health) => disruptionError(health, t.node),
+      "etcd must be healthy with quorum to spare",
+    );
+    if (t.role === "controlplane" && h.members.length === 1) {
+      log(`rollout: ${t.node} is the only etcd member: the Kubernetes API is unavailable while it restarts`);
+    }
+  }
+
+  // 2. Talos upgrade.
+  let running = "";
+  if (plan.upgrade) {
+    running = await retryUntil(
+      {
+        what: `rollout: read the Talos version of ${t.node}`,
+        timeoutMs: Math.max(1, deadline - Date.now()),
+        pollMs,
+        log,
+      },
+      (remaining) => versionOf(t, Math.min(10_000, remaining)),
+    ).catch((e: unknown) => {
+      throw new RolloutError(t.node, errorText(e));
+    });
+    const oldTag = plan.previousTag || running;
+    const pathError = wantTag
+      ? talosUpgradeError(running.replace(/^v/, ""), wantTag.replace(/^v/, ""))
+      : undefined;
+    if (pathError) throw new RolloutError(t.node, pathError);
+    if (running === wantTag && oldTag !== wantTag) {
+      // A previous run upgraded this node and stopped before recording it.
+      log(`rollout: ${t.node} already runs ${wantTag}; no upgrade needed`);
+    } else {
+      log(`rollout: upgrading ${t.node} from ${running} to ${t.installImage}`);
+      await retryUntil(
+        {
+          what: `rollout: upgrade request to ${t.node}`,
+          timeoutMs: Math.max(1, deadline - Date.now()),
+          pollMs,
+          log,
+          fatal: (e) => e instanceof Error && /INVALID_ARGUMENT|FAILED_PRECONDITION/.test(e.message),
+        },
+        async (remaining) => {
+          const client = mtlsClient(t.address, t, {
+            timeoutMs: Math.min(30_000, remaining),
+            retry: { attempts: 1 },
+          });
+          try {
+            await client.upgrade({ image: t.installImage });
+          } finally {
+            client.close();
+          }
+        },
+      ).catch((e: unknown) => {
+        throw new RolloutError(t.node, `upgrade refused: ${errorText(e)}`);
+      });
+      await waitBack(t, { wantTag, oldTag: running, mustGoDown: running === wantTag, deadline, pollMs, log });
+      log(`rollout: ${t.node} is back on ${wantTag}`);
+    }
+    running = wantTag;
+  }
+
+  // 3. The config (a Kubernetes upgrade's new images are in it).
+  const applied = await plan.apply(Math.max(1, deadline - Date.now())).catch((e: unknown) => {
+    throw new RolloutError(t.node, `config apply failed: ${errorText(e)}`);
+  });
+  if (applied.rebooting) {
+    const tag = running || wantTag;
+    await waitBack(t, { wantTag: tag, oldTag: tag, mustGoDown: true, deadline, pollMs, log });
+  }
+
+  // 4. Ready in Kubernetes (with the target kubelet), etcd member healthy again.
+  if (t.checkKubernetes && t.kubeconfig) {
+    const wait = deps.waitNodeReady ?? defaultWaitNodeReady;
+    await wait(t.kubeconfig, t.node, {
+      kubeletVersion: t.kubernetesVersion || undefined,
+      timeoutMs: Math.max(1, deadline - Date.now()),
+      pollMs,
+      log,
+    }).catch((e: unknown) => {
+      throw new RolloutError(t.node, `not Ready in Kubernetes: ${errorText(e)}`);
+    });
+  }
+  if (gates && t.role === "controlplane") {
+    await gateEtcd(
+      t,
+      deadline,
+      pollMs,
+      log,
+      (h) =>
+        h.healthy.includes(t.node)
+          ? undefined
+          : `member ${t.node}: ${h.unhealthy[t.node] ?? "not in the member list"}`,
+      "its etcd member must be healthy again",
+    );
+  }
+  log(`rollout: ${t.node} done in ${Math.round((Date.now() - start) / 1000)} s`);
+  return running || wantTag;
+}
