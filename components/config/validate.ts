@@ -145,6 +145,13 @@ export function validateStackConfig(
   if (p.talosVersion && p.kubernetesVersion)
     issues.push(...versionIssues(p.talosVersion, p.kubernetesVersion));
   if (p.proxmox && p.nodes) issues.push(...proxmoxPlacementIssues(nodes));
+  if (p.clientCerts && p.clientCerts.renewBeforeDays >= p.clientCerts.validityDays) {
+    issues.push({
+      path: "clientCerts.renewBeforeDays",
+      message: `${p.clientCerts.renewBeforeDays} is not shorter than clientCerts.validityDays (${p.clientCerts.validityDays}), so every \`up\` would issue new client certs`,
+      fix: "set renewBeforeDays well below validityDays (default 30 of 365)",
+    });
+  }
   if (p.proxmox && secrets.proxmoxApiToken === undefined) {
     issues.push({
       path: "proxmoxApiToken",

@@ -16,6 +16,7 @@ export const TALOS_TYPES = {
   apply: "pulumi-nodejs:dynamic/talos:MachineConfigApply",
   bootstrap: "pulumi-nodejs:dynamic/talos:Bootstrap",
   ready: "pulumi-nodejs:dynamic/talos:ClusterReady",
+  membership: "pulumi-nodejs:dynamic/talos:ClusterMembership",
 } as const;
 
 /**

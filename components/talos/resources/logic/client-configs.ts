@@ -106,15 +106,24 @@ export function staleReasons(olds: unknown, news: unknown, now = new Date()): st
   return reasons;
 }
 
-export function diff(olds: unknown, news: unknown): { changes: boolean; replaces: string[] } {
-  return { changes: staleReasons(olds, news).length > 0, replaces: [] };
+/** `now` is injectable so the renewal window can be tested; the provider passes the clock. */
+export function diff(
+  olds: unknown,
+  news: unknown,
+  now = new Date(),
+): { changes: boolean; replaces: string[] } {
+  return { changes: staleReasons(olds, news, now).length > 0, replaces: [] };
 }
 
-export async function update(olds: unknown, news: unknown): Promise<{ outs: ClientConfigsOutputs }> {
-  if (staleReasons(olds, news).length === 0) {
+export async function update(
+  olds: unknown,
+  news: unknown,
+  now = new Date(),
+): Promise<{ outs: ClientConfigsOutputs }> {
+  if (staleReasons(olds, news, now).length === 0) {
     // Only renewBeforeDays changed: keep the configs.
     const n = parseClientConfigsInputs(news);
     return { outs: { ...(olds as ClientConfigsOutputs), ...n } };
   }
-  return { outs: await generate(news) };
+  return { outs: await generate(news, now) };
 }

@@ -1,0 +1,263 @@
+/**
+ * Day 2 through the REAL engine (built by `npm run engine`): TalosCluster on 3 control planes + 2
+ * workers of fake Talos nodes (shared etcd) with a fake Kubernetes API, each node behind a fake
+ * "VM" dynamic resource whose delete is logged. Up on Talos 1.12.6; a talosVersion change previews
+ * as an upgrade per node and `up` performs it in rollout order (control planes never down
+ * together); a second preview shows no changes; removing cp-3 drains it and removes its etcd member
+ * before the engine deletes its VM; destroy skips the per-node ceremony. Skipped without the engine.
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { type EngineEvent, LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import { TalosCluster } from "../../components/talos/cluster";
+import * as clientConfigsLogic from "../../components/talos/resources/logic/client-configs";
+import { generateSecretsBundle, serializeSecretsYaml } from "../../components/talos/secrets";
+import { engineBinDir, sdkVersion } from "../../stacks/workspace";
+import { FakeKubeApi } from "../fakes/kube-api";
+import { FakeEtcdCluster, FakeTalosNode } from "../fakes/talos-node";
+import { downIntervals, image, type NodeSpec } from "./harness";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const ENGINE_BIN = engineBinDir(process.env, sdkVersion(ROOT));
+const SPECS: readonly NodeSpec[] = [
+  { name: "cp-1", role: "controlplane" },
+  { name: "cp-2", role: "controlplane" },
+  { name: "cp-3", role: "controlplane" },
+  { name: "w-1", role: "worker" },
+  { name: "w-2", role: "worker" },
+];
+
+/** A stand-in for a VM: its delete appends `<time> delete <name>` to a log file. */
+const vmProvider: pulumi.dynamic.ResourceProvider = {
+  async create(inputs: Record<string, string>) {
+    return { id: `vm-${inputs.name}`, outs: inputs };
+  },
+  async delete(_id: string, props: Record<string, string>) {
+    (require("node:fs") as typeof fs).appendFileSync(props.log!, `${Date.now()} delete ${props.name}\n`);
+  },
+};
+class FakeVm extends pulumi.dynamic.Resource {
+  constructor(name: string, args: { name: string; log: string }) {
+    super(vmProvider, name, args, {}, "test", "FakeVm");
+  }
+}
+
+describe("day 2 under the real engine: upgrade plan, rolling upgrade, scale-down, fast destroy", function () {
+  this.timeout(600_000);
+  let dir = "";
+  let stack: Stack | undefined;
+  let kube: FakeKubeApi | undefined;
+  const nodes = new Map<string, FakeTalosNode>();
+  const etcd = new FakeEtcdCluster();
+  let talosVersion = "1.12.6";
+  let members: readonly NodeSpec[] = SPECS;
+  const vmLog = () => path.join(dir, "vm.log");
+
+  before(async function () {
+    if (!fs.existsSync(path.join(ENGINE_BIN, "pulumi"))) {
+      console.log(`      skipped: no built engine in ${ENGINE_BIN} (run npm run engine)`);
+      this.skip();
+    }
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "day2-engine-"));
+    const work = path.join(dir, "project");
+    fs.mkdirSync(work);
+    fs.writeFileSync(path.join(work, "Pulumi.yaml"), "name: proxmox-talos\nruntime: nodejs\n");
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(work, "node_modules"));
+    fs.writeFileSync(vmLog(), "");
+
+    const bundle = await generateSecretsBundle();
+    const secretsYaml = serializeSecretsYaml(bundle);
+    kube = await FakeKubeApi.start({ ca: bundle.certs.k8s, evictionDelayMs: 10 });
+    const k = kube;
+    for (const s of SPECS) {
+      const node = await FakeTalosNode.start({
+        hostname: s.name,
+        osCa: bundle.certs.os,
+        etcd,
+        rebootDelayMs: 400,
+        onChange: (n, event) => {
+          if (event === "down") k.setNode(n.hostname, { ready: false });
+          else k.setNode(n.hostname, { ready: true, kubeletVersion: n.kubeletVersion });
+        },
+      });
+      nodes.set(s.name, node);
+      kube.addNode(s.name, { ready: true, kubeletVersion: "v1.35.2" });
+    }
+    kube.addPod("default", "web-1", "cp-3", { owner: { kind: "ReplicaSet", name: "web" } });
+
+    const program = async () => {
+      const c = new TalosCluster("talos", {
+        clusterName: "homelab",
+        endpoint: k.url,
+        vip: "127.0.0.5",
+        talosVersion,
+        kubernetesVersion: "1.35.2",
+        installImage: image(talosVersion),
+        nodes: members.map((s) => ({
+          ...s,
+          ip: "127.0.0.1",
+          apiAddress: nodes.get(s.name)!.address,
+          dependsOn: [new FakeVm(`vm-${s.name}`, { name: s.name, log: vmLog() })],
+        })),
+        network: {
+          dnsServers: ["127.0.0.1"],
+          cni: "cilium",
+          kubeProxy: false,
+          podSubnets: ["10.244.0.0/16"],
+          serviceSubnets: ["10.96.0.0/12"],
+        },
+        allowSchedulingOnControlPlanes: false,
+        openebsHostpath: false,
+        importedSecrets: pulumi.secret(secretsYaml),
+        applyTimeoutSeconds: 60,
+        readyTimeoutSeconds: 60,
+        rollout: { nodeTimeoutSeconds: 60, drainTimeoutSeconds: 30 },
+      });
+      return { kubeconfigExpiresAt: c.kubeconfigExpiresAt };
+    };
+    fs.mkdirSync(path.join(dir, "state"));
+    stack = await LocalWorkspace.createStack(
+      { stackName: "day2", projectName: "proxmox-talos", program },
+      {
+        workDir: work,
+        pulumiCommand: await PulumiCommand.get({ root: path.dirname(ENGINE_BIN), skipVersionCheck: true }),
+        envVars: {
+          PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}`,
+          PULUMI_CONFIG_PASSPHRASE: "day2-engine-test",
+          PULUMI_SKIP_UPDATE_CHECK: "true",
+          PATH: `${ENGINE_BIN}${path.delimiter}${process.env.PATH ?? ""}`,
+        },
+      },
+    );
+    // The admin kubeconfig the cluster will generate is signed by the same CA the fake trusts.
+    assert.ok(
+      (
+        await clientConfigsLogic.generate({
+          secretsYaml,
+          clusterName: "x",
+          endpoint: k.url,
+          endpoints: ["127.0.0.1"],
+        })
+      ).kubeconfig,
+    );
+  });
+
+  after(async () => {
+    if (stack) await stack.workspace.removeStack(stack.name, { force: true }).catch(() => undefined);
+    await Promise.all([...nodes.values()].map((n) => n.close()));
+    await kube?.close();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const node = (name: string) => nodes.get(name)!;
+  const count = (method: string) => SPECS.map((s) => node(s.name).callsOf(method).length);
+
+  it("up on Talos 1.12.6 brings the cluster up from maintenance mode", async () => {
+    assert.ok(stack);
+    let out = "";
+    const r = await stack.up({ onOutput: (s) => (out += s) });
+    assert.equal(r.summary.result, "succeeded", out);
+    for (const s of SPECS) assert.equal(node(s.name).runningVersion, "v1.12.6");
+    assert.deepEqual(etcd.hostnames().sort(), ["cp-1", "cp-2", "cp-3"]);
+  });
+
+  it("a talosVersion change previews as an upgrade of every node, with the image diff per node", async () => {
+    assert.ok(stack);
+    talosVersion = "1.13.9";
+    const events: EngineEvent[] = [];
+    const p = await stack.preview({ diff: true, onEvent: (e) => events.push(e) });
+    const planned = events
+      .map((e) => e.resourcePreEvent?.metadata)
+      .filter((m) => m?.type === "pulumi-nodejs:dynamic/talos:MachineConfigApply");
+    assert.deepEqual(
+      planned.map((m) => `${m!.urn.split("::").pop()}:${m!.op}`).sort(),
+      SPECS.map((s) => `talos-apply-${s.name}:update`),
+    );
+    // Per node, the --diff output shows the image change and the redacted view's changed key.
+    for (const spec of SPECS) {
+      const at = p.stdout.indexOf(`talos-apply-${spec.name}]`);
+      assert.ok(at >= 0, `${spec.name} in the preview:\n${p.stdout}`);
+      const next = p.stdout.indexOf("[urn=", at + 10);
+      const block = p.stdout.slice(at, next < 0 ? undefined : next);
+      assert.match(block, /installImage\s*:\s*"[^"]+:v1\.12\.6" => "[^"]+:v1\.13\.9"/, block);
+      assert.match(block, /configView/, block);
+      assert.match(block, /image: factory\.talos\.dev\/nocloud-installer\/[0-9a-f]+:v1\.13\.9/, block);
+      assert.ok(!/<redacted sha256:[0-9a-f]{8}> =>|[+-] +token: <redacted/.test(block), "no secret changed");
+    }
+    assert.ok(!/BEGIN .*PRIVATE KEY/.test(p.stdout), "the preview shows no key material");
+    assert.deepEqual(count("Upgrade"), [0, 0, 0, 0, 0], "preview touches no node");
+  });
+
+  it("up performs the upgrade in rollout order: control planes one at a time, then workers", async () => {
+    assert.ok(stack);
+    const t0 = Date.now();
+    let out = "";
+    const r = await stack.up({ onOutput: (s) => (out += s) });
+    assert.equal(r.summary.result, "succeeded", out);
+    const took = Date.now() - t0;
+    assert.deepEqual(count("Upgrade"), [1, 1, 1, 1, 1]);
+    const at = (name: string) => node(name).callsOf("Upgrade")[0]!.at;
+    assert.deepEqual(
+      [...SPECS].sort((a, b) => at(a.name) - at(b.name)).map((s) => s.name),
+      SPECS.map((s) => s.name),
+    );
+    const down = SPECS.map((s) => downIntervals(node(s.name)).at(-1)!);
+    for (let k = 1; k < down.length; k++)
+      assert.ok(down[k - 1]![1] <= down[k]![0], `${SPECS[k]!.name} waited for the one before`);
+    for (const s of SPECS) assert.equal(node(s.name).runningVersion, "v1.13.9");
+    console.log(
+      `      rolling upgrade of 5 nodes through the engine: ${(took / 1000).toFixed(1)} s (5 × 0.4 s simulated reboots)`,
+    );
+    assert.match(out, /rollout: upgrading cp-1 from v1\.12\.6/);
+  });
+
+  it("a second preview shows no changes", async () => {
+    assert.ok(stack);
+    const p = await stack.preview();
+    const changes = Object.entries(p.changeSummary).filter(([k, v]) => k !== "same" && v > 0);
+    assert.deepEqual(changes, [], JSON.stringify(p.changeSummary));
+  });
+
+  it("removing cp-3 drains it and removes its etcd member before the engine deletes its VM", async () => {
+    assert.ok(stack && kube);
+    members = SPECS.filter((s) => s.name !== "cp-3");
+    const r = await stack.up();
+    assert.equal(r.summary.result, "succeeded");
+    assert.deepEqual(etcd.hostnames().sort(), ["cp-1", "cp-2"]);
+    const removeAt = [node("cp-1"), node("cp-2")]
+      .flatMap((n) => n.callsOf("EtcdRemoveMemberByID"))
+      .map((c) => c.at);
+    assert.equal(removeAt.length, 1);
+    const evictAt = kube.calls.find((c) => c.path.endsWith("/pods/web-1/eviction"))!.at;
+    const resetAt = node("cp-3").callsOf("Reset")[0]!.at;
+    const vmDeleted = fs
+      .readFileSync(vmLog(), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => l.split(" "))
+      .filter((p) => p[2] === "cp-3")
+      .map((p) => Number(p[0]));
+    assert.equal(vmDeleted.length, 1, "the VM of cp-3 was deleted");
+    assert.ok(evictAt < removeAt[0]!, "drained first");
+    assert.ok(removeAt[0]! < resetAt && resetAt < vmDeleted[0]!, "etcd member → reset → VM delete");
+    assert.equal(kube.node("cp-3"), undefined);
+    assert.ok(!fs.readFileSync(vmLog(), "utf8").includes("delete cp-1"), "no other VM deleted");
+  });
+
+  it("destroy removes everything without the per-node ceremony", async () => {
+    assert.ok(stack);
+    const resets = count("Reset");
+    const removes = count("EtcdRemoveMemberByID");
+    const t0 = Date.now();
+    const r = await stack.destroy();
+    assert.equal(r.summary.result, "succeeded");
+    assert.deepEqual(count("Reset"), resets);
+    assert.deepEqual(count("EtcdRemoveMemberByID"), removes);
+    const log = fs.readFileSync(vmLog(), "utf8");
+    for (const s of members) assert.match(log, new RegExp(`delete ${s.name}\\n`));
+    console.log(`      destroy of the 4-node cluster: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  });
+});
