@@ -187,6 +187,13 @@ describe("day 2 under the real engine: upgrade plan, rolling upgrade, scale-down
       assert.match(block, /image: factory\.talos\.dev\/nocloud-installer\/[0-9a-f]+:v1\.13\.9/, block);
       assert.ok(!/<redacted sha256:[0-9a-f]{8}> =>|[+-] +token: <redacted/.test(block), "no secret changed");
     }
+    const sample = p.stdout.slice(p.stdout.indexOf("talos-apply-cp-1]"));
+    console.log("      preview --diff of cp-1 (excerpt):");
+    for (const l of sample
+      .split("\n")
+      .filter((x) => /installImage|[-+] +image: factory/.test(x))
+      .slice(0, 3))
+      console.log(`        ${l.trim()}`);
     assert.ok(!/BEGIN .*PRIVATE KEY/.test(p.stdout), "the preview shows no key material");
     assert.deepEqual(count("Upgrade"), [0, 0, 0, 0, 0], "preview touches no node");
   });
