@@ -18,17 +18,11 @@ import { generateSecretsBundle, serializeSecretsYaml } from "../../components/ta
 import { engineBinDir, sdkVersion } from "../../stacks/workspace";
 import { FakeKubeApi } from "../fakes/kube-api";
 import { FakeEtcdCluster, FakeTalosNode } from "../fakes/talos-node";
-import { downIntervals, image, type NodeSpec } from "./harness";
+import { downIntervals, FIVE_NODES, image, type NodeSpec, TEST_NETWORK } from "./harness";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const ENGINE_BIN = engineBinDir(process.env, sdkVersion(ROOT));
-const SPECS: readonly NodeSpec[] = [
-  { name: "cp-1", role: "controlplane" },
-  { name: "cp-2", role: "controlplane" },
-  { name: "cp-3", role: "controlplane" },
-  { name: "w-1", role: "worker" },
-  { name: "w-2", role: "worker" },
-];
+const SPECS = FIVE_NODES;
 
 /** A stand-in for a VM: its delete appends `<time> delete <name>` to a log file. */
 const vmProvider: pulumi.dynamic.ResourceProvider = {
@@ -102,13 +96,7 @@ describe("day 2 under the real engine: upgrade plan, rolling upgrade, scale-down
           apiAddress: nodes.get(s.name)!.address,
           dependsOn: [new FakeVm(`vm-${s.name}`, { name: s.name, log: vmLog() })],
         })),
-        network: {
-          dnsServers: ["127.0.0.1"],
-          cni: "cilium",
-          kubeProxy: false,
-          podSubnets: ["10.244.0.0/16"],
-          serviceSubnets: ["10.96.0.0/12"],
-        },
+        network: TEST_NETWORK,
         allowSchedulingOnControlPlanes: false,
         openebsHostpath: false,
         importedSecrets: pulumi.secret(secretsYaml),

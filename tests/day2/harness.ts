@@ -20,6 +20,24 @@ export interface NodeSpec {
   readonly role: "controlplane" | "worker";
 }
 
+/** 3 control planes + 2 workers. */
+export const FIVE_NODES: readonly NodeSpec[] = [
+  { name: "cp-1", role: "controlplane" },
+  { name: "cp-2", role: "controlplane" },
+  { name: "cp-3", role: "controlplane" },
+  { name: "w-1", role: "worker" },
+  { name: "w-2", role: "worker" },
+];
+
+/** The network part of TalosCluster's args the fake clusters use. */
+export const TEST_NETWORK: TalosClusterArgs["network"] = {
+  dnsServers: ["127.0.0.1"],
+  cni: "cilium",
+  kubeProxy: false,
+  podSubnets: ["10.244.0.0/16"],
+  serviceSubnets: ["10.96.0.0/12"],
+};
+
 export const SCHEMATIC = "ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515";
 export const image = (talos: string, schematic = SCHEMATIC): string =>
   installerImage("factory.talos.dev", schematic, talos, "nocloud");
@@ -92,13 +110,7 @@ export class FakeCluster {
       talosVersion: v.talos,
       kubernetesVersion: v.kubernetes,
       installImage: image(v.talos, v.schematic),
-      network: {
-        dnsServers: ["127.0.0.1"],
-        cni: "cilium",
-        kubeProxy: false,
-        podSubnets: ["10.244.0.0/16"],
-        serviceSubnets: ["10.96.0.0/12"],
-      },
+      network: TEST_NETWORK,
       allowSchedulingOnControlPlanes: false,
       openebsHostpath: false,
     };

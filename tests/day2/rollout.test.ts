@@ -7,15 +7,9 @@
 import * as assert from "node:assert/strict";
 import * as applyLogic from "../../components/talos/resources/logic/apply";
 import { machineConfigApplyProvider } from "../../components/talos/resources/providers";
-import { downIntervals, FakeCluster, image, type NodeSpec, quiet, type Versions } from "./harness";
+import { downIntervals, FakeCluster, FIVE_NODES, image, quiet, type Versions } from "./harness";
 
-const SPECS: readonly NodeSpec[] = [
-  { name: "cp-1", role: "controlplane" },
-  { name: "cp-2", role: "controlplane" },
-  { name: "cp-3", role: "controlplane" },
-  { name: "w-1", role: "worker" },
-  { name: "w-2", role: "worker" },
-];
+const SPECS = FIVE_NODES;
 const OLD: Versions = { talos: "1.12.6", kubernetes: "1.35.2" };
 const NEW: Versions = { talos: "1.13.9", kubernetes: "1.35.2" };
 const deps = { pollMs: 40, log: quiet };

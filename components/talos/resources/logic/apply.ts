@@ -27,6 +27,7 @@ import {
   Props,
   retryUntil,
   sha256Hex,
+  WIPE_STATE_AND_EPHEMERAL,
 } from "./common";
 import type { PeerNode } from "./etcd";
 import { imageTag, type RolloutDeps, rollNode } from "./rollout";
@@ -323,10 +324,7 @@ export async function remove(props: unknown, deps: ApplyDeps = {}): Promise<void
         await client.reset({
           graceful: true,
           reboot: true,
-          systemPartitionsToWipe: [
-            { label: "STATE", wipe: true },
-            { label: "EPHEMERAL", wipe: true },
-          ],
+          systemPartitionsToWipe: WIPE_STATE_AND_EPHEMERAL,
         });
       } finally {
         client.close();

@@ -119,6 +119,12 @@ export function maintenanceClient(
   });
 }
 
+/** A reset that wipes the node's config and data (it returns to maintenance mode, or halts). */
+export const WIPE_STATE_AND_EPHEMERAL = [
+  { label: "STATE", wipe: true },
+  { label: "EPHEMERAL", wipe: true },
+] as const;
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export function errorText(e: unknown): string {

@@ -19,6 +19,7 @@ import {
   mtlsClient,
   Props,
   sha256Hex,
+  WIPE_STATE_AND_EPHEMERAL,
 } from "./common";
 import { type EtcdHealth, etcdHealth, type PeerNode, removalError, removeMember } from "./etcd";
 
@@ -173,10 +174,7 @@ async function resetNode(node: PeerNode, creds: MtlsCredentials, timeoutMs: numb
     await client.reset({
       graceful: false,
       reboot: false,
-      systemPartitionsToWipe: [
-        { label: "STATE", wipe: true },
-        { label: "EPHEMERAL", wipe: true },
-      ],
+      systemPartitionsToWipe: WIPE_STATE_AND_EPHEMERAL,
     });
   } finally {
     client.close();
