@@ -1,5 +1,6 @@
 /** Reading the project's keys out of a stack's config (as `pulumi config --json` gives it). */
 import type { ConfigMap } from "@pulumi/pulumi/automation";
+import { AddonsConfigSchema } from "../components/addons/config";
 import { PROJECT_NAME } from "./workspace";
 
 export const key = (name: string): string => `${PROJECT_NAME}:${name}`;
@@ -31,9 +32,19 @@ export function isProduction(config: ConfigMap): boolean {
   return v === true || v === "true";
 }
 
-/** Names of addons whose `enabled` is true in `proxmox-talos:addons`. */
+/**
+ * Names of the addons `proxmox-talos:addons` turns on, defaults included (Cilium is on unless
+ * disabled). An addons value the schema rejects falls back to the explicit `enabled: true` ones;
+ * the program reports the fault itself.
+ */
 export function enabledAddons(config: ConfigMap): string[] {
   const addons = configValue(config, "addons");
+  const parsed = AddonsConfigSchema.safeParse(addons ?? {});
+  if (parsed.success) {
+    return Object.entries(parsed.data)
+      .filter(([, a]) => a.enabled)
+      .map(([name]) => name);
+  }
   if (!isRecord(addons)) return [];
   return Object.entries(addons)
     .filter(([, a]) => isRecord(a) && a.enabled === true)

@@ -60,7 +60,7 @@ function base(factoryUrl: string): string {
   return factoryUrl.replace(/\/+$/, "");
 }
 
-/** `<factory>/image/<id>/v<ver>/nocloud-amd64.raw.xz` — the Proxmox VM disk image. */
+/** `<factory>/image/<id>/v<ver>/nocloud-amd64.raw.zst` — the Proxmox VM disk image (zstd since Talos 1.8; Proxmox decompresses it). */
 export function nocloudImageUrl(
   factoryUrl: string,
   id: string,
@@ -68,7 +68,7 @@ export function nocloudImageUrl(
   arch = "amd64",
 ): string {
   checkId(id);
-  return `${base(factoryUrl)}/image/${id}/${parseVersion(talosVersion).tag}/nocloud-${arch}.raw.xz`;
+  return `${base(factoryUrl)}/image/${id}/${parseVersion(talosVersion).tag}/nocloud-${arch}.raw.zst`;
 }
 
 /** `<factory>/image/<id>/v<ver>/<platform>-amd64.iso`. */

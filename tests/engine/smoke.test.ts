@@ -70,6 +70,11 @@ describe("real engine smoke (inline program, dynamic provider, file backend)", f
     }
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "engine-smoke-"));
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: proxmox-talos\nruntime: nodejs\n");
+    // No addons (Cilium is on by default), so the runner's plugin check asks for no plugin.
+    fs.writeFileSync(
+      path.join(dir, "Pulumi.smoke.yaml"),
+      "config:\n  proxmox-talos:addons:\n    cilium:\n      enabled: false\n",
+    );
     fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
   });
 

@@ -56,6 +56,8 @@ export interface RecordedResource {
   /** Input name → URNs that input depends on. */
   readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
   readonly protect: boolean;
+  /** Property paths of the `ignoreChanges` option. */
+  readonly ignoreChanges: readonly string[];
   readonly additionalSecretOutputs: readonly string[];
   /** Outputs a component registered (secrets unwrapped). */
   outputs?: Record<string, unknown>;
@@ -111,6 +113,7 @@ interface RegisterRequest {
     forEach(cb: (value: { getUrnsList(): string[] }, key: string) => void): void;
   };
   getAdditionalsecretoutputsList(): string[];
+  getIgnorechangesList(): string[];
 }
 interface OutputsRequest {
   getUrn(): string;
@@ -193,6 +196,7 @@ export async function recordProgram(
           dependencies: [...new Set(req.getDependenciesList())],
           propertyDependencies,
           protect: req.getProtect() ?? false,
+          ignoreChanges: req.getIgnorechangesList(),
           additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
           secretOutputPaths: [],
         });

@@ -3,9 +3,10 @@
  * every registered resource (type, name, inputs, parent, dependencies) and the stack outputs.
  */
 import * as path from "node:path";
+import type { MockResourceArgs, MockResourceResult } from "@pulumi/pulumi/runtime/mocks";
 import { readStackFile } from "../../components/config/stack-file";
-import { talosMockState } from "../talos-cluster/mock-state";
-import { type Recording, recordProgram } from "./mocks";
+import { TALOS_TYPES, talosMockState } from "../talos-cluster/mock-state";
+import { type Recording, type RecordOptions, recordProgram, unwrapSecrets } from "./mocks";
 import { PROJECT_ROOT } from "./shared";
 
 export const SAMPLE_TOKEN = "root@pam!pulumi=00000000-0000-0000-0000-000000000000";
@@ -18,16 +19,43 @@ export function sampleStackConfig(): Record<string, string> {
   };
 }
 
-/** Runs index.ts's program with `config`; keys in `secretKeys` are Pulumi secrets. */
+export type NewResourceHook = NonNullable<RecordOptions["newResource"]>;
+
+/**
+ * A Talos mock state to SHARE between runs that are compared with each other: one generated
+ * secrets bundle for all of them, and the admin talosconfig/kubeconfig (fresh client certs each
+ * time they are generated) kept per ClientConfigs input, as the real resource keeps them in state.
+ * Without it every run has its own PKI and every Talos input differs.
+ */
+export function sharedTalosState(): NewResourceHook {
+  const base = talosMockState();
+  const clientConfigs = new Map<string, Promise<MockResourceResult | undefined>>();
+  return (args: MockResourceArgs) => {
+    if (args.type !== TALOS_TYPES.clientConfigs) return base(args);
+    const key = JSON.stringify(unwrapSecrets(args.inputs));
+    let result = clientConfigs.get(key);
+    if (!result) {
+      result = base(args);
+      clientConfigs.set(key, result);
+    }
+    return result;
+  };
+}
+
+/**
+ * Runs index.ts's program with `config`; keys in `secretKeys` are Pulumi secrets. `newResource`
+ * defaults to a fresh {@link talosMockState}; pass one {@link sharedTalosState} to runs you compare.
+ */
 export async function runProgram(
   config: Record<string, string>,
   secretKeys: string[] = ["proxmox-talos:proxmoxApiToken"],
+  opts: { readonly newResource?: NewResourceHook } = {},
 ): Promise<Recording> {
   const program = (await import(path.join(PROJECT_ROOT, "index.ts"))) as unknown as
     | (() => Promise<Record<string, unknown>>)
     | { default: () => Promise<Record<string, unknown>> };
   const fn = typeof program === "function" ? program : program.default;
-  return recordProgram(() => fn(), { config, secretKeys, newResource: talosMockState() });
+  return recordProgram(() => fn(), { config, secretKeys, newResource: opts.newResource ?? talosMockState() });
 }
 
 /** A generated stack of `count` nodes (3 control planes, the rest workers) on 3 Proxmox hosts. */

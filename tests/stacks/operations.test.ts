@@ -74,7 +74,7 @@ describe("stacks cli: preview / up / destroy against the fake pulumi", function 
   });
 
   it("on a TTY keeps one updating line", async () => {
-    sb = new Sandbox({ stacks: { dev: { config: {} } }, resources: 2 });
+    sb = new Sandbox({ stacks: { dev: { config: {} } }, resources: 2, plugins: ALL_PLUGINS });
     const r = await sb.run(["preview", "dev"], { tty: true });
     assert.equal(r.code, 0, r.stderr);
     assert.ok(
@@ -88,6 +88,7 @@ describe("stacks cli: preview / up / destroy against the fake pulumi", function 
   it("a failed up exits 1 with the engine's error, colour tags removed", async () => {
     sb = new Sandbox({
       stacks: { dev: { config: {} } },
+      plugins: ALL_PLUGINS,
       resources: 4,
       fail: { up: "proxmox: VM 8101 already exists" },
     });
@@ -113,6 +114,13 @@ describe("stacks cli: preview / up / destroy against the fake pulumi", function 
     assert.ok(!ops(r.calls).includes("up"), "up ran despite the missing plugin");
   });
 
+  it("Cilium is on by default: a stack without an addons key needs the kubernetes plugin", async () => {
+    sb = new Sandbox({ stacks: { dev: { config: {} } }, plugins: [] });
+    const r = await sb.run(["preview", "dev"]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /missing Pulumi plugin kubernetes v[\d.]+ \(addons enabled: cilium\)/);
+  });
+
   it("a stack without proxmox and addons needs no plugins", async () => {
     sb = new Sandbox({
       stacks: { dev: { config: { "proxmox-talos:addons": cfg({ cilium: { enabled: false } }) } } },
@@ -131,7 +139,7 @@ describe("stacks cli: preview / up / destroy against the fake pulumi", function 
   });
 
   it("up creates a stack that has a Pulumi.<stack>.yaml but no state yet", async () => {
-    sb = new Sandbox({ stacks: {} });
+    sb = new Sandbox({ stacks: {}, plugins: ALL_PLUGINS });
     fs.writeFileSync(path.join(sb.project, "Pulumi.lab.yaml"), "config: {}\n");
     const r = await sb.run(["up", "lab"]);
     assert.equal(r.code, 0, r.stderr);

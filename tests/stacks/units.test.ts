@@ -14,7 +14,7 @@ import { formatDuration, Progress, plainText, shortUrn } from "../../stacks/prog
 import { kubeSmoke } from "../../stacks/smoke";
 import { engineBinDir, openStack, workspaceEnv } from "../../stacks/workspace";
 import { issueCert, newCa, standardKeyPem } from "../fakes/certs";
-import { capture, cfg, homelabConfig, Sandbox } from "./harness";
+import { ALL_PLUGINS, capture, cfg, homelabConfig, Sandbox } from "./harness";
 
 describe("stacks units", () => {
   it("shifts IPv4 addresses, ranges and URLs", () => {
@@ -83,7 +83,7 @@ describe("stacks units", () => {
 
   it("an invalid config is reported with the program's own message, no stack", async function () {
     this.timeout(20_000);
-    const sb = new Sandbox({ stacks: { dev: { config: {} } } });
+    const sb = new Sandbox({ stacks: { dev: { config: {} } }, plugins: ALL_PLUGINS });
     try {
       const configError = new ConfigError("proxmox-talos", [
         { path: "nodes[0].ip", message: "is outside network.cidr", fix: "use an address in 192.168.50.0/24" },

@@ -57,11 +57,11 @@ describe("talos image factory schematic", () => {
   it("URL builders", () => {
     assert.equal(
       nocloudImageUrl(IMAGE_FACTORY_URL, QGA_ID, "1.13.9"),
-      `https://factory.talos.dev/image/${QGA_ID}/v1.13.9/nocloud-amd64.raw.xz`,
+      `https://factory.talos.dev/image/${QGA_ID}/v1.13.9/nocloud-amd64.raw.zst`,
     );
     assert.equal(
       nocloudImageUrl("https://factory.talos.dev/", QGA_ID, "v1.11.6"),
-      `https://factory.talos.dev/image/${QGA_ID}/v1.11.6/nocloud-amd64.raw.xz`,
+      `https://factory.talos.dev/image/${QGA_ID}/v1.11.6/nocloud-amd64.raw.zst`,
     );
     assert.equal(
       isoImageUrl(IMAGE_FACTORY_URL, QGA_ID, "1.12.11"),
