@@ -11,17 +11,15 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { type EngineEvent, LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { TalosCluster } from "../../components/talos/cluster";
 import * as clientConfigsLogic from "../../components/talos/resources/logic/client-configs";
 import { generateSecretsBundle, serializeSecretsYaml } from "../../components/talos/secrets";
-import { engineBinDir, sdkVersion } from "../../stacks/workspace";
 import { FakeKubeApi } from "../fakes/kube-api";
 import { FakeEtcdCluster, FakeTalosNode } from "../fakes/talos-node";
+import { ENGINE_BIN, engineBuilt, inlineStack } from "../helpers/engine";
 import { downIntervals, FIVE_NODES, image, type NodeSpec, TEST_NETWORK } from "./harness";
 
-const ROOT = path.resolve(__dirname, "..", "..");
-const ENGINE_BIN = engineBinDir(process.env, sdkVersion(ROOT));
 const SPECS = FIVE_NODES;
 
 /** A stand-in for a VM: its delete appends `<time> delete <name>` to a log file. */
@@ -51,15 +49,11 @@ describe("day 2 under the real engine: upgrade plan, rolling upgrade, scale-down
   const vmLog = () => path.join(dir, "vm.log");
 
   before(async function () {
-    if (!fs.existsSync(path.join(ENGINE_BIN, "pulumi"))) {
+    if (!engineBuilt()) {
       console.log(`      skipped: no built engine in ${ENGINE_BIN} (run npm run engine)`);
       this.skip();
     }
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "day2-engine-"));
-    const work = path.join(dir, "project");
-    fs.mkdirSync(work);
-    fs.writeFileSync(path.join(work, "Pulumi.yaml"), "name: proxmox-talos\nruntime: nodejs\n");
-    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(work, "node_modules"));
     fs.writeFileSync(vmLog(), "");
 
     const bundle = await generateSecretsBundle();
@@ -106,20 +100,7 @@ describe("day 2 under the real engine: upgrade plan, rolling upgrade, scale-down
       });
       return { kubeconfigExpiresAt: c.kubeconfigExpiresAt };
     };
-    fs.mkdirSync(path.join(dir, "state"));
-    stack = await LocalWorkspace.createStack(
-      { stackName: "day2", projectName: "proxmox-talos", program },
-      {
-        workDir: work,
-        pulumiCommand: await PulumiCommand.get({ root: path.dirname(ENGINE_BIN), skipVersionCheck: true }),
-        envVars: {
-          PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}`,
-          PULUMI_CONFIG_PASSPHRASE: "day2-engine-test",
-          PULUMI_SKIP_UPDATE_CHECK: "true",
-          PATH: `${ENGINE_BIN}${path.delimiter}${process.env.PATH ?? ""}`,
-        },
-      },
-    );
+    stack = await inlineStack({ dir, stackName: "day2", program });
     // The admin kubeconfig the cluster will generate is signed by the same CA the fake trusts.
     assert.ok(
       (

@@ -10,20 +10,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import type { Stack } from "@pulumi/pulumi/automation";
 import { TalosCluster } from "../../components/talos/cluster";
 import { generateSecretsBundle, serializeSecretsYaml } from "../../components/talos/secrets";
 import { FakeTalosNode } from "../fakes/talos-node";
+import { ENGINE_BIN, inlineStack } from "../helpers/engine";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const VERSION = (
-  JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules/@pulumi/pulumi/package.json"), "utf8")) as {
-    version: string;
-  }
-).version;
-const ENGINE_BIN =
-  process.env.PULUMI_ENGINE_DIR ||
-  path.join(os.homedir(), ".cache/proxmox-talos", `pulumi-${VERSION}`, "bin");
 
 const SPECS = [
   { name: "cp-1", role: "controlplane" },
@@ -62,11 +55,6 @@ describe("TalosCluster under the real engine with fake nodes (no TS loader in th
       `#!/usr/bin/env bash\necho "$$" >> '${marker()}'\nexec node '${ROOT}/node_modules/@pulumi/pulumi/cmd/dynamic-provider' "$@"\n`,
       { mode: 0o755 },
     );
-    const work = path.join(dir, "project");
-    fs.mkdirSync(work);
-    fs.writeFileSync(path.join(work, "Pulumi.yaml"), "name: proxmox-talos\nruntime: nodejs\n");
-    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(work, "node_modules"));
-
     const bundle = await generateSecretsBundle();
     secretsYaml = serializeSecretsYaml(bundle);
     clusterSecret = bundle.cluster.secret;
@@ -105,23 +93,7 @@ describe("TalosCluster under the real engine with fake nodes (no TS loader in th
       });
       return { talosconfig: c.talosconfig, readyAt: c.ready.readyAt, expires: c.talosconfigExpiresAt };
     };
-    fs.mkdirSync(path.join(dir, "state"), { recursive: true });
-    stack = await LocalWorkspace.createStack(
-      { stackName: "e2e", projectName: "proxmox-talos", program },
-      {
-        workDir: work,
-        pulumiCommand: await PulumiCommand.get({ root: path.dirname(bin), skipVersionCheck: true }),
-        envVars: {
-          PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}`,
-          PULUMI_CONFIG_PASSPHRASE: "talos-engine-test",
-          PULUMI_SKIP_UPDATE_CHECK: "true",
-          PATH: `${bin}${path.delimiter}${(process.env.PATH ?? "")
-            .split(path.delimiter)
-            .filter((d) => path.resolve(d) !== path.resolve(ENGINE_BIN))
-            .join(path.delimiter)}`,
-        },
-      },
-    );
+    stack = await inlineStack({ dir, stackName: "e2e", program, binDir: bin });
   });
 
   after(async () => {
