@@ -27,6 +27,7 @@ import type { Context } from "../../stacks/context";
 import { engineBinDir, type OpenedStack, openStack, sdkVersion } from "../../stacks/workspace";
 import { FakeKubeApi } from "../fakes/kube-api";
 import { FakeTalosNode } from "../fakes/talos-node";
+import { type Capture, capture } from "../stacks/harness";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 const POLICY_DIR = path.join(REPO_ROOT, "policy");
@@ -77,20 +78,6 @@ function stackFile(nodes: readonly Node[]): string {
 
 /** The policy pack config of the test: the spread rule made mandatory (advisory by default). */
 const POLICY_CONFIG = { "cluster-control-plane-spread": { enforcementLevel: "mandatory" } };
-
-interface Captured {
-  text: string;
-  write(s: string): void;
-}
-const capture = (): Captured => {
-  const c: Captured = {
-    text: "",
-    write(s: string) {
-      c.text += s;
-    },
-  };
-  return c;
-};
 
 /** Secret values of the bundle and of the client configs, as they could appear in a file. */
 function secretValues(bundle: SecretsBundle, outputs: Record<string, string>): Map<string, string> {
@@ -199,10 +186,10 @@ describe("the whole program under the real engine: existing machines, fake Talos
     if (Object.keys(timings).length > 0) console.log(`      engine timings (ms): ${JSON.stringify(timings)}`);
   });
 
-  const ctx = (out: Captured): Context => ({ out, err: capture(), mode: "plain", workspace: {} });
+  const ctx = (out: Capture): Context => ({ out, err: capture(), mode: "plain", workspace: {} });
   const statePath = () => path.join(dir, "state", ".pulumi", "stacks", "proxmox-talos", `${STACK}.json`);
 
-  async function run(op: "preview" | "destroy", label: string, out: Captured) {
+  async function run(op: "preview" | "destroy", label: string, out: Capture) {
     assert.ok(opened);
     const t0 = Date.now();
     const r = await runOperation(ctx(out), opened, op);

@@ -12,6 +12,7 @@ import { PulumiCommand } from "@pulumi/pulumi/automation";
 import { runOperation } from "../../stacks/commands/operation";
 import type { Context } from "../../stacks/context";
 import { engineBinDir, type OpenedStack, openStack, sdkVersion } from "../../stacks/workspace";
+import { type Capture, capture } from "../stacks/harness";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 const HELPER = path.join(__dirname, "fixtures", "greeting.ts");
@@ -38,20 +39,6 @@ async function program(): Promise<Record<string, unknown>> {
   const g = new Greeting("hello", { name: "engine" });
   return { text: g.text, token: pulumi.secret("s3cr3t-value") };
 }
-
-interface Captured {
-  text: string;
-  write(s: string): void;
-}
-const capture = (): Captured => {
-  const c: Captured = {
-    text: "",
-    write(s: string) {
-      c.text += s;
-    },
-  };
-  return c;
-};
 
 describe("real engine smoke (inline program, dynamic provider, file backend)", function () {
   this.timeout(300_000);
@@ -84,7 +71,7 @@ describe("real engine smoke (inline program, dynamic provider, file backend)", f
     if (Object.keys(timings).length > 0) console.log(`      engine timings: ${JSON.stringify(timings)}`);
   });
 
-  async function run(op: "up" | "preview" | "destroy", out: Captured) {
+  async function run(op: "up" | "preview" | "destroy", out: Capture) {
     assert.ok(opened);
     const ctx: Context = { out, err: capture(), mode: "plain", workspace: {} };
     const t0 = Date.now();

@@ -4,13 +4,11 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { MachineRole } from "../types";
+import type { AdminCredentialArgs } from "./credentials";
 import { clusterMembershipProvider } from "./providers";
 
-export interface ClusterMembershipArgs {
+export interface ClusterMembershipArgs extends AdminCredentialArgs {
   readonly nodes: pulumi.Input<pulumi.Input<{ name: string; role: MachineRole; address: string }>[]>;
-  readonly osCa: pulumi.Input<string>;
-  readonly clientCert: pulumi.Input<string>;
-  readonly clientKey: pulumi.Input<string>;
   /** Admin kubeconfig (made secret here) for cordon, drain and Node deletion. */
   readonly kubeconfig: pulumi.Input<string>;
   /** Drain and delete Kubernetes Nodes of removed nodes. Default true. */

@@ -1,12 +1,10 @@
 /** `ClusterReady`: waits for apid (mTLS) on every node and the Kubernetes API /readyz (see logic/ready.ts). */
 import * as pulumi from "@pulumi/pulumi";
+import type { AdminCredentialArgs } from "./credentials";
 import { clusterReadyProvider } from "./providers";
 
-export interface ClusterReadyArgs {
+export interface ClusterReadyArgs extends AdminCredentialArgs {
   readonly nodes: pulumi.Input<pulumi.Input<{ name: string; address: string }>[]>;
-  readonly osCa: pulumi.Input<string>;
-  readonly clientCert: pulumi.Input<string>;
-  readonly clientKey: pulumi.Input<string>;
   /** Admin kubeconfig (made secret here); used for /readyz. */
   readonly kubeconfig: pulumi.Input<string>;
   /** Check the Kubernetes API's /readyz too. Default true. */

@@ -3,6 +3,7 @@
  * credentials read back from a talosconfig.
  */
 import * as crypto from "node:crypto";
+import type * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 
 export function sha256(text: string): string {
@@ -14,6 +15,9 @@ export interface AdminCredentials {
   readonly clientCert: string;
   readonly clientKey: string;
 }
+
+/** The admin mTLS credentials as resource args (PEM; each resource makes them secret). */
+export type AdminCredentialArgs = { readonly [K in keyof AdminCredentials]: pulumi.Input<string> };
 
 /** The OS CA and admin client cert/key (PEM) of a talosconfig's current context. */
 export function credentialsFromTalosconfig(talosconfig: string): AdminCredentials {
