@@ -258,7 +258,10 @@ export class TalosCluster extends pulumi.ComponentResource {
             role: node.role,
             config,
             configHash,
-            configView: pulumi.unsecret(config.apply(redactMachineConfig)),
+            // Keyed with the cluster secret: markers reveal nothing, not even a weak password.
+            configView: pulumi.unsecret(
+              pulumi.all([config, bundle]).apply(([c, b]) => redactMachineConfig(c, b.cluster.secret)),
+            ),
             talosVersion: withV(args.talosVersion),
             kubernetesVersion: args.kubernetesVersion,
             installImage: args.installImage,

@@ -2,8 +2,9 @@
  * A non-secret, redacted view of a rendered Talos machine config, so `pulumi preview --diff` can show
  * which keys of a node's config change while the config itself stays a Pulumi secret (issue #15,
  * "Readable diffs"). The view keeps the documents, their order, key order and scalar styles; every
- * secret value becomes `<redacted sha256:XXXXXXXX>` (first 8 hex digits of the SHA-256 of the value),
- * so the view changes exactly when a secret changes without revealing it. Comments are dropped (a
+ * secret value becomes `<redacted hmac:XXXXXXXX>` (first 8 hex digits of an HMAC-SHA256 keyed with
+ * a secret the caller passes; `<redacted sha256:…>`, a plain hash, without one), so the view
+ * changes exactly when a secret changes without revealing it. Comments are dropped (a
  * comment may hold a commented-out secret; rendered configs carry none). Empty values stay empty.
  *
  * What counts as secret:
@@ -21,7 +22,7 @@
  *
  * Pure: no network, no Pulumi.
  */
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import YAML, { type Document, isAlias, isCollection, isMap, isScalar, isSeq, Scalar } from "yaml";
 import { isPlainObject, type PlainValue, parseYamlDocuments } from "./patch-yaml";
 
@@ -87,16 +88,25 @@ const FIELD_PATTERNS: ReadonlyMap<string, readonly (readonly string[])[]> = new 
   ]),
 );
 
-/** The marker that replaces a secret value. */
-export function redactionMarker(value: string): string {
-  return `<redacted sha256:${createHash("sha256").update(value, "utf8").digest("hex").slice(0, 8)}>`;
+/**
+ * The marker that replaces a secret value. With a `key` (the program passes the cluster secret)
+ * it is an HMAC, so even a weak password from a patch cannot be confirmed by hashing guesses;
+ * without one, a plain SHA-256 prefix.
+ */
+export function redactionMarker(value: string, key?: string): string {
+  const digest = key
+    ? createHmac("sha256", key).update(value, "utf8").digest("hex")
+    : createHash("sha256").update(value, "utf8").digest("hex");
+  return `<redacted ${key ? "hmac" : "sha256"}:${digest.slice(0, 8)}>`;
 }
 
 /** A value that already is a marker stays as it is: redacting a view returns the same view. */
-const MARKER_RE = /^<redacted sha256:[0-9a-f]{8}>$/;
+const MARKER_RE = /^<redacted (sha256|hmac):[0-9a-f]{8}>$/;
 
-function mark(value: string): string {
-  return MARKER_RE.test(value) ? value : redactionMarker(value);
+type Marker = (value: string) => string;
+
+function marker(key: string | undefined): Marker {
+  return (value) => (MARKER_RE.test(value) ? value : redactionMarker(value, key));
 }
 
 const SECRET_SUFFIXES = [
@@ -144,7 +154,7 @@ function isSecretPath(kind: string, path: readonly Segment[]): boolean {
 const URL_RE = /^[a-z][a-z0-9+.-]*:\/\//i;
 
 /** A URL with its userinfo password and secret-named query parameters replaced by markers. */
-function redactUrl(url: string): string {
+function redactUrl(url: string, mark: Marker): string {
   let out = url.replace(
     /^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*:)([^/?#@]*)(@)/i,
     (all, head: string, password: string, at: string) =>
@@ -163,14 +173,19 @@ function isInlineManifestContents(kind: string, path: readonly Segment[]): boole
 }
 
 /** The replacement of one scalar value, or undefined to keep it. */
-function redactScalar(kind: string, path: readonly Segment[], value: unknown): string | undefined {
+function redactScalar(
+  kind: string,
+  path: readonly Segment[],
+  value: unknown,
+  mark: Marker,
+): string | undefined {
   if (value === null || value === undefined || typeof value === "boolean" || value === "") return undefined;
   const text = typeof value === "string" ? value : String(value);
   if (isSecretPath(kind, path)) return mark(text);
   if (typeof value !== "string") return undefined;
   if (isInlineManifestContents(kind, path) && K8S_SECRET_RE.test(value)) return mark(value);
   if (URL_RE.test(value)) {
-    const redacted = redactUrl(value);
+    const redacted = redactUrl(value, mark);
     return redacted === value ? undefined : redacted;
   }
   return undefined;
@@ -181,13 +196,13 @@ function keyName(key: unknown): string {
   return String(key);
 }
 
-function walk(node: unknown, path: Segment[], kind: string): void {
+function walk(node: unknown, path: Segment[], kind: string, mark: Marker): void {
   const visitChild = (child: unknown, childPath: Segment[], set: (v: Scalar) => void): void => {
     if (isScalar(child)) {
-      const r = redactScalar(kind, childPath, child.value);
+      const r = redactScalar(kind, childPath, child.value, mark);
       if (r !== undefined) set(new Scalar(r));
     } else if (isCollection(child)) {
-      walk(child, childPath, kind);
+      walk(child, childPath, kind, mark);
     }
   };
   if (isMap(node)) {
@@ -236,10 +251,11 @@ function dropComments(doc: Document): void {
 
 /**
  * The redacted view of a (multi-document) machine config: same documents, order and keys, every
- * secret value replaced by `<redacted sha256:XXXXXXXX>`. Deterministic and idempotent. Throws on
+ * secret value replaced by a marker (`key`: an HMAC key, see redactionMarker). Deterministic and idempotent. Throws on
  * invalid YAML (without quoting it).
  */
-export function redactMachineConfig(yaml: string): string {
+export function redactMachineConfig(yaml: string, key?: string): string {
+  const mark = marker(key);
   const out: string[] = [];
   for (const parsed of YAML.parseAllDocuments(yaml, { uniqueKeys: true })) {
     const error = parsed.errors[0];
@@ -256,7 +272,7 @@ export function redactMachineConfig(yaml: string): string {
       ? new YAML.Document(parsed.toJS({ maxAliasCount: 100 }), { aliasDuplicateObjects: false })
       : parsed;
     dropComments(doc);
-    walk(doc.contents, [], documentKind(doc));
+    walk(doc.contents, [], documentKind(doc), mark);
     if (doc.directives) doc.directives.docStart = null;
     out.push(doc.toString({ indent: 4, lineWidth: 0, minContentWidth: 0 }));
   }

@@ -133,7 +133,7 @@ describe("TalosCluster under mocks", function () {
       }
       assert.ok(!apply.secretInputPaths.includes("configHash"));
       assert.ok(!apply.secretInputPaths.includes("configView"), "the redacted view is plain");
-      assert.ok(String(apply.inputs.configView).includes("<redacted sha256:"));
+      assert.ok(String(apply.inputs.configView).includes("<redacted hmac:"));
       const config = String(apply.inputs.config);
       assert.equal(apply.inputs.configHash, crypto.createHash("sha256").update(config).digest("hex"));
       const main = YAML.parseAllDocuments(config)[0]!.toJSON() as { machine: { type: string } };

@@ -527,3 +527,31 @@ clusterSecret: csec-oooo
     assert.deepEqual(changedPaths("", b), ["v1alpha1"]);
   });
 });
+
+describe("redacted view: keyed markers", () => {
+  const config = [
+    "version: v1alpha1",
+    "machine:",
+    "    token: abcdef.0123456789abcdef",
+    "    registries:",
+    "        config:",
+    "            registry.example.com:",
+    "                auth:",
+    "                    username: ci",
+    "                    password: hunter2",
+    "",
+  ].join("\n");
+
+  it("an HMAC keyed with a secret: deterministic per key, unlike the plain hash, and hides a weak password", () => {
+    const a = redactMachineConfig(config, "cluster-secret-1");
+    assert.equal(redactMachineConfig(config, "cluster-secret-1"), a);
+    const b = redactMachineConfig(config, "cluster-secret-2");
+    assert.notEqual(a, b, "another key gives other markers");
+    assert.match(a, /password: <redacted hmac:[0-9a-f]{8}>/);
+    assert.ok(!a.includes(redactionMarker("hunter2")), "a guess hashed without the key does not match");
+    assert.ok(a.includes(redactionMarker("hunter2", "cluster-secret-1")));
+    assert.ok(!a.includes("hunter2"));
+    assert.match(a, /username: ci/);
+    assert.equal(redactMachineConfig(a, "cluster-secret-1"), a, "idempotent with keyed markers");
+  });
+});
