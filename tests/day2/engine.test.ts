@@ -67,6 +67,7 @@ describe("day 2 under the real engine: upgrade plan, rolling upgrade, scale-down
         etcd,
         rebootDelayMs: 400,
         onChange: (n, event) => {
+          if (!k.node(n.hostname)) return; // deleted by a scale-down
           if (event === "down") k.setNode(n.hostname, { ready: false });
           else k.setNode(n.hostname, { ready: true, kubeletVersion: n.kubeletVersion });
         },

@@ -5,6 +5,7 @@
  * as the engine does with TalosCluster's dependsOn chain (the engine suite runs the real chain).
  */
 import * as assert from "node:assert/strict";
+import * as grpc from "@grpc/grpc-js";
 import * as applyLogic from "../../components/talos/resources/logic/apply";
 import { machineConfigApplyProvider } from "../../components/talos/resources/providers";
 import { downIntervals, FakeCluster, FIVE_NODES, image, quiet, type Versions } from "./harness";
@@ -117,14 +118,17 @@ describe("day 2: rolling Talos upgrade with health gates (fake nodes)", function
   it("a node that rolls back stops the rollout; a re-run after the fix resumes and finishes", async () => {
     c.node("cp-3").upgrade = { fail: "rollback" };
     const state = initialState(c, OLD);
-    const first = await rollout(c, state, NEW);
-    assert.match(first.error?.message ?? "", /cp-3: came back on v1\.12\.6 instead of v1\.13\.9/);
+    const first = await rollout(c, state, NEW, { timeoutSeconds: 6 });
+    assert.match(
+      first.error?.message ?? "",
+      /cp-3: came back on v1\.12\.6 instead of v1\.13\.9 .*Talos rolled back/,
+    );
     assert.deepEqual(first.done, ["cp-1", "cp-2"]);
     assert.equal(c.node("w-1").callsOf("Upgrade").length, 0);
 
     c.node("cp-3").upgrade = {};
     const upgradesBefore = SPECS.map((s) => c.node(s.name).callsOf("Upgrade").length);
-    const second = await rollout(c, state, NEW);
+    const second = await rollout(c, state, NEW, { timeoutSeconds: 6 });
     assert.equal(second.error, undefined, second.error?.message);
     assert.deepEqual(second.done, ["cp-3", "w-1", "w-2"], "cp-1 and cp-2 are not touched again");
     assert.deepEqual(
@@ -132,6 +136,30 @@ describe("day 2: rolling Talos upgrade with health gates (fake nodes)", function
       [0, 0, 1, 1, 1],
     );
     for (const s of SPECS) assert.equal(c.node(s.name).runningVersion, "v1.13.9");
+  });
+
+  it("a missed poll while the installer is pulled is not taken for a rollback", async () => {
+    const cp1 = c.node("cp-1");
+    cp1.upgrade = { pullMs: 600 };
+    // The first Version after the Upgrade call fails once (a blip), then the old version answers.
+    const state = initialState(c, OLD);
+    const waiting = rollout(c, state, NEW, { timeoutSeconds: 20 });
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => {
+        if (cp1.callsOf("Upgrade").length > 0) {
+          clearInterval(t);
+          cp1.failNext("Version", grpc.status.UNAVAILABLE, "connection reset (blip)");
+          resolve();
+        }
+      }, 5);
+    });
+    const r = await waiting;
+    assert.equal(r.error, undefined, r.error?.message);
+    assert.equal(cp1.runningVersion, "v1.13.9");
+    assert.ok(
+      cp1.calls.some((x) => x.method === "Version" && x.code === grpc.status.UNAVAILABLE),
+      "the blip happened",
+    );
   });
 
   it("a node upgraded by a run that died before recording it is not upgraded again", async () => {

@@ -43,7 +43,8 @@ describe("day 2: safe scale-down (fake nodes)", function () {
     assert.deepEqual(r.outs.removed, ["cp-3"]);
 
     assert.deepEqual(c.etcd.hostnames().sort(), ["cp-1", "cp-2"], "etcd member removed");
-    assert.equal(c.node("cp-3").mode, "halted", "cp-3 reset and halted");
+    await c.node("cp-3").waitForMode("maintenance");
+    assert.equal(c.node("cp-3").appliedConfig, undefined, "cp-3 wiped, back in maintenance mode");
     assert.equal(c.kube.node("cp-3"), undefined, "Node object deleted");
     assert.equal(c.kube.pod("default", "web-1"), undefined, "its pod was evicted");
 
@@ -106,7 +107,7 @@ describe("day 2: safe scale-down (fake nodes)", function () {
     const r = await membership.update(olds, c.membershipInputs(all.slice(0, 2)), { log: quiet });
     assert.deepEqual(r.outs.removed, ["w-2"]);
     assert.equal(c.kube.node("w-2"), undefined);
-    assert.equal(c.node("w-2").mode, "halted");
+    await c.node("w-2").waitForMode("maintenance");
     assert.equal(firstCallAt(c, "EtcdRemoveMemberByID"), undefined);
     assert.equal(firstCallAt(c, "EtcdMemberList"), undefined, "a worker removal needs no etcd view");
     assert.equal(c.kube.node("w-1")?.unschedulable, false);

@@ -67,6 +67,8 @@ export interface FakeUpgradeBehavior {
   delayMs?: number;
   /** "down": never comes back; "rollback": comes back on the old version. Default: succeeds. */
   fail?: "down" | "rollback";
+  /** Time the node keeps answering on the old version before it reboots (pulling the installer). */
+  pullMs?: number;
 }
 
 /** One etcd cluster shared by fake control planes: members are added by bootstrap and joins. */
@@ -839,7 +841,7 @@ export class FakeTalosNode {
             void this.reboot("normal", b.delayMs, () => {
               if (b.fail !== "rollback") this.version = tag;
             });
-          }, 5);
+          }, b.pullMs ?? 5);
         }
         return { ack: "Upgrade request received", actor_id: crypto.randomUUID() };
       }

@@ -317,6 +317,11 @@ describe("Talos dynamic providers against fake nodes", function () {
     assert.equal(reset.request.reboot, true);
     assert.equal(reset.request.graceful, true);
     await node.waitForMode("maintenance");
+    // A second delete (the node was wiped before, e.g. by a scale-down) finds it in maintenance
+    // mode and does not try to reset it again.
+    const resets = node.callsOf("Reset").length;
+    await applyLogic.remove({ ...outs.get("w-1"), resetOnDelete: true }, quick);
+    assert.equal(node.callsOf("Reset").length, resets);
   });
 });
 

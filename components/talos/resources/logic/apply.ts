@@ -302,11 +302,16 @@ export async function update(
   return { outs: { ...outs, timeoutSeconds: n.timeoutSeconds } };
 }
 
+/**
+ * With `resetOnDelete`: a graceful reset wiping STATE and EPHEMERAL, then a reboot into maintenance
+ * mode. A node already in maintenance mode (wiped before, e.g. by a scale-down) is left alone.
+ */
 export async function remove(props: unknown, deps: ApplyDeps = {}): Promise<void> {
   const p = props as Partial<Record<string, unknown>>;
   if (p.resetOnDelete !== true) return;
   const i = parseApplyInputs(props);
   const log = deps.log ?? defaultLog;
+  let wiped = false;
   await retryUntil(
     {
       what: `MachineConfigApply: reset ${label(i)}`,
@@ -316,6 +321,10 @@ export async function remove(props: unknown, deps: ApplyDeps = {}): Promise<void
       log,
     },
     async (remaining) => {
+      if (await probeMaintenance(i.address, { timeoutMs: Math.min(5000, remaining) })) {
+        wiped = true;
+        return;
+      }
       const client = mtlsClient(i.address, i, {
         timeoutMs: Math.max(1, Math.min(PER_ATTEMPT_MS, remaining)),
         retry: { attempts: 1 },
@@ -331,5 +340,9 @@ export async function remove(props: unknown, deps: ApplyDeps = {}): Promise<void
       }
     },
   );
-  log(`MachineConfigApply: reset ${label(i)} (STATE and EPHEMERAL wiped, rebooting)`);
+  log(
+    wiped
+      ? `MachineConfigApply: ${label(i)} is in maintenance mode already; no reset`
+      : `MachineConfigApply: reset ${label(i)} (STATE and EPHEMERAL wiped, rebooting)`,
+  );
 }

@@ -6,7 +6,8 @@
  *
  *   refuse (before touching anything) when a removal would leave no control plane or break etcd
  *   quorum; cordon and drain; remove its etcd member through another control plane; reset it
- *   (STATE and EPHEMERAL wiped, halted) when it still answers; delete its Kubernetes Node.
+ *   (STATE and EPHEMERAL wiped, rebooted into maintenance mode, so the machine can be added again)
+ *   when it still answers; delete its Kubernetes Node.
  *
  * Its delete does nothing, so `pulumi destroy` of a whole cluster skips the per-node ceremony.
  */
@@ -173,7 +174,7 @@ async function resetNode(node: PeerNode, creds: MtlsCredentials, timeoutMs: numb
     // to leave etcd again and fail).
     await client.reset({
       graceful: false,
-      reboot: false,
+      reboot: true,
       systemPartitionsToWipe: WIPE_STATE_AND_EPHEMERAL,
     });
   } finally {
@@ -200,7 +201,7 @@ async function decommission(
   }
   if (await answers(node, i)) {
     await resetNode(node, i, Math.min(60_000, i.timeoutSeconds * 1000));
-    log(`scale-down: reset ${label} (STATE and EPHEMERAL wiped, halting)`);
+    log(`scale-down: reset ${label} (STATE and EPHEMERAL wiped, rebooting into maintenance mode)`);
   } else {
     log(`scale-down: ${label} does not answer; no reset`);
   }

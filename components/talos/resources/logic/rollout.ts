@@ -94,7 +94,9 @@ async function versionOf(t: RolloutTarget, timeoutMs: number): Promise<string> {
 /**
  * Waits until the node answers with `wantTag` after a reboot. `mustGoDown`: the tag alone cannot
  * show the reboot happened (same version, new image or a reboot-mode apply), so first see the node
- * stop answering. Coming back on `oldTag` after going down means Talos rolled back the upgrade.
+ * stop answering. A node that went down and answers on `oldTag` is not failed at once (one missed
+ * poll while the installer is still being pulled looks the same); if it is still on `oldTag` at
+ * the deadline, the error says Talos rolled the upgrade back.
  */
 async function waitBack(
   t: RolloutTarget,
@@ -102,30 +104,33 @@ async function waitBack(
 ): Promise<void> {
   const start = Date.now();
   let wentDown = false;
+  let backOnOld = false;
   let last = "no answer yet";
   let round = 0;
   for (;;) {
     const left = o.deadline - Date.now();
     if (left <= 0) {
+      const waited = Math.round((Date.now() - start) / 1000);
       throw new RolloutError(
         t.node,
-        `did not come back ${o.wantTag ? `on ${o.wantTag} ` : ""}within ${Math.round((Date.now() - start) / 1000)} s (last: ${last})`,
+        backOnOld
+          ? `came back on ${o.oldTag} instead of ${o.wantTag} (waited ${waited} s): the new version did not boot and Talos rolled back`
+          : `did not come back ${o.wantTag ? `on ${o.wantTag} ` : ""}within ${waited} s (last: ${last})`,
       );
     }
+    const pollTimeout = Math.max(1, Math.min(5000, left));
     try {
-      const tag = await versionOf(t, Math.max(1, Math.min(5000, left)));
+      const tag = await versionOf(t, pollTimeout);
       last = `answers on ${tag}`;
       if (tag === o.wantTag && (wentDown || !o.mustGoDown)) return;
-      if (wentDown && tag !== o.wantTag && tag === o.oldTag && o.wantTag !== o.oldTag) {
-        throw new RolloutError(
-          t.node,
-          `came back on ${tag} instead of ${o.wantTag}: the new version did not boot and Talos rolled back`,
-        );
-      }
+      backOnOld = wentDown && tag === o.oldTag && o.wantTag !== o.oldTag;
     } catch (e) {
-      if (e instanceof RolloutError) throw e;
-      wentDown = true;
-      last = errorText(e);
+      // A poll cut short by the deadline says nothing about the node.
+      if (pollTimeout >= 1000) {
+        wentDown = true;
+        backOnOld = false;
+        last = errorText(e);
+      }
     }
     if (round++ % 10 === 0) o.log(`rollout: waiting for ${t.node} to come back (${last})`);
     await sleep(Math.max(0, Math.min(o.pollMs, o.deadline - Date.now())));
