@@ -7,6 +7,7 @@
  * before the engine deletes its VM; destroy skips the per-node ceremony. Skipped without the engine.
  */
 import * as assert from "node:assert/strict";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -69,7 +70,12 @@ describe("day 2 under the real engine: upgrade plan, rolling upgrade, scale-down
         onChange: (n, event) => {
           if (!k.node(n.hostname)) return; // deleted by a scale-down
           if (event === "down") k.setNode(n.hostname, { ready: false });
-          else k.setNode(n.hostname, { ready: true, kubeletVersion: n.kubeletVersion });
+          else
+            k.setNode(n.hostname, {
+              ready: true,
+              kubeletVersion: n.kubeletVersion,
+              ...(event === "up" ? { bootId: crypto.randomUUID() } : {}),
+            });
         },
       });
       nodes.set(s.name, node);

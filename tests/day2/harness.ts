@@ -4,6 +4,7 @@
  * Ready with the kubelet version of its config when it is up), and the inputs the rollout and
  * membership logic take — the same shape `TalosCluster` gives its dynamic resources.
  */
+import * as crypto from "node:crypto";
 import { nodeConfigInput, rolloutGroups, type TalosClusterArgs } from "../../components/talos/cluster";
 import { renderMachineConfig } from "../../components/talos/machineconfig";
 import { credentialsFromTalosconfig } from "../../components/talos/resources/credentials";
@@ -59,7 +60,38 @@ export class FakeCluster {
   kubeconfig = "";
   creds!: { osCa: string; clientCert: string; clientKey: string };
 
+  /**
+   * How the fake Kubernetes API follows the nodes. Default: NotReady at once when a node goes down,
+   * Ready with a new boot id when it is up. `staleReadyMs`: like the real node controller, Ready
+   * stays True (and the node cordoned, as Talos does for an upgrade) while it is down and until
+   * this long after it is up.
+   */
+  staleReadyMs: number | undefined;
+  /** When each node last got a new boot id in the fake API. */
+  readonly bootedAt = new Map<string, number>();
+
   private constructor(readonly specs: readonly NodeSpec[]) {}
+
+  mirror(n: FakeTalosNode, event: "down" | "up" | "applied"): void {
+    const name = n.hostname;
+    if (!this.kube.node(name)) return; // deleted by a scale-down
+    if (event === "down") {
+      this.kube.setNode(name, this.staleReadyMs === undefined ? { ready: false } : { unschedulable: true });
+      return;
+    }
+    const up = () => {
+      if (!this.kube.node(name)) return;
+      this.kube.setNode(name, {
+        ready: true,
+        unschedulable: false,
+        kubeletVersion: n.kubeletVersion,
+        ...(event === "up" ? { bootId: crypto.randomUUID() } : {}),
+      });
+      if (event === "up") this.bootedAt.set(name, Date.now());
+    };
+    if (this.staleReadyMs === undefined || event === "applied") up();
+    else setTimeout(up, this.staleReadyMs);
+  }
 
   static async start(specs: readonly NodeSpec[], v: Versions, o: { rebootDelayMs?: number } = {}) {
     const c = new FakeCluster(specs);
@@ -82,11 +114,7 @@ export class FakeCluster {
         config: c.config(s, v),
         etcd: c.etcd,
         rebootDelayMs: o.rebootDelayMs ?? 150,
-        onChange: (n, event) => {
-          if (!c.kube.node(n.hostname)) return;
-          if (event === "down") c.kube.setNode(n.hostname, { ready: false });
-          else c.kube.setNode(n.hostname, { ready: true, kubeletVersion: n.kubeletVersion });
-        },
+        onChange: (n, event) => c.mirror(n, event),
       });
       c.nodes.set(s.name, node);
       c.kube.addNode(s.name, { ready: true, kubeletVersion: node.kubeletVersion });

@@ -162,6 +162,50 @@ describe("day 2: rolling Talos upgrade with health gates (fake nodes)", function
     );
   });
 
+  it("a stale Ready status does not pass the gate: the next node waits for the new boot id and the uncordon", async () => {
+    c.staleReadyMs = 500;
+    const r = await rollout(c, initialState(c, OLD), NEW);
+    assert.equal(r.error, undefined, r.error?.message);
+    for (let k = 1; k < SPECS.length; k++) {
+      const prev = SPECS[k - 1]!.name;
+      const next = c.node(SPECS[k]!.name).callsOf("Upgrade")[0]!.at;
+      assert.ok(next >= c.bootedAt.get(prev)!, `${SPECS[k]!.name} started before ${prev} was Ready again`);
+    }
+    for (const s of SPECS) assert.equal(c.kube.node(s.name)?.unschedulable, false);
+  });
+
+  it("an Upgrade the node refuses (bad installer image) fails at once, without retries", async () => {
+    c.node("cp-1").upgrade = { refuse: "error validating installer image: manifest unknown" };
+    const t0 = Date.now();
+    const r = await rollout(c, initialState(c, OLD), NEW, { timeoutSeconds: 60 });
+    assert.match(
+      r.error?.message ?? "",
+      /rollout stopped at node cp-1: upgrade refused: .*error validating installer image/,
+    );
+    assert.equal(c.node("cp-1").callsOf("Upgrade").length, 1);
+    assert.ok(Date.now() - t0 < 10_000, "no retry loop until the 60 s bound");
+    assert.equal(c.node("cp-2").callsOf("Upgrade").length, 0);
+  });
+
+  it("an Upgrade answered only after the image pull (Talos 1.11+) is waited for", async () => {
+    c.node("cp-1").upgrade = { replyAfterMs: 1500 };
+    const r = await rollout(c, initialState(c, OLD), NEW);
+    assert.equal(r.error, undefined, r.error?.message);
+    assert.equal(c.node("cp-1").callsOf("Upgrade").length, 1);
+    assert.equal(c.node("cp-1").runningVersion, "v1.13.9");
+  });
+
+  it("a state from before upgrades were managed (no installImage) still sees an extension change", async () => {
+    const s = SPECS[0]!;
+    const old = c.state(s, OLD);
+    delete old.installImage;
+    const ext: Versions = { ...OLD, schematic: "b".repeat(64) };
+    assert.equal(applyLogic.diff(old, c.applyInputs(s, OLD)).changes, false, "unchanged: no diff");
+    assert.ok(applyLogic.diff(old, c.applyInputs(s, ext)).changes, "new schematic: a diff");
+    await applyLogic.update(old, c.applyInputs(s, ext), deps);
+    assert.equal(c.node("cp-1").callsOf("Upgrade")[0]?.request.image, image("1.12.6", "b".repeat(64)));
+  });
+
   it("a node upgraded by a run that died before recording it is not upgraded again", async () => {
     const state = initialState(c, OLD);
     // Simulate: cp-1 runs the new version already, its state still says the old one.
@@ -269,7 +313,7 @@ describe("day 2: rolling Kubernetes upgrade (fake nodes)", function () {
       orig(name, name === "cp-2" ? { ...spec, kubeletVersion: "v1.35.2" } : spec);
     const r = await rollout(c, initialState(c, K_OLD), K_NEW, { timeoutSeconds: 2 });
     assert.match(r.error?.message ?? "", /rollout stopped at node cp-2: not Ready in Kubernetes/);
-    assert.match(r.error?.message ?? "", /kubelet 1\.36\.3; last seen: .*kubelet v1\.35\.2/);
+    assert.match(r.error?.message ?? "", /kubelet 1\.36\.3 and schedulable; last seen: .*kubelet v1\.35\.2/);
     assert.equal(c.node("cp-3").callsOf("ApplyConfiguration").length, 0);
   });
 

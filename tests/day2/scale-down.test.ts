@@ -117,6 +117,9 @@ describe("day 2: safe scale-down (fake nodes)", function () {
     const all = [CP("cp-1"), CP("cp-2"), CP("cp-3")];
     c = await FakeCluster.start(all, V);
     const dead = c.node("cp-3");
+    // Its pods were accepted for eviction but never confirm: the kubelet is gone.
+    c.kube.addPod("default", "web-9", "cp-3", { owner: { kind: "ReplicaSet", name: "web" }, stuck: true });
+    c.kube.setNode("cp-3", { ready: false });
     const olds = { ...c.membershipInputs(all), removed: [] };
     const news = c.membershipInputs(all.slice(0, 2));
     dead.etcdHealthy = false;
@@ -126,6 +129,11 @@ describe("day 2: safe scale-down (fake nodes)", function () {
     assert.deepEqual(r.outs.removed, ["cp-3"]);
     assert.deepEqual(c.etcd.hostnames().sort(), ["cp-1", "cp-2"]);
     assert.ok(lines.some((l) => /cp-3 does not answer; no reset/.test(l)));
+    assert.ok(lines.some((l) => /node down: not waiting for its pods/.test(l)));
+    assert.ok(
+      c.kube.calls.some((x) => x.path.endsWith("/pods/web-9/eviction")),
+      "its pod was evicted",
+    );
     assert.equal(c.kube.node("cp-3"), undefined);
   });
 

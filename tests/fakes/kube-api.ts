@@ -43,6 +43,8 @@ export interface FakeNodeSpec {
   readonly ready?: ReadyState;
   /** `status.nodeInfo.kubeletVersion`. Default v1.33.1. */
   readonly kubeletVersion?: string;
+  /** `status.nodeInfo.bootID`. Default: a random id. */
+  readonly bootId?: string;
   readonly unschedulable?: boolean;
   /** InternalIP. Default 127.0.0.1. */
   readonly address?: string;
@@ -53,6 +55,7 @@ export interface FakeNode {
   readonly uid: string;
   readonly ready: ReadyState;
   readonly kubeletVersion: string;
+  readonly bootId: string;
   readonly unschedulable: boolean;
   readonly address: string;
 }
@@ -212,6 +215,7 @@ export class FakeKubeApi {
       uid: crypto.randomUUID(),
       ready: spec.ready ?? true,
       kubeletVersion: spec.kubeletVersion ?? "v1.33.1",
+      bootId: spec.bootId ?? crypto.randomUUID(),
       unschedulable: spec.unschedulable ?? false,
       address: spec.address ?? "127.0.0.1",
       created: now,
@@ -508,6 +512,7 @@ export class FakeKubeApi {
         nodeInfo: {
           kubeletVersion: n.kubeletVersion,
           kubeProxyVersion: n.kubeletVersion,
+          bootID: n.bootId,
           osImage: "Talos (v1.11.5)",
           containerRuntimeVersion: "containerd://2.1.4",
           operatingSystem: "linux",

@@ -69,6 +69,10 @@ export interface FakeUpgradeBehavior {
   fail?: "down" | "rollback";
   /** Time the node keeps answering on the old version before it reboots (pulling the installer). */
   pullMs?: number;
+  /** Time before the Upgrade call is answered (Talos 1.11+ pulls and validates the image first). */
+  replyAfterMs?: number;
+  /** Refuse the Upgrade with this message (gRPC UNKNOWN, as Talos answers a bad installer image). */
+  refuse?: string;
 }
 
 /** One etcd cluster shared by fake control planes: members are added by bootstrap and joins. */
@@ -416,8 +420,15 @@ export class FakeTalosNode {
       if (target === "normal") this.joinEtcd();
       this.opts.onChange?.(this, "up");
     });
+    // A failed reboot (port taken, a hook throwing) must not poison later ones.
+    this.pending = this.pending.catch((e: unknown) => {
+      this.lastError = e;
+    });
     return this.pending;
   }
+
+  /** The last error of a simulated reboot, if any (tests can assert on it). */
+  lastError: unknown;
 
   /** Stops answering for good (a node that failed to come back). */
   private halt(): void {
@@ -831,8 +842,10 @@ export class FakeTalosNode {
         const image = String(req.image ?? "");
         const tag = imageTag(image);
         if (!tag) throw new GrpcFailure(grpc.status.INVALID_ARGUMENT, `invalid installer image "${image}"`);
+        const b = { ...this.upgrade };
+        if (b.replyAfterMs) await new Promise((r) => setTimeout(r, b.replyAfterMs));
+        if (b.refuse) throw new GrpcFailure(grpc.status.UNKNOWN, b.refuse);
         if (req.stage !== true) {
-          const b = { ...this.upgrade };
           setTimeout(() => {
             if (b.fail === "down") {
               this.halt();

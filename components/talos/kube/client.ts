@@ -101,6 +101,8 @@ export interface NodeStatus {
   /** `status.nodeInfo.kubeletVersion`, e.g. "v1.33.1" ("" when unknown). */
   readonly kubeletVersion: string;
   readonly unschedulable: boolean;
+  /** `status.nodeInfo.bootID`: changes on every boot ("" when unknown). */
+  readonly bootId: string;
   /** Human text of the Ready condition, e.g. `Ready=False (KubeletNotReady: ...)`. */
   readonly readyDetail: string;
 }
@@ -108,7 +110,14 @@ export interface NodeStatus {
 /** The status of a Node object (undefined: not registered). */
 export function parseNodeStatus(node: KubeObject | undefined): NodeStatus {
   if (!node) {
-    return { exists: false, ready: false, kubeletVersion: "", unschedulable: false, readyDetail: "absent" };
+    return {
+      exists: false,
+      ready: false,
+      kubeletVersion: "",
+      unschedulable: false,
+      bootId: "",
+      readyDetail: "absent",
+    };
   }
   const status = rec(node.status);
   const cond = list(status.conditions).find((c) => c.type === "Ready");
@@ -118,6 +127,7 @@ export function parseNodeStatus(node: KubeObject | undefined): NodeStatus {
     ready: cond?.status === "True",
     kubeletVersion: str(rec(status.nodeInfo).kubeletVersion),
     unschedulable: rec(node.spec).unschedulable === true,
+    bootId: str(rec(status.nodeInfo).bootID),
     readyDetail: cond ? `Ready=${str(cond.status) || "?"}${why ? ` (${why})` : ""}` : "no Ready condition",
   };
 }
@@ -164,6 +174,21 @@ export interface WaitOptions {
 export interface WaitNodeReadyOptions extends WaitOptions {
   /** Also wait for this kubelet version ("v1.33.1" or "1.33.1"). */
   readonly kubeletVersion?: string;
+  /**
+   * The node rebooted and had this boot id before: wait for another one. A Ready=True condition
+   * outlives a reboot by the node-monitor grace period (~40 s); a new boot id cannot be stale.
+   */
+  readonly rebootedFrom?: string;
+  /** Also wait until the node is schedulable again (Talos uncordons it after an upgrade). */
+  readonly schedulable?: boolean;
+}
+
+export interface DrainOptions extends WaitOptions {
+  /**
+   * Wait for the evicted pods to terminate. Default true; false for a dead node, whose pods never
+   * confirm (like kubectl's --skip-wait-for-delete-timeout): deleting the Node cleans them up.
+   */
+  readonly waitForDeletion?: boolean;
 }
 
 export interface DrainResult {
@@ -391,7 +416,7 @@ export class KubeClient {
    * mirror pods (retrying PodDisruptionBudget refusals), then wait until the evicted pods are gone.
    * Throws, naming the pods, when that does not happen within `timeoutMs`.
    */
-  async drain(name: string, opts: WaitOptions): Promise<DrainResult> {
+  async drain(name: string, opts: DrainOptions): Promise<DrainResult> {
     const d = new Deadline(opts, this.timeoutMs);
     const log = opts.log ?? (() => undefined);
     if (!(await this.getNode(name, d.requestMs))) {
@@ -434,7 +459,7 @@ export class KubeClient {
     }
 
     // Evicted pods terminate gracefully; a pod counts as gone once no pod with its uid is on the node.
-    let left = targets;
+    let left = opts.waitForDeletion === false ? [] : targets;
     while (left.length > 0) {
       const now = new Set((await this.listNodePods(name, d.requestMs)).map((p) => `${podKey(p)}@${p.uid}`));
       left = left.filter((p) => now.has(`${podKey(p)}@${p.uid}`));
@@ -460,18 +485,28 @@ export class KubeClient {
   async waitNodeReady(name: string, opts: WaitNodeReadyOptions): Promise<NodeStatus> {
     const d = new Deadline(opts, this.timeoutMs);
     const want = opts.kubeletVersion ? noV(opts.kubeletVersion) : undefined;
-    const goal = `node ${name} to be Ready${opts.kubeletVersion ? ` with kubelet ${opts.kubeletVersion}` : ""}`;
+    const goal =
+      `node ${name} to be Ready${opts.kubeletVersion ? ` with kubelet ${opts.kubeletVersion}` : ""}` +
+      `${opts.rebootedFrom ? " after its reboot (new boot id)" : ""}${opts.schedulable ? " and schedulable" : ""}`;
     opts.log?.(`waiting for ${goal}`);
     for (;;) {
       let seen: string;
       try {
         const s = await this.nodeStatus(name, d.requestMs);
-        if (s.ready && (want === undefined || noV(s.kubeletVersion) === want)) {
+        const rebooted = !opts.rebootedFrom || (s.bootId !== "" && s.bootId !== opts.rebootedFrom);
+        if (
+          s.ready &&
+          rebooted &&
+          (!opts.schedulable || !s.unschedulable) &&
+          (want === undefined || noV(s.kubeletVersion) === want)
+        ) {
           opts.log?.(`node ${name} is Ready (kubelet ${s.kubeletVersion}) after ${d.elapsed()}`);
           return s;
         }
         seen = s.exists
-          ? `${s.readyDetail}, kubelet ${s.kubeletVersion || "unknown"}`
+          ? `${s.readyDetail}, kubelet ${s.kubeletVersion || "unknown"}` +
+            `${opts.rebootedFrom && !rebooted ? ", same boot id as before the reboot" : ""}` +
+            `${opts.schedulable && s.unschedulable ? ", cordoned" : ""}`
           : "not registered in Kubernetes";
       } catch (e) {
         if (!isTransient(e)) throw e;

@@ -14,6 +14,7 @@
  * - delete: nothing, unless `resetOnDelete` (graceful reset wiping STATE and EPHEMERAL, reboot);
  *   a scale-down's ceremony is `ClusterMembership`'s, so a whole-stack destroy stays fast.
  */
+import * as YAML from "yaml";
 import { compareSemVer, parseSemVer, talosUpgradeError } from "../../../compat";
 import type { ApplyMode } from "../../api/client";
 import { probeMaintenance } from "../../api/client";
@@ -150,18 +151,38 @@ export function checkUpgrade(olds: unknown, news: unknown): CheckFailure[] {
   return failures;
 }
 
-/** Tag the node last ran: its previous installer image, else its recorded Talos version. */
+/**
+ * The installer image the node last got: recorded in state, or — in states from before upgrades
+ * were managed — `machine.install.image` of the config it was given.
+ */
+export function previousImage(o: Partial<ApplyOutputs>): string {
+  if (o.installImage) return o.installImage;
+  if (typeof o.config !== "string" || o.config === "") return "";
+  try {
+    for (const doc of YAML.parseAllDocuments(o.config)) {
+      const image = (doc.toJS() as { machine?: { install?: { image?: unknown } } } | null)?.machine?.install
+        ?.image;
+      if (typeof image === "string") return image;
+    }
+  } catch {
+    // an unreadable old config: fall back to the recorded version
+  }
+  return "";
+}
+
+/** Tag the node last ran: from its previous installer image, else its recorded Talos version. */
 function previousTag(o: Partial<ApplyOutputs>): string {
-  const fromImage = imageTag(o.installImage ?? "");
+  const fromImage = imageTag(previousImage(o));
   if (fromImage) return fromImage;
   const v = o.talosVersion ?? "";
   return v ? (v.startsWith("v") ? v : `v${v}`) : "";
 }
 
-/** Upgrade when the installer image changed (or, in older states, the Talos version). */
+/** Upgrade when the installer image changed (or, without any record of it, the Talos version). */
 function upgradeNeeded(o: Partial<ApplyOutputs>, n: ApplyInputs): boolean {
   if (!n.installImage) return false;
-  if (o.installImage) return o.installImage !== n.installImage;
+  const before = previousImage(o);
+  if (before) return before !== n.installImage;
   return previousTag(o) !== "" && previousTag(o) !== imageTag(n.installImage);
 }
 
@@ -278,7 +299,8 @@ export async function update(
   if (refused.length > 0) throw new Error(refused.map((f) => f.reason).join("; "));
   let outs: ApplyOutputs | undefined;
   await rollNode(
-    n,
+    // A staged config takes effect at the next reboot: its kubelet cannot be waited for now.
+    n.mode === "staged" ? { ...n, kubernetesVersion: "" } : n,
     {
       upgrade,
       previousTag: previousTag(o),

@@ -2,8 +2,11 @@
  * etcd health as the rollout and scale-down gates see it, through the Talos API only.
  *
  * The member list comes from the first control plane that answers `EtcdMemberList`. A member is
- * healthy when the node hosting it answers `EtcdMemberList` with `query_local` (apid asks that
- * node's own etcd, which fails while etcd there is down or out of the cluster) and lists itself.
+ * healthy when the node hosting it answers `EtcdMemberList` with `query_local` — apid asks that
+ * node's own etcd, with a leader required, so the call fails while etcd there is down, out of the
+ * cluster or without a leader — and the answer still contains it. That is "up and part of a
+ * cluster with a leader", not "caught up with the leader" (Talos' EtcdStatus would tell; it is not
+ * in this project's API subset yet).
  * Quorum arithmetic is pure and tested on its own.
  */
 import type { EtcdMember } from "../../api/client";

@@ -19,6 +19,7 @@ import {
   type MtlsCredentials,
   mtlsClient,
   Props,
+  retryUntil,
   sha256Hex,
   WIPE_STATE_AND_EPHEMERAL,
 } from "./common";
@@ -44,8 +45,9 @@ export interface MembershipOutputs extends MembershipInputs {
 
 /** Kubernetes operations of a decommission (seam for tests). */
 export interface KubeOps {
-  nodeExists(name: string): Promise<boolean>;
-  drain(name: string, o: { timeoutMs: number; log: LogFn }): Promise<void>;
+  /** Whether the Node is registered, and Ready. */
+  node(name: string): Promise<{ exists: boolean; ready: boolean }>;
+  drain(name: string, o: { timeoutMs: number; log: LogFn; waitForDeletion: boolean }): Promise<void>;
   deleteNode(name: string): Promise<void>;
 }
 
@@ -145,9 +147,9 @@ export function refusal(
 function defaultKube(kubeconfig: string): KubeOps {
   const k = KubeClient.fromKubeconfig(kubeconfig);
   return {
-    nodeExists: async (name) => (await k.getNode(name)) !== undefined,
+    node: (name) => k.nodeStatus(name),
     drain: async (name, o) => {
-      await k.drain(name, { timeoutMs: o.timeoutMs, log: o.log });
+      await k.drain(name, o);
     },
     deleteNode: async (name) => {
       await k.deleteNode(name);
@@ -167,19 +169,29 @@ async function answers(node: PeerNode, creds: MtlsCredentials): Promise<boolean>
   }
 }
 
-async function resetNode(node: PeerNode, creds: MtlsCredentials, timeoutMs: number): Promise<void> {
+/** Resets the node and waits until the wipe is done: it answers in maintenance mode, or not at all. */
+async function resetNode(
+  node: PeerNode,
+  creds: MtlsCredentials,
+  timeoutMs: number,
+  log: LogFn,
+): Promise<void> {
   const client = mtlsClient(node.address, creds, { timeoutMs, retry: { attempts: 2 } });
   try {
     // Not graceful: the drain and the etcd removal are done already (a graceful reset would try
     // to leave etcd again and fail).
-    await client.reset({
-      graceful: false,
-      reboot: true,
-      systemPartitionsToWipe: WIPE_STATE_AND_EPHEMERAL,
-    });
+    await client.reset({ graceful: false, reboot: true, systemPartitionsToWipe: WIPE_STATE_AND_EPHEMERAL });
   } finally {
     client.close();
   }
+  // The reset answers before it wipes: a new apply to the same address (a replacement node) must
+  // not land on the old installation.
+  await retryUntil(
+    { what: `scale-down: wait for the reset of ${node.name}`, timeoutMs, pollMs: 1000, log },
+    async () => {
+      if (await answers(node, creds)) throw new Error("still answers with its old configuration");
+    },
+  );
 }
 
 /** Takes `node` out of the cluster (see the file comment); `peers` are the remaining CPs. */
@@ -191,22 +203,33 @@ async function decommission(
   log: LogFn,
 ): Promise<void> {
   const label = `${node.role === "controlplane" ? "control plane" : "worker"} ${node.name}`;
-  if (kube && (await kube.nodeExists(node.name))) {
-    log(`scale-down: cordon and drain ${label}`);
-    await kube.drain(node.name, { timeoutMs: i.drainTimeoutSeconds * 1000, log });
+  const alive = await answers(node, i);
+  const k8sNode = kube ? await kube.node(node.name) : undefined;
+  if (kube && k8sNode?.exists) {
+    // A dead node's pods never confirm their termination: evict, then delete the Node (which
+    // cleans them up) instead of waiting for the drain timeout.
+    const waitForDeletion = alive && k8sNode.ready;
+    log(
+      `scale-down: cordon and drain ${label}${waitForDeletion ? "" : " (node down: not waiting for its pods)"}`,
+    );
+    await kube.drain(node.name, { timeoutMs: i.drainTimeoutSeconds * 1000, log, waitForDeletion });
   }
   if (node.role === "controlplane") {
     const removed = await removeMember(node.name, peers, i);
     log(`scale-down: ${removed ? "removed the etcd member of" : "no etcd member left for"} ${label}`);
   }
-  if (await answers(node, i)) {
-    await resetNode(node, i, Math.min(60_000, i.timeoutSeconds * 1000));
+  if (alive) {
+    await resetNode(node, i, Math.min(120_000, i.timeoutSeconds * 1000), log);
     log(`scale-down: reset ${label} (STATE and EPHEMERAL wiped, rebooting into maintenance mode)`);
   } else {
     log(`scale-down: ${label} does not answer; no reset`);
   }
   if (kube) {
-    await kube.deleteNode(node.name);
+    // The API may blink while the VIP moves (its holder is elected through etcd): retry.
+    await retryUntil(
+      { what: `scale-down: delete the Kubernetes node ${node.name}`, timeoutMs: 60_000, pollMs: 2000, log },
+      () => kube.deleteNode(node.name),
+    );
     log(`scale-down: deleted the Kubernetes node ${node.name}`);
   }
 }

@@ -13,7 +13,8 @@
  *    member healthy again.
  */
 import { talosUpgradeError } from "../../../compat";
-import { KubeClient } from "../../kube/client";
+import { TalosApiError, TalosNodeError, TalosTimeoutError } from "../../api/client";
+import { KubeClient, type NodeStatus } from "../../kube/client";
 import {
   defaultLog,
   errorText,
@@ -52,17 +53,10 @@ export interface RolloutPlan {
   readonly apply: (remainingMs: number) => Promise<{ rebooting: boolean }>;
 }
 
-/** Seams for tests. */
 export interface RolloutDeps {
   readonly log?: LogFn;
   /** Pause between polls (ms). Default 2000. */
   readonly pollMs?: number;
-  /** Waits for the node's Ready condition (and kubelet version); default: the Kubernetes API. */
-  readonly waitNodeReady?: (
-    kubeconfig: string,
-    node: string,
-    o: { kubeletVersion?: string; timeoutMs: number; pollMs: number; log: LogFn },
-  ) => Promise<void>;
 }
 
 /** Tag of an installer image reference (`repo/name:v1.13.9` → `v1.13.9`); "" when it has none. */
@@ -70,6 +64,16 @@ export function imageTag(image: string): string {
   const ref = image.split("@")[0] ?? "";
   const colon = ref.lastIndexOf(":");
   return colon > ref.lastIndexOf("/") ? ref.slice(colon + 1) : "";
+}
+
+/**
+ * The node answered and said no (a bad image, etcd refusing, …): retrying cannot help. Only
+ * transport trouble (UNAVAILABLE, a deadline) is retried.
+ */
+export function isRefusal(e: unknown): boolean {
+  if (e instanceof TalosNodeError) return true;
+  if (e instanceof TalosTimeoutError) return false;
+  return e instanceof TalosApiError && e.code !== 14 && e.code !== 4;
 }
 
 /** Thrown when a step must stop the rollout: names the node and the reason. */
@@ -158,14 +162,15 @@ async function gateEtcd(
   });
 }
 
-function defaultWaitNodeReady(
-  kubeconfig: string,
-  node: string,
-  o: { kubeletVersion?: string; timeoutMs: number; pollMs: number; log: LogFn },
-): Promise<void> {
-  return KubeClient.fromKubeconfig(kubeconfig)
-    .waitNodeReady(node, o)
-    .then(() => undefined);
+/** The node's Kubernetes status before the step (its boot id, cordon); undefined if unknown. */
+async function kubeSnapshot(t: RolloutTarget, log: LogFn): Promise<NodeStatus | undefined> {
+  try {
+    const s = await KubeClient.fromKubeconfig(t.kubeconfig).nodeStatus(t.node, 10_000);
+    return s.exists ? s : undefined;
+  } catch (e) {
+    log(`rollout: could not read ${t.node} from Kubernetes before the step (${errorText(e)})`);
+    return undefined;
+  }
 }
 
 /** Runs one node's rollout step; resolves with the version the node runs afterwards. */
@@ -192,8 +197,12 @@ export async function rollNode(t: RolloutTarget, plan: RolloutPlan, deps: Rollou
     }
   }
 
+  const kube = t.checkKubernetes && t.kubeconfig !== "";
+  const before = kube ? await kubeSnapshot(t, log) : undefined;
+
   // 2. Talos upgrade.
   let running = "";
+  let rebooted = false;
   if (plan.upgrade) {
     running = await retryUntil(
       {
@@ -222,13 +231,12 @@ export async function rollNode(t: RolloutTarget, plan: RolloutPlan, deps: Rollou
           timeoutMs: Math.max(1, deadline - Date.now()),
           pollMs,
           log,
-          fatal: (e) => e instanceof Error && /INVALID_ARGUMENT|FAILED_PRECONDITION/.test(e.message),
+          fatal: isRefusal,
         },
         async (remaining) => {
-          const client = mtlsClient(t.address, t, {
-            timeoutMs: Math.min(30_000, remaining),
-            retry: { attempts: 1 },
-          });
+          // The node pulls and validates the installer before it answers (minutes on a slow link)
+          // and cancels the pull with the call: give the call the step's whole remaining time.
+          const client = mtlsClient(t.address, t, { timeoutMs: remaining, retry: { attempts: 1 } });
           try {
             await client.upgrade({ image: t.installImage });
           } finally {
@@ -239,6 +247,7 @@ export async function rollNode(t: RolloutTarget, plan: RolloutPlan, deps: Rollou
         throw new RolloutError(t.node, `upgrade refused: ${errorText(e)}`);
       });
       await waitBack(t, { wantTag, oldTag: running, mustGoDown: running === wantTag, deadline, pollMs, log });
+      rebooted = true;
       log(`rollout: ${t.node} is back on ${wantTag}`);
     }
     running = wantTag;
@@ -251,19 +260,24 @@ export async function rollNode(t: RolloutTarget, plan: RolloutPlan, deps: Rollou
   if (applied.rebooting) {
     const tag = running || wantTag;
     await waitBack(t, { wantTag: tag, oldTag: tag, mustGoDown: true, deadline, pollMs, log });
+    rebooted = true;
   }
 
   // 4. Ready in Kubernetes (with the target kubelet), etcd member healthy again.
-  if (t.checkKubernetes && t.kubeconfig) {
-    const wait = deps.waitNodeReady ?? defaultWaitNodeReady;
-    await wait(t.kubeconfig, t.node, {
-      kubeletVersion: t.kubernetesVersion || undefined,
-      timeoutMs: Math.max(1, deadline - Date.now()),
-      pollMs,
-      log,
-    }).catch((e: unknown) => {
-      throw new RolloutError(t.node, `not Ready in Kubernetes: ${errorText(e)}`);
-    });
+  if (kube) {
+    await KubeClient.fromKubeconfig(t.kubeconfig)
+      .waitNodeReady(t.node, {
+        kubeletVersion: t.kubernetesVersion || undefined,
+        // After a reboot the old Ready=True can outlive it by ~40 s: insist on a new boot id.
+        rebootedFrom: rebooted ? before?.bootId || undefined : undefined,
+        schedulable: before !== undefined && !before.unschedulable,
+        timeoutMs: Math.max(1, deadline - Date.now()),
+        pollMs,
+        log,
+      })
+      .catch((e: unknown) => {
+        throw new RolloutError(t.node, `not Ready in Kubernetes: ${errorText(e)}`);
+      });
   }
   if (gates && t.role === "controlplane") {
     await gateEtcd(
