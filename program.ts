@@ -8,8 +8,8 @@ import { HomelabCluster } from "./components/cluster";
 import { loadStackConfig } from "./components/config/load";
 
 export async function clusterProgram(): Promise<Record<string, unknown>> {
-  const { config, secrets } = loadStackConfig();
-  const cluster = new HomelabCluster(config.clusterName, { config, secrets });
+  const { config, secrets, secretSettings } = loadStackConfig();
+  const cluster = new HomelabCluster(config.clusterName, { config, secrets, secretSettings });
   return {
     endpoint: cluster.endpoint,
     vip: cluster.vip,

@@ -16,6 +16,8 @@ import { installerImage, nocloudImageUrl, schematicId, schematicYaml } from "./t
 export interface HomelabClusterArgs {
   readonly config: StackConfig;
   readonly secrets: StackSecrets;
+  /** Plain settings stored as secrets (from `loadStackConfig`); none by default. */
+  readonly secretSettings?: readonly string[];
 }
 
 export class HomelabCluster extends pulumi.ComponentResource {
@@ -109,6 +111,8 @@ export class HomelabCluster extends pulumi.ComponentResource {
         importedSecrets: secrets.talosSecrets,
         rollout: config.rollout,
         clientCerts: config.clientCerts,
+        // Secret patches or node settings would show in the plain config views.
+        showConfigViews: !(args.secretSettings ?? []).some((k) => k === "patches" || k === "nodes"),
       },
       { parent: this, dependsOn: vms },
     );

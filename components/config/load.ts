@@ -16,6 +16,11 @@ export type StackSecrets = { readonly [K in SecretKey]?: pulumi.Output<string> }
 export interface LoadedConfig {
   readonly config: StackConfig;
   readonly secrets: StackSecrets;
+  /**
+   * Plain settings the stack stores as secrets anyway (e.g. `patches` set with `--secret`): the
+   * program must not show them in plain views.
+   */
+  readonly secretSettings: readonly string[];
 }
 
 /** `isConfigSecret` exists at run time in every 3.x SDK but is missing from its typings. */
@@ -38,9 +43,11 @@ export function decodeConfigValue(key: string, text: string): unknown {
 export function readRawConfig(): {
   raw: Record<string, unknown>;
   secrets: Partial<Record<SecretKey, string>>;
+  secretSettings: string[];
   issues: ConfigIssue[];
 } {
   const raw: Record<string, unknown> = {};
+  const secretSettings: string[] = [];
   const secrets: Partial<Record<SecretKey, string>> = {};
   const issues: ConfigIssue[] = [];
   const prefix = `${CONFIG_NAMESPACE}:`;
@@ -58,9 +65,10 @@ export function readRawConfig(): {
       secrets[key as SecretKey] = text;
     } else {
       raw[key] = decodeConfigValue(key, text);
+      if (isSecretKey(fullKey)) secretSettings.push(key);
     }
   }
-  return { raw, secrets, issues };
+  return { raw, secrets, secretSettings, issues };
 }
 
 /**
@@ -68,7 +76,7 @@ export function readRawConfig(): {
  * Secret values come back only as secret Outputs.
  */
 export function loadStackConfig(): LoadedConfig {
-  const { raw, secrets, issues } = readRawConfig();
+  const { raw, secrets, secretSettings, issues } = readRawConfig();
   let config: StackConfig | undefined;
   try {
     config = validateStackConfig(raw, secrets);
@@ -81,5 +89,5 @@ export function loadStackConfig(): LoadedConfig {
   for (const [key, value] of Object.entries(secrets)) {
     if (value !== undefined) wrapped[key as SecretKey] = pulumi.secret(value);
   }
-  return { config, secrets: wrapped };
+  return { config, secrets: wrapped, secretSettings };
 }

@@ -85,6 +85,11 @@ export interface TalosClusterArgs {
     readonly nodeTimeoutSeconds?: number;
     readonly drainTimeoutSeconds?: number;
   };
+  /**
+   * Give each apply a plain redacted view of its config for `preview --diff`. Default true; false
+   * when patches are stored as secrets (they would show in the views).
+   */
+  readonly showConfigViews?: boolean;
   /** Admin client certs: renew this many days before expiry (default 30), lifetime (default 365). */
   readonly clientCerts?: { readonly renewBeforeDays?: number; readonly validityDays?: number };
 }
@@ -146,6 +151,9 @@ export function nodeConfigInput(
     patches,
   };
 }
+
+/** The config view when the stack keeps its patches secret. */
+export const CONFIG_VIEW_WITHHELD = "(withheld: the stack stores its patches or nodes as secrets)";
 
 /** `1.13.9` → `v1.13.9`. */
 const withV = (v: string): string => (v.startsWith("v") ? v : `v${v}`);
@@ -259,9 +267,12 @@ export class TalosCluster extends pulumi.ComponentResource {
             config,
             configHash,
             // Keyed with the cluster secret: markers reveal nothing, not even a weak password.
-            configView: pulumi.unsecret(
-              pulumi.all([config, bundle]).apply(([c, b]) => redactMachineConfig(c, b.cluster.secret)),
-            ),
+            configView:
+              args.showConfigViews === false
+                ? CONFIG_VIEW_WITHHELD
+                : pulumi.unsecret(
+                    pulumi.all([config, bundle]).apply(([c, b]) => redactMachineConfig(c, b.cluster.secret)),
+                  ),
             talosVersion: withV(args.talosVersion),
             kubernetesVersion: args.kubernetesVersion,
             installImage: args.installImage,

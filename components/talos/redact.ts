@@ -16,8 +16,9 @@
  *   item of a list so named (`tokens: [...]`);
  * - inside any URL: a userinfo password and query parameters named like a secret (SideroLink's
  *   `jointoken`);
- * - an inline manifest (`cluster.inlineManifests[].contents`) holding a Kubernetes `kind: Secret`,
- *   as a whole.
+ * - free-form file contents as a whole (`machine.files[].content`, inline manifests, extension
+ *   service `configFiles[].content`), and `NAME=value` entries (extension `environment`) whose NAME
+ *   names a secret (`TS_AUTHKEY=…`).
  * Certificates (`crt`, `cert`, `ca` of registry TLS) and public keys stay readable.
  *
  * Pure: no network, no Pulumi.
@@ -166,11 +167,24 @@ function redactUrl(url: string, mark: Marker): string {
   return out;
 }
 
-const K8S_SECRET_RE = /^kind:\s*["']?Secret["']?\s*$/m;
+/**
+ * Free-form file contents: whatever a user writes there (a token file, a config with passwords, a
+ * manifest) cannot be judged by key names, so a view shows a marker for the whole text.
+ */
+const OPAQUE_CONTENTS: Readonly<Record<string, readonly (readonly string[])[]>> = {
+  v1alpha1: [
+    ["machine", "files", "[]", "content"],
+    ["cluster", "inlineManifests", "[]", "contents"],
+  ],
+  ExtensionServiceConfig: [["configFiles", "[]", "content"]],
+};
 
-function isInlineManifestContents(kind: string, path: readonly Segment[]): boolean {
-  return kind === "v1alpha1" && matchPattern(["cluster", "inlineManifests", "[]", "contents"], path);
+function isOpaqueContents(kind: string, path: readonly Segment[]): boolean {
+  return (OPAQUE_CONTENTS[kind] ?? []).some((p) => matchPattern(p, path));
 }
+
+/** `NAME=value` (an environment entry, e.g. an extension's `TS_AUTHKEY=…`) with a secret-named NAME. */
+const ENV_ENTRY_RE = /^([A-Za-z_][A-Za-z0-9_.-]*)=(.+)$/s;
 
 /** The replacement of one scalar value, or undefined to keep it. */
 function redactScalar(
@@ -183,7 +197,9 @@ function redactScalar(
   const text = typeof value === "string" ? value : String(value);
   if (isSecretPath(kind, path)) return mark(text);
   if (typeof value !== "string") return undefined;
-  if (isInlineManifestContents(kind, path) && K8S_SECRET_RE.test(value)) return mark(value);
+  if (isOpaqueContents(kind, path)) return mark(value);
+  const env = ENV_ENTRY_RE.exec(value);
+  if (env && secretName(env[1]!)) return `${env[1]}=${mark(env[2]!)}`;
   if (URL_RE.test(value)) {
     const redacted = redactUrl(value, mark);
     return redacted === value ? undefined : redacted;

@@ -7,6 +7,7 @@
 import * as assert from "node:assert/strict";
 import { ConfigError } from "../../components/config/errors";
 import { validateStackConfig } from "../../components/config/validate";
+import { CONFIG_VIEW_WITHHELD } from "../../components/talos/cluster";
 import * as clientConfigsLogic from "../../components/talos/resources/logic/client-configs";
 import * as secretsLogic from "../../components/talos/resources/logic/secrets";
 import { parseSecretsYaml } from "../../components/talos/secrets";
@@ -100,6 +101,15 @@ describe("day 2 under mocks: the rollout chain and the membership", function () 
         assert.ok(!view.includes(value), `${n}: ${l.trim().split(":")[0]} leaked into the view`);
       }
     }
+  });
+
+  it("patches stored as secrets keep the views withheld (they would show in plain text)", async () => {
+    const r = await runProgram(sampleStackConfig(), [
+      "proxmox-talos:proxmoxApiToken",
+      "proxmox-talos:patches",
+    ]);
+    for (const n of ["cp-1", "worker-1"]) assert.equal(applyOf(r, n).inputs.configView, CONFIG_VIEW_WITHHELD);
+    assert.match(String(applyOf(rec, "cp-1").inputs.configView), /hostname: cp-1/, "shown otherwise");
   });
 
   it("workerBatchSize 2 puts workers in pairs after the last control plane", async () => {
