@@ -103,7 +103,7 @@ describe("day 2 under the real engine: upgrade plan, rolling upgrade, scale-down
         importedSecrets: pulumi.secret(secretsYaml),
         applyTimeoutSeconds: 60,
         readyTimeoutSeconds: 60,
-        rollout: { nodeTimeoutSeconds: 60, drainTimeoutSeconds: 30 },
+        rollout: { nodeTimeoutSeconds: 20, drainTimeoutSeconds: 30 },
       });
       return { kubeconfigExpiresAt: c.kubeconfigExpiresAt };
     };
@@ -202,6 +202,33 @@ describe("day 2 under the real engine: upgrade plan, rolling upgrade, scale-down
     const p = await stack.preview();
     const changes = Object.entries(p.changeSummary).filter(([k, v]) => k !== "same" && v > 0);
     assert.deepEqual(changes, [], JSON.stringify(p.changeSummary));
+  });
+
+  it("a node that fails to come back stops the engine's rollout there; a re-run resumes", async () => {
+    assert.ok(stack);
+    talosVersion = "1.13.10";
+    node("cp-2").upgrade = { fail: "down" };
+    const before = count("Upgrade");
+    let out = "";
+    await assert.rejects(stack.up({ onOutput: (s) => (out += s) }), (e: Error) =>
+      /rollout stopped at node cp-2: did not come back on v1\.13\.10/.test(`${e.message}${out}`),
+    );
+    const after = count("Upgrade").map((n, k) => n - before[k]!);
+    assert.deepEqual(after, [1, 1, 0, 0, 0], "cp-1 and cp-2 tried, the rest untouched");
+    for (const name of ["cp-3", "w-1", "w-2"]) assert.equal(node(name).runningVersion, "v1.13.9");
+    // The machine is repaired (boots again, still on the old version); the next up resumes.
+    node("cp-2").upgrade = {};
+    await node("cp-2").reboot("normal");
+    const r = await stack.up();
+    assert.equal(r.summary.result, "succeeded");
+    const resumed = count("Upgrade").map((n, k) => n - before[k]!);
+    assert.deepEqual(resumed, [1, 2, 1, 1, 1], "cp-1 is not upgraded again");
+    for (const s of SPECS) assert.equal(node(s.name).runningVersion, "v1.13.10");
+    const p = await stack.preview();
+    assert.deepEqual(
+      Object.entries(p.changeSummary).filter(([k, v]) => k !== "same" && v > 0),
+      [],
+    );
   });
 
   it("removing cp-3 drains it and removes its etcd member before the engine deletes its VM", async () => {
