@@ -1,5 +1,6 @@
 /** `Bootstrap`: etcd bootstrap on the first control plane, once (see logic/bootstrap.ts). */
 import * as pulumi from "@pulumi/pulumi";
+import { secretAdminCredentials } from "./credentials";
 import { bootstrapProvider } from "./providers";
 
 export interface BootstrapArgs {
@@ -27,9 +28,7 @@ export class Bootstrap extends pulumi.dynamic.Resource {
         node: args.node,
         address: args.address,
         clusterFingerprint: args.clusterFingerprint,
-        osCa: pulumi.secret(args.osCa),
-        clientCert: pulumi.secret(args.clientCert),
-        clientKey: pulumi.secret(args.clientKey),
+        ...secretAdminCredentials(args),
         timeoutSeconds: args.timeoutSeconds ?? 600,
         alreadyBootstrapped: undefined,
         bootstrappedAt: undefined,

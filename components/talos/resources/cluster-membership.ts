@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { MachineRole } from "../types";
-import type { AdminCredentialArgs } from "./credentials";
+import { type AdminCredentialArgs, secretAdminCredentials } from "./credentials";
 import { clusterMembershipProvider } from "./providers";
 
 export interface ClusterMembershipArgs extends AdminCredentialArgs {
@@ -29,9 +29,7 @@ export class ClusterMembership extends pulumi.dynamic.Resource {
       name,
       {
         nodes: args.nodes,
-        osCa: pulumi.secret(args.osCa),
-        clientCert: pulumi.secret(args.clientCert),
-        clientKey: pulumi.secret(args.clientKey),
+        ...secretAdminCredentials(args),
         kubeconfig: pulumi.secret(args.kubeconfig),
         checkKubernetes: args.checkKubernetes ?? true,
         drainTimeoutSeconds: args.drainTimeoutSeconds ?? 300,

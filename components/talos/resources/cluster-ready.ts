@@ -1,6 +1,6 @@
 /** `ClusterReady`: waits for apid (mTLS) on every node and the Kubernetes API /readyz (see logic/ready.ts). */
 import * as pulumi from "@pulumi/pulumi";
-import type { AdminCredentialArgs } from "./credentials";
+import { type AdminCredentialArgs, secretAdminCredentials } from "./credentials";
 import { clusterReadyProvider } from "./providers";
 
 export interface ClusterReadyArgs extends AdminCredentialArgs {
@@ -25,9 +25,7 @@ export class ClusterReady extends pulumi.dynamic.Resource {
       name,
       {
         nodes: args.nodes,
-        osCa: pulumi.secret(args.osCa),
-        clientCert: pulumi.secret(args.clientCert),
-        clientKey: pulumi.secret(args.clientKey),
+        ...secretAdminCredentials(args),
         kubeconfig: pulumi.secret(args.kubeconfig),
         checkKubernetes: args.checkKubernetes ?? true,
         timeoutSeconds: args.timeoutSeconds ?? 900,

@@ -3,7 +3,7 @@
  * credentials read back from a talosconfig.
  */
 import * as crypto from "node:crypto";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 
 export function sha256(text: string): string {
@@ -18,6 +18,17 @@ export interface AdminCredentials {
 
 /** The admin mTLS credentials as resource args (PEM; each resource makes them secret). */
 export type AdminCredentialArgs = { readonly [K in keyof AdminCredentials]: pulumi.Input<string> };
+
+/** The three credential inputs of a resource, each a Pulumi secret. */
+export function secretAdminCredentials(c: AdminCredentialArgs): {
+  [K in keyof AdminCredentials]: pulumi.Output<string>;
+} {
+  return {
+    osCa: pulumi.secret(c.osCa),
+    clientCert: pulumi.secret(c.clientCert),
+    clientKey: pulumi.secret(c.clientKey),
+  };
+}
 
 /** The OS CA and admin client cert/key (PEM) of a talosconfig's current context. */
 export function credentialsFromTalosconfig(talosconfig: string): AdminCredentials {

@@ -1,7 +1,7 @@
 /** `MachineConfigApply`: one node's machine config, applied over the Talos API (see logic/apply.ts). */
 import * as pulumi from "@pulumi/pulumi";
 import type { MachineRole } from "../types";
-import { sha256 } from "./credentials";
+import { secretAdminCredentials, sha256 } from "./credentials";
 import { machineConfigApplyProvider } from "./providers";
 
 export interface MachineConfigApplyArgs {
@@ -62,9 +62,7 @@ export class MachineConfigApply extends pulumi.dynamic.Resource {
         configHash: args.configHash ?? pulumi.unsecret(config.apply(sha256)),
         talosVersion: args.talosVersion,
         mode: args.mode ?? "auto",
-        osCa: pulumi.secret(args.osCa),
-        clientCert: pulumi.secret(args.clientCert),
-        clientKey: pulumi.secret(args.clientKey),
+        ...secretAdminCredentials(args),
         resetOnDelete: args.resetOnDelete ?? false,
         timeoutSeconds: args.timeoutSeconds ?? 600,
         installImage: args.installImage ?? "",
