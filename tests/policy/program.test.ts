@@ -14,7 +14,7 @@ import { PROJECT_ROOT } from "../helpers/shared";
 import { talosMockState } from "../talos-cluster/mock-state";
 import { sampleConfig } from "./fixtures";
 import { type PackViolation, runPack } from "./harness";
-import { record } from "./recorder";
+import { recordStack } from "./recording";
 
 function summary(vs: readonly PackViolation[]): string[] {
   return vs
@@ -86,20 +86,20 @@ function proxmoxLayer(opts: { insecure: boolean; protect: boolean; nodes?: VmNod
 describe("policy pack over resources registered under mocks", () => {
   describe("the Proxmox layer (ProxmoxNodes with a provider)", () => {
     it("registers VMs, images and the provider the pack recognizes, with no violation", async () => {
-      const rec = await record(proxmoxLayer({ insecure: false, protect: false }));
-      const types = rec.resources.map((r) => r.type);
+      const rec = await recordStack(proxmoxLayer({ insecure: false, protect: false }));
+      const types = rec.specs.map((r) => r.type);
       assert.equal(types.filter((t) => t === "proxmoxve:index/vmLegacy:VmLegacy").length, 2);
       assert.ok(types.includes("pulumi:providers:proxmoxve"));
-      const vm = rec.resources.find((r) => r.name === "cp-1");
+      const vm = rec.specs.find((r) => r.name === "cp-1");
       assert.ok(vm?.provider, "the VM names its provider");
-      assert.deepEqual(summary(await runPack(policies, rec.resources)), []);
+      assert.deepEqual(summary(await runPack(policies, rec.specs)), []);
     });
     it("flags an insecure provider, an undersized VM, and unprotected VMs of a production stack", async () => {
       const small: VmNode[] = [{ ...NODES[0], memoryMiB: 1024 }, NODES[1]];
-      const rec = await record(proxmoxLayer({ insecure: true, protect: false, nodes: small }), {
+      const rec = await recordStack(proxmoxLayer({ insecure: true, protect: false, nodes: small }), {
         stack: "prod-eu",
       });
-      assert.deepEqual(summary(await runPack(policies, rec.resources)), [
+      assert.deepEqual(summary(await runPack(policies, rec.specs)), [
         "proxmox-provider-tls-verified @ proxmox [mandatory]",
         "vm-minimum-memory @ cp-1 [mandatory]",
         "vm-protected-in-production @ cp-1 [mandatory]",
@@ -107,9 +107,9 @@ describe("policy pack over resources registered under mocks", () => {
       ]);
     });
     it("sees protect: true set by the component", async () => {
-      const rec = await record(proxmoxLayer({ insecure: false, protect: true }), { stack: "prod-eu" });
-      assert.ok(rec.resources.filter((r) => r.type.endsWith(":VmLegacy")).every((r) => r.protect));
-      assert.deepEqual(summary(await runPack(policies, rec.resources)), []);
+      const rec = await recordStack(proxmoxLayer({ insecure: false, protect: true }), { stack: "prod-eu" });
+      assert.ok(rec.specs.filter((r) => r.type.endsWith(":VmLegacy")).every((r) => r.protect));
+      assert.deepEqual(summary(await runPack(policies, rec.specs)), []);
     });
   });
 
@@ -133,12 +133,12 @@ describe("policy pack over resources registered under mocks", () => {
       config["proxmox-talos:proxmoxApiToken"] = "root@pam!pulumi=00000000-0000-0000-0000-000000000000";
       const programPath = path.join(PROJECT_ROOT, "program.ts");
       const mod = (await import(programPath)) as { clusterProgram: () => Promise<Record<string, unknown>> };
-      const rec = await record(() => mod.clusterProgram(), {
+      const rec = await recordStack(() => mod.clusterProgram(), {
         config,
         secretKeys: ["proxmox-talos:proxmoxApiToken"],
         newResource: talosMockState(),
       });
-      const violations = await runPack(policies, rec.resources);
+      const violations = await runPack(policies, rec.specs);
       const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory");
       assert.deepEqual(summary(mandatory), [], violations.map((v) => v.message).join("\n"));
       // What no 1.21 policy can see (it gets secrets unwrapped): the credential outputs are secret.
@@ -147,7 +147,7 @@ describe("policy pack over resources registered under mocks", () => {
       }
       const cluster = rec.resources.find((r) => r.type === "proxmox-talos:index:HomelabCluster");
       assert.ok(cluster?.urn);
-      const secretPaths = rec.secretComponentOutputs.get(cluster.urn) ?? [];
+      const secretPaths = cluster.secretOutputPaths;
       for (const key of ["talosconfig", "kubeconfig"])
         assert.ok(secretPaths.includes(key), `HomelabCluster.${key} is secret`);
     });
