@@ -75,14 +75,6 @@ export interface ApplyDeps extends RolloutDeps {
   readonly pollMs?: number;
 }
 
-function peers(p: Props): PeerNode[] {
-  if (!p.has("controlPlanes")) return [];
-  return p.list("controlPlanes").map((raw, k) => {
-    const q = new Props(`MachineConfigApply controlPlanes[${k}]`, raw);
-    return { name: q.str("name"), address: q.str("address") };
-  });
-}
-
 export function parseApplyInputs(raw: unknown): ApplyInputs {
   const p = new Props("MachineConfigApply", raw);
   const role = p.str("role");
@@ -106,7 +98,7 @@ export function parseApplyInputs(raw: unknown): ApplyInputs {
     installImage: p.optStr("installImage"),
     kubernetesVersion: p.optStr("kubernetesVersion"),
     configView: p.optStr("configView"),
-    controlPlanes: peers(p),
+    controlPlanes: p.has("controlPlanes") ? p.nodes("controlPlanes") : [],
     kubeconfig: p.optStr("kubeconfig"),
     checkKubernetes: p.bool("checkKubernetes", false),
     ...p.mtls(),

@@ -74,6 +74,14 @@ export class Props {
     return v;
   }
 
+  /** A list of `{name, address}` nodes (apid addresses). */
+  nodes(key: string): { name: string; address: string }[] {
+    return this.list(key).map((raw, k) => {
+      const q = new Props(`${this.what} ${key}[${k}]`, raw);
+      return { name: q.str("name"), address: q.str("address") };
+    });
+  }
+
   mtls(): MtlsCredentials {
     return { osCa: this.str("osCa"), clientCert: this.str("clientCert"), clientKey: this.str("clientKey") };
   }
@@ -106,6 +114,20 @@ export function mtlsClient(
     connection: { mode: "mtls", ca: creds.osCa, cert: creds.clientCert, key: creds.clientKey },
     ...o,
   });
+}
+
+/** One Version call over mutual TLS, no retry: the Talos version tag the node answers with. */
+export async function talosVersionTag(
+  address: string,
+  creds: MtlsCredentials,
+  timeoutMs: number,
+): Promise<string> {
+  const client = mtlsClient(address, creds, { timeoutMs, retry: { attempts: 1 } });
+  try {
+    return (await client.version()).tag;
+  } finally {
+    client.close();
+  }
 }
 
 export function maintenanceClient(

@@ -21,6 +21,7 @@ import {
   Props,
   retryUntil,
   sha256Hex,
+  talosVersionTag,
   WIPE_STATE_AND_EPHEMERAL,
 } from "./common";
 import { type EtcdHealth, etcdHealth, type PeerNode, removalError, removeMember } from "./etcd";
@@ -109,7 +110,7 @@ export function removedNodes(olds: unknown, news: MembershipInputs): MemberNode[
   return [...gone.filter((n) => n.role === "worker"), ...gone.filter((n) => n.role === "controlplane")];
 }
 
-/** Health with `names` taken out, as it would be after their removal. */
+/** Health with `name` taken out, as it would be after its removal. */
 function without(h: EtcdHealth, name: string): EtcdHealth {
   const unhealthy = { ...h.unhealthy };
   delete unhealthy[name];
@@ -157,16 +158,12 @@ function defaultKube(kubeconfig: string): KubeOps {
   };
 }
 
-async function answers(node: PeerNode, creds: MtlsCredentials): Promise<boolean> {
-  const client = mtlsClient(node.address, creds, { timeoutMs: 5000, retry: { attempts: 1 } });
-  try {
-    await client.version();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    client.close();
-  }
+/** Whether the node still answers over mutual TLS (with its old configuration). */
+function answers(node: PeerNode, creds: MtlsCredentials): Promise<boolean> {
+  return talosVersionTag(node.address, creds, 5000).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Resets the node and waits until the wipe is done: it answers in maintenance mode, or not at all. */

@@ -11,10 +11,10 @@ import {
   errorText,
   type LogFn,
   type MtlsCredentials,
-  mtlsClient,
   Props,
   sha256Hex,
   sleep,
+  talosVersionTag,
 } from "./common";
 
 // The kubeconfig parsing lives with the Kubernetes client; re-exported for existing callers.
@@ -51,10 +51,7 @@ export interface ReadyDeps {
 
 export function parseReadyInputs(raw: unknown): ReadyInputs {
   const p = new Props("ClusterReady", raw);
-  const nodes = p.list("nodes").map((n, idx) => {
-    const q = new Props(`ClusterReady nodes[${idx}]`, n);
-    return { name: q.str("name"), address: q.str("address") };
-  });
+  const nodes = p.nodes("nodes");
   if (nodes.length === 0) throw new Error("ClusterReady: no nodes");
   const checkKubernetes = p.bool("checkKubernetes", true);
   return {
@@ -111,18 +108,12 @@ export async function waitReady(raw: unknown, deps: ReadyDeps = {}): Promise<Rea
     }
     const results = await Promise.all(
       pending.map(async (n) => {
-        const client = mtlsClient(n.address, i, {
-          timeoutMs: Math.max(1, Math.min(10_000, left)),
-          retry: { attempts: 1 },
-        });
         try {
-          versions[n.name] = (await client.version()).tag;
+          versions[n.name] = await talosVersionTag(n.address, i, Math.max(1, Math.min(10_000, left)));
           return true;
         } catch (e) {
           lastError.set(n.name, errorText(e));
           return false;
-        } finally {
-          client.close();
         }
       }),
     );

@@ -23,6 +23,7 @@ import {
   mtlsClient,
   retryUntil,
   sleep,
+  talosVersionTag,
 } from "./common";
 import { disruptionError, type EtcdHealth, etcdHealth, type PeerNode } from "./etcd";
 
@@ -86,13 +87,8 @@ export class RolloutError extends Error {
   }
 }
 
-async function versionOf(t: RolloutTarget, timeoutMs: number): Promise<string> {
-  const client = mtlsClient(t.address, t, { timeoutMs, retry: { attempts: 1 } });
-  try {
-    return (await client.version()).tag;
-  } finally {
-    client.close();
-  }
+function versionOf(t: RolloutTarget, timeoutMs: number): Promise<string> {
+  return talosVersionTag(t.address, t, timeoutMs);
 }
 
 /**
