@@ -4,13 +4,14 @@
  * client uses the admin kubeconfig the project generates from it.
  */
 import * as assert from "node:assert/strict";
+import * as https from "node:https";
 import * as net from "node:net";
 import { KubeApiError, KubeClient, kubeCredentials } from "../../components/talos/kube/client";
 import { generateAdminKubeconfig } from "../../components/talos/kubeconfig";
 import * as readyLogic from "../../components/talos/resources/logic/ready";
 import { generateSecretsBundle } from "../../components/talos/secrets";
 import type { SecretsBundle } from "../../components/talos/types";
-import { issueCert, newCa } from "../fakes/certs";
+import { issueCert, newCa, selfSignedServerCert, standardKeyPem } from "../fakes/certs";
 import { FakeKubeApi, type FakeKubeApiOptions } from "../fakes/kube-api";
 
 const quiet = { pollMs: 25, log: (_m: string) => undefined };
@@ -389,6 +390,57 @@ describe("Kubernetes client against a fake API server (TLS on loopback)", functi
     } finally {
       for (const s of sockets) s.destroy();
       silent.close();
+    }
+  });
+});
+
+describe("Kubernetes client: bearer-token kubeconfigs and insecure-skip-tls-verify", function () {
+  this.timeout(20_000);
+
+  it("sends the user's token and skips server verification only when the kubeconfig says so", async () => {
+    const server = await selfSignedServerCert(["127.0.0.1"]);
+    const seen: (string | undefined)[] = [];
+    const srv = https.createServer({ cert: server.crt, key: standardKeyPem(server.key) }, (req, res) => {
+      seen.push(req.headers.authorization);
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ kind: "NodeList", items: [] }));
+    });
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+    try {
+      const port = (srv.address() as net.AddressInfo).port;
+      const kc = (insecure: boolean) =>
+        [
+          "apiVersion: v1",
+          "kind: Config",
+          "clusters:",
+          `  - name: c`,
+          "    cluster:",
+          `      server: https://127.0.0.1:${port}`,
+          ...(insecure ? ["      insecure-skip-tls-verify: true"] : []),
+          "users:",
+          "  - name: u",
+          "    user:",
+          "      token: abc.def-token",
+          "contexts:",
+          "  - name: x",
+          "    context: {cluster: c, user: u}",
+          "current-context: x",
+          "",
+        ].join("\n");
+      const creds = kubeCredentials(kc(true));
+      assert.equal(creds.token, "abc.def-token");
+      assert.equal(creds.insecure, true);
+      const r = await KubeClient.fromKubeconfig(kc(true)).request("GET", "/api/v1/nodes");
+      assert.equal(r.status, 200);
+      assert.deepEqual(seen, ["Bearer abc.def-token"]);
+      // Without the flag the self-signed server cert is refused.
+      await assert.rejects(
+        KubeClient.fromKubeconfig(kc(false)).request("GET", "/api/v1/nodes"),
+        /certificate/,
+      );
+      assert.equal(seen.length, 1);
+    } finally {
+      srv.close();
     }
   });
 });

@@ -19,6 +19,10 @@ export interface KubeCredentials {
   readonly ca: string;
   readonly cert: string;
   readonly key: string;
+  /** Bearer token of the user, when it has one instead of (or besides) a client cert. */
+  readonly token?: string;
+  /** `insecure-skip-tls-verify: true` in the kubeconfig: the server cert is not verified. */
+  readonly insecure?: boolean;
 }
 
 const fromB64 = (v: unknown): string =>
@@ -43,6 +47,8 @@ export function kubeCredentials(kubeconfig: string): KubeCredentials {
     ca: fromB64(cluster.cluster["certificate-authority-data"]),
     cert: fromB64(user.user["client-certificate-data"]),
     key: normalizeKeyPem(fromB64(user.user["client-key-data"])),
+    ...(typeof user.user.token === "string" ? { token: user.user.token } : {}),
+    ...(cluster.cluster["insecure-skip-tls-verify"] === true ? { insecure: true } : {}),
   };
 }
 
@@ -307,9 +313,11 @@ export class KubeClient {
         ca: this.creds.ca || undefined,
         cert: this.creds.cert || undefined,
         key: this.creds.key || undefined,
+        rejectUnauthorized: this.creds.insecure !== true,
         agent: false,
         headers: {
           accept: "application/json",
+          ...(this.creds.token ? { authorization: `Bearer ${this.creds.token}` } : {}),
           ...(payload
             ? { "content-type": opts.contentType ?? "application/json", "content-length": payload.length }
             : {}),
