@@ -169,8 +169,8 @@ async function kubeSnapshot(t: RolloutTarget, log: LogFn): Promise<NodeStatus | 
   }
 }
 
-/** Runs one node's rollout step; resolves with the version the node runs afterwards. */
-export async function rollNode(t: RolloutTarget, plan: RolloutPlan, deps: RolloutDeps = {}): Promise<string> {
+/** Runs one node's rollout step. */
+export async function rollNode(t: RolloutTarget, plan: RolloutPlan, deps: RolloutDeps = {}): Promise<void> {
   const log = deps.log ?? defaultLog;
   const pollMs = deps.pollMs ?? 2000;
   const start = Date.now();
@@ -289,5 +289,4 @@ export async function rollNode(t: RolloutTarget, plan: RolloutPlan, deps: Rollou
     );
   }
   log(`rollout: ${t.node} done in ${Math.round((Date.now() - start) / 1000)} s`);
-  return running || wantTag;
 }
