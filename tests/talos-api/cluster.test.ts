@@ -100,7 +100,7 @@ describe("talos-api: client against three fake nodes", function () {
     for (const [i, n] of nodes.entries()) {
       const type = i < 2 ? "controlplane" : "worker";
       const res = await maintenance(n).applyConfiguration({
-        data: machineConfig({ type, osCa: pki.osCa }),
+        data: machineConfig({ type, pki }),
         mode: "auto",
       });
       assert.equal(res.mode, "reboot");
@@ -177,7 +177,7 @@ describe("talos-api: client against three fake nodes", function () {
 
   it("verifies the server certificate name against the node address", async () => {
     const n = await FakeTalosNode.start({
-      config: machineConfig({ osCa: pki.osCa }),
+      config: machineConfig({ pki }),
       omitIpSan: true,
       hostname: "cp-x",
     });
@@ -267,7 +267,7 @@ describe("talos-api: client against three fake nodes", function () {
 
   it("applies a config change in normal mode (auto → no reboot) and a dry run", async () => {
     const c = mtls(nodes[1]!);
-    const cfg = machineConfig({ osCa: pki.osCa, certSans: ["cp.example"] });
+    const cfg = machineConfig({ pki, certSans: ["cp.example"] });
     const dry = await c.applyConfiguration({ data: cfg, mode: "auto", dryRun: true });
     assert.equal(dry.mode, "no_reboot");
     assert.deepEqual(nodes[1]!.appliedConfig?.certSans, []);

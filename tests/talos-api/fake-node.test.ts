@@ -54,7 +54,7 @@ describe("talos-api: the fake node", function () {
 
   before(async () => {
     pki = await newTestPki();
-    normal = await FakeTalosNode.start({ config: machineConfig({ osCa: pki.osCa }), hostname: "cp-f" });
+    normal = await FakeTalosNode.start({ config: machineConfig({ pki }), hostname: "cp-f" });
     maint = await FakeTalosNode.start({ hostname: "m-f" });
     mtlsClient = new grpc.Client(
       normal.address,
@@ -81,7 +81,7 @@ describe("talos-api: the fake node", function () {
     const paths = projectMethodPaths();
     assert.equal(paths.length, 11);
     // A throwaway node: Reboot restarts it and Reset halts it, so those two go last.
-    const node = await FakeTalosNode.start({ config: machineConfig({ osCa: pki.osCa }), rebootDelayMs: 10 });
+    const node = await FakeTalosNode.start({ config: machineConfig({ pki }), rebootDelayMs: 10 });
     const client = new grpc.Client(
       node.address,
       grpc.credentials.createSsl(

@@ -34,7 +34,7 @@ describe("talos-api: deadlines and retries", function () {
 
   before(async () => {
     pki = await newTestPki();
-    node = await FakeTalosNode.start({ config: machineConfig({ osCa: pki.osCa }), hostname: "cp-r" });
+    node = await FakeTalosNode.start({ config: machineConfig({ pki }), hostname: "cp-r" });
     silent = await startSilentNode();
   });
 

@@ -36,7 +36,7 @@ describe("talos-api: request bytes on the wire", function () {
 
   before(async () => {
     pki = await newTestPki();
-    cfg = machineConfig({ osCa: pki.osCa });
+    cfg = machineConfig({ pki });
     node = await FakeTalosNode.start({ config: cfg, hostname: "cp-w" });
     c = new TalosClient({
       endpoint: node.address,
