@@ -17,8 +17,12 @@ export interface TestPki {
   readonly admin: PemPair;
 }
 
+/** One bundle per test process: its RSA-4096 key takes seconds on a loaded machine. */
+let sharedBundle: Promise<SecretsBundle> | undefined;
+
 export async function newTestPki(): Promise<TestPki> {
-  const bundle = await generateSecretsBundle();
+  sharedBundle ??= generateSecretsBundle();
+  const bundle = await sharedBundle;
   const osCa = { crt: bundle.certs.os.crt, key: bundle.certs.os.key };
   const admin = await issueCert(osCa, { subject: "O=os:admin", usage: "client" });
   return { bundle, osCa, admin };
@@ -49,7 +53,8 @@ export function machineConfig(o: MachineConfigOptions): string {
     endpoint: o.endpoint ?? "https://10.0.0.10:6443",
     role: o.type ?? "controlplane",
     hostname: o.hostname ?? "node-1",
-    nodeIp: "127.0.0.1",
+    // Not the fake's listen address: its server cert then names 127.0.0.1 only when the fake adds it.
+    nodeIp: "10.0.0.11",
     nameservers: ["127.0.0.1"],
     installImage: image,
     certSANs: o.certSans ?? [],

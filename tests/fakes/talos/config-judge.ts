@@ -17,6 +17,8 @@
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { oraclePath } from "../../helpers/shared";
 import { GrpcFailure } from "./failure";
@@ -40,12 +42,20 @@ interface OracleFinding {
   readonly message: string;
 }
 
-/** Runs `talos-oracle validate` on the config (through stdin: nothing secret touches the disk). */
+/** Runs `talos-oracle validate` on the config, written to a private temporary file (0600, removed). */
 function runOracle(binary: string, text: string): OracleFinding | undefined {
-  const r = spawnSync(binary, ["validate", "/dev/stdin"], { input: text, encoding: "utf8", timeout: 30_000 });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-talos-"));
+  const file = path.join(dir, "config.yaml");
+  let r: ReturnType<typeof spawnSync>;
+  try {
+    fs.writeFileSync(file, text, { mode: 0o600 });
+    r = spawnSync(binary, ["validate", file], { encoding: "utf8", timeout: 30_000 });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
   if (r.status === 0) return undefined;
-  const out = `${r.stdout ?? ""}${r.stderr ?? ""}`.trim();
-  const m = /^FAIL \/dev\/stdin: (load|validate): ([\s\S]*)$/.exec(out);
+  const out = `${String(r.stdout ?? "")}${String(r.stderr ?? "")}`.trim();
+  const m = /^FAIL [^:]*: (load|validate): ([\s\S]*)$/.exec(out);
   if (!m) throw new Error(`talos-oracle gave no verdict (exit ${r.status}): ${out || String(r.error)}`);
   return { stage: m[1] as "load" | "validate", message: m[2]!.trim() };
 }
