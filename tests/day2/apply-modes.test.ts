@@ -39,7 +39,11 @@ describe("day 2: apply modes of a config change (stricter fake node)", function 
     await c.close();
   });
 
-  function change(name: string, edit: (m: Record<string, unknown>) => void, mode: "auto" | "staged" = "auto") {
+  function change(
+    name: string,
+    edit: (m: Record<string, unknown>) => void,
+    mode: "auto" | "staged" = "auto",
+  ) {
     const s = SPECS.find((x) => x.name === name)!;
     const olds = c.state(s, V);
     const config = edited(String(olds.config), edit);

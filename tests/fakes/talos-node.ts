@@ -127,7 +127,11 @@ export class FakeEtcdCluster {
   health(): { id: string; hostname: string; healthy: boolean }[] {
     return this.members.map((m) => {
       const node = [...this.nodes].find((n) => n.hostname === m.hostname);
-      return { id: m.id, hostname: m.hostname, healthy: node ? node.etcdHealthy && node.mode === "normal" : true };
+      return {
+        id: m.id,
+        hostname: m.hostname,
+        healthy: node ? node.etcdHealthy && node.mode === "normal" : true,
+      };
     });
   }
 }
@@ -657,17 +661,20 @@ export class FakeTalosNode {
       if (denied) return fail(denied);
       const fault = this.takeFault(method);
       if (fault) return fail({ code: fault.code, details: fault.message });
-      this.kubeconfigPayload().then((payload) => {
-        const md = this.metadataFor(method);
-        if (md.error) {
-          call.write({ metadata: md, bytes: Buffer.alloc(0) });
-        } else {
-          const half = Math.floor(payload.length / 2);
-          call.write({ metadata: md, bytes: payload.subarray(0, half) });
-          call.write({ metadata: { hostname: this.hostname }, bytes: payload.subarray(half) });
-        }
-        call.end();
-      }, (e: unknown) => fail(e instanceof GrpcFailure ? e : new GrpcFailure(grpc.status.INTERNAL, String(e))));
+      this.kubeconfigPayload().then(
+        (payload) => {
+          const md = this.metadataFor(method);
+          if (md.error) {
+            call.write({ metadata: md, bytes: Buffer.alloc(0) });
+          } else {
+            const half = Math.floor(payload.length / 2);
+            call.write({ metadata: md, bytes: payload.subarray(0, half) });
+            call.write({ metadata: { hostname: this.hostname }, bytes: payload.subarray(half) });
+          }
+          call.end();
+        },
+        (e: unknown) => fail(e instanceof GrpcFailure ? e : new GrpcFailure(grpc.status.INTERNAL, String(e))),
+      );
     };
   }
 
@@ -790,7 +797,8 @@ export class FakeTalosNode {
       if (req.dry_run === true) {
         return {
           mode: "REBOOT",
-          mode_details: "Dry run summary:\nNode is running in maintenance mode and does not have a config yet.",
+          mode_details:
+            "Dry run summary:\nNode is running in maintenance mode and does not have a config yet.",
         };
       }
       this.stagedConfig = parsed;
@@ -810,7 +818,9 @@ export class FakeTalosNode {
     } else if (reqMode === "AUTO") {
       const why = immediate();
       outMode = why ? "REBOOT" : "NO_REBOOT";
-      details = why ? `Applied configuration with a reboot: ${why}` : "Applied configuration without a reboot";
+      details = why
+        ? `Applied configuration with a reboot: ${why}`
+        : "Applied configuration without a reboot";
     }
     if (req.dry_run === true) {
       return { mode: outMode, mode_details: `Dry run summary:\n${details} (skipped in dry-run).\n` };

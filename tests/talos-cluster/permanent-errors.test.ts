@@ -74,7 +74,12 @@ describe("Talos permanent errors end the retries at once (stricter fake node)", 
   it("maintenance: a Talos 1.12 document sent to a 1.11 ISO (UNKNOWN, judged by Sidero's machinery) fails at once", async function () {
     requireOracle(this, "1.11");
     const newer = `${machineConfig({ pki })}---\napiVersion: v1alpha1\nkind: HostnameConfig\nauto: stable\n`;
-    await refusedOnce(await node(), newer, "UNKNOWN", /^failed to parse config: .*HostnameConfig.*not registered/);
+    await refusedOnce(
+      await node(),
+      newer,
+      "UNKNOWN",
+      /^failed to parse config: .*HostnameConfig.*not registered/,
+    );
   });
 
   it("maintenance: a config that fails validation (InvalidArgument) fails at once", async function () {
@@ -87,7 +92,8 @@ describe("Talos permanent errors end the retries at once (stricter fake node)", 
   });
 
   it("classifies per mode: UNKNOWN is final in maintenance only; Unimplemented, PermissionDenied, InvalidArgument always", () => {
-    const err = (code: number, details: string) => new TalosApiError("n", "applyConfiguration", code, details, 1);
+    const err = (code: number, details: string) =>
+      new TalosApiError("n", "applyConfiguration", code, details, 1);
     assert.equal(isPermanentTalosError(err(2, "failed to parse config: x"), "maintenance"), true);
     assert.equal(isPermanentTalosError(err(2, "failed to parse config: x"), "normal"), false);
     assert.equal(isPermanentTalosError(err(2, "etcd: context deadline exceeded"), "maintenance"), false);

@@ -16,6 +16,7 @@
  * not require it for a later apply (Talos' `modeWrapper`), a difference no project config reaches.
  */
 import { spawnSync } from "node:child_process";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -42,8 +43,17 @@ interface OracleFinding {
   readonly message: string;
 }
 
-/** Runs `talos-oracle validate` on the config, written to a private temporary file (0600, removed). */
+/** Verdicts by oracle and config hash: a rollout re-applies the same texts. */
+const verdicts = new Map<string, OracleFinding | undefined>();
+
 function runOracle(binary: string, text: string): OracleFinding | undefined {
+  const key = `${binary}\0${crypto.createHash("sha256").update(text).digest("hex")}`;
+  if (!verdicts.has(key)) verdicts.set(key, runOracleOnce(binary, text));
+  return verdicts.get(key);
+}
+
+/** Runs `talos-oracle validate` on the config, written to a private temporary file (0600, removed). */
+function runOracleOnce(binary: string, text: string): OracleFinding | undefined {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-talos-"));
   const file = path.join(dir, "config.yaml");
   let r: ReturnType<typeof spawnSync>;
@@ -75,7 +85,10 @@ export function judgeConfig(
     if (o.mode === "maintenance") {
       throw finding.stage === "load"
         ? new GrpcFailure(grpc.status.UNKNOWN, `failed to parse config: ${finding.message}`)
-        : new GrpcFailure(grpc.status.INVALID_ARGUMENT, `configuration validation failed: ${finding.message}`);
+        : new GrpcFailure(
+            grpc.status.INVALID_ARGUMENT,
+            `configuration validation failed: ${finding.message}`,
+          );
     }
     throw new GrpcFailure(grpc.status.INVALID_ARGUMENT, finding.message);
   }

@@ -60,7 +60,13 @@ function take(to: Doc, from: Doc, key: string): void {
 
 function canonical(v: unknown): string {
   return JSON.stringify(v, (_k, x: unknown) =>
-    isRecord(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]])) : x,
+    isRecord(x)
+      ? Object.fromEntries(
+          Object.keys(x)
+            .sort()
+            .map((k) => [k, x[k]]),
+        )
+      : x,
   );
 }
 

@@ -35,8 +35,12 @@ export async function adminKubeconfig(o: {
   return YAML.stringify({
     apiVersion: "v1",
     kind: "Config",
-    clusters: [{ name: o.clusterName, cluster: { server: o.endpoint, "certificate-authority-data": b64(o.ca.crt) } }],
-    users: [{ name: user, user: { "client-certificate-data": b64(cert.crt), "client-key-data": b64(cert.key) } }],
+    clusters: [
+      { name: o.clusterName, cluster: { server: o.endpoint, "certificate-authority-data": b64(o.ca.crt) } },
+    ],
+    users: [
+      { name: user, user: { "client-certificate-data": b64(cert.crt), "client-key-data": b64(cert.key) } },
+    ],
     contexts: [{ name: user, context: { cluster: o.clusterName, namespace: "default", user } }],
     "current-context": user,
   });

@@ -35,7 +35,9 @@ export const METHOD_ROLES: Readonly<Record<string, readonly TalosRole[]>> = {
 export function rolesOf(cert: PeerCertificate | undefined): TalosRole[] {
   const o = cert?.subject?.O;
   const orgs = o === undefined ? [] : Array.isArray(o) ? o : [o];
-  return orgs.filter((x): x is TalosRole => ["os:admin", "os:operator", "os:reader", "os:etcd:backup"].includes(x));
+  return orgs.filter((x): x is TalosRole =>
+    ["os:admin", "os:operator", "os:reader", "os:etcd:backup"].includes(x),
+  );
 }
 
 /** Whether `roles` may call `path`; unknown methods are denied, as the authorizer does. */
