@@ -579,7 +579,7 @@ function status(e: HttpError): Json {
 // Server certificate
 
 /** A kube-apiserver serving cert (ECDSA P-256) from the CA, with the listen IP in its SANs. */
-async function issueServerCert(
+export async function issueServerCert(
   ca: { crt: string; key: string },
   ip: string,
 ): Promise<{ crt: string; key: string }> {
