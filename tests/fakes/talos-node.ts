@@ -24,6 +24,14 @@
  *
  * `startSilentNode()` gives a TCP listener that accepts connections and never speaks (TLS never
  * completes), which makes a client hit its real deadline.
+ *
+ * Held to Talos 1.11.5 (tests/talos-conformance drives it with the real talosctl), in modules under
+ * ./talos/: applied configs are judged by Sidero's machinery with Talos' error codes per mode
+ * (config-judge.ts); apply modes AUTO/NO_REBOOT/STAGED/REBOOT follow CanApplyImmediate
+ * (immediate.ts; STAGED and REBOOT persist the config for the next boot); RBAC on the client
+ * certificate's roles (rbac.ts); maintenance Version only for SideroLink peers (`sideroLink`);
+ * etcd's and Talos' refusals of member removal, leave and upgrade (etcd-rules.ts); control-plane
+ * APIs Unimplemented on workers; a real admin kubeconfig from the Kubeconfig RPC (kubeconfig.ts).
  */
 import * as crypto from "node:crypto";
 import * as net from "node:net";
