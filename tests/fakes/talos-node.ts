@@ -59,7 +59,10 @@ export interface FakeTalosNodeOptions {
   readonly omitIpSan?: boolean;
   /** OS CA (cert + key) to issue from when the applied config carries no CA key (worker). */
   readonly osCa?: PemPair;
-  /** Talos version tag; default: the tag of `machine.install.image`, else v1.11.5. */
+  /**
+   * Talos version tag (in maintenance mode: the ISO's, which judges the first config); default: the
+   * tag of `machine.install.image` of the config, else v1.11.5.
+   */
   readonly version?: string;
   /** Simulated reboot duration (server down) in ms. Default 20. */
   readonly rebootDelayMs?: number;
@@ -252,6 +255,19 @@ export function parseMachineConfig(text: string): ParsedConfig {
     clusterCaKey: b64pem(get(main, "cluster", "ca", "key")),
     endpoint: String(get(main, "cluster", "controlPlane", "endpoint") ?? "https://127.0.0.1:6443"),
   };
+}
+
+/** `machine.install.image` of a config text, if it parses (for the ISO version a test left open). */
+function installImageOf(text: string): string | undefined {
+  try {
+    for (const d of YAML.parseAllDocuments(text)) {
+      const image = get(d.toJS(), "machine", "install", "image");
+      if (typeof image === "string") return image;
+    }
+  } catch {
+    // the judge reports an unparsable config
+  }
+  return undefined;
 }
 
 function imageTag(image: string | undefined): string | undefined {
@@ -790,7 +806,10 @@ export class FakeTalosNode {
       data,
       {
         mode: maintenance ? "maintenance" : "normal",
-        talosTag: maintenance ? (this.version ?? "v1.11.5") : this.runningVersion,
+        // An ISO version the test did not state is taken to match the config's installer image.
+        talosTag: maintenance
+          ? (this.version ?? imageTag(installImageOf(data)) ?? "v1.11.5")
+          : this.runningVersion,
         judge: this.opts.configJudge ?? "oracle",
       },
       (text) => {
