@@ -40,6 +40,8 @@ export class EnvTest {
   private readonly procs: ChildProcess[] = [];
   private readonly logs: string[] = [];
   private kubelet: NodeJS.Timeout | undefined;
+  /** When the kubelet stand-in first saw each terminating pod. */
+  private readonly terminating = new Map<string, number>();
   url = "";
   kubeconfig = "";
   private client!: { ca: string; cert: string; key: string };
@@ -267,7 +269,7 @@ export class EnvTest {
       method: "PATCH",
       path: `/api/v1/namespaces/${ns}/pods/${name}/status`,
       contentType: "application/merge-patch+json",
-      body: { status: { phase: "Running" } },
+      body: { status: { phase: "Running", conditions: [{ type: "Ready", status: "True" }] } },
     });
   }
 
@@ -297,15 +299,18 @@ export class EnvTest {
           metadata: { name: string; namespace: string; deletionTimestamp?: string };
         }[];
         for (const p of items) {
-          const since = p.metadata.deletionTimestamp
-            ? Date.parse(p.metadata.deletionTimestamp) - 30_000
-            : undefined;
-          if (since === undefined || Date.now() - since < afterMs) continue;
-          await this.request({
+          if (!p.metadata.deletionTimestamp) continue;
+          const key = `${p.metadata.namespace}/${p.metadata.name}`;
+          const seen = this.terminating.get(key) ?? Date.now();
+          this.terminating.set(key, seen);
+          if (Date.now() - seen < afterMs) continue;
+          const r = await this.request({
             method: "DELETE",
-            path: `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`,
-            body: { kind: "DeleteOptions", apiVersion: "v1", gracePeriodSeconds: 0 },
-          }).catch(() => undefined);
+            path: `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}?gracePeriodSeconds=0`,
+          }).catch((e: unknown) => ({ status: 0, body: String(e) }));
+          if (r.status !== 200 && r.status !== 404) {
+            this.logs.push(`kubelet stand-in: delete ${key}: ${r.status} ${JSON.stringify(r.body)}\n`);
+          }
         }
       })();
     }, 100);
