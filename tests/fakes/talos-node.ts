@@ -46,6 +46,7 @@ import { MEMBER_NOT_FOUND, removeMemberRefusal, upgradeRefusal } from "./talos/e
 import { GrpcFailure } from "./talos/failure";
 import { immediateChangeError } from "./talos/immediate";
 import { adminKubeconfig } from "./talos/kubeconfig";
+import { etcdStatus, loadObserveDefinition, serviceList } from "./talos/observe";
 import { authorized, rolesOf } from "./talos/rbac";
 
 export type FakeMode = "maintenance" | "normal" | "rebooting" | "halted" | "closed";
@@ -309,11 +310,14 @@ function isMethod(v: unknown): v is MethodDefinition<object, object> {
 }
 
 /** The project's service definitions with request deserializers that keep the raw bytes. */
-function capturingService(name: "machine.MachineService" | "storage.StorageService"): {
+function capturingService(
+  name: "machine.MachineService" | "storage.StorageService",
+  definition = loadTalosDefinition(),
+): {
   def: grpc.ServiceDefinition;
   methods: string[];
 } {
-  const svc = loadTalosDefinition()[name];
+  const svc = definition[name];
   if (!svc || "format" in svc) throw new Error(`no service ${name} in the project's proto`);
   const def: Record<string, grpc.MethodDefinition<FakeRequest, object>> = {};
   for (const [method, m] of Object.entries(svc)) {
@@ -577,6 +581,13 @@ export class FakeTalosNode {
       }
       server.addService(def, impl);
     }
+    if (mode === "normal") {
+      // Observing calls talosctl makes beyond the project's proto (talos/observe.ts).
+      const { def, methods } = capturingService("machine.MachineService", loadObserveDefinition());
+      const impl: grpc.UntypedServiceImplementation = {};
+      for (const method of methods) impl[method] = this.unaryHandler(method, def[method]!.path, mode);
+      server.addService(def, impl);
+    }
     let lastErr: unknown;
     for (let i = 0; i < 50; i++) {
       try {
@@ -757,6 +768,11 @@ export class FakeTalosNode {
       is_learner: false,
     });
     return id;
+  }
+
+  /** This node's etcd runs as a member (bootstrapped or joined, not left). */
+  private isEtcdMember(): boolean {
+    return this.memberHealth().some((m) => m.hostname === this.hostname);
   }
 
   /** Talos' refusal of control-plane-only APIs on a worker (`checkControlplane`). */
@@ -973,6 +989,23 @@ export class FakeTalosNode {
         if (this.opts.etcd) this.opts.etcd.remove(id);
         else this.etcdMembers = this.etcdMembers.filter((m) => m.id !== id);
         return {};
+      }
+      case "ServiceList":
+        return serviceList({ controlPlane: this.isControlPlane(), etcdRunning: this.isEtcdMember() });
+      case "EtcdStatus": {
+        this.requireControlPlane("etcd status");
+        if (!this.isEtcdMember()) {
+          throw new GrpcFailure(
+            grpc.status.UNKNOWN,
+            "failed to query etcd status: context deadline exceeded",
+          );
+        }
+        const members = this.memberHealth();
+        return etcdStatus({
+          memberId: this.selfMember().id,
+          leaderId: members[0]!.id,
+          members: members.length,
+        });
       }
       case "EtcdLeaveCluster": {
         this.requireControlPlane("etcd leave");

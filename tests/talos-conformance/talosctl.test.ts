@@ -226,6 +226,16 @@ describe("talosctl 1.11.5 against the fake Talos node (conformance)", function (
       assert.match(r.out, /cp-c\s+https:\/\/127\.0\.0\.1:2380/);
     });
 
+    it("etcd status and services: the local member's status, etcd Running among the services", async () => {
+      const status = await run(["--talosconfig", admin, "etcd", "status"]);
+      assert.equal(status.ok, true, status.out);
+      assert.match(status.out, /MEMBER[\s\S]*3\.6\.4/);
+      const services = await run(["--talosconfig", admin, "services"]);
+      assert.equal(services.ok, true, services.out);
+      assert.match(services.out, /etcd\s+Running\s+OK/);
+      assert.match(services.out, /trustd\s+Running/);
+    });
+
     it("etcd remove-member of an unknown id: NotFound 'member not found'", async () => {
       refused(
         await run(["--talosconfig", admin, "etcd", "remove-member", "00000000000000ff"]),
@@ -248,6 +258,11 @@ describe("talosctl 1.11.5 against the fake Talos node (conformance)", function (
         await run(["--talosconfig", workerAdmin, "etcd", "members"]),
         "Unimplemented",
         /member list is only available on control plane nodes/,
+      );
+      refused(
+        await run(["--talosconfig", workerAdmin, "etcd", "status"]),
+        "Unimplemented",
+        /etcd status is only available on control plane nodes/,
       );
       refused(
         await run(["--talosconfig", workerAdmin, "kubeconfig", path.join(dir, "w-kubeconfig")]),
