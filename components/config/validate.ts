@@ -5,6 +5,7 @@
  */
 import type { z } from "zod";
 import { AddonsConfigSchema } from "../addons/config";
+import { CLIENT_CERT_DEFAULTS, NODE_DEFAULTS } from "../defaults";
 import { ConfigError, type ConfigIssue, showValue } from "./errors";
 import {
   addressingIssues,
@@ -20,13 +21,6 @@ import { CONFIG_NAMESPACE, SECRET_KEYS, type SecretKey, TOP_LEVEL } from "./sche
 
 const SCHEMAS = { ...TOP_LEVEL, addons: AddonsConfigSchema.default(AddonsConfigSchema.parse({})) };
 type Parsed = { [K in keyof typeof SCHEMAS]: z.output<(typeof SCHEMAS)[K]> };
-
-/** Defaults that depend on a node's role. */
-export const NODE_DEFAULTS = {
-  controlplane: { cores: 2, memoryMiB: 4096, diskGiB: 32 },
-  worker: { cores: 2, memoryMiB: 4096, diskGiB: 32 },
-} as const;
-export const DEFAULT_INSTALL_DISK = "/dev/sda";
 
 export type ResolvedNode = Parsed["nodes"][number] & {
   readonly cores: number;
@@ -149,7 +143,7 @@ export function validateStackConfig(
     issues.push({
       path: "clientCerts.renewBeforeDays",
       message: `${p.clientCerts.renewBeforeDays} is not shorter than clientCerts.validityDays (${p.clientCerts.validityDays}), so every \`up\` would issue new client certs`,
-      fix: "set renewBeforeDays well below validityDays (default 30 of 365)",
+      fix: `set renewBeforeDays well below validityDays (default ${CLIENT_CERT_DEFAULTS.renewBeforeDays} of ${CLIENT_CERT_DEFAULTS.validityDays})`,
     });
   }
   if (p.proxmox && secrets.proxmoxApiToken === undefined) {
@@ -178,10 +172,10 @@ export function validateStackConfig(
   const resolvedNodes = full.nodes.map(
     (n): ResolvedNode => ({
       ...n,
-      cores: n.cores ?? NODE_DEFAULTS[n.role].cores,
-      memoryMiB: n.memoryMiB ?? NODE_DEFAULTS[n.role].memoryMiB,
-      diskGiB: n.diskGiB ?? NODE_DEFAULTS[n.role].diskGiB,
-      installDisk: n.installDisk ?? DEFAULT_INSTALL_DISK,
+      cores: n.cores ?? NODE_DEFAULTS.cores,
+      memoryMiB: n.memoryMiB ?? NODE_DEFAULTS.memoryMiB,
+      diskGiB: n.diskGiB ?? NODE_DEFAULTS.diskGiB,
+      installDisk: n.installDisk ?? NODE_DEFAULTS.installDisk,
     }),
   );
   return {
