@@ -186,7 +186,7 @@ export class TalosCluster extends pulumi.ComponentResource {
     super("proxmox-talos:index:TalosCluster", name, {}, opts);
     const controlPlanes = args.nodes.filter((n) => n.role === "controlplane");
     const first = controlPlanes[0];
-    if (!first) throw new Error(`TalosCluster ${name}: at least one control-plane node is required`);
+    if (!first) throw new pulumi.ResourceError("at least one control-plane node is required", this);
     const address = (n: TalosNodeArgs): string => n.apiAddress ?? n.ip;
 
     this.machineSecrets = new MachineSecrets(
@@ -198,7 +198,7 @@ export class TalosCluster extends pulumi.ComponentResource {
       this.machineSecrets.secretsYaml.apply((y) => {
         if (typeof y !== "string" || y === "") {
           // Only seen under mocks whose state echoes the inputs: see tests/talos-cluster/mock-state.ts.
-          throw new Error(`TalosCluster ${name}: MachineSecrets has no secretsYaml output`);
+          throw new pulumi.ResourceError("MachineSecrets has no secretsYaml output", this);
         }
         return parseSecretsYaml(y);
       }),
