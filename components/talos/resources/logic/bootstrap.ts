@@ -5,6 +5,8 @@
  * permanent answers (a worker: "bootstrap can only be performed on a control plane node", a role
  * that may not bootstrap, …) fail at once.
  */
+
+import { TIMEOUT_DEFAULTS } from "../../../defaults";
 import { TalosApiError } from "../../api/client";
 import {
   defaultLog,
@@ -13,6 +15,7 @@ import {
   type MtlsCredentials,
   mtlsClient,
   Props,
+  type ReadMode,
   retryUntil,
 } from "./common";
 
@@ -34,13 +37,14 @@ export interface BootstrapDeps {
   readonly pollMs?: number;
 }
 
-export function parseBootstrapInputs(raw: unknown): BootstrapInputs {
-  const p = new Props("Bootstrap", raw);
+/** Parses new inputs, or (mode `state`) a stored state with the same defaults. */
+export function parseBootstrapInputs(raw: unknown, mode: ReadMode = "inputs"): BootstrapInputs {
+  const p = new Props("Bootstrap", raw, mode);
   return {
     node: p.str("node"),
     address: p.str("address"),
     clusterFingerprint: p.optStr("clusterFingerprint"),
-    timeoutSeconds: p.num("timeoutSeconds", 600),
+    timeoutSeconds: p.num("timeoutSeconds", TIMEOUT_DEFAULTS.applySeconds),
     ...p.mtls(),
   };
 }
@@ -84,8 +88,8 @@ export function diff(
   olds: unknown,
   news: unknown,
 ): { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean } {
-  const o = olds as Partial<Record<string, unknown>>;
+  const o = parseBootstrapInputs(olds, "state");
   const n = parseBootstrapInputs(news);
-  const replaces = (o.clusterFingerprint ?? "") !== n.clusterFingerprint ? ["clusterFingerprint"] : [];
+  const replaces = o.clusterFingerprint !== n.clusterFingerprint ? ["clusterFingerprint"] : [];
   return { changes: replaces.length > 0, replaces, deleteBeforeReplace: false };
 }
