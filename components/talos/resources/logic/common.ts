@@ -185,11 +185,6 @@ export function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** gRPC INVALID_ARGUMENT: the node refused the request itself; retrying cannot help. */
-export function isInvalidArgument(e: unknown): boolean {
-  return e instanceof TalosApiError && e.code === 3;
-}
-
 /**
  * Talos' answers that no retry can change, by the mode the node answered in (Talos 1.11.5
  * internal/app/maintenance/server.go, internal/app/machined/internal/server/v1alpha1/v1alpha1_server.go,
