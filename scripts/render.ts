@@ -5,8 +5,10 @@
  * talosconfig, kubeconfig, schematic.yaml and a summary of the VMs. Without --with-secrets, key
  * material is redacted and secrets.yaml is not written.
  */
+
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { withPlatformPatches } from "../components/addons/platform-cluster";
 import { ConfigError } from "../components/config/errors";
 import { decodeConfigValue } from "../components/config/load";
 import { readStackFile } from "../components/config/stack-file";
@@ -85,7 +87,7 @@ async function main(argv: string[]): Promise<number> {
     kubernetesVersion: cfg.kubernetesVersion,
     installImage: installerImage(new URL(cfg.imageFactory.url).host, id, cfg.talosVersion, "nocloud"),
     network: cfg.network,
-    patches: cfg.patches,
+    patches: withPlatformPatches(cfg.patches, cfg.addons),
     allowSchedulingOnControlPlanes: cfg.controlPlane.allowSchedulingOnControlPlanes,
     openebsHostpath: cfg.addons.openebs.enabled,
   };

@@ -8,6 +8,15 @@
  */
 import { z } from "zod";
 import { parseRange } from "../net/ipv4";
+import {
+  CertManagerSchema,
+  CiliumLoadBalancerFields,
+  GatewaySchema,
+  HeadlampSchema,
+  MonitoringSchema,
+  platformAddonIssues,
+  VeleroSchema,
+} from "./platform-config";
 
 /** Shows a config value in an error message (short, JSON-quoted). */
 function shown(value: unknown): string {
@@ -105,34 +114,39 @@ export const FluxGitSchema = z.strictObject({
   interval: fluxInterval.optional(),
 });
 
+/** LoadBalancer address pools (MetalLB's, or Cilium's LB IPAM): the same rules for both. */
+const poolsSchema = z
+  .array(MetallbPoolSchema, {
+    error: wrong("must be a list of pools", "write pools: [{name: default, addresses: [10.0.0.240/28]}]"),
+  })
+  .default([])
+  .superRefine((pools, ctx) => {
+    const seen = new Set<string>();
+    pools.forEach((pool, i) => {
+      if (seen.has(pool.name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [i, "name"],
+          input: pool.name,
+          message: `is used by two pools (got ${shown(pool.name)}) — give every pool its own name`,
+        });
+      }
+      seen.add(pool.name);
+    });
+  });
+
 const CiliumSchema = z.strictObject({
   enabled: enabledFlag(true),
   version: chartVersion,
+  ...CiliumLoadBalancerFields,
+  pools: poolsSchema,
   values: helmValues,
 });
 
 const MetallbSchema = z.strictObject({
   enabled: enabledFlag(false),
   version: chartVersion,
-  pools: z
-    .array(MetallbPoolSchema, {
-      error: wrong("must be a list of pools", "write pools: [{name: default, addresses: [10.0.0.240/28]}]"),
-    })
-    .default([])
-    .superRefine((pools, ctx) => {
-      const seen = new Set<string>();
-      pools.forEach((pool, i) => {
-        if (seen.has(pool.name)) {
-          ctx.addIssue({
-            code: "custom",
-            path: [i, "name"],
-            input: pool.name,
-            message: `is used by two pools (got ${shown(pool.name)}) — give every pool its own name`,
-          });
-        }
-        seen.add(pool.name);
-      });
-    }),
+  pools: poolsSchema,
   l2Advertisement: z
     .boolean({ error: wrong("must be true or false", "write l2Advertisement: false to announce nothing") })
     .default(true),
@@ -168,8 +182,14 @@ export const AddonsConfigSchema = z
     openebs: OpenebsSchema.prefault({}),
     flux: FluxSchema.prefault({}),
     sops: SopsSchema.prefault({}),
+    gateway: GatewaySchema.prefault({}),
+    certManager: CertManagerSchema.prefault({}),
+    headlamp: HeadlampSchema.prefault({}),
+    monitoring: MonitoringSchema.prefault({}),
+    velero: VeleroSchema.prefault({}),
   })
   .superRefine((a, ctx) => {
+    for (const issue of platformAddonIssues(a)) ctx.addIssue({ code: "custom", ...issue });
     if (a.sops.enabled === true && !a.flux.enabled) {
       ctx.addIssue({
         code: "custom",

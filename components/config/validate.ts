@@ -6,6 +6,7 @@
 import type { z } from "zod";
 import { AddonsConfigSchema } from "../addons/config";
 import { ConfigError, type ConfigIssue, showValue } from "./errors";
+import { platformConfigIssues } from "./platform-rules";
 import {
   addressingIssues,
   cniIssues,
@@ -134,6 +135,13 @@ export function validateStackConfig(
       }),
     );
     if (p.network) issues.push(...cniIssues(p.network, p.addons.cilium.enabled));
+    issues.push(
+      ...platformConfigIssues(
+        p.addons,
+        { nodes, vip: p.controlPlane?.vip, gateway: p.network?.gateway },
+        secrets,
+      ),
+    );
     if (p.addons.metallb.enabled && p.addons.metallb.pools.length === 0) {
       issues.push({
         path: "addons.metallb.pools",

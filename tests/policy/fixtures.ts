@@ -92,6 +92,10 @@ const ADDON_NAMESPACES: Record<keyof typeof CHARTS, string> = {
   metallb: "metallb-system",
   openebs: "openebs",
   flux: "flux-system",
+  certManager: "cert-manager",
+  headlamp: "headlamp",
+  monitoring: "monitoring",
+  velero: "velero",
 };
 
 export interface StackOptions {
