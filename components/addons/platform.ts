@@ -116,7 +116,7 @@ export function installGatewayApiCrds(
   return new kubernetes.yaml.v2.ConfigFile(
     "gateway-api-crds",
     { file: gatewayApiCrdsUrl(gatewayApiVersion(config)) },
-    { parent: k8s.parent, providers: k8s.provider ? [k8s.provider] : undefined, dependsOn },
+    { parent: k8s.parent, provider: k8s.provider, dependsOn },
   );
 }
 
