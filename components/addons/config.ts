@@ -14,7 +14,6 @@ import {
   GatewaySchema,
   HeadlampSchema,
   MonitoringSchema,
-  platformAddonIssues,
   VeleroSchema,
 } from "./platform-config";
 
@@ -189,7 +188,6 @@ export const AddonsConfigSchema = z
     velero: VeleroSchema.prefault({}),
   })
   .superRefine((a, ctx) => {
-    for (const issue of platformAddonIssues(a)) ctx.addIssue({ code: "custom", ...issue });
     if (a.sops.enabled === true && !a.flux.enabled) {
       ctx.addIssue({
         code: "custom",
