@@ -4,7 +4,6 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { StackSecrets } from "../config/load";
-import type { AddonsConfig } from "./config";
 import type { PlatformOutputs, PlatformSecrets } from "./platform";
 import { PLATFORM_SECRET_KEYS } from "./platform-config";
 import { monitoringControlPlanePatch } from "./values/monitoring";
@@ -15,7 +14,7 @@ import { monitoringControlPlanePatch } from "./values/monitoring";
  */
 export function withPlatformPatches<P extends { readonly controlplane: readonly unknown[] }>(
   patches: P,
-  addons: Pick<AddonsConfig, "monitoring">,
+  addons: { readonly monitoring: { readonly enabled: boolean } },
 ): P {
   if (!addons.monitoring.enabled) return patches;
   return { ...patches, controlplane: [monitoringControlPlanePatch(), ...patches.controlplane] };

@@ -3,22 +3,13 @@
  * value and the fix, reported together with every other fault before anything is built.
  */
 import * as assert from "node:assert/strict";
-import * as path from "node:path";
 import { AddonsConfigSchema, formatAddonsIssues } from "../../components/addons/config";
 import { ConfigError } from "../../components/config/errors";
 import { decodeConfigValue } from "../../components/config/load";
 import { platformConfigIssues } from "../../components/config/platform-rules";
 import { readStackFile } from "../../components/config/stack-file";
 import { validateStackConfig } from "../../components/config/validate";
-import { PROJECT_ROOT } from "../helpers/shared";
-
-export const EXAMPLE_FILE = path.join(PROJECT_ROOT, "stacks", "examples", "Pulumi.platform.yaml");
-export const EXAMPLE_SECRETS = {
-  proxmoxApiToken: "root@pam!pulumi=00000000-0000-0000-0000-000000000000",
-  alertmanagerSmtpPassword: "smtp-pass",
-  veleroS3AccessKeyId: "AKIAEXAMPLE",
-  veleroS3SecretAccessKey: "s3-secret",
-};
+import { EXAMPLE_FILE, EXAMPLE_SECRETS } from "./platform-harness";
 
 function exampleRaw(): Record<string, unknown> {
   const raw: Record<string, unknown> = {};

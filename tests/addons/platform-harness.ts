@@ -10,6 +10,7 @@
  * The AgeIdentity dynamic resource gets its state from the real provider's `create`.
  */
 
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { MockResourceArgs } from "@pulumi/pulumi/runtime/mocks";
 import {
@@ -21,6 +22,7 @@ import {
 } from "../../components/addons";
 import type { AgeIdentityInputs } from "../../components/addons/age-identity";
 import { type Recording, recordProgram, unwrapSecrets } from "../helpers/mocks";
+import { PROJECT_ROOT } from "../helpers/shared";
 import { AGE_TYPE, ClusterReady, READY_TYPE, SECRET } from "./harness";
 
 export const CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile";
@@ -162,3 +164,12 @@ export function allKeys(rec: Recording): Set<string> {
       .map((r) => `${r.type}::${r.name}`),
   );
 }
+
+/** The worked example stack with everything on, and the secrets it needs (placeholders). */
+export const EXAMPLE_FILE = path.join(PROJECT_ROOT, "stacks", "examples", "Pulumi.platform.yaml");
+export const EXAMPLE_SECRETS = {
+  proxmoxApiToken: "root@pam!pulumi=00000000-0000-0000-0000-000000000000",
+  alertmanagerSmtpPassword: "smtp-pass",
+  veleroS3AccessKeyId: "AKIAEXAMPLE",
+  veleroS3SecretAccessKey: "s3-secret",
+};
