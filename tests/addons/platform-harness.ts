@@ -12,7 +12,7 @@
 
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import type { MockResourceArgs } from "@pulumi/pulumi/runtime/mocks";
+import type { MockResourceArgs, MockResourceResult } from "@pulumi/pulumi/runtime/mocks";
 import {
   type AddonsConfigInput,
   AddonsConfigSchema,
@@ -120,34 +120,42 @@ export async function runPlatform(
       };
     },
     {
-      newResource: async (args: MockResourceArgs) => {
-        const inputs = unwrapSecrets(args.inputs) as Record<string, unknown>;
-        if (args.type === AGE_TYPE) {
-          const created = await ageIdentityProvider.create(inputs as AgeIdentityInputs);
-          return { id: created.id, state: { ...created.outs } };
-        }
-        if (args.id) {
-          reads.push(`${args.type}::${args.id}`);
-          if (args.type === SECRET) {
-            return {
-              id: args.id,
-              state: { data: { "tls.crt": Buffer.from(FAKE_CA_PEM).toString("base64") } },
-            };
-          }
-        }
-        if (args.type === SECRET && inputs.type === "kubernetes.io/service-account-token") {
-          const meta = inputs.metadata as { annotations: Record<string, string> };
-          const sa = meta.annotations["kubernetes.io/service-account.name"];
-          return {
-            id: `${args.name}-id`,
-            state: { ...args.inputs, data: { token: Buffer.from(fakeToken(sa)).toString("base64") } },
-          };
-        }
-        return undefined;
-      },
+      newResource: platformMockState(reads),
     },
   );
   return { rec, addons: { platform }, reads };
+}
+
+/**
+ * The mock answers of the real providers for the platform addons (see the file comment); records
+ * reads as `type::id` into `reads`; everything else goes to `fallback` (default: inputs as state).
+ */
+export function platformMockState(
+  reads: string[] = [],
+  fallback?: (args: MockResourceArgs) => Promise<MockResourceResult | undefined>,
+): (args: MockResourceArgs) => Promise<MockResourceResult | undefined> {
+  return async (args) => {
+    const inputs = unwrapSecrets(args.inputs) as Record<string, unknown>;
+    if (args.type === AGE_TYPE) {
+      const created = await ageIdentityProvider.create(inputs as AgeIdentityInputs);
+      return { id: created.id, state: { ...created.outs } };
+    }
+    if (args.id) {
+      reads.push(`${args.type}::${args.id}`);
+      if (args.type === SECRET) {
+        return { id: args.id, state: { data: { "tls.crt": Buffer.from(FAKE_CA_PEM).toString("base64") } } };
+      }
+    }
+    if (args.type === SECRET && inputs.type === "kubernetes.io/service-account-token") {
+      const meta = inputs.metadata as { annotations: Record<string, string> };
+      const sa = meta.annotations["kubernetes.io/service-account.name"];
+      return {
+        id: `${args.name}-id`,
+        state: { ...args.inputs, data: { token: Buffer.from(fakeToken(sa)).toString("base64") } },
+      };
+    }
+    return fallback ? fallback(args) : undefined;
+  };
 }
 
 /** `type::name` of every resource the addons registered, components included (the CRD manifest is one). */
