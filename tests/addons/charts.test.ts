@@ -320,3 +320,79 @@ describe("deliberately invalid values are caught", () => {
     ]);
   });
 });
+
+describe("platform charts: deliberately invalid values are caught", () => {
+  it("Cilium 1.19.6's schema declares kubeProxyReplacement, gatewayAPI and l2announcements", function () {
+    const file = requireShared(this, ...chartDir("cilium"), "values.schema.json");
+    const props = (JSON.parse(fs.readFileSync(file, "utf8")) as { properties: Record<string, unknown> })
+      .properties;
+    for (const key of ["kubeProxyReplacement", "gatewayAPI", "l2announcements", "k8sClientRateLimit"]) {
+      assert.ok(key in props, `${key} is declared`);
+    }
+    const defaults = loadDefaults(requireShared(this, ...chartDir("cilium"), "values.yaml"));
+    const validate = compileSchema(file);
+    const bad = helmMerge(defaults, ciliumValues({ gatewayAPI: { enabled: "yes" } }, { gatewayApi: true }));
+    assert.equal(validate(bad), false);
+    assert.ok(
+      validate.errors?.some((e) => e.instancePath === "/gatewayAPI/enabled"),
+      JSON.stringify(validate.errors),
+    );
+  });
+
+  it("misspelt keys fail the key-path check for cert-manager, Headlamp, kube-prometheus-stack and Velero", function () {
+    const load = (addon: AddonName) => loadDefaults(requireShared(this, ...chartDir(addon), "values.yaml"));
+    assert.deepEqual(
+      unknownKeyPaths(certManagerValues({ crds: { enable: true } }), load("certManager"), [], []),
+      ["crds.enable"],
+    );
+    const svc = { type: "ClusterIP" as const, port: 80, annotations: {} };
+    assert.deepEqual(
+      unknownKeyPaths(
+        headlampValues(
+          { service: svc, fluxPlugin: false, oidc: false },
+          { clusterRoleBindng: { create: false } },
+        ),
+        load("headlamp"),
+        [],
+        [],
+      ),
+      ["clusterRoleBindng"],
+    );
+    const kps = GENERATED.monitoring();
+    assert.deepEqual(
+      unknownKeyPaths(
+        helmMerge(kps, { kubeEtcd: { endpoint: ["10.0.0.1"] } }),
+        load("monitoring"),
+        FREE_FORM.monitoring,
+        KNOWN_EXTRA.monitoring,
+      ),
+      ["kubeEtcd.endpoint"],
+    );
+    assert.deepEqual(
+      unknownKeyPaths(
+        helmMerge(GENERATED.velero(), { nodeAgent: { podVolumPath: "/x" } }),
+        load("velero"),
+        [],
+        [],
+      ),
+      ["nodeAgent.podVolumPath"],
+    );
+  });
+
+  it("values of the wrong type fail the cert-manager, Headlamp and Velero schemas", function () {
+    for (const [addon, bad] of [
+      ["certManager", { crds: { enabled: "yes" } }],
+      ["headlamp", { service: { port: "80" } }],
+      ["velero", { deployNodeAgent: "true" }],
+    ] as const) {
+      const defaults = loadDefaults(requireShared(this, ...chartDir(addon), "values.yaml"));
+      const validate = compileSchema(requireShared(this, ...chartDir(addon), "values.schema.json"));
+      assert.ok(validate(helmMerge(defaults, GENERATED[addon]())), `${addon}: our values pass`);
+      assert.equal(
+        validate(helmMerge(helmMerge(defaults, GENERATED[addon]()), bad)),
+        false,
+        `${addon}: ${JSON.stringify(bad)} fails`,
+      );
+    }
+  });
+});
