@@ -49,7 +49,15 @@ export const proxmoxTls: StackValidationPolicy = {
 };
 
 export const OUTPUT_DEFAULTS = {
-  secretOutputs: ["talosconfig", "kubeconfig", "sopsAgeKey", "ageKey", "ageIdentity"],
+  secretOutputs: [
+    "talosconfig",
+    "kubeconfig",
+    "sopsAgeKey",
+    "ageKey",
+    "ageIdentity",
+    "headlampAdminToken",
+    "headlampViewerToken",
+  ],
   components: ["proxmox-talos:index:HomelabCluster"],
 } as const;
 
