@@ -57,6 +57,7 @@ export const OUTPUT_DEFAULTS = {
     "ageIdentity",
     "headlampAdminToken",
     "headlampViewerToken",
+    "grafanaAdminPassword",
   ],
   components: ["proxmox-talos:index:HomelabCluster"],
 } as const;

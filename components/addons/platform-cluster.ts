@@ -36,5 +36,6 @@ export function platformStackOutputs(p: PlatformOutputs): Record<string, pulumi.
     ...(p.caCertificate ? { caCertificate: p.caCertificate } : {}),
     ...(p.headlampAdminToken ? { headlampAdminToken: pulumi.secret(p.headlampAdminToken) } : {}),
     ...(p.headlampViewerToken ? { headlampViewerToken: pulumi.secret(p.headlampViewerToken) } : {}),
+    ...(p.grafanaAdminPassword ? { grafanaAdminPassword: pulumi.secret(p.grafanaAdminPassword) } : {}),
   };
 }

@@ -13,6 +13,7 @@ import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { type AddonName, CHARTS, GATEWAY_API_FOR_CILIUM, gatewayApiCrdsUrl } from "../versions";
 import type { AddonsConfig } from "./config";
+import { GeneratedPassword } from "./generated-password";
 import { day2Rules, PLATFORM_RULE_NAME } from "./monitoring-rules";
 import type { PlatformSecretKey } from "./platform-config";
 import {
@@ -37,6 +38,7 @@ import {
   ALERTMANAGER_SMTP_KEY,
   ALERTMANAGER_SMTP_SECRET,
   certManagerValues,
+  GRAFANA_ADMIN_SECRET,
   HEADLAMP_OIDC_SECRET,
   type HelmValues,
   headlampValues,
@@ -58,6 +60,8 @@ export interface PlatformOutputs {
   headlampAdminToken?: pulumi.Output<string>;
   /** Long-lived token of the Headlamp read-only ServiceAccount (secret). */
   headlampViewerToken?: pulumi.Output<string>;
+  /** Grafana's `admin` password (secret). */
+  grafanaAdminPassword?: pulumi.Output<string>;
 }
 
 export interface PlatformContext {
@@ -395,6 +399,23 @@ export function installPlatform(ctx: PlatformContext): PlatformOutputs {
         ),
       );
     }
+    // Grafana's admin login: generated once, a Pulumi secret, handed to the chart as an existing Secret.
+    const grafanaPassword = new GeneratedPassword("grafana-admin-password", {
+      parent: k8s.parent,
+      dependsOn: afterCni,
+    });
+    out.grafanaAdminPassword = pulumi.secret(grafanaPassword.password);
+    deps.push(
+      new kubernetes.core.v1.Secret(
+        GRAFANA_ADMIN_SECRET,
+        {
+          metadata: { name: GRAFANA_ADMIN_SECRET, namespace: ns.metadata.name },
+          type: "Opaque",
+          stringData: { "admin-user": "admin", "admin-password": out.grafanaAdminPassword },
+        },
+        { ...k8s, dependsOn: afterCni },
+      ),
+    );
     const storageClassName =
       m.storage.storageClassName ?? (config.openebs.enabled ? config.openebs.storageClassName : undefined);
     const values = monitoringValues(

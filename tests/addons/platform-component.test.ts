@@ -22,6 +22,7 @@ import {
   fakeToken,
   GATEWAY,
   HTTPROUTE,
+  PASSWORD_TYPE,
   PLATFORM_CONFIG,
   type PlatformRun,
   PROMETHEUS_RULE,
@@ -80,6 +81,8 @@ const OWNED = {
     `${NAMESPACE}::monitoring`,
     `${RELEASE}::monitoring`,
     `${SECRET}::alertmanager-smtp`,
+    `${PASSWORD_TYPE}::grafana-admin-password`,
+    `${SECRET}::grafana-admin`,
     `${PROMETHEUS_RULE}::day2-rules`,
   ],
   velero: [`${NAMESPACE}::velero`, `${RELEASE}::velero`, `${SECRET}::velero-s3`],
@@ -118,7 +121,9 @@ describe("platform addons (mocks)", function () {
       const [type, name] = k.split("::");
       const r = rec.find(type, name);
       assert.equal(r.parentUrn, comp.urn, k);
-      if (r.custom) assert.equal(r.providerUrn, provider.urn, `${k} uses the cluster's provider`);
+      // Dynamic resources (the generated password) run in the program, not against the cluster.
+      if (r.custom && r.type !== PASSWORD_TYPE)
+        assert.equal(r.providerUrn, provider.urn, `${k} uses the cluster's provider`);
     }
   });
 
@@ -328,6 +333,26 @@ describe("platform addons (mocks)", function () {
     const smtp = rec.find(SECRET, "alertmanager-smtp");
     assert.deepEqual(smtp.inputs.stringData, { password: SECRETS.alertmanagerSmtpPassword });
     assert.ok(m.dependencies.includes(smtp.urn));
+  });
+
+  it("generates Grafana's admin password once, as a secret output and a secret Secret the chart uses", async () => {
+    const pw = await settle(run.addons.platform.grafanaAdminPassword);
+    assert.equal(pw.secret, true);
+    assert.match(pw.value, /^[A-Za-z0-9_-]{32}$/);
+    const gen = rec.find(PASSWORD_TYPE, "grafana-admin-password");
+    assert.ok(gen.additionalSecretOutputs.includes("password"));
+    const secret = rec.find(SECRET, "grafana-admin");
+    assert.deepEqual(secret.inputs.stringData, { "admin-user": "admin", "admin-password": pw.value });
+    assert.ok(secret.secretInputPaths.some((p) => p === "stringData" || p.startsWith("stringData.")));
+    const m = rec.find(RELEASE, "monitoring");
+    assert.deepEqual(get(valuesOf(m), "grafana.admin"), {
+      existingSecret: "grafana-admin",
+      userKey: "admin-user",
+      passwordKey: "admin-password",
+    });
+    assert.ok(m.dependencies.includes(secret.urn));
+    assert.deepEqual(pathsOf(valuesOf(m), pw.value), [], "never in the Helm values");
+    assert.ok(rec.secretStackOutputs.includes("grafanaAdminPassword"));
   });
 
   it("adds the day-2 PrometheusRule after the chart that installs its CRD, selected by the release label", () => {

@@ -21,6 +21,7 @@ import {
   type PlatformSecrets,
 } from "../../components/addons";
 import type { AgeIdentityInputs } from "../../components/addons/age-identity";
+import { generatedPasswordProvider } from "../../components/addons/generated-password";
 import { type Recording, recordProgram, unwrapSecrets } from "../helpers/mocks";
 import { PROJECT_ROOT } from "../helpers/shared";
 import { AGE_TYPE, ClusterReady, READY_TYPE, SECRET } from "./harness";
@@ -34,6 +35,8 @@ export const CLUSTER_ISSUER = CR("cert-manager.io/v1", "ClusterIssuer");
 export const CILIUM_POOL = CR("cilium.io/v2", "CiliumLoadBalancerIPPool");
 export const CILIUM_L2 = CR("cilium.io/v2alpha1", "CiliumL2AnnouncementPolicy");
 export const PROMETHEUS_RULE = CR("monitoring.coreos.com/v1", "PrometheusRule");
+export const PASSWORD_TYPE = "pulumi-nodejs:dynamic:GeneratedPassword";
+const passwords = new Map<string, ReturnType<typeof generatedPasswordProvider.create>>();
 export const SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount";
 export const CRB = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding";
 
@@ -117,6 +120,7 @@ export async function runPlatform(
         ...(platform.headlampViewerToken
           ? { headlampViewerToken: pulumi.secret(platform.headlampViewerToken) }
           : {}),
+        ...(platform.grafanaAdminPassword ? { grafanaAdminPassword: platform.grafanaAdminPassword } : {}),
       };
     },
     {
@@ -138,6 +142,17 @@ export function platformMockState(
     const inputs = unwrapSecrets(args.inputs) as Record<string, unknown>;
     if (args.type === AGE_TYPE) {
       const created = await ageIdentityProvider.create(inputs as AgeIdentityInputs);
+      return { id: created.id, state: { ...created.outs } };
+    }
+    if (args.type === PASSWORD_TYPE) {
+      // The real provider's create, once per name: later runs see the state the first one left,
+      // as a later `pulumi up` does (the resource has no inputs, so it is never replaced).
+      let made = passwords.get(args.name);
+      if (!made) {
+        made = generatedPasswordProvider.create();
+        passwords.set(args.name, made);
+      }
+      const created = await made;
       return { id: created.id, state: { ...created.outs } };
     }
     if (args.id) {

@@ -44,13 +44,15 @@ describe("the worked example stack through the program (mocks)", function () {
     for (const r of rec.byType(RELEASE)) if (r !== cilium) assert.ok(rec.dependsOn(r, cilium), r.name);
   });
 
-  it("exports the CA certificate plain and the Headlamp tokens as secrets", () => {
+  it("exports the CA certificate plain, the Headlamp tokens and Grafana's password as secrets", () => {
     assert.equal(rec.stackOutputs.caCertificate, FAKE_CA_PEM);
     assert.ok(!rec.secretStackOutputs.includes("caCertificate"));
     assert.equal(rec.stackOutputs.headlampAdminToken, fakeToken("headlamp-admin"));
     assert.equal(rec.stackOutputs.headlampViewerToken, fakeToken("headlamp-viewer"));
     assert.ok(rec.secretStackOutputs.includes("headlampAdminToken"));
     assert.ok(rec.secretStackOutputs.includes("headlampViewerToken"));
+    assert.match(String(rec.stackOutputs.grafanaAdminPassword), /^[A-Za-z0-9_-]{32}$/);
+    assert.ok(rec.secretStackOutputs.includes("grafanaAdminPassword"));
   });
 
   it("keeps each credential of the stack's secret config secret wherever it goes", () => {

@@ -14,6 +14,8 @@ import { type HelmValues, helmMerge } from "./merge";
 /** Secret (in the monitoring namespace) with the SMTP password, mounted into Alertmanager. */
 export const ALERTMANAGER_SMTP_SECRET = "alertmanager-smtp";
 export const ALERTMANAGER_SMTP_KEY = "password";
+/** Secret (in the monitoring namespace) with Grafana's admin login (keys admin-user, admin-password). */
+export const GRAFANA_ADMIN_SECRET = "grafana-admin";
 
 /** Control-plane config patch (strategic merge) the monitoring addon adds before the stack's own patches. */
 export function monitoringControlPlanePatch(): Record<string, unknown> {
@@ -111,6 +113,7 @@ export function monitoringBaseValues(o: MonitoringOptions): HelmValues {
       ...(o.smtp ? { config: alertmanagerConfig(o.smtp) } : {}),
     },
     grafana: {
+      admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: "admin-user", passwordKey: "admin-password" },
       service: {
         type: o.grafanaService.type,
         port: o.grafanaService.port,
