@@ -86,6 +86,8 @@ export function clusterSpecOf(c: RawConfig): ClusterSpecWire {
   };
 }
 
+const PLATFORM_ADDONS: readonly string[] = ["certManager", "headlamp", "monitoring", "velero"];
+
 /** Namespaces the addons install into. */
 const ADDON_NAMESPACES: Record<keyof typeof CHARTS, string> = {
   cilium: "kube-system",
@@ -286,6 +288,8 @@ export function stackResources(c: RawConfig, opts: StackOptions = {}): ResourceS
     [keyof typeof CHARTS, (typeof CHARTS)[keyof typeof CHARTS]]
   >) {
     if (addons[addon]?.enabled === false) continue;
+    // The platform addons are off unless a stack turns them on.
+    if (PLATFORM_ADDONS.includes(addon) && addons[addon]?.enabled !== true) continue;
     out.push({
       type: releaseType,
       name: addon,
