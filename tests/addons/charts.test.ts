@@ -396,3 +396,14 @@ describe("platform charts: deliberately invalid values are caught", () => {
     }
   });
 });
+
+describe("Cilium 1.18.9 (a supported version override with a known Gateway API release)", () => {
+  const dir = ["reference", "charts", "cilium", "1.18.9"];
+  it("our values (L2 LoadBalancer, Gateway API) use only its keys and validate merged into its defaults", function () {
+    const defaults = loadDefaults(requireShared(this, ...dir, "values.yaml"));
+    const validate = compileSchema(requireShared(this, ...dir, "values.schema.json"));
+    const ours = GENERATED.cilium();
+    assert.deepEqual(unknownKeyPaths(ours, defaults, [], []), []);
+    assert.ok(validate(helmMerge(defaults, ours)), JSON.stringify(validate.errors, null, 2));
+  });
+});
