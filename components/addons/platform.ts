@@ -292,8 +292,8 @@ export function installPlatform(ctx: PlatformContext): PlatformOutputs {
     const ns = ctx.namespace(nsName, {}, afterCni);
     const svc = exposedService(h.expose, lbKind);
     const deps: pulumi.Resource[] = [...afterCni, ...(svc.type === "LoadBalancer" ? lbReady : [])];
+    const callback = h.oidc && h.expose?.hostname ? `https://${h.expose.hostname}/oidc-callback` : undefined;
     if (h.oidc) {
-      const callback = h.expose?.hostname ? `https://${h.expose.hostname}/oidc-callback` : undefined;
       deps.push(
         new kubernetes.core.v1.Secret(
           HEADLAMP_OIDC_SECRET,
@@ -315,7 +315,12 @@ export function installPlatform(ctx: PlatformContext): PlatformOutputs {
       );
     }
     const values = headlampValues(
-      { service: svc, fluxPlugin: config.flux.enabled, oidc: h.oidc !== undefined },
+      {
+        service: svc,
+        fluxPlugin: config.flux.enabled,
+        oidc: h.oidc !== undefined,
+        ...(callback ? { oidcCallbackUrl: callback } : {}),
+      },
       h.values,
     );
     ctx.release("headlamp", ns.metadata.name, values, deps);

@@ -79,7 +79,15 @@ const GENERATED: Record<AddonName, () => HelmValues> = {
   flux: () => fluxValues(SAMPLE.flux.values),
   certManager: () => certManagerValues(SAMPLE.certManager.values),
   headlamp: () =>
-    headlampValues({ service: LB_SERVICE, fluxPlugin: true, oidc: true }, SAMPLE.headlamp.values),
+    headlampValues(
+      {
+        service: LB_SERVICE,
+        fluxPlugin: true,
+        oidc: true,
+        oidcCallbackUrl: "https://h.example.com/oidc-callback",
+      },
+      SAMPLE.headlamp.values,
+    ),
   monitoring: () =>
     monitoringValues(
       {

@@ -491,6 +491,8 @@ describe("platform addons (mocks)", function () {
         name: "headlamp-oidc",
         hasScopes: true,
       });
+      // The chart passes the callback flag only when config.oidc.callbackURL is set.
+      assert.equal(get(v, "config.oidc.callbackURL"), "https://headlamp.home.example.com/oidc-callback");
       assert.deepEqual(v.service, { type: "ClusterIP", port: 80, annotations: {} });
       assert.equal(r.rec.byType(SERVICE_ACCOUNT).length, 0);
       assert.equal(r.addons.platform.headlampAdminToken, undefined);

@@ -20,6 +20,12 @@ export interface HeadlampOptions {
   readonly fluxPlugin: boolean;
   /** OIDC through the external Secret HEADLAMP_OIDC_SECRET. */
   readonly oidc: boolean;
+  /**
+   * The OIDC callback URL (also `OIDC_CALLBACK_URL` in the Secret). The chart passes
+   * `-oidc-callback-url=$(OIDC_CALLBACK_URL)` only when `config.oidc.callbackURL` is non-empty
+   * (charts/headlamp/templates/deployment.yaml), so it is set here too; it is not secret.
+   */
+  readonly oidcCallbackUrl?: string;
 }
 
 /** The plugin manager's config file: plugins pinned to a version. */
@@ -44,6 +50,7 @@ export function headlampBaseValues(o: HeadlampOptions): HelmValues {
             oidc: {
               secret: { create: false },
               externalSecret: { enabled: true, name: HEADLAMP_OIDC_SECRET, hasScopes: true },
+              ...(o.oidcCallbackUrl ? { callbackURL: o.oidcCallbackUrl } : {}),
             },
           },
         }
