@@ -9,15 +9,9 @@ import { z } from "zod";
 import { parseIpv4, parseRange, rangeContains } from "../net/ipv4";
 import { GATEWAY_API_FOR_CILIUM } from "../versions";
 
-/** Shows a config value in an error message (short, JSON-quoted). */
-function shown(value: unknown): string {
-  const text = typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-/** A custom message: what is wrong with the value, then (after " — ") the fix. */
-function wrong(what: string, fix: string) {
-  return (issue: { input?: unknown }) => `${what} (got ${shown(issue.input)}) — ${fix}`;
+/** A message in the config errors' style: what is wrong, then (after " — ") the fix; errors.ts shows the value. */
+function wrong(what: string, fix: string): string {
+  return `${what} — ${fix}`;
 }
 
 const flag = (dflt: boolean, what = "enabled") =>

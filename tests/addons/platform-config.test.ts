@@ -44,7 +44,7 @@ function problemsWith(
 
 /** Field-level faults of an `addons` value (the zod schema). */
 function addonProblems(input: unknown): string[] {
-  const r = AddonsConfigSchema.safeParse(input);
+  const r = AddonsConfigSchema.safeParse(input, { reportInput: true });
   return r.success ? [] : formatAddonsIssues(r.error);
 }
 
@@ -123,7 +123,7 @@ describe("platform addons config", () => {
       p,
       /^proxmox-talos:addons\.cilium\.pools\[0\]\.addresses\[0\]: .* — Cilium's LB IPAM must own its addresses alone/,
     );
-    const dup = addonProblems({
+    const dup = crossProblems({
       cilium: {
         loadBalancer: "l2",
         pools: [
@@ -132,14 +132,14 @@ describe("platform addons config", () => {
         ],
       },
     });
-    has(dup, /^addons\.cilium\.pools\[1\]\.name: is used by two pools/);
+    has(dup, /^addons\.cilium\.pools\[1\]\.name: "x" is used by two pools — give every pool its own name/);
     has(
       crossProblems({ cilium: { loadBalancer: "l2" } }),
       /^addons\.cilium\.pools: \[\] is empty while addons\.cilium\.loadBalancer is l2/,
     );
     has(
       addonProblems({ cilium: { loadBalancer: "bgp" } }),
-      /^addons\.cilium\.loadBalancer: must be "l2" \(got "bgp"\)/,
+      /^addons\.cilium\.loadBalancer: "bgp" must be "l2" — /,
     );
   });
 
@@ -198,7 +198,7 @@ describe("platform addons config", () => {
     );
     has(
       addonProblems({ certManager: { issuer: { type: "acme", email: "not-an-email" } } }),
-      /^addons\.certManager\.issuer\.email: is not an e-mail address \(got "not-an-email"\)/,
+      /^addons\.certManager\.issuer\.email: "not-an-email" is not an e-mail address — /,
     );
   });
 
@@ -260,7 +260,7 @@ describe("platform addons config", () => {
     has(s, /is more than one label below home\.example\.com/);
     has(
       addonProblems({ headlamp: { expose: { loadBalancer: "192.168.60.201" } } }),
-      /^addons\.headlamp\.expose\.loadBalancer: is not ip:port \(got "192\.168\.60\.201"\)/,
+      /^addons\.headlamp\.expose\.loadBalancer: "192\.168\.60\.201" is not ip:port — /,
     );
   });
 
@@ -283,11 +283,11 @@ describe("platform addons config", () => {
     );
     has(
       addonProblems({ velero: { schedule: { cron: "daily" } } }),
-      /^addons\.velero\.schedule\.cron: is not a five-field cron schedule \(got "daily"\)/,
+      /^addons\.velero\.schedule\.cron: "daily" is not a five-field cron schedule — /,
     );
     has(
       addonProblems({ monitoring: { storage: { size: "20GB" } } }),
-      /^addons\.monitoring\.storage\.size: is not a storage size \(got "20GB"\)/,
+      /^addons\.monitoring\.storage\.size: "20GB" is not a storage size — /,
     );
   });
 
