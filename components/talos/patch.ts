@@ -636,10 +636,6 @@ function applyStrategic(
 // ---------------------------------------------------------------------------------------------
 // Entry point
 
-function parseConfig(configYaml: string): ConfigDoc[] {
-  return configDocs(parseYamlDocuments(configYaml, "machine config"));
-}
-
 function configDocs(docs: readonly PlainValue[]): ConfigDoc[] {
   return docs.map((d, i) => {
     if (!isPlainObject(d)) throw new Error(`machine config document #${i + 1} is not a map`);
@@ -657,13 +653,13 @@ export function applyPatches(
   patches: readonly ConfigPatch[],
   opts: ApplyPatchesOptions,
 ): string {
-  let docs: ConfigDoc[];
+  let values: PlainValue[];
   try {
-    docs = parseConfig(configYaml);
+    values = parseYamlDocuments(configYaml, "machine config");
   } catch (e) {
     throw new ConfigPatchError(opts.node, undefined, (e as Error).message);
   }
-  return patchDocuments(docs, patches, opts);
+  return applyPatchesToDocuments(values, patches, opts);
 }
 
 /**
