@@ -8,6 +8,7 @@ import type { ClusterSpecWire } from "../policy/lib/facts";
 import { ClusterAddons } from "./addons";
 import type { StackSecrets } from "./config/load";
 import type { StackConfig } from "./config/validate";
+import { openebsBasePath, planNodes } from "./hardware/plan";
 import { ProxmoxNodes } from "./proxmox/nodes";
 import { imageFileName } from "./proxmox/vm";
 import { TalosCluster } from "./talos/cluster";
@@ -45,6 +46,11 @@ export class HomelabCluster extends pulumi.ComponentResource {
     const schematic = schematicYaml(config.imageFactory.extensions);
     const id = schematicId(schematic);
     const factoryHost = new URL(config.imageFactory.url).host;
+    const plans = new Map(planNodes(config).map((p) => [p.name, p]));
+    const planOf = (name: string) => plans.get(name)!;
+    // Production VMs are protected unless the stack allows node removal (a boot-security change
+    // replaces the VM; so does a removal).
+    const allowNodeRemoval = config.rollout.allowNodeRemoval;
 
     let vms: pulumi.Resource[] = [];
     let vmsByNode: Record<string, pulumi.Resource> = {};
@@ -62,7 +68,26 @@ export class HomelabCluster extends pulumi.ComponentResource {
         "nodes",
         {
           clusterName: config.clusterName,
-          nodes: config.nodes.map((n) => ({ ...n, proxmoxNode: n.proxmoxNode!, vmId: n.vmId! })),
+          nodes: config.nodes.map((n) => {
+            const plan = planOf(n.name);
+            return {
+              name: n.name,
+              role: n.role,
+              ip: n.ip,
+              proxmoxNode: n.proxmoxNode!,
+              vmId: n.vmId!,
+              cores: n.cores,
+              memoryMiB: n.memoryMiB,
+              diskGiB: n.diskGiB,
+              tags: n.tags,
+              ...(plan.image.bootImage.variant !== "" ? { bootImage: plan.image.bootImage } : {}),
+              dataDisks: plan.hardware.dataDisks,
+              pci: plan.hardware.pci,
+              secureBoot: plan.hardware.secureBoot,
+              tpm: plan.hardware.secureBoot || plan.hardware.diskEncryption === "tpm",
+              bootSecurity: plan.bootSecurity,
+            };
+          }),
           placement: {
             diskDatastore: config.proxmox.diskDatastore,
             imageDatastore: config.proxmox.imageDatastore,
@@ -79,7 +104,7 @@ export class HomelabCluster extends pulumi.ComponentResource {
             url: nocloudImageUrl(config.imageFactory.url, id, config.talosVersion),
             fileName: imageFileName(id, config.talosVersion),
           },
-          protect: config.production,
+          protect: config.production && !allowNodeRemoval,
         },
         { parent: this, providers: { proxmoxve: provider } },
       );
@@ -103,11 +128,17 @@ export class HomelabCluster extends pulumi.ComponentResource {
           installDisk: n.installDisk,
           patches: n.patches,
           dependsOn: vmsByNode[n.name] ? [vmsByNode[n.name]] : [],
+          installImage: planOf(n.name).image.installImage,
+          hardware: planOf(n.name).machine,
+          bootSecurity: planOf(n.name).bootSecurity,
+          reinstallable: config.proxmox !== undefined,
         })),
         network: config.network,
         patches: config.patches,
         allowSchedulingOnControlPlanes: config.controlPlane.allowSchedulingOnControlPlanes,
         openebsHostpath: config.addons.openebs.enabled,
+        openebsBasePath: openebsBasePath(config),
+        allowReinstall: !config.production || allowNodeRemoval,
         importedSecrets: secrets.talosSecrets,
         rollout: config.rollout,
         clientCerts: config.clientCerts,

@@ -13,6 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { type AddonName, CHARTS } from "../versions";
 import { AgeIdentity, sopsCreationRule } from "./age-identity";
 import type { AddonsConfig } from "./config";
+import { userVolumeMountPath } from "../talos/machineconfig-hardware";
 import { ciliumValues, fluxValues, type HelmValues, metallbValues, openebsValues } from "./values";
 
 export { AgeIdentity, ageIdentityProvider, sopsCreationRule } from "./age-identity";
@@ -158,7 +159,11 @@ export class ClusterAddons extends pulumi.ComponentResource {
       release(
         "openebs",
         ns.metadata.name,
-        openebsValues(config.openebs.storageClassName, config.openebs.values),
+        openebsValues(
+          config.openebs.storageClassName,
+          config.openebs.values,
+          config.openebs.dataDisk !== undefined ? userVolumeMountPath(config.openebs.dataDisk) : undefined,
+        ),
         afterCni,
       );
     }

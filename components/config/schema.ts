@@ -6,6 +6,14 @@
 import { z } from "zod";
 import { isIpv4, parseCidr } from "../net/ipv4";
 import {
+  extensionName,
+  NODE_HARDWARE_FIELDS,
+  NodeClassesSchema,
+  PciMappingsSchema,
+  SECURITY_DEFAULTS,
+  SecuritySchema,
+} from "./hardware";
+import {
   DEFAULT_EXTENSIONS,
   DEFAULT_KUBERNETES_VERSION,
   DEFAULT_TALOS_VERSION,
@@ -75,6 +83,8 @@ export const NodeSchema = z.strictObject({
   patches: z.array(PatchSchema).default([]),
   /** Extra Proxmox tags for the VM. */
   tags: z.array(z.string().regex(/^[a-z0-9_.-]+$/)).default([]),
+  /** Node class, image additions, data disks, PCI passthrough, boot security (see hardware.ts). */
+  ...NODE_HARDWARE_FIELDS,
 });
 export type NodeConfig = z.infer<typeof NodeSchema>;
 
@@ -130,6 +140,8 @@ export const ProxmoxSchema = z.strictObject({
     .default("host"),
   /** SSH-less API user for the provider, e.g. root@pam. Only used for tagging. */
   tags: z.array(z.string()).default(["talos", "kubernetes"]),
+  /** PCI resource mappings nodes pass through, with the hosts that have the device. */
+  pciMappings: PciMappingsSchema.default({}),
 });
 
 export const PatchesSchema = z.strictObject({
@@ -143,13 +155,7 @@ export const ImageFactorySchema = z.strictObject({
     .string()
     .regex(/^https?:\/\/[^/\s]+$/, { error: "must be a URL like https://factory.talos.dev" })
     .default(IMAGE_FACTORY_URL),
-  extensions: z
-    .array(
-      z.string().regex(/^[a-z0-9-]+\/[a-z0-9._-]+$/, {
-        error: "must name an official extension like siderolabs/qemu-guest-agent",
-      }),
-    )
-    .default([...DEFAULT_EXTENSIONS]),
+  extensions: z.array(extensionName).default([...DEFAULT_EXTENSIONS]),
 });
 
 /** How `up` rolls changes (upgrades, config changes) and removals across the nodes. */
@@ -160,6 +166,8 @@ export const RolloutSchema = z.strictObject({
   nodeTimeoutSeconds: z.number().int().min(30, { error: "must be at least 30 seconds" }).default(900),
   /** Bound of draining a node before its removal. Defaults to 300 seconds. */
   drainTimeoutSeconds: z.number().int().min(10, { error: "must be at least 10 seconds" }).default(300),
+  /** Production stacks: allow removing or replacing (reinstalling) nodes. Defaults to false. */
+  allowNodeRemoval: z.boolean().default(false),
 });
 export const ROLLOUT_DEFAULTS = RolloutSchema.parse({});
 
@@ -195,6 +203,10 @@ export const TOP_LEVEL = {
   imageFactory: ImageFactorySchema.default({ url: IMAGE_FACTORY_URL, extensions: [...DEFAULT_EXTENSIONS] }),
   rollout: RolloutSchema.default(ROLLOUT_DEFAULTS),
   clientCerts: ClientCertsSchema.default(CLIENT_CERT_DEFAULTS),
+  /** Secure Boot and disk encryption of every node (nodes and node classes may override). */
+  security: SecuritySchema.default(SECURITY_DEFAULTS),
+  /** Named node hardware definitions (`nodes[].class`). */
+  nodeClasses: NodeClassesSchema.default({}),
 } as const;
 
 /**

@@ -6,6 +6,7 @@
 import type { z } from "zod";
 import { AddonsConfigSchema } from "../addons/config";
 import { ConfigError, type ConfigIssue, showValue } from "./errors";
+import { hardwareIssues } from "./hardware";
 import {
   addressingIssues,
   cniIssues,
@@ -145,6 +146,16 @@ export function validateStackConfig(
   if (p.talosVersion && p.kubernetesVersion)
     issues.push(...versionIssues(p.talosVersion, p.kubernetesVersion));
   if (p.proxmox && p.nodes) issues.push(...proxmoxPlacementIssues(nodes));
+  if (p.nodes && p.imageFactory && p.security && p.nodeClasses && "proxmox" in p) {
+    issues.push(
+      ...hardwareIssues({
+        ...p,
+        nodes,
+        imageFactory: p.imageFactory,
+        openebsDataDisk: p.addons?.openebs.enabled ? p.addons.openebs.dataDisk : undefined,
+      }),
+    );
+  }
   if (p.clientCerts && p.clientCerts.renewBeforeDays >= p.clientCerts.validityDays) {
     issues.push({
       path: "clientCerts.renewBeforeDays",

@@ -119,7 +119,8 @@ export const machineSecretsProvider: pulumi.dynamic.ResourceProvider<Bag, Bag> =
 
 export const machineConfigApplyProvider: pulumi.dynamic.ResourceProvider<Bag, Bag> = {
   async check(olds, news) {
-    return { inputs: news, failures: loadLogic<ApplyLogic>(APPLY).checkUpgrade(olds, news) };
+    const logic = loadLogic<ApplyLogic>(APPLY);
+    return { inputs: news, failures: [...logic.checkUpgrade(olds, news), ...logic.checkBootSecurity(olds, news)] };
   },
   async create(inputs) {
     const r = await loadLogic<ApplyLogic>(APPLY).create(inputs);

@@ -31,7 +31,10 @@ import {
   WIPE_STATE_AND_EPHEMERAL,
 } from "./common";
 import type { PeerNode } from "./etcd";
+import { bootSecurityChange } from "./boot-security";
 import { imageTag, type RolloutDeps, rollNode } from "./rollout";
+
+export { checkBootSecurity } from "./boot-security";
 
 export type ApplyRequestMode = "auto" | "staged";
 
@@ -259,6 +262,7 @@ export function diff(olds: unknown, news: unknown): DiffResult {
   if ((o.resetOnDelete ?? false) !== n.resetOnDelete) updates.push("resetOnDelete");
   if ((o.timeoutSeconds ?? 600) !== n.timeoutSeconds) updates.push("timeoutSeconds");
   if ((o.role ?? n.role) !== n.role) replaces.push("role");
+  if (bootSecurityChange(olds, news)) replaces.push("bootSecurity");
   return {
     changes: replaces.length + updates.length > 0,
     replaces,
