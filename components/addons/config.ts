@@ -146,7 +146,9 @@ const OpenebsSchema = z.strictObject({
   /** Keep volumes on this node data disk (`nodes[].dataDisks[].name`): base path /var/mnt/<name>. */
   dataDisk: z
     .string()
-    .regex(/^[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?$/, { error: "must name a node data disk (nodes[].dataDisks[].name)" })
+    .regex(/^[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?$/, {
+      error: "must name a node data disk (nodes[].dataDisks[].name)",
+    })
     .optional(),
   values: helmValues,
 });

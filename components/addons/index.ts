@@ -10,10 +10,10 @@
  */
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { userVolumeMountPath } from "../talos/machineconfig-hardware";
 import { type AddonName, CHARTS } from "../versions";
 import { AgeIdentity, sopsCreationRule } from "./age-identity";
 import type { AddonsConfig } from "./config";
-import { userVolumeMountPath } from "../talos/machineconfig-hardware";
 import { ciliumValues, fluxValues, type HelmValues, metallbValues, openebsValues } from "./values";
 
 export { AgeIdentity, ageIdentityProvider, sopsCreationRule } from "./age-identity";

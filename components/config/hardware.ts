@@ -69,7 +69,10 @@ export type DataDisk = z.infer<typeof DataDiskSchema>;
 /** One passed-through PCI device. */
 export const PciDeviceSchema = z.strictObject({
   /** Proxmox resource mapping (Datacenter → Resource Mappings → PCI Devices). Works with API tokens. */
-  mapping: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, { error: "is not a Proxmox resource mapping name" }).optional(),
+  mapping: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, { error: "is not a Proxmox resource mapping name" })
+    .optional(),
   /** Raw host PCI id like 0000:01:00.0: Proxmox allows it only for root@pam with a password. */
   id: z.string().optional(),
   /** PCI Express port (q35). Defaults to true. */
@@ -126,7 +129,9 @@ export const NODE_HARDWARE_FIELDS = {
 
 /** `nodeClasses`: class name → hardware. */
 export const NodeClassesSchema = z.record(
-  z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, { error: "is not a valid class name (a DNS label)" }),
+  z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, { error: "is not a valid class name (a DNS label)" }),
   NodeClassSchema,
 );
 
@@ -325,7 +330,8 @@ export function hardwareIssues(input: HardwareRuleInput): ConfigIssue[] {
         fix: `use at most ${MAX_DATA_DISKS} data disks`,
       });
     }
-    const raw = node.dataDisks ?? (node.class !== undefined ? classes[node.class]?.dataDisks : undefined) ?? [];
+    const raw =
+      node.dataDisks ?? (node.class !== undefined ? classes[node.class]?.dataDisks : undefined) ?? [];
     raw.forEach((d, j) => {
       if (seen.has(d.name)) {
         issues.push({
@@ -363,7 +369,7 @@ export function hardwareIssues(input: HardwareRuleInput): ConfigIssue[] {
       issues.push({
         path: securityKey(input, node, i, "secureBoot"),
         message: `is true for ${node.name} while proxmox.bios is "seabios": Secure Boot needs UEFI`,
-        fix: 'set proxmox.bios: ovmf (the default), or turn secureBoot off',
+        fix: "set proxmox.bios: ovmf (the default), or turn secureBoot off",
       });
     }
   });

@@ -6,6 +6,12 @@
 import { z } from "zod";
 import { isIpv4, parseCidr } from "../net/ipv4";
 import {
+  DEFAULT_EXTENSIONS,
+  DEFAULT_KUBERNETES_VERSION,
+  DEFAULT_TALOS_VERSION,
+  IMAGE_FACTORY_URL,
+} from "../versions";
+import {
   extensionName,
   NODE_HARDWARE_FIELDS,
   NodeClassesSchema,
@@ -13,12 +19,6 @@ import {
   SECURITY_DEFAULTS,
   SecuritySchema,
 } from "./hardware";
-import {
-  DEFAULT_EXTENSIONS,
-  DEFAULT_KUBERNETES_VERSION,
-  DEFAULT_TALOS_VERSION,
-  IMAGE_FACTORY_URL,
-} from "../versions";
 
 /** The project's config namespace (`name` in Pulumi.yaml). */
 export const CONFIG_NAMESPACE = "proxmox-talos";

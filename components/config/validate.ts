@@ -146,6 +146,7 @@ export function validateStackConfig(
   if (p.talosVersion && p.kubernetesVersion)
     issues.push(...versionIssues(p.talosVersion, p.kubernetesVersion));
   if (p.proxmox && p.nodes) issues.push(...proxmoxPlacementIssues(nodes));
+  // `"proxmox" in p`: the key parsed (an absent section parses to undefined: existing machines).
   if (p.nodes && p.imageFactory && p.security && p.nodeClasses && "proxmox" in p) {
     issues.push(
       ...hardwareIssues({

@@ -23,7 +23,10 @@ export function defaultSchematicId(config: Pick<StackConfig, "imageFactory">): s
 }
 
 export function planNodes(
-  config: Pick<StackConfig, "nodes" | "imageFactory" | "security" | "nodeClasses" | "proxmox" | "talosVersion">,
+  config: Pick<
+    StackConfig,
+    "nodes" | "imageFactory" | "security" | "nodeClasses" | "proxmox" | "talosVersion"
+  >,
 ): NodePlan[] {
   const defaultId = defaultSchematicId(config);
   return config.nodes.map((node) => {
@@ -34,7 +37,11 @@ export function planNodes(
       image: nodeImage(hardware, config.imageFactory.url, config.talosVersion, defaultId),
       bootSecurity: bootSecurityProfile(hardware),
       machine: {
-        userVolumes: hardware.dataDisks.map((d) => ({ name: d.name, selector: d.selector, sizeGiB: d.sizeGiB })),
+        userVolumes: hardware.dataDisks.map((d) => ({
+          name: d.name,
+          selector: d.selector,
+          sizeGiB: d.sizeGiB,
+        })),
         diskEncryption: hardware.diskEncryption,
         nvidia: hasNvidiaModules(hardware.image.extensions),
       },

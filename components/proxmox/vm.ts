@@ -182,7 +182,9 @@ export function vmArgs(
           },
         }
       : {}),
-    ...(node.tpm || node.secureBoot ? { tpmState: { datastoreId: placement.diskDatastore, version: "v2.0" } } : {}),
+    ...(node.tpm || node.secureBoot
+      ? { tpmState: { datastoreId: placement.diskDatastore, version: "v2.0" } }
+      : {}),
     ...(node.pci && node.pci.length > 0 ? { hostpcis: hostPciArgs(node.pci) } : {}),
     operatingSystem: { type: "l26" },
     cpu: { type: placement.cpuType, cores: node.cores, sockets: 1 },

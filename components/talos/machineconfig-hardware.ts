@@ -60,7 +60,11 @@ function encryptionSpec(kind: "tpm" | "nodeID"): PlainObject {
 }
 
 /** Adds the v1alpha1 `machine` fields (in place); returns nothing. */
-export function addHardwareMachineFields(machine: PlainObject, hw: MachineHardware | undefined, minor: string): void {
+export function addHardwareMachineFields(
+  machine: PlainObject,
+  hw: MachineHardware | undefined,
+  minor: string,
+): void {
   if (!hw) return;
   const g = gates(minor);
   if (hw.nvidia && !g.kernelDocuments) {
@@ -94,7 +98,8 @@ export function hardwareDocuments(hw: MachineHardware | undefined, minor: string
     });
   }
   if (hw.nvidia && g.kernelDocuments) {
-    for (const name of NVIDIA_KERNEL_MODULES) docs.push({ apiVersion: "v1alpha1", kind: "KernelModuleConfig", name });
+    for (const name of NVIDIA_KERNEL_MODULES)
+      docs.push({ apiVersion: "v1alpha1", kind: "KernelModuleConfig", name });
     docs.push({ apiVersion: "v1alpha1", kind: "SysctlConfig", params: { ...NVIDIA_SYSCTLS } });
   }
   return docs;

@@ -7,6 +7,7 @@
 import { isIP } from "node:net";
 import { SUPPORTED_TALOS_MINORS, type TalosMinor } from "../versions";
 import { DEFAULT_DNS_DOMAIN, DEFAULT_INSTALL_DISK, KUBEPRISM_PORT, OPENEBS_HOSTPATH_BASE } from "./constants";
+import { addHardwareMachineFields, hardwareDocuments, type MachineHardware } from "./machineconfig-hardware";
 import {
   DEFAULT_VIP_LINK,
   hostnameDocument,
@@ -15,7 +16,6 @@ import {
   type VipLink,
   vipDocuments,
 } from "./machineconfig-network";
-import { addHardwareMachineFields, hardwareDocuments, type MachineHardware } from "./machineconfig-hardware";
 import { applyPatches, type ConfigPatch } from "./patch";
 import type { PlainObject, PlainValue } from "./patch-yaml";
 import { stringifyYamlDocuments } from "./patch-yaml";

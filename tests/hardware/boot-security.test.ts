@@ -47,7 +47,10 @@ describe("boot-security changes are replacements (apply resource)", () => {
     assert.match(failures[0]!.reason, /rollout\.allowNodeRemoval: true/);
     assert.deepEqual(checkBootSecurity(inputs(), inputs({ bootSecurity: SB })), []);
     // Through the provider, as the engine calls it.
-    const r = await machineConfigApplyProvider.check!(inputs(), inputs({ bootSecurity: SB, allowReinstall: false }));
+    const r = await machineConfigApplyProvider.check!(
+      inputs(),
+      inputs({ bootSecurity: SB, allowReinstall: false }),
+    );
     assert.equal(r.failures?.length, 1);
   });
 

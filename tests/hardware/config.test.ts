@@ -35,7 +35,8 @@ function problems(raw: Record<string, unknown>, secrets: Record<string, string> 
   try {
     validateStackConfig(raw, secrets);
   } catch (err) {
-    if (err instanceof ConfigError) return err.issues.map((i) => `${i.path}: ${i.message}${i.fix ? ` — ${i.fix}` : ""}`);
+    if (err instanceof ConfigError)
+      return err.issues.map((i) => `${i.path}: ${i.message}${i.fix ? ` — ${i.fix}` : ""}`);
     throw err;
   }
   return [];
@@ -51,7 +52,11 @@ function only(raw: Record<string, unknown>, key: string, secrets?: Record<string
 describe("node hardware config: validation", () => {
   it("accepts the sample stack unchanged (no hardware keys) with boot security off", () => {
     const cfg = validateStackConfig(sampleRaw(), TOKEN);
-    assert.deepEqual(cfg.security, { secureBoot: false, includeWellKnownCertificates: false, diskEncryption: "none" });
+    assert.deepEqual(cfg.security, {
+      secureBoot: false,
+      includeWellKnownCertificates: false,
+      diskEncryption: "none",
+    });
     assert.equal(cfg.rollout.allowNodeRemoval, false);
     for (const p of planNodes(cfg)) {
       assert.equal(p.image.bootImage.variant, "", `${p.name} uses the cluster's default image`);
@@ -72,9 +77,18 @@ describe("node hardware config: validation", () => {
     const raw = sampleRaw();
     nodesOf(raw)[3]!.image = { extraKernelArgs: ["console=ttyS0 quiet"], meta: [{ key: 300, value: "yes" }] };
     const p = problems(raw);
-    assert.ok(p.some((x) => x.startsWith("nodes[3].image.extraKernelArgs[0]: ")), p.join("\n"));
-    assert.ok(p.some((x) => x.startsWith("nodes[3].image.meta[0].key: ")), p.join("\n"));
-    assert.ok(p.some((x) => x.startsWith("nodes[3].image.meta[0].value: ")), p.join("\n"));
+    assert.ok(
+      p.some((x) => x.startsWith("nodes[3].image.extraKernelArgs[0]: ")),
+      p.join("\n"),
+    );
+    assert.ok(
+      p.some((x) => x.startsWith("nodes[3].image.meta[0].key: ")),
+      p.join("\n"),
+    );
+    assert.ok(
+      p.some((x) => x.startsWith("nodes[3].image.meta[0].value: ")),
+      p.join("\n"),
+    );
   });
 
   it("refuses an unknown node class", () => {
@@ -106,7 +120,10 @@ describe("node hardware config: validation", () => {
     const raw = sampleRaw();
     (raw.proxmox as Record<string, unknown>).pciMappings = { gpu: { hosts: ["pve1"] } };
     nodesOf(raw)[3]!.pci = [{ mapping: "gpu" }]; // worker-1 runs on pve2
-    assert.match(only(raw, "nodes[3].pci[0].mapping"), /has devices on pve1 .* not on this node's host "pve2"/);
+    assert.match(
+      only(raw, "nodes[3].pci[0].mapping"),
+      /has devices on pve1 .* not on this node's host "pve2"/,
+    );
     (raw.proxmox as Record<string, unknown>).pciMappings = { gpu: { hosts: ["pve1", "pve2"] } };
     assert.deepEqual(problems(raw), []);
     (raw.proxmox as Record<string, unknown>).pciMappings = {};
@@ -188,7 +205,10 @@ describe("node hardware config: resolution cluster → class → node", () => {
       },
     };
     nodesOf(raw)[3]!.class = "gpu";
-    nodesOf(raw)[3]!.image = { extensions: ["siderolabs/nvidia-container-toolkit-production"], meta: [{ key: 12, value: "gpu" }] };
+    nodesOf(raw)[3]!.image = {
+      extensions: ["siderolabs/nvidia-container-toolkit-production"],
+      meta: [{ key: 12, value: "gpu" }],
+    };
     nodesOf(raw)[3]!.dataDisks = [{ name: "scratch", sizeGiB: 50, discard: false }];
     const cfg = validateStackConfig(raw, TOKEN);
     const hw = resolveNodeHardware(cfg, cfg.nodes[3]!);

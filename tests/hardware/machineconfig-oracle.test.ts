@@ -5,9 +5,8 @@ import { applyPatches } from "../../components/talos/patch";
 import { type PlainObject, parseYamlDocuments } from "../../components/talos/patch-yaml";
 import type { MachineRole } from "../../components/talos/types";
 import { SUPPORTED_TALOS_MINORS, TALOS_KUBERNETES_SUPPORT } from "../../components/versions";
-import { fakeBundle } from "../talos/fixtures-machineconfig";
-import { baseInput, oracleBundle, writeTemp } from "../talos/fixtures-machineconfig";
 import { requireOracle, runOracle, tempDir } from "../helpers/shared";
+import { baseInput, fakeBundle, oracleBundle, writeTemp } from "../talos/fixtures-machineconfig";
 
 /**
  * Node hardware in the machine config, judged by Sidero's machinery (talos-oracle validate, strict
@@ -15,7 +14,12 @@ import { requireOracle, runOracle, tempDir } from "../helpers/shared";
  * encryption in the form each minor uses, NVIDIA kernel modules and sysctl.
  */
 const minorNumber = (m: string) => Number(m.split(".")[1]);
-function input(minor: string, role: MachineRole, hw: MachineHardware, over: Partial<MachineConfigInput> = {}) {
+function input(
+  minor: string,
+  role: MachineRole,
+  hw: MachineHardware,
+  over: Partial<MachineConfigInput> = {},
+) {
   const base = baseInput("1.13", role, over.bundle ?? fakeBundle());
   return {
     ...base,
@@ -38,12 +42,17 @@ const GPU_WORKER: MachineHardware = {
 describe("node hardware in the machine config (pure)", () => {
   for (const minor of SUPPORTED_TALOS_MINORS) {
     it(`Talos ${minor}: user volumes, encryption and NVIDIA modules in the form the minor uses`, () => {
-      const docs = parseYamlDocuments(renderMachineConfig(input(minor, "worker", GPU_WORKER))) as PlainObject[];
+      const docs = parseYamlDocuments(
+        renderMachineConfig(input(minor, "worker", GPU_WORKER)),
+      ) as PlainObject[];
       const machine = docs[0].machine as PlainObject;
       const kinds = docs.slice(1).map((d) => `${d.kind}/${d.name ?? ""}`);
       assert.ok(kinds.includes("UserVolumeConfig/data") && kinds.includes("UserVolumeConfig/models"));
       const data = docs.find((d) => d.kind === "UserVolumeConfig" && d.name === "data")!;
-      assert.deepEqual(data.provisioning, { diskSelector: { match: 'disk.serial == "data"' }, minSize: "99GiB" });
+      assert.deepEqual(data.provisioning, {
+        diskSelector: { match: 'disk.serial == "data"' },
+        minSize: "99GiB",
+      });
       const tpmKey = { slot: 0, tpm: { checkSecurebootStatusOnEnroll: true } };
       if (minorNumber(minor) <= 10) {
         assert.deepEqual(machine.systemDiskEncryption, {
@@ -67,7 +76,9 @@ describe("node hardware in the machine config (pure)", () => {
           docs.filter((d) => d.kind === "KernelModuleConfig").map((d) => d.name),
           modules,
         );
-        assert.deepEqual(docs.find((d) => d.kind === "SysctlConfig")?.params, { "net.core.bpf_jit_harden": "1" });
+        assert.deepEqual(docs.find((d) => d.kind === "SysctlConfig")?.params, {
+          "net.core.bpf_jit_harden": "1",
+        });
       }
     });
   }
@@ -84,7 +95,12 @@ describe("node hardware in the machine config (pure)", () => {
     const y = renderMachineConfig(input("1.13", "worker", GPU_WORKER, { openebsBasePath: "/var/mnt/data" }));
     const kubelet = ((parseYamlDocuments(y)[0] as PlainObject).machine as PlainObject).kubelet as PlainObject;
     assert.deepEqual(kubelet.extraMounts, [
-      { destination: "/var/mnt/data", type: "bind", source: "/var/mnt/data", options: ["bind", "rshared", "rw"] },
+      {
+        destination: "/var/mnt/data",
+        type: "bind",
+        source: "/var/mnt/data",
+        options: ["bind", "rshared", "rw"],
+      },
     ]);
   });
 });
@@ -107,7 +123,10 @@ describe("node hardware in the machine config: talos-oracle judge", function () 
 
       for (const [label, hw] of [
         ["GPU worker: 2 user volumes, TPM encryption, NVIDIA", GPU_WORKER],
-        ["nodeID encryption, one user volume", { diskEncryption: "nodeID", userVolumes: [GPU_WORKER.userVolumes![0]] }],
+        [
+          "nodeID encryption, one user volume",
+          { diskEncryption: "nodeID", userVolumes: [GPU_WORKER.userVolumes![0]] },
+        ],
       ] as const) {
         for (const role of ["controlplane", "worker"] as const) {
           it(`${role}, ${label}: passes validate`, () => {
@@ -121,7 +140,11 @@ describe("node hardware in the machine config: talos-oracle judge", function () 
 
       // Talos replaces a volume's selector and sizes with the patch's (see patch-overwrite.ts).
       for (const [label, patch, valid] of [
-        ["restating the selector, adding maxSize", 'provisioning:\n  diskSelector:\n    match: disk.serial == "data"\n  minSize: 10GiB\n  maxSize: 200GiB\n', true],
+        [
+          "restating the selector, adding maxSize",
+          'provisioning:\n  diskSelector:\n    match: disk.serial == "data"\n  minSize: 10GiB\n  maxSize: 200GiB\n',
+          true,
+        ],
         ["only grow (selector and sizes dropped)", "provisioning:\n  grow: true\n", false],
         ["only a filesystem", "filesystem:\n  type: ext4\n", false],
       ] as const) {
@@ -134,8 +157,13 @@ describe("node hardware in the machine config: talos-oracle judge", function () 
             writeTemp(dir, `${minor}-uv-patch.yaml`, text),
           ]);
           assert.equal(theirs.status, 0, theirs.stderr);
-          const ours = applyPatches(y, [text], { node: "worker-1", talosVersion: `${minor}.0`, validate: false });
-          const docs = (t: string) => (parseYamlDocuments(t) as PlainObject[]).filter((d) => d.kind !== undefined);
+          const ours = applyPatches(y, [text], {
+            node: "worker-1",
+            talosVersion: `${minor}.0`,
+            validate: false,
+          });
+          const docs = (t: string) =>
+            (parseYamlDocuments(t) as PlainObject[]).filter((d) => d.kind !== undefined);
           assert.deepEqual(docs(ours), docs(theirs.stdout));
           const v = runOracle(minor, ["validate", writeTemp(dir, `${minor}-uv-merged.yaml`, ours)]);
           assert.equal(v.status === 0, valid, v.stdout + v.stderr);

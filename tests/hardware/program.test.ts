@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import type { Recording, RecordedResource } from "../helpers/mocks";
+import type { RecordedResource, Recording } from "../helpers/mocks";
 import { runProgram, sampleStackConfig } from "../helpers/program";
 import { factorySchematic, schematicIdTool } from "../helpers/schematic-id";
 import { TALOS_TYPES } from "../talos-cluster/mock-state";
@@ -7,7 +7,10 @@ import { TALOS_TYPES } from "../talos-cluster/mock-state";
 const VM = "proxmoxve:index/vmLegacy:VmLegacy";
 const IMAGE = "proxmoxve:download/file:File";
 const QGA = "siderolabs/qemu-guest-agent";
-const NVIDIA = ["siderolabs/nonfree-kmod-nvidia-production", "siderolabs/nvidia-container-toolkit-production"];
+const NVIDIA = [
+  "siderolabs/nonfree-kmod-nvidia-production",
+  "siderolabs/nvidia-container-toolkit-production",
+];
 const IGPU = ["siderolabs/i915", "siderolabs/intel-ucode"];
 
 /** The sample stack plus two NVIDIA workers (a node class) on pve2 and a Secure Boot iGPU worker on pve1. */
@@ -47,7 +50,8 @@ function hardwareStack(): Record<string, string> {
 }
 
 const vmOf = (rec: Recording, node: string): RecordedResource => rec.find(VM, node);
-const applyOf = (rec: Recording, node: string): RecordedResource => rec.find(TALOS_TYPES.apply, `talos-apply-${node}`);
+const applyOf = (rec: Recording, node: string): RecordedResource =>
+  rec.find(TALOS_TYPES.apply, `talos-apply-${node}`);
 
 describe("node hardware under mocks (index.ts)", function () {
   this.timeout(120_000);
@@ -57,7 +61,10 @@ describe("node hardware under mocks (index.ts)", function () {
   });
 
   it("downloads one image per (Proxmox host, datastore, schematic): nodes sharing a schematic share it", () => {
-    const images = rec.byType(IMAGE).map((r) => r.name).sort();
+    const images = rec
+      .byType(IMAGE)
+      .map((r) => r.name)
+      .sort();
     assert.equal(images.length, 4, images.join(", "));
     assert.ok(images.includes("talos-image-pve1-local") && images.includes("talos-image-pve2-local"));
     const nvidia = images.filter((n) => n.startsWith("talos-image-pve2-local-"));
@@ -133,7 +140,10 @@ describe("node hardware under mocks (index.ts)", function () {
     assert.equal(image("worker-1"), image("worker-2"));
     assert.notEqual(image("worker-1"), image("cp-1"));
     assert.match(image("cp-1"), /^factory\.talos\.dev\/nocloud-installer\/[0-9a-f]{64}:v1\.13\.9$/);
-    assert.match(image("worker-3"), /^factory\.talos\.dev\/nocloud-installer-secureboot\/[0-9a-f]{64}:v1\.13\.9$/);
+    assert.match(
+      image("worker-3"),
+      /^factory\.talos\.dev\/nocloud-installer-secureboot\/[0-9a-f]{64}:v1\.13\.9$/,
+    );
     assert.equal(applyOf(rec, "worker-3").inputs.bootSecurity, "secureBoot=true,diskEncryption=tpm");
     assert.equal(applyOf(rec, "cp-1").inputs.bootSecurity, "secureBoot=false,diskEncryption=none");
     assert.equal(applyOf(rec, "cp-1").inputs.reinstallable, true);
@@ -145,7 +155,9 @@ describe("node hardware under mocks (index.ts)", function () {
     const id = (exts: string[], args?: string[]) =>
       factorySchematic(
         bin!,
-        JSON.stringify({ customization: { systemExtensions: { officialExtensions: exts }, extraKernelArgs: args } }),
+        JSON.stringify({
+          customization: { systemExtensions: { officialExtensions: exts }, extraKernelArgs: args },
+        }),
       ).id;
     const tag = (n: string) => String(applyOf(rec, n).inputs.installImage).split("/")[2]!.split(":")[0];
     assert.equal(tag("cp-1"), id([QGA]));
@@ -167,8 +179,29 @@ describe("node hardware under mocks (index.ts)", function () {
   it("points OpenEBS LocalPV at the data disk's user volume", () => {
     const release = rec.byType("kubernetes:helm.sh/v3:Release").find((r) => r.name.includes("openebs"));
     assert.ok(release, "an OpenEBS release");
-    const values = release.inputs.values as { localpv: { basePath: string }; hostpathClass: { basePath: string } };
+    const values = release.inputs.values as {
+      localpv: { basePath: string };
+      hostpathClass: { basePath: string };
+    };
     assert.equal(values.localpv.basePath, "/var/mnt/models");
     assert.equal(values.hostpathClass.basePath, "/var/mnt/models");
+  });
+});
+
+describe("node hardware under mocks: production stacks and the node-removal allowance", function () {
+  this.timeout(120_000);
+
+  it("production: VMs protected and reinstalls refused; with rollout.allowNodeRemoval both allowed", async () => {
+    const prod = { ...hardwareStack(), "proxmox-talos:production": "true" };
+    const guarded = await runProgram(prod);
+    for (const vm of guarded.byType(VM)) assert.equal(vm.protect, true, vm.name);
+    for (const a of guarded.byType(TALOS_TYPES.apply)) assert.equal(a.inputs.allowReinstall, false, a.name);
+
+    const allowed = await runProgram({
+      ...prod,
+      "proxmox-talos:rollout": JSON.stringify({ allowNodeRemoval: true }),
+    });
+    for (const vm of allowed.byType(VM)) assert.equal(vm.protect, false, vm.name);
+    for (const a of allowed.byType(TALOS_TYPES.apply)) assert.equal(a.inputs.allowReinstall, true, a.name);
   });
 });

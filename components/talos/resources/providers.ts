@@ -120,7 +120,10 @@ export const machineSecretsProvider: pulumi.dynamic.ResourceProvider<Bag, Bag> =
 export const machineConfigApplyProvider: pulumi.dynamic.ResourceProvider<Bag, Bag> = {
   async check(olds, news) {
     const logic = loadLogic<ApplyLogic>(APPLY);
-    return { inputs: news, failures: [...logic.checkUpgrade(olds, news), ...logic.checkBootSecurity(olds, news)] };
+    return {
+      inputs: news,
+      failures: [...logic.checkUpgrade(olds, news), ...logic.checkBootSecurity(olds, news)],
+    };
   },
   async create(inputs) {
     const r = await loadLogic<ApplyLogic>(APPLY).create(inputs);

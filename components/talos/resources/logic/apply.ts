@@ -18,6 +18,7 @@ import * as YAML from "yaml";
 import { compareSemVer, parseSemVer, talosUpgradeError } from "../../../compat";
 import type { ApplyMode } from "../../api/client";
 import { probeMaintenance } from "../../api/client";
+import { bootSecurityChange } from "./boot-security";
 import {
   defaultLog,
   isInvalidArgument,
@@ -31,7 +32,6 @@ import {
   WIPE_STATE_AND_EPHEMERAL,
 } from "./common";
 import type { PeerNode } from "./etcd";
-import { bootSecurityChange } from "./boot-security";
 import { imageTag, type RolloutDeps, rollNode } from "./rollout";
 
 export { checkBootSecurity } from "./boot-security";

@@ -18,7 +18,8 @@ export function bootSecurityChange(olds: unknown, news: unknown): { from: string
   const n = (news ?? {}) as Bag;
   if (typeof n.bootSecurity !== "string" || n.bootSecurity === "") return undefined;
   if (o.node === undefined) return undefined; // a create
-  const from = typeof o.bootSecurity === "string" && o.bootSecurity !== "" ? o.bootSecurity : DEFAULT_BOOT_SECURITY;
+  const from =
+    typeof o.bootSecurity === "string" && o.bootSecurity !== "" ? o.bootSecurity : DEFAULT_BOOT_SECURITY;
   return from === n.bootSecurity ? undefined : { from, to: n.bootSecurity };
 }
 
