@@ -11,6 +11,7 @@ import { ConfigError } from "../components/config/errors";
 import { decodeConfigValue } from "../components/config/load";
 import { readStackFile } from "../components/config/stack-file";
 import { validateStackConfig } from "../components/config/validate";
+import { openebsBasePath, planNodes } from "../components/hardware/plan";
 import { nodeConfigInput } from "../components/talos/cluster";
 import { generateAdminKubeconfig } from "../components/talos/kubeconfig";
 import { renderMachineConfig } from "../components/talos/machineconfig";
@@ -88,9 +89,17 @@ async function main(argv: string[]): Promise<number> {
     patches: cfg.patches,
     allowSchedulingOnControlPlanes: cfg.controlPlane.allowSchedulingOnControlPlanes,
     openebsHostpath: cfg.addons.openebs.enabled,
+    openebsBasePath: openebsBasePath(cfg),
   };
+  const plans = new Map(planNodes(cfg).map((p) => [p.name, p]));
   for (const node of cfg.nodes) {
-    write(`${node.name}.yaml`, renderMachineConfig(nodeConfigInput(args, node, bundle)), 0o600);
+    const plan = plans.get(node.name)!;
+    const input = nodeConfigInput(
+      args,
+      { ...node, installImage: plan.image.installImage, hardware: plan.machine },
+      bundle,
+    );
+    write(`${node.name}.yaml`, renderMachineConfig(input), 0o600);
   }
   const cps = cfg.nodes.filter((n) => n.role === "controlplane").map((n) => n.ip);
   const talosconfig = await generateTalosconfig({
@@ -115,7 +124,10 @@ async function main(argv: string[]): Promise<number> {
         `${n.name}: ${n.role} ${n.ip}` +
         (cfg.proxmox
           ? ` on ${n.proxmoxNode} vm ${n.vmId}, ${n.cores} cores, ${n.memoryMiB} MiB, ${n.diskGiB} GiB`
-          : " (existing machine)"),
+          : " (existing machine)") +
+        (plans.get(n.name)!.image.schematicId !== id || plans.get(n.name)!.hardware.secureBoot
+          ? `, own image ${plans.get(n.name)!.image.installImage}`
+          : ""),
     ),
   ].join("\n");
   write("summary.txt", `${summary}\n`);
