@@ -60,6 +60,16 @@ describe("boot-security changes are replacements (apply resource)", () => {
     assert.match(f[0]!.reason, /only for Proxmox VMs/);
   });
 
+  it("check: a control plane is not reinstalled in place (its etcd member would stay behind)", () => {
+    const f = checkBootSecurity(
+      inputs({ role: "controlplane" }),
+      inputs({ role: "controlplane", bootSecurity: SB }),
+    );
+    assert.equal(f.length, 1);
+    assert.match(f[0]!.reason, /etcd member/);
+    assert.match(f[0]!.reason, /add it back/);
+  });
+
   it("check: creating a node with any profile is no change", () => {
     assert.deepEqual(checkBootSecurity({}, inputs({ bootSecurity: SB, allowReinstall: false })), []);
   });

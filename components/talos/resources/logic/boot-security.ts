@@ -3,7 +3,9 @@
  * of it is a reinstall, never an in-place apply: the VM is replaced (new disk from the new image,
  * new vTPM) and so is the node's apply, which then configures the fresh node in maintenance mode.
  * `check` refuses it before anything is touched where it may not happen: on production stacks
- * without the node-removal allowance, and on existing machines, which this program cannot re-image.
+ * without the node-removal allowance, on existing machines, which this program cannot re-image, and
+ * on control planes, whose etcd member a replacement would leave behind (they go out and back in
+ * through the node list, where removal leaves etcd with its quorum checks).
  * Loaded by the dynamic provider (serializable: no imports of Pulumi).
  */
 
@@ -39,6 +41,14 @@ export function checkBootSecurity(olds: unknown, news: unknown): BootSecurityFai
       {
         property: "bootSecurity",
         reason: `${what}, which this program can do only for Proxmox VMs; on an existing machine remove the node from nodes, reinstall it with the new image, then add it back`,
+      },
+    ];
+  }
+  if (n.role === "controlplane") {
+    return [
+      {
+        property: "bootSecurity",
+        reason: `${what}, which would leave its etcd member behind; take the control plane out of nodes (up: it leaves etcd safely), then add it back with the new setting`,
       },
     ];
   }
