@@ -85,7 +85,8 @@ export class HomelabCluster extends pulumi.ComponentResource {
               pci: plan.hardware.pci,
               secureBoot: plan.hardware.secureBoot,
               tpm: plan.hardware.secureBoot || plan.hardware.diskEncryption === "tpm",
-              bootSecurity: plan.bootSecurity,
+              // Control planes are not replaced for a boot-security change (their apply refuses it).
+              ...(n.role === "worker" ? { bootSecurity: plan.bootSecurity } : {}),
             };
           }),
           placement: {

@@ -59,9 +59,11 @@ export class ProxmoxNodes extends pulumi.ComponentResource {
           // The boot image only seeds a new disk; Talos upgrades itself through its installer
           // image, so a new Talos version must not recreate existing VMs.
           ignoreChanges: ["disks[0].fileId"],
-          // Secure Boot or disk encryption changed: a reinstall on a fresh disk and vTPM, never in place.
-          replaceOnChanges: ["tpmState"],
-          ...(node.bootSecurity !== undefined ? { replacementTrigger: node.bootSecurity } : {}),
+          // Secure Boot or disk encryption changed: a reinstall on a fresh disk and vTPM, never in
+          // place (only for nodes given a profile: workers; a control plane's apply refuses it).
+          ...(node.bootSecurity !== undefined
+            ? { replaceOnChanges: ["tpmState"], replacementTrigger: node.bootSecurity }
+            : {}),
           customTimeouts: { create: "20m", update: "20m", delete: "10m" },
         },
       );

@@ -134,6 +134,16 @@ describe("node hardware under mocks (index.ts)", function () {
     }
   });
 
+  it("replaces a worker's VM when its boot security changes; never a control plane's", () => {
+    const w3 = vmOf(rec, "worker-3");
+    assert.deepEqual(w3.replaceOnChanges, ["tpmState"]);
+    assert.equal(w3.replacementTrigger, "secureBoot=true,diskEncryption=tpm");
+    assert.equal(vmOf(rec, "worker-1").replacementTrigger, "secureBoot=false,diskEncryption=none");
+    assert.deepEqual(vmOf(rec, "cp-1").replaceOnChanges, []);
+    assert.equal(vmOf(rec, "cp-1").replacementTrigger, undefined);
+    assert.deepEqual(vmOf(rec, "cp-1").ignoreChanges, ["disks[0].fileId"]);
+  });
+
   it("gives each node its own installer image and boot-security profile", () => {
     const image = (n: string) => String(applyOf(rec, n).inputs.installImage);
     assert.equal(image("cp-1"), image("cp-2"));
