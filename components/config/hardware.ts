@@ -59,8 +59,9 @@ export const DataDiskSchema = z.strictObject({
   discard: z.boolean().default(true),
   iothread: z.boolean().default(true),
   /**
-   * Talos disk selector (CEL), e.g. `disk.serial == "S3EWNX0M"`. Required on existing machines;
-   * Proxmox disks get a serial and the selector `disk.serial == "<name>"` by default.
+   * Talos disk selector (CEL), e.g. `disk.serial == "S3EWNX0M"`. Required on existing machines
+   * (and on Talos 1.10, which sees no virtio-scsi serial); Proxmox disks get the serial `<name>`
+   * and the selector `disk.serial == "<name>"` by default.
    */
   selector: z.string().min(1).optional(),
 });
@@ -235,6 +236,8 @@ export interface HardwareRuleInput extends HardwareClusterInput {
   };
   /** `addons.openebs.dataDisk` when OpenEBS is on. */
   readonly openebsDataDisk?: string;
+  /** Talos minor (`1.13`) of the stack, when it parsed. */
+  readonly talosMinor?: string;
 }
 
 /** Proxmox allows 16 hostpci slots (hostpci0 … hostpci15). */
@@ -348,11 +351,11 @@ export function hardwareIssues(input: HardwareRuleInput): ConfigIssue[] {
           fix: 'give a stable Talos disk selector, e.g. selector: disk.serial == "S3EWNX0M" (see talosctl get disks)',
         });
       }
-      if (input.proxmox && d.selector !== undefined) {
+      if (input.proxmox && d.selector === undefined && input.talosMinor === "1.10") {
         issues.push({
           path: `${diskKey}[${j}].selector`,
-          message: `is set on ${node.name}, a Proxmox VM whose data disks are selected by the serial this program gives them`,
-          fix: "remove selector (the disk is found by disk.serial)",
+          message: `is unset on ${node.name} with talosVersion ${input.talosMinor}: Talos 1.10 reads no serial of a virtio-scsi disk (1.11 reads it through udev), so the disk cannot be found by the serial this program gives it`,
+          fix: "use Talos 1.11 or later, or give a selector that matches only this disk",
         });
       }
     });

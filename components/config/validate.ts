@@ -154,6 +154,7 @@ export function validateStackConfig(
         nodes,
         imageFactory: p.imageFactory,
         openebsDataDisk: p.addons?.openebs.enabled ? p.addons.openebs.dataDisk : undefined,
+        talosMinor: p.talosVersion?.replace(/^v/, "").split(".").slice(0, 2).join("."),
       }),
     );
   }

@@ -155,15 +155,22 @@ describe("node hardware config: validation", () => {
     assert.match(only(raw, "nodes[0].security.secureBoot"), /seabios/);
   });
 
-  it("refuses a data disk on an existing machine without a selector, and a selector on a Proxmox VM", () => {
+  it("refuses a data disk on an existing machine without a selector, or on Talos 1.10 (no SCSI serial)", () => {
     const raw = existingRaw();
     nodesOf(raw)[3]!.dataDisks = [{ name: "data", sizeGiB: 100 }];
     assert.match(only(raw, "nodes[3].dataDisks[0].selector", {}), /existing machine/);
     nodesOf(raw)[3]!.dataDisks = [{ name: "data", sizeGiB: 100, selector: 'disk.serial == "S3EW"' }];
     assert.deepEqual(problems(raw, {}), []);
-    const vm = sampleRaw();
-    nodesOf(vm)[3]!.dataDisks = [{ name: "data", sizeGiB: 100, selector: "disk.size > 1u" }];
-    assert.match(only(vm, "nodes[3].dataDisks[0].selector"), /serial/);
+    const old = sampleRaw();
+    old.talosVersion = "1.10.6";
+    old.kubernetesVersion = "1.33.6";
+    nodesOf(old)[3]!.dataDisks = [{ name: "data", sizeGiB: 100 }];
+    assert.match(only(old, "nodes[3].dataDisks[0].selector"), /Talos 1\.10 reads no serial/);
+    nodesOf(old)[3]!.dataDisks = [{ name: "data", sizeGiB: 100, selector: "disk.size > 90u * GiB" }];
+    assert.deepEqual(problems(old), []);
+    const cfg = validateStackConfig(old, TOKEN);
+    assert.equal(resolveNodeHardware(cfg, cfg.nodes[3]!).dataDisks[0]!.selector, "disk.size > 90u * GiB");
+    assert.equal(resolveNodeHardware(cfg, cfg.nodes[3]!).dataDisks[0]!.serial, "data");
   });
 
   it("refuses duplicate data disk names, bad names and an OpenEBS data disk no node has", () => {
