@@ -257,7 +257,7 @@ function securityKey(
   cluster: HardwareClusterInput,
   node: HardwareNodeInput,
   i: number,
-  field: "secureBoot" | "diskEncryption",
+  field: "secureBoot" | "diskEncryption" | "includeWellKnownCertificates",
 ): string {
   if (node.security?.[field] !== undefined) return `nodes[${i}].security.${field}`;
   const cls = node.class !== undefined ? cluster.nodeClasses?.[node.class] : undefined;
@@ -270,6 +270,7 @@ export function hardwareIssues(input: HardwareRuleInput): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const classes = input.nodeClasses ?? {};
   const mappings = input.proxmox?.pciMappings ?? {};
+  const cls = (n: HardwareNodeInput) => (n.class !== undefined ? classes[n.class] : undefined);
   input.nodes.forEach((node, i) => {
     if (node.class !== undefined && !(node.class in classes)) {
       issues.push({
@@ -368,6 +369,17 @@ export function hardwareIssues(input: HardwareRuleInput): ConfigIssue[] {
         fix: `set ${securityKey(input, node, i, "secureBoot")}: true, or use diskEncryption: nodeID (weaker: derived from the node's id)`,
       });
     }
+    // Node- or class-level includeWellKnownCertificates without Secure Boot has no effect.
+    const wkcKey = securityKey(input, node, i, "includeWellKnownCertificates");
+    const wkcSet =
+      node.security?.includeWellKnownCertificates ?? cls(node)?.security?.includeWellKnownCertificates;
+    if (wkcSet === true && !hw.secureBoot) {
+      issues.push({
+        path: wkcKey,
+        message: `is true for ${node.name} while ${securityKey(input, node, i, "secureBoot")} is false: only Secure Boot images enroll certificates`,
+        fix: "turn secureBoot on for the node, or remove includeWellKnownCertificates",
+      });
+    }
     if (hw.secureBoot && input.proxmox?.bios === "seabios") {
       issues.push({
         path: securityKey(input, node, i, "secureBoot"),
@@ -377,6 +389,16 @@ export function hardwareIssues(input: HardwareRuleInput): ConfigIssue[] {
     }
   });
 
+  const anySecureBoot = input.nodes.some(
+    (n) => (n.class === undefined || n.class in classes) && resolveNodeHardware(input, n).secureBoot,
+  );
+  if (input.security?.includeWellKnownCertificates && !anySecureBoot) {
+    issues.push({
+      path: "security.includeWellKnownCertificates",
+      message: "is true while no node boots with Secure Boot: only Secure Boot images enroll certificates",
+      fix: "set security.secureBoot: true (or on the nodes that need it), or remove includeWellKnownCertificates",
+    });
+  }
   if (input.openebsDataDisk !== undefined) {
     const owners = input.nodes.filter((n) =>
       resolveNodeHardware(input, n).dataDisks.some((d) => d.name === input.openebsDataDisk),

@@ -148,6 +148,20 @@ describe("node hardware config: validation", () => {
     assert.deepEqual(problems(nodeId), []);
   });
 
+  it("refuses includeWellKnownCertificates where no Secure Boot image would enroll them", () => {
+    const raw = sampleRaw();
+    raw.security = { includeWellKnownCertificates: true };
+    assert.match(only(raw, "security.includeWellKnownCertificates"), /no node boots with Secure Boot/);
+    nodesOf(raw)[3]!.security = { secureBoot: true };
+    assert.deepEqual(problems(raw), [], "one Secure Boot node uses it");
+    const node = sampleRaw();
+    nodesOf(node)[2]!.security = { includeWellKnownCertificates: true };
+    assert.match(
+      only(node, "nodes[2].security.includeWellKnownCertificates"),
+      /security\.secureBoot is false/,
+    );
+  });
+
   it("refuses Secure Boot with SeaBIOS", () => {
     const raw = sampleRaw();
     (raw.proxmox as Record<string, unknown>).bios = "seabios";
