@@ -6,7 +6,7 @@
 import type { z } from "zod";
 import { AddonsConfigSchema } from "../addons/config";
 import { ConfigError, type ConfigIssue, showValue } from "./errors";
-import { hardwareIssues } from "./hardware";
+import { hardwareIssues } from "./hardware-rules";
 import {
   addressingIssues,
   cniIssues,

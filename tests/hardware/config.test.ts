@@ -103,8 +103,9 @@ describe("node hardware config: validation", () => {
     assert.match(only(raw, "nodes[3].pci", {}), /no proxmox section/);
     const cls = existingRaw();
     cls.nodeClasses = { gpu: { pci: [{ mapping: "gpu" }] } };
+    nodesOf(cls)[2]!.class = "gpu";
     nodesOf(cls)[3]!.class = "gpu";
-    assert.match(only(cls, "nodeClasses.gpu.pci", {}), /no proxmox section/);
+    assert.match(only(cls, "nodeClasses.gpu.pci", {}), /no proxmox section/, "reported once for the class");
   });
 
   it("refuses a raw host PCI id: needs root@pam, and this program uses an API token", () => {
