@@ -11,11 +11,10 @@ import { ConfigError } from "../components/config/errors";
 import { decodeConfigValue } from "../components/config/load";
 import { readStackFile } from "../components/config/stack-file";
 import { validateStackConfig } from "../components/config/validate";
-import { openebsBasePath, planNodes } from "../components/hardware/plan";
+import { clusterPlan } from "../components/plan";
 import { nodeConfigInput } from "../components/talos/cluster";
 import { generateAdminKubeconfig } from "../components/talos/kubeconfig";
 import { renderMachineConfig } from "../components/talos/machineconfig";
-import { installerImage, schematicId, schematicYaml } from "../components/talos/schematic";
 import { generateSecretsBundle, parseSecretsYaml, serializeSecretsYaml } from "../components/talos/secrets";
 import { generateTalosconfig } from "../components/talos/talosconfig";
 import type { SecretsBundle } from "../components/talos/types";
@@ -76,30 +75,11 @@ async function main(argv: string[]): Promise<number> {
   };
   if (withSecrets) write("secrets.yaml", serializeSecretsYaml(bundle), 0o600);
 
-  const schematic = schematicYaml(cfg.imageFactory.extensions);
-  const id = schematicId(schematic);
-  const args = {
-    clusterName: cfg.clusterName,
-    endpoint: cfg.controlPlane.endpoint,
-    vip: cfg.controlPlane.vip,
-    talosVersion: cfg.talosVersion,
-    kubernetesVersion: cfg.kubernetesVersion,
-    installImage: installerImage(new URL(cfg.imageFactory.url).host, id, cfg.talosVersion, "nocloud"),
-    network: cfg.network,
-    patches: cfg.patches,
-    allowSchedulingOnControlPlanes: cfg.controlPlane.allowSchedulingOnControlPlanes,
-    openebsHostpath: cfg.addons.openebs.enabled,
-    openebsBasePath: openebsBasePath(cfg),
-  };
-  const plans = new Map(planNodes(cfg).map((p) => [p.name, p]));
-  for (const node of cfg.nodes) {
-    const plan = plans.get(node.name)!;
-    const input = nodeConfigInput(
-      args,
-      { ...node, installImage: plan.image.installImage, hardware: plan.machine },
-      bundle,
-    );
-    write(`${node.name}.yaml`, renderMachineConfig(input), 0o600);
+  // The same plan the program's HomelabCluster creates its resources from.
+  const plan = clusterPlan(cfg);
+  const id = plan.image.schematicId;
+  for (const node of plan.talos.nodes) {
+    write(`${node.name}.yaml`, renderMachineConfig(nodeConfigInput(plan.talos, node, bundle)), 0o600);
   }
   const cps = cfg.nodes.filter((n) => n.role === "controlplane").map((n) => n.ip);
   const talosconfig = await generateTalosconfig({
@@ -115,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
     bundle,
   });
   write("kubeconfig", kubeconfig.yaml, 0o600);
-  write("schematic.yaml", `# schematic id: ${id}\n${schematic}`);
+  write("schematic.yaml", `# schematic id: ${id}\n${plan.image.schematic}`);
   const summary = [
     `cluster ${cfg.clusterName}: Talos ${cfg.talosVersion}, Kubernetes ${cfg.kubernetesVersion}, endpoint ${cfg.controlPlane.endpoint}`,
     `schematic ${id}`,
@@ -124,10 +104,7 @@ async function main(argv: string[]): Promise<number> {
         `${n.name}: ${n.role} ${n.ip}` +
         (cfg.proxmox
           ? ` on ${n.proxmoxNode} vm ${n.vmId}, ${n.cores} cores, ${n.memoryMiB} MiB, ${n.diskGiB} GiB`
-          : " (existing machine)") +
-        (plans.get(n.name)!.image.schematicId !== id || plans.get(n.name)!.hardware.secureBoot
-          ? `, own image ${plans.get(n.name)!.image.installImage}`
-          : ""),
+          : " (existing machine)"),
     ),
   ].join("\n");
   write("summary.txt", `${summary}\n`);
