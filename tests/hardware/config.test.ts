@@ -6,6 +6,7 @@ import { decodeConfigValue } from "../../components/config/load";
 import { readStackFile } from "../../components/config/stack-file";
 import { validateStackConfig } from "../../components/config/validate";
 import { planNodes } from "../../components/hardware/plan";
+import { clusterPlan } from "../../components/plan";
 import { PROJECT_ROOT } from "../helpers/shared";
 
 const TOKEN = { proxmoxApiToken: "root@pam!pulumi=00000000-0000-0000-0000-000000000000" };
@@ -265,5 +266,33 @@ describe("node hardware config: resolution cluster → class → node", () => {
     const cp = planNodes(cfg)[0]!;
     assert.equal(cp.machine.nvidia, false);
     assert.equal(cp.hardware.diskEncryption, "none");
+  });
+});
+
+describe("node hardware in the cluster plan (clusterPlan)", () => {
+  it("carries each node's image, disks, PCI, vTPM and boot security to the VMs and the Talos nodes", () => {
+    const raw = sampleRaw();
+    raw.nodeClasses = { gpu: { image: { extensions: ["siderolabs/i915"] }, pci: [{ mapping: "igpu" }] } };
+    nodesOf(raw)[3]!.class = "gpu";
+    nodesOf(raw)[3]!.security = { secureBoot: true, diskEncryption: "tpm" };
+    nodesOf(raw)[3]!.dataDisks = [{ name: "data", sizeGiB: 64 }];
+    const plan = clusterPlan(validateStackConfig(raw, TOKEN));
+    const vm = plan.proxmox!.nodes.nodes[3]!;
+    assert.match(vm.bootImage!.url, /-secureboot\.raw\.zst$/);
+    assert.deepEqual(vm.pci, [{ mapping: "igpu", pcie: true, rombar: true, xvga: false }]);
+    assert.equal(vm.tpm, true);
+    assert.equal(vm.bootSecurity, "secureBoot=true,diskEncryption=tpm");
+    assert.equal(vm.dataDisks![0]!.serial, "data");
+    assert.equal(plan.proxmox!.nodes.nodes[0]!.bootImage, undefined, "cp-1 uses the default image");
+    assert.equal(plan.proxmox!.nodes.nodes[0]!.bootSecurity, undefined, "control planes are never replaced");
+    const talos = plan.talos.nodes[3]!;
+    assert.match(talos.installImage!, /nocloud-installer-secureboot/);
+    assert.deepEqual(talos.hardware, {
+      userVolumes: [{ name: "data", selector: 'disk.serial == "data"', sizeGiB: 64 }],
+      diskEncryption: "tpm",
+      nvidia: false,
+    });
+    assert.equal(plan.talos.nodes[0]!.installImage, plan.image.installImage);
+    assert.equal(plan.talos.allowReinstall, true);
   });
 });
