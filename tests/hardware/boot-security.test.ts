@@ -70,6 +70,14 @@ describe("boot-security changes are replacements (apply resource)", () => {
     assert.match(f[0]!.reason, /add it back/);
   });
 
+  it("check: a node from before boot security was tracked must record its profile first", () => {
+    const { bootSecurity: _b, ...legacy } = inputs();
+    assert.deepEqual(checkBootSecurity(legacy, inputs()), [], "same (default) profile: fine");
+    const f = checkBootSecurity(legacy, inputs({ bootSecurity: SB }));
+    assert.equal(f.length, 1);
+    assert.match(f[0]!.reason, /run one `up` with its current setting first/);
+  });
+
   it("check: creating a node with any profile is no change", () => {
     assert.deepEqual(checkBootSecurity({}, inputs({ bootSecurity: SB, allowReinstall: false })), []);
   });

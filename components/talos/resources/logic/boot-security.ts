@@ -35,7 +35,18 @@ export function checkBootSecurity(olds: unknown, news: unknown): BootSecurityFai
   const change = bootSecurityChange(olds, news);
   if (!change) return [];
   const n = news as Bag;
+  const o = (olds ?? {}) as Bag;
   const what = `node ${String(n.node)}: boot security ${change.from} → ${change.to} reinstalls the node (replacement)`;
+  if (typeof o.bootSecurity !== "string" || o.bootSecurity === "") {
+    // The VM's replacement trigger is first recorded by this `up`: a change now would replace the
+    // apply but not the VM.
+    return [
+      {
+        property: "bootSecurity",
+        reason: `${what}, but node ${String(n.node)} was created before boot security was tracked; run one \`up\` with its current setting first, then change it`,
+      },
+    ];
+  }
   if (n.reinstallable === false) {
     return [
       {
