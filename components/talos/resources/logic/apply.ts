@@ -20,6 +20,7 @@ import { compareSemVer, parseSemVer, talosUpgradeError } from "../../../compat";
 import { TIMEOUT_DEFAULTS } from "../../../defaults";
 import type { ApplyMode } from "../../api/client";
 import { probeMaintenance } from "../../api/client";
+import { bootSecurityChange, checkBootSecurity } from "./boot-security";
 import {
   defaultLog,
   isPermanentTalosError,
@@ -37,6 +38,8 @@ import {
 } from "./common";
 import type { PeerNode } from "./etcd";
 import { imageTag, type RolloutDeps, rollNode } from "./rollout";
+
+export { checkBootSecurity } from "./boot-security";
 
 export type ApplyRequestMode = "auto" | "staged";
 
@@ -124,8 +127,15 @@ export interface CheckFailure {
   readonly reason: string;
 }
 
-/** Refusals known before any node is touched: the Talos upgrade path and Kubernetes skips. */
+/**
+ * Refusals known before any node is touched: the Talos upgrade path, Kubernetes skips, and
+ * boot-security changes that may not reinstall the node (boot-security.ts).
+ */
 export function checkUpgrade(olds: unknown, news: unknown): CheckFailure[] {
+  return [...versionFailures(olds, news), ...checkBootSecurity(olds, news)];
+}
+
+function versionFailures(olds: unknown, news: unknown): CheckFailure[] {
   const o = (olds ?? {}) as Partial<Record<string, unknown>>;
   const n = (news ?? {}) as Partial<Record<string, unknown>>;
   const failures: CheckFailure[] = [];
@@ -264,6 +274,7 @@ export function diff(olds: unknown, news: unknown): DiffResult {
   if (o.timeoutSeconds !== n.timeoutSeconds) updates.push("timeoutSeconds");
   // A state without a role (older versions; read as "") keeps its node.
   if (o.role && o.role !== n.role) replaces.push("role");
+  if (bootSecurityChange(olds, news)) replaces.push("bootSecurity");
   return {
     changes: replaces.length + updates.length > 0,
     replaces,
