@@ -5,6 +5,7 @@
  */
 import type { z } from "zod";
 import { AddonsConfigSchema } from "../addons/config";
+import { mustParseVersion } from "../version";
 import { ConfigError, type ConfigIssue, showValue } from "./errors";
 import {
   addressingIssues,
@@ -186,8 +187,9 @@ export function validateStackConfig(
   );
   return {
     ...full,
-    talosVersion: full.talosVersion.replace(/^v/, ""),
-    kubernetesVersion: full.kubernetesVersion.replace(/^v/, ""),
+    // Parsed once (the schema refused anything else); the config carries the plain form.
+    talosVersion: mustParseVersion(full.talosVersion, "talosVersion", { release: true }).plain,
+    kubernetesVersion: mustParseVersion(full.kubernetesVersion, "kubernetesVersion", { release: true }).plain,
     nodes: resolvedNodes,
     controlPlane: {
       ...full.controlPlane,
