@@ -11,7 +11,13 @@ import type { MachineConfigInput } from "../../components/talos/machineconfig";
 import { isPlainObject, type PlainValue, parseYamlDocuments } from "../../components/talos/patch-yaml";
 import { parseSecretsYaml } from "../../components/talos/secrets";
 import type { MachineRole, SecretsBundle } from "../../components/talos/types";
-import { NEWEST_TALOS_MINOR, SUPPORTED_TALOS_MINORS, TALOS_MINORS, type TalosMinor } from "../../components/talos-minors";
+import {
+  type ConfigLayout,
+  NEWEST_TALOS_MINOR,
+  SUPPORTED_TALOS_MINORS,
+  TALOS_MINORS,
+  type TalosMinor,
+} from "../../components/talos-minors";
 import { runOracle, sharedPath, tempDir } from "../helpers/shared";
 
 /** Every supported minor (the rows of components/talos-minors.ts). */
@@ -22,6 +28,11 @@ export const ROLES: readonly MachineRole[] = ["controlplane", "worker"];
 export const VERSIONS: Readonly<Record<string, { talos: string; k8s: string }>> = Object.fromEntries(
   TALOS_MINORS.map((r) => [r.minor, { talos: r.machineryRelease, k8s: r.defaultKubernetes }]),
 );
+
+/** The supported minors whose row's config layout satisfies `pred` (tests pick minors by fact, never by name). */
+export function minorsWhere(pred: (layout: ConfigLayout) => boolean): TalosMinor[] {
+  return TALOS_MINORS.filter((r) => pred(r.config)).map((r) => r.minor);
+}
 
 /** The newest supported minor: its oracle makes the secrets bundles. */
 export const NEWEST: TalosMinor = NEWEST_TALOS_MINOR.minor as TalosMinor;
@@ -133,6 +144,19 @@ export function schemaErrors(minor: TalosMinor, configYaml: string): string[] {
     }
   });
   return errors;
+}
+
+/**
+ * Kinds of the documents in `configYaml` that `minor`'s published schema does not describe: none
+ * for a schema made from the release, some for one made from a pre-release (1.14's, from rc.1).
+ */
+export function kindsMissingFromSchema(minor: TalosMinor, configYaml: string): string[] {
+  const text = fs.readFileSync(sharedPath("reference", "talos", `v${minor}`, "config.schema.json"), "utf8");
+  const known = new Set(Array.from(text.matchAll(/"kind":\s*\{[^}]*?"enum":\s*\[\s*"([A-Za-z0-9]+)"/g), (m) => m[1]!));
+  const kinds = parseYamlDocuments(configYaml).flatMap((d) =>
+    isPlainObject(d) && typeof d.kind === "string" ? [d.kind] : [],
+  );
+  return [...new Set(kinds)].filter((k) => !known.has(k));
 }
 
 /** Drops null, empty maps and empty lists (Go's encoder emits or omits them depending on the field type). */
