@@ -407,6 +407,13 @@ function mergeValue(
   if (left === undefined || left === null) {
     // Merging into nothing still runs the keyed-list merge (duplicates inside the patch collapse).
     if (Array.isArray(right) && KEYED_LISTS.has(key)) return mergeValue([], right, path);
+    // Into an absent struct field (not a Go map entry, not free-form): a Go zero value stays zero,
+    // which Talos' encoder omits (omitempty) — e.g. `kubePrism: {port: 0}` on a 1.14 config.
+    const typed = !insideUnstructured(path);
+    if (typed && typeof right !== "boolean" && isZeroScalar(right) && !MAP_PATHS.has(pathKey(path.slice(0, -1)))) {
+      return undefined;
+    }
+    if (typed && isPlainObject(right) && !MAP_PATHS.has(key)) return mergeValue({}, right, path);
     return clonePlain(right);
   }
   if (Array.isArray(right)) {
@@ -525,8 +532,8 @@ function applyDelete(docs: ConfigDoc[], sel: DeleteSelector, quirks: PatcherQuir
     const next: PlainValue | undefined = cur[keys[i]!];
     if (next === undefined || next === null) {
       // Talos zeroes struct fields that are already empty; an absent parent is nothing to delete,
-      // except a Go map (nil map: lookup failed).
-      if (MAP_PATHS.has(pathKey([root, ...keys.slice(0, -1)]))) fail("lookup failed");
+      // except a Go map (nil map: lookup failed) or a list item (no list to search).
+      if (sel.match || MAP_PATHS.has(pathKey([root, ...keys.slice(0, -1)]))) fail("lookup failed");
       return;
     }
     cur = next;
