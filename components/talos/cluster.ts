@@ -17,9 +17,9 @@
  * waits for every control-plane apply; `ready` waits for the bootstrap and every apply.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { mustParseVersion } from "../version";
 import type { ConfigPatch as StackPatch } from "../config/schema";
 import type { StackConfig } from "../config/validate";
+import { mustParseVersion } from "../version";
 import { endpointHost, type MachineConfigInput, renderMachineConfig } from "./machineconfig";
 import type { ConfigPatch } from "./patch";
 import { redactMachineConfig } from "./redact";

@@ -52,7 +52,11 @@ const CONTROL_PLANE_ROLE_LABEL = "node-role.kubernetes.io/control-plane";
 const EXCLUDE_FROM_LB_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers";
 
 const b64 = (pem: string): string => Buffer.from(pem, "utf8").toString("base64");
-const doc = (kind: string, body: PlainObject = {}): PlainObject => ({ apiVersion: "v1alpha1", kind, ...body });
+const doc = (kind: string, body: PlainObject = {}): PlainObject => ({
+  apiVersion: "v1alpha1",
+  kind,
+  ...body,
+});
 
 /** The Pod Security admission defaults (`k8s.DefaultPodSecurityAdmissionControlConfig`), a fresh copy. */
 export const podSecurityConfiguration = (): PlainObject => ({
@@ -162,7 +166,9 @@ function controlPlaneKubernetesDocuments(i: MultiDocInput): PlainObject[] {
   const proxy: PlainObject = { image: `registry.k8s.io/kube-proxy:v${i.k8s}`, config: {} };
   if (i.kubeProxyDisabled) proxy.enabled = false;
   const docs: PlainObject[] = [
-    doc("KubeAggregatorCAConfig", { issuingCA: { cert: b.certs.k8sAggregator.crt, key: b.certs.k8sAggregator.key } }),
+    doc("KubeAggregatorCAConfig", {
+      issuingCA: { cert: b.certs.k8sAggregator.crt, key: b.certs.k8sAggregator.key },
+    }),
     doc("KubeAdmissionControlConfig", { name: "PodSecurity", configuration: podSecurityConfiguration() }),
     doc("KubeAuditPolicyConfig", { configuration: defaultAuditPolicy() }),
     doc("KubeAuthenticationConfig", {
@@ -177,13 +183,16 @@ function controlPlaneKubernetesDocuments(i: MultiDocInput): PlainObject[] {
     doc("KubeAuthorizerConfig", { name: "node", type: "Node" }),
     doc("KubeAuthorizerConfig", { name: "rbac", type: "RBAC" }),
     etcdEncryption(b),
-    doc("KubeServiceAccountConfig", { issuer: { privateKey: b.certs.k8sServiceAccount.key, issuerURL: i.endpoint } }),
+    doc("KubeServiceAccountConfig", {
+      issuer: { privateKey: b.certs.k8sServiceAccount.key, issuerURL: i.endpoint },
+    }),
     doc("KubeAPIServerConfig", { image: `registry.k8s.io/kube-apiserver:v${i.k8s}` }),
     doc("KubeControllerManagerConfig", { image: `registry.k8s.io/kube-controller-manager:v${i.k8s}` }),
     doc("KubeSchedulerConfig", { image: `registry.k8s.io/kube-scheduler:v${i.k8s}`, config: {} }),
     doc("KubeProxyConfig", proxy),
   ];
-  if (i.cni === "flannel") docs.push(doc("KubeFlannelCNIConfig", { backendType: "vxlan", backendPort: 4789 }));
+  if (i.cni === "flannel")
+    docs.push(doc("KubeFlannelCNIConfig", { backendType: "vxlan", backendPort: 4789 }));
   docs.push(doc("KubeCoreDNSConfig", { enabled: true }));
   return docs;
 }
@@ -191,12 +200,19 @@ function controlPlaneKubernetesDocuments(i: MultiDocInput): PlainObject[] {
 /** The node's documents before patches, in the generator's order, this project's extras last. */
 export function buildMultiDocConfig(i: MultiDocInput): PlainObject[] {
   const docs: PlainObject[] = [v1alpha1(i)];
-  if (i.discovery) docs.push(doc("DiscoveryServiceConfig", { name: "default", endpoint: DISCOVERY_SERVICE_ENDPOINT }));
+  if (i.discovery)
+    docs.push(doc("DiscoveryServiceConfig", { name: "default", endpoint: DISCOVERY_SERVICE_ENDPOINT }));
   docs.push(
-    doc("DiscoveryIdentityConfig", { clusterID: i.bundle.cluster.id, clusterSecret: i.bundle.cluster.secret }),
+    doc("DiscoveryIdentityConfig", {
+      clusterID: i.bundle.cluster.id,
+      clusterSecret: i.bundle.cluster.secret,
+    }),
     doc("UnattendedInstallConfig", {
       installer: { image: i.installImage },
-      provisioning: { diskSelector: { match: `disk.dev_path == ${JSON.stringify(i.installDisk)}` }, wipe: false },
+      provisioning: {
+        diskSelector: { match: `disk.dev_path == ${JSON.stringify(i.installDisk)}` },
+        wipe: false,
+      },
     }),
   );
   const resolver: PlainObject = doc("ResolverConfig");

@@ -15,6 +15,7 @@ import {
 } from "../talos-minors";
 import { mustParseVersion, parseVersion } from "../version";
 import { DEFAULT_DNS_DOMAIN, DEFAULT_INSTALL_DISK, KUBEPRISM_PORT, OPENEBS_HOSTPATH_BASE } from "./constants";
+import { buildMultiDocConfig, defaultAuditPolicy, podSecurityConfiguration } from "./machineconfig-multidoc";
 import {
   DEFAULT_VIP_LINK,
   hostnameDocument,
@@ -23,7 +24,6 @@ import {
   type VipLink,
   vipDocuments,
 } from "./machineconfig-network";
-import { buildMultiDocConfig, defaultAuditPolicy, podSecurityConfiguration } from "./machineconfig-multidoc";
 import { applyPatches, type ConfigPatch } from "./patch";
 import type { PlainObject, PlainValue } from "./patch-yaml";
 import { stringifyYamlDocuments } from "./patch-yaml";

@@ -120,7 +120,10 @@ interface PatcherQuirks {
 function quirksFor(talosVersion: string | undefined): PatcherQuirks {
   const parsed = talosVersion === undefined ? undefined : parseVersion(talosVersion);
   const row = (parsed && talosMinorFacts(parsed.minorKey)) || NEWEST_TALOS_MINOR;
-  return { kinds: documentKindsOf(row.minor), noDeleteInsideUnstructured: !row.patcher.deleteInsideUnstructured };
+  return {
+    kinds: documentKindsOf(row.minor),
+    noDeleteInsideUnstructured: !row.patcher.deleteInsideUnstructured,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -410,7 +413,12 @@ function mergeValue(
     // Into an absent struct field (not a Go map entry, not free-form): a Go zero value stays zero,
     // which Talos' encoder omits (omitempty) — e.g. `kubePrism: {port: 0}` on a 1.14 config.
     const typed = !insideUnstructured(path);
-    if (typed && typeof right !== "boolean" && isZeroScalar(right) && !MAP_PATHS.has(pathKey(path.slice(0, -1)))) {
+    if (
+      typed &&
+      typeof right !== "boolean" &&
+      isZeroScalar(right) &&
+      !MAP_PATHS.has(pathKey(path.slice(0, -1)))
+    ) {
       return undefined;
     }
     if (typed && isPlainObject(right) && !MAP_PATHS.has(key)) return mergeValue({}, right, path);

@@ -25,7 +25,10 @@ describe("Talos/Kubernetes compatibility", () => {
   it("accepts each Talos minor's own default Kubernetes, and the pinned defaults", () => {
     for (const row of TALOS_MINORS) {
       assert.equal(kubernetesSupportError(row.machineryRelease, row.defaultKubernetes), undefined, row.minor);
-      assert.equal(kubernetesSupportError(`v${row.machineryRelease}`, `v${row.defaultKubernetes}`), undefined);
+      assert.equal(
+        kubernetesSupportError(`v${row.machineryRelease}`, `v${row.defaultKubernetes}`),
+        undefined,
+      );
     }
     assert.equal(kubernetesSupportError(DEFAULT_TALOS_VERSION, DEFAULT_KUBERNETES_VERSION), undefined);
   });
@@ -35,7 +38,10 @@ describe("Talos/Kubernetes compatibility", () => {
     const newest = TALOS_MINORS[TALOS_MINORS.length - 1]!;
     const [nMaj, nMin] = newest.minor.split(".").map(Number) as [number, number];
     assert.match(kubernetesSupportError(`${oMaj}.${oMin - 1}.6`, "1.32.0") ?? "", /not supported/);
-    assert.match(kubernetesSupportError(`${nMaj}.${nMin + 1}.0`, newest.defaultKubernetes) ?? "", /not supported/);
+    assert.match(
+      kubernetesSupportError(`${nMaj}.${nMin + 1}.0`, newest.defaultKubernetes) ?? "",
+      /not supported/,
+    );
     TALOS_MINORS.forEach((row, i) => {
       const [fMaj, fMin] = row.minUpgradeFrom.split(".").map(Number) as [number, number];
       const tooOld = `${fMaj}.${fMin - 1}.9`;

@@ -205,9 +205,14 @@ export function parseMachineConfig(text: string): ParsedConfig {
     throw new Error("machine.ca.crt is missing or not a PEM certificate");
   const type = String(get(main, "machine", "type") ?? "");
   if (!["controlplane", "worker", "init"].includes(type)) throw new Error(`unknown machine type "${type}"`);
-  const image = get(main, "machine", "install", "image");
+  // Talos 1.14+ configs carry these in documents of their own (UnattendedInstallConfig, KubeletConfig,
+  // KubeClusterConfig), as talosctl gen config 1.14 lays them out.
+  const ofKind = (kind: string): unknown => docs.find((d) => get(d, "kind") === kind);
+  const image =
+    get(main, "machine", "install", "image") ?? get(ofKind("UnattendedInstallConfig"), "installer", "image");
   const sans = get(main, "machine", "certSANs");
-  const kubelet = get(main, "machine", "kubelet", "image");
+  const kubelet = get(main, "machine", "kubelet", "image") ?? get(ofKind("KubeletConfig"), "image");
+  const kubeCluster = ofKind("KubeClusterConfig");
   return {
     kubeletImage: typeof kubelet === "string" ? kubelet : undefined,
     yaml: text,
@@ -216,8 +221,12 @@ export function parseMachineConfig(text: string): ParsedConfig {
     caKey: b64pem(get(main, "machine", "ca", "key")),
     installImage: typeof image === "string" ? image : undefined,
     certSans: Array.isArray(sans) ? sans.map(String) : [],
-    clusterName: String(get(main, "cluster", "clusterName") ?? "cluster"),
-    endpoint: String(get(main, "cluster", "controlPlane", "endpoint") ?? "https://127.0.0.1:6443"),
+    clusterName: String(get(main, "cluster", "clusterName") ?? get(kubeCluster, "clusterName") ?? "cluster"),
+    endpoint: String(
+      get(main, "cluster", "controlPlane", "endpoint") ??
+        get(kubeCluster, "endpoint") ??
+        "https://127.0.0.1:6443",
+    ),
   };
 }
 

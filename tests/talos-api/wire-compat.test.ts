@@ -14,7 +14,6 @@ import { PROTO_DIR, PROTO_ENTRY } from "../../components/talos/api/proto";
 import { TALOS_MINORS } from "../../components/talos-minors";
 import { requireShared } from "../helpers/shared";
 
-
 /** The project's definition, loaded with protobufjs (the parser behind @grpc/proto-loader). */
 function loadOurs(): protobuf.Root {
   const root = new protobuf.Root();

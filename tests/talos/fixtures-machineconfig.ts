@@ -152,7 +152,9 @@ export function schemaErrors(minor: TalosMinor, configYaml: string): string[] {
  */
 export function kindsMissingFromSchema(minor: TalosMinor, configYaml: string): string[] {
   const text = fs.readFileSync(sharedPath("reference", "talos", `v${minor}`, "config.schema.json"), "utf8");
-  const known = new Set(Array.from(text.matchAll(/"kind":\s*\{[^}]*?"enum":\s*\[\s*"([A-Za-z0-9]+)"/g), (m) => m[1]!));
+  const known = new Set(
+    Array.from(text.matchAll(/"kind":\s*\{[^}]*?"enum":\s*\[\s*"([A-Za-z0-9]+)"/g), (m) => m[1]!),
+  );
   const kinds = parseYamlDocuments(configYaml).flatMap((d) =>
     isPlainObject(d) && typeof d.kind === "string" ? [d.kind] : [],
   );

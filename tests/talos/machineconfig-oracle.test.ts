@@ -1,13 +1,21 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { talosMinorFacts } from "../../components/talos-minors";
 import { renderMachineConfig } from "../../components/talos/machineconfig";
 import { type PlainObject, parseYamlDocuments } from "../../components/talos/patch-yaml";
 import { generateSecretsBundle, serializeSecretsYaml } from "../../components/talos/secrets";
-import { hasOracle, requireOracle, runOracle, tempDir } from "../helpers/shared";
 import type { MachineRole } from "../../components/talos/types";
-import { baseInput, MINORS, NEWEST, oracleBundle, ROLES, VERSIONS, writeTemp } from "./fixtures-machineconfig";
+import { talosMinorFacts } from "../../components/talos-minors";
+import { hasOracle, requireOracle, runOracle, tempDir } from "../helpers/shared";
+import {
+  baseInput,
+  MINORS,
+  NEWEST,
+  oracleBundle,
+  ROLES,
+  VERSIONS,
+  writeTemp,
+} from "./fixtures-machineconfig";
 
 /**
  * Whether the oracle's `match` can judge `role` configs of `minor` at all: the 1.14.1 machinery's
@@ -28,8 +36,14 @@ function oracleCanMatch(minor: string, role: MachineRole, secretsFile: string, d
     const m = runOracle(minor, ["match", secretsFile, path.join(out, `${role}.yaml`)]);
     can = m.status === 0;
     if (!can) {
-      assert.match(m.stderr, /panic/, `match refused Talos' own ${minor} ${role} config: ${m.stdout}${m.stderr}`);
-      console.log(`      note: talos-oracle-${minor} match cannot judge ${role} configs (panics on Talos' own)`);
+      assert.match(
+        m.stderr,
+        /panic/,
+        `match refused Talos' own ${minor} ${role} config: ${m.stdout}${m.stderr}`,
+      );
+      console.log(
+        `      note: talos-oracle-${minor} match cannot judge ${role} configs (panics on Talos' own)`,
+      );
     }
     matchable.set(key, can);
   }
@@ -147,8 +161,8 @@ describe("talos machine config: talos-oracle judge", function () {
       it("validate fails for a broken VIP link selector", () => {
         const y = renderMachineConfig(baseInput(minor, "controlplane", secrets!.bundle));
         const broken = !talosMinorFacts(minor)!.config.multiDocNetwork
-            ? y.replace("vip:\n                  ip: 10.0.0.10", "vip:\n                  ip: not-an-ip")
-            : y.replace("link.type == 1", "link.typo == 1");
+          ? y.replace("vip:\n                  ip: 10.0.0.10", "vip:\n                  ip: not-an-ip")
+          : y.replace("link.type == 1", "link.typo == 1");
         assert.notEqual(broken, y);
         const file = writeTemp(dir, `${minor}-broken.yaml`, broken);
         assert.notEqual(runOracle(minor, ["validate", file]).status, 0);

@@ -12,9 +12,18 @@ import {
   parseYamlDocuments,
 } from "../../components/talos/patch-yaml";
 import { validateMachineConfig } from "../../components/talos/validate";
-import { requireShared } from "../helpers/shared";
 import { TALOS_MINORS, talosMinorFacts } from "../../components/talos-minors";
-import { baseInput, fakeBundle, MINORS, minorsWhere, NEWEST, ROLES, schemaErrors, kindsMissingFromSchema } from "./fixtures-machineconfig";
+import { requireShared } from "../helpers/shared";
+import {
+  baseInput,
+  fakeBundle,
+  kindsMissingFromSchema,
+  MINORS,
+  minorsWhere,
+  NEWEST,
+  ROLES,
+  schemaErrors,
+} from "./fixtures-machineconfig";
 
 function docs(yaml: string): PlainObject[] {
   return parseYamlDocuments(yaml).map((d) => {
@@ -86,9 +95,12 @@ describe("talos machine config: rendering", () => {
           ["v1alpha1", "HostnameConfig", "ResolverConfig", "LinkAliasConfig", "Layer2VIPConfig"],
         );
       }
-      const [host, resolver, alias, vip] = ["HostnameConfig", "ResolverConfig", "LinkAliasConfig", "Layer2VIPConfig"].map(
-        (k) => docOf(ds, k),
-      );
+      const [host, resolver, alias, vip] = [
+        "HostnameConfig",
+        "ResolverConfig",
+        "LinkAliasConfig",
+        "Layer2VIPConfig",
+      ].map((k) => docOf(ds, k));
       assert.deepEqual(host, { apiVersion: "v1alpha1", kind: "HostnameConfig", hostname: "cp-1" });
       assert.deepEqual(resolver!.nameservers, [{ address: "10.0.0.1" }, { address: "1.1.1.1" }]);
       assert.equal(alias!.name, vip!.link);
@@ -121,7 +133,10 @@ describe("talos machine config: rendering", () => {
           baseInput(minor, "controlplane", bundle, { vipLink: { kind: "mac", mac: "BC:24:11:00:00:01" } }),
         ),
       );
-      assert.equal(at(docOf(mac, "LinkAliasConfig"), "selector.match"), 'mac(link.permanent_addr) == "bc:24:11:00:00:01"');
+      assert.equal(
+        at(docOf(mac, "LinkAliasConfig"), "selector.match"),
+        'mac(link.permanent_addr) == "bc:24:11:00:00:01"',
+      );
       const named = docs(
         renderMachineConfig(
           baseInput(minor, "controlplane", bundle, { vipLink: { kind: "name", name: "ens18" } }),
@@ -219,8 +234,18 @@ describe("talos machine config: rendering", () => {
     for (const minor of KUBERNETES_DOCS) {
       const cp = docs(renderMachineConfig(baseInput(minor, "controlplane", bundle)));
       const v1 = cp[0]!;
-      assert.deepEqual(Object.keys(at(v1, "machine") as PlainObject), ["type", "token", "ca", "certSANs", "kubelet", "features"]);
-      assert.deepEqual(at(v1, "machine.ca"), { crt: b64(bundle.certs.os.crt), key: b64(bundle.certs.os.key) });
+      assert.deepEqual(Object.keys(at(v1, "machine") as PlainObject), [
+        "type",
+        "token",
+        "ca",
+        "certSANs",
+        "kubelet",
+        "features",
+      ]);
+      assert.deepEqual(at(v1, "machine.ca"), {
+        crt: b64(bundle.certs.os.crt),
+        key: b64(bundle.certs.os.key),
+      });
       assert.deepEqual(at(v1, "cluster"), {
         token: bundle.secrets.bootstrapToken,
         etcd: { ca: { crt: b64(bundle.certs.etcd.crt), key: b64(bundle.certs.etcd.key) } },
@@ -232,30 +257,66 @@ describe("talos machine config: rendering", () => {
         clusterSecret: bundle.cluster.secret,
       });
       assert.equal(docOf(cp, "DiscoveryServiceConfig")!.endpoint, "https://discovery.talos.dev/");
-      assert.deepEqual(at(docOf(cp, "UnattendedInstallConfig"), "installer.image"), baseInput(minor, "controlplane", bundle).installImage);
-      assert.equal(at(docOf(cp, "UnattendedInstallConfig"), "provisioning.diskSelector.match"), 'disk.dev_path == "/dev/sda"');
-      assert.deepEqual(at(docOf(cp, "ResolverConfig"), "hostDNS"), { enabled: true, forwardKubeDNSToHost: true });
+      assert.deepEqual(
+        at(docOf(cp, "UnattendedInstallConfig"), "installer.image"),
+        baseInput(minor, "controlplane", bundle).installImage,
+      );
+      assert.equal(
+        at(docOf(cp, "UnattendedInstallConfig"), "provisioning.diskSelector.match"),
+        'disk.dev_path == "/dev/sda"',
+      );
+      assert.deepEqual(at(docOf(cp, "ResolverConfig"), "hostDNS"), {
+        enabled: true,
+        forwardKubeDNSToHost: true,
+      });
       assert.equal(docOf(cp, "KubeClusterConfig")!.endpoint, "https://10.0.0.10:6443");
-      assert.deepEqual(at(docOf(cp, "KubeNodeConfig"), "taints"), { "node-role.kubernetes.io/control-plane": "NoSchedule" });
-      assert.deepEqual(docOf(cp, "KubeAPIServerCAConfig")!.issuingCA, { cert: bundle.certs.k8s.crt, key: bundle.certs.k8s.key });
+      assert.deepEqual(at(docOf(cp, "KubeNodeConfig"), "taints"), {
+        "node-role.kubernetes.io/control-plane": "NoSchedule",
+      });
+      assert.deepEqual(docOf(cp, "KubeAPIServerCAConfig")!.issuingCA, {
+        cert: bundle.certs.k8s.crt,
+        key: bundle.certs.k8s.key,
+      });
       assert.deepEqual(docOf(cp, "KubeAggregatorCAConfig")!.issuingCA, {
         cert: bundle.certs.k8sAggregator.crt,
         key: bundle.certs.k8sAggregator.key,
       });
-      assert.equal(at(docOf(cp, "KubeServiceAccountConfig"), "issuer.privateKey"), bundle.certs.k8sServiceAccount.key);
-      assert.match(JSON.stringify(docOf(cp, "KubeEtcdEncryptionConfig")), new RegExp(bundle.secrets.secretboxEncryptionSecret!.replace(/[+/]/g, "\\$&")));
+      assert.equal(
+        at(docOf(cp, "KubeServiceAccountConfig"), "issuer.privateKey"),
+        bundle.certs.k8sServiceAccount.key,
+      );
+      assert.match(
+        JSON.stringify(docOf(cp, "KubeEtcdEncryptionConfig")),
+        new RegExp(bundle.secrets.secretboxEncryptionSecret!.replace(/[+/]/g, "\\$&")),
+      );
       assert.equal(docOf(cp, "KubePrismConfig")!.port, 7445);
       assert.equal(docOf(cp, "KubeProxyConfig")!.enabled, false, "kube-proxy off with Cilium");
       assert.equal(docOf(cp, "KubeFlannelCNIConfig"), undefined, "CNI none: no flannel document");
-      assert.equal(docOf(cp, "KubeletConfig"), undefined, "OpenEBS mount keeps the kubelet in machine.kubelet");
-      assert.deepEqual(at(v1, "machine.kubelet.image"), `ghcr.io/siderolabs/kubelet:v${baseInput(minor, "controlplane", bundle).kubernetesVersion}`);
+      assert.equal(
+        docOf(cp, "KubeletConfig"),
+        undefined,
+        "OpenEBS mount keeps the kubelet in machine.kubelet",
+      );
+      assert.deepEqual(
+        at(v1, "machine.kubelet.image"),
+        `ghcr.io/siderolabs/kubelet:v${baseInput(minor, "controlplane", bundle).kubernetesVersion}`,
+      );
 
       const worker = docs(renderMachineConfig(baseInput(minor, "worker", bundle)));
       assert.deepEqual(at(worker[0], "cluster"), { token: bundle.secrets.bootstrapToken });
       assert.equal(at(worker[0], "machine.ca.key"), "");
       assert.deepEqual(docOf(worker, "KubeAPIServerCAConfig")!.acceptedCAs, [bundle.certs.k8s.crt]);
-      assert.deepEqual(docOf(worker, "KubeNodeConfig"), { apiVersion: "v1alpha1", kind: "KubeNodeConfig", nodeIP: {} });
-      for (const cpOnly of ["KubeAggregatorCAConfig", "KubeServiceAccountConfig", "KubeEtcdEncryptionConfig", "KubeAPIServerConfig"]) {
+      assert.deepEqual(docOf(worker, "KubeNodeConfig"), {
+        apiVersion: "v1alpha1",
+        kind: "KubeNodeConfig",
+        nodeIP: {},
+      });
+      for (const cpOnly of [
+        "KubeAggregatorCAConfig",
+        "KubeServiceAccountConfig",
+        "KubeEtcdEncryptionConfig",
+        "KubeAPIServerConfig",
+      ]) {
         assert.equal(docOf(worker, cpOnly), undefined, `worker without ${cpOnly}`);
       }
       assert.ok(!worker.some((d) => d.kind === "Layer2VIPConfig" || d.kind === "LinkAliasConfig"));
@@ -345,7 +406,9 @@ describe("talos machine config: rendering", () => {
     assert.throws(
       () =>
         renderMachineConfig(
-          baseInput(MINORS[0]!, "controlplane", bundle, { patches: ["machine:\n  install:\n    disk: sda\n"] }),
+          baseInput(MINORS[0]!, "controlplane", bundle, {
+            patches: ["machine:\n  install:\n    disk: sda\n"],
+          }),
         ),
       /node cp-1: config invalid after patches: v1alpha1: machine.install.disk: must be a \/dev\/… path/,
     );
@@ -364,8 +427,13 @@ describe("talos machine config: rendering", () => {
     for (const [i, row] of TALOS_MINORS.entries()) {
       const older = TALOS_MINORS[i - 1];
       if (!older) continue;
-      const kind = (row.newDocumentKinds as readonly string[]).includes("HostnameConfig") ? "HostnameConfig" : row.newDocumentKinds[0]!;
-      const patch = kind === "HostnameConfig" ? `apiVersion: v1alpha1\nkind: ${kind}\nhostname: other\n` : `apiVersion: v1alpha1\nkind: ${kind}\nname: x\n`;
+      const kind = (row.newDocumentKinds as readonly string[]).includes("HostnameConfig")
+        ? "HostnameConfig"
+        : row.newDocumentKinds[0]!;
+      const patch =
+        kind === "HostnameConfig"
+          ? `apiVersion: v1alpha1\nkind: ${kind}\nhostname: other\n`
+          : `apiVersion: v1alpha1\nkind: ${kind}\nname: x\n`;
       assert.throws(
         () => renderMachineConfig(baseInput(older.minor, "worker", bundle, { patches: [patch] })),
         new RegExp(`node worker-1: patch #1: .*"${kind}" "v1alpha1": not registered`),
@@ -379,17 +447,17 @@ describe("talos machine config: rendering", () => {
 
   it("validate: cross-field checks find a missing or unexpected VIP and hostname conflicts", () => {
     for (const minor of MINORS) {
-    const cp = renderMachineConfig(baseInput(minor, "controlplane", bundle));
-    assert.deepEqual(validateMachineConfig(cp, { role: "controlplane", vip: "10.0.0.10" }), []);
-    assert.match(
-      JSON.stringify(validateMachineConfig(cp, { role: "controlplane", vip: "10.0.0.77" })),
-      /VIP 10.0.0.77 is not configured/,
-    );
-    assert.match(
-      JSON.stringify(validateMachineConfig(cp, { role: "controlplane", vip: undefined })),
-      /unexpected VIP 10.0.0.10/,
-    );
-    assert.match(JSON.stringify(validateMachineConfig(cp, { role: "worker" })), /expected worker/);
+      const cp = renderMachineConfig(baseInput(minor, "controlplane", bundle));
+      assert.deepEqual(validateMachineConfig(cp, { role: "controlplane", vip: "10.0.0.10" }), []);
+      assert.match(
+        JSON.stringify(validateMachineConfig(cp, { role: "controlplane", vip: "10.0.0.77" })),
+        /VIP 10.0.0.77 is not configured/,
+      );
+      assert.match(
+        JSON.stringify(validateMachineConfig(cp, { role: "controlplane", vip: undefined })),
+        /unexpected VIP 10.0.0.10/,
+      );
+      assert.match(JSON.stringify(validateMachineConfig(cp, { role: "worker" })), /expected worker/);
     }
     const built = buildMachineConfigDocuments(baseInput(NETWORK_DOCS[0]!, "controlplane", bundle));
     (built[0]!.machine as PlainObject).network = { hostname: "x" };
@@ -418,7 +486,9 @@ describe("talos machine config: published JSON schema (../shared)", () => {
           const missing = kindsMissingFromSchema(minor, renderMachineConfig(baseInput(minor, role, bundle)));
           if (missing.length > 0) {
             // A schema from a pre-release (1.14's is from rc.1): the oracle is the judge there.
-            console.log(`      skipped: v${minor}/config.schema.json lacks kinds of the release: ${missing.join(", ")}`);
+            console.log(
+              `      skipped: v${minor}/config.schema.json lacks kinds of the release: ${missing.join(", ")}`,
+            );
             this.skip();
           }
           // JSON 6902 only applies to single-document (≤ 1.11) configs.
@@ -435,7 +505,8 @@ describe("talos machine config: published JSON schema (../shared)", () => {
   it("the schema check itself rejects a wrong document", function () {
     const minor = last(
       NETWORK_DOCS.filter(
-        (m) => kindsMissingFromSchema(m, renderMachineConfig(baseInput(m, "controlplane", bundle))).length === 0,
+        (m) =>
+          kindsMissingFromSchema(m, renderMachineConfig(baseInput(m, "controlplane", bundle))).length === 0,
       ),
     );
     requireShared(this, "reference", "talos", `v${minor}`, "config.schema.json");

@@ -409,7 +409,10 @@ function equivalentMinors(minor: TalosMinor): TalosMinor[] {
     r.config.multiDocKubernetes === row.config.multiDocKubernetes &&
     r.config.emptyNetworkSection === row.config.emptyNetworkSection;
   const rows: readonly TalosMinorFacts[] = TALOS_MINORS;
-  return rows.slice(rows.indexOf(row)).filter(same).map((r) => r.minor as TalosMinor);
+  return rows
+    .slice(rows.indexOf(row))
+    .filter(same)
+    .map((r) => r.minor as TalosMinor);
 }
 
 /** Fragments for the seeded random combinations. */

@@ -147,9 +147,12 @@ describe("talos machine config: redacted view", function () {
         const view = redactMachineConfig(config);
         assert.ok(config.includes(bundle.trustdInfo.token));
         assertNoSecrets(view, bundle, `${minor} ${role}`);
-        const kubeCa = parseYamlDocuments(view).find((d) => isPlainObject(d) && d.kind === "KubeAPIServerCAConfig");
+        const kubeCa = parseYamlDocuments(view).find(
+          (d) => isPlainObject(d) && d.kind === "KubeAPIServerCAConfig",
+        );
         assert.ok(isPlainObject(kubeCa));
-        if (role === "controlplane") assert.equal((kubeCa.issuingCA as { cert?: unknown }).cert, bundle.certs.k8s.crt);
+        if (role === "controlplane")
+          assert.equal((kubeCa.issuingCA as { cert?: unknown }).cert, bundle.certs.k8s.crt);
         else assert.deepEqual(kubeCa.acceptedCAs, [bundle.certs.k8s.crt]);
         assert.equal(at(view, 0, "machine.ca.crt"), b64(bundle.certs.os.crt));
         const c = leaves(config);
@@ -241,7 +244,9 @@ describe("talos machine config: redacted view", function () {
       const p = (v: string): ConfigPatch[] => [
         { machine: { kubelet: { extraArgs: { "rotate-server-certificates": v } } } },
       ];
-      assert.deepEqual(diff(NETWORK_DOCS_MINOR, "worker", {}, { patches: p("true") }), ["machine.kubelet.extraArgs"]);
+      assert.deepEqual(diff(NETWORK_DOCS_MINOR, "worker", {}, { patches: p("true") }), [
+        "machine.kubelet.extraArgs",
+      ]);
       assert.deepEqual(diff(NETWORK_DOCS_MINOR, "worker", { patches: p("true") }, { patches: p("false") }), [
         "machine.kubelet.extraArgs.rotate-server-certificates",
       ]);
@@ -251,13 +256,21 @@ describe("talos machine config: redacted view", function () {
       const patch: ConfigPatch =
         "cluster:\n  apiServer:\n    image: registry.k8s.io/kube-apiserver:v1.36.2\n";
       assert.deepEqual(
-        diff(NETWORK_DOCS_MINOR, "controlplane", {}, { installImage: "x/installer:v1.13.9", patches: [patch] }),
+        diff(
+          NETWORK_DOCS_MINOR,
+          "controlplane",
+          {},
+          { installImage: "x/installer:v1.13.9", patches: [patch] },
+        ),
         ["machine.install.image", "cluster.apiServer.image"],
       );
-      assert.deepEqual(diff(NETWORK_DOCS_MINOR, "controlplane", {}, { nameservers: ["10.0.0.1", "9.9.9.9"] }), [
-        "ResolverConfig.nameservers[1].address",
+      assert.deepEqual(
+        diff(NETWORK_DOCS_MINOR, "controlplane", {}, { nameservers: ["10.0.0.1", "9.9.9.9"] }),
+        ["ResolverConfig.nameservers[1].address"],
+      );
+      assert.deepEqual(diff(NETWORK_DOCS_MINOR, "worker", {}, { hostname: "worker-9" }), [
+        "HostnameConfig.hostname",
       ]);
-      assert.deepEqual(diff(NETWORK_DOCS_MINOR, "worker", {}, { hostname: "worker-9" }), ["HostnameConfig.hostname"]);
       assert.deepEqual(diff(NETWORK_DOCS_MINOR, "controlplane", {}, { certSANs: ["k8s2.home.arpa"] }), [
         "machine.certSANs[2]",
       ]);

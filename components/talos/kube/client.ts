@@ -8,8 +8,8 @@
  */
 import * as https from "node:https";
 import * as YAML from "yaml";
-import { normalizeKeyPem } from "../api/client";
 import { sameVersion } from "../../version";
+import { normalizeKeyPem } from "../api/client";
 
 // ---------------------------------------------------------------------------------------------
 // kubeconfig
