@@ -7,6 +7,7 @@ import { performance } from "node:perf_hooks";
 import { renderMachineConfig } from "../components/talos/machineconfig";
 import { installerImage } from "../components/talos/schematic";
 import { generateSecretsBundle } from "../components/talos/secrets";
+import { DEFAULT_KUBERNETES_VERSION, DEFAULT_TALOS_VERSION } from "../components/versions";
 import { generatedStackConfig, runProgram } from "../tests/helpers/program";
 
 async function time<T>(fn: () => Promise<T> | T): Promise<[T, number]> {
@@ -29,8 +30,8 @@ async function main(): Promise<void> {
     const [, ms] = await time(() => {
       for (let i = 0; i < count; i++) {
         renderMachineConfig({
-          talosVersion: "1.13.9",
-          kubernetesVersion: "1.36.3",
+          talosVersion: DEFAULT_TALOS_VERSION,
+          kubernetesVersion: DEFAULT_KUBERNETES_VERSION,
           clusterName: "bench",
           endpoint: "https://10.20.200.1:6443",
           role: i < 3 ? "controlplane" : "worker",
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
           nodeIp: `10.20.0.${i + 10}`,
           ...(i < 3 ? { vip: "10.20.200.1" } : {}),
           nameservers: ["10.20.255.254"],
-          installImage: installerImage("factory.talos.dev", "0".repeat(64), "1.13.9", "nocloud"),
+          installImage: installerImage("factory.talos.dev", "0".repeat(64), DEFAULT_TALOS_VERSION, "nocloud"),
           cni: "none",
           kubeProxyDisabled: true,
           openebsHostpath: true,
