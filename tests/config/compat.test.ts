@@ -1,8 +1,10 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { kubernetesSupportError, talosUpgradeError } from "../../components/compat";
 import { TALOS_MINORS, type TalosMinorFacts } from "../../components/talos-minors";
 import { DEFAULT_KUBERNETES_VERSION, DEFAULT_TALOS_VERSION } from "../../components/versions";
-import { requireOracle, runOracle } from "../helpers/shared";
+import { PROJECT_ROOT, requireOracle, runOracle } from "../helpers/shared";
 
 /** Kubernetes versions around each boundary of a Talos minor's support range. */
 function pairsAround(row: TalosMinorFacts): string[] {
@@ -22,6 +24,21 @@ function pairsAround(row: TalosMinorFacts): string[] {
 }
 
 describe("Talos/Kubernetes compatibility", () => {
+  it("the README's support table has exactly one line per row, with the row's range and upgrade floor", () => {
+    const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+    const section = readme.split("### Supported Talos releases")[1]?.split("\n\n")[1] ?? "";
+    const lines = section.split("\n").filter((l) => /^\| \d+\.\d+ \|/.test(l));
+    assert.deepEqual(
+      lines.map((l) =>
+        l
+          .split("|")
+          .slice(1, 4)
+          .map((c) => c.trim()),
+      ),
+      TALOS_MINORS.map((r) => [r.minor, `${r.kubernetes.min}–${r.kubernetes.maxMinor}.x`, r.minUpgradeFrom]),
+    );
+  });
+
   it("accepts each Talos minor's own default Kubernetes, and the pinned defaults", () => {
     for (const row of TALOS_MINORS) {
       assert.equal(kubernetesSupportError(row.machineryRelease, row.defaultKubernetes), undefined, row.minor);
