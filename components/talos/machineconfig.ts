@@ -6,6 +6,7 @@
  * Pure: no network, no Pulumi.
  */
 import { isIP } from "node:net";
+import { NODE_DEFAULTS } from "../defaults";
 import {
   type ConfigLayout,
   SUPPORTED_TALOS_MINORS,
@@ -14,7 +15,7 @@ import {
   talosMinorFacts,
 } from "../talos-minors";
 import { mustParseVersion, parseVersion } from "../version";
-import { DEFAULT_DNS_DOMAIN, DEFAULT_INSTALL_DISK, KUBEPRISM_PORT, OPENEBS_HOSTPATH_BASE } from "./constants";
+import { DEFAULT_DNS_DOMAIN, KUBEPRISM_PORT, OPENEBS_HOSTPATH_BASE } from "./constants";
 import { buildMultiDocConfig, defaultAuditPolicy, podSecurityConfiguration } from "./machineconfig-multidoc";
 import {
   DEFAULT_VIP_LINK,
@@ -157,7 +158,7 @@ export function buildMachineConfigDocuments(input: MachineConfigInput): PlainObj
       vip,
       vipLink,
       nameservers: input.nameservers,
-      installDisk: input.installDisk ?? DEFAULT_INSTALL_DISK,
+      installDisk: input.installDisk ?? NODE_DEFAULTS.installDisk,
       installImage: input.installImage,
       cni: input.cni,
       kubeProxyDisabled: input.kubeProxyDisabled,
@@ -196,7 +197,7 @@ export function buildMachineConfigDocuments(input: MachineConfigInput): PlainObj
   }
 
   const install: PlainObject = {
-    disk: input.installDisk ?? DEFAULT_INSTALL_DISK,
+    disk: input.installDisk ?? NODE_DEFAULTS.installDisk,
     image: input.installImage,
     wipe: false,
   };
