@@ -8,7 +8,6 @@
 import { isIP } from "node:net";
 import { NODE_DEFAULTS } from "../defaults";
 import {
-  type ConfigLayout,
   SUPPORTED_TALOS_MINORS,
   type TalosMinor,
   type TalosMinorFacts,
@@ -89,13 +88,6 @@ export function talosMinorRow(version: string): TalosMinorFacts {
 /** Parses `1.11`, `1.11.5`, `v1.11.5` into a supported minor, or throws. */
 export function talosMinorOf(version: string): TalosMinor {
   return talosMinorRow(version).minor as TalosMinor;
-}
-
-/** Version-gated differences of the generated config: the `config` facts of the minor's row. */
-export type TalosFeatureGates = ConfigLayout;
-
-export function featureGates(minor: TalosMinor): TalosFeatureGates {
-  return talosMinorRow(minor).config;
 }
 
 const b64 = (pem: string): string => Buffer.from(pem, "utf8").toString("base64");
