@@ -189,7 +189,12 @@ export const TALOS_MINORS = [
     defaultKubernetes: "1.37.0",
     kubernetes: { min: "1.32.0", maxMinor: "1.37" },
     minUpgradeFrom: "1.12.0",
-    config: { ...MULTIDOC_NETWORK_LAYOUT, emptyNetworkSection: false, multiDocKubernetes: true, kernelDocuments: true },
+    config: {
+      ...MULTIDOC_NETWORK_LAYOUT,
+      emptyNetworkSection: false,
+      multiDocKubernetes: true,
+      kernelDocuments: true,
+    },
     newDocumentKinds: [
       "BGPInstanceConfig",
       "CRIBaseRuntimeSpecConfig",

@@ -264,7 +264,8 @@ export function parseMachineConfig(text: string): ParsedConfig {
     clusterName: String(get(main, "cluster", "clusterName") ?? get(kubeCluster, "clusterName") ?? "cluster"),
     // Up to 1.13 the Kubernetes CA is base64 PEM in v1alpha1 `cluster.ca`; 1.14 moves it, as plain
     // PEM, into the KubeAPIServerCAConfig document's issuingCA.
-    clusterCaCrt: b64pem(get(main, "cluster", "ca", "crt")) || plainPem(get(apiServerCa, "issuingCA", "cert")),
+    clusterCaCrt:
+      b64pem(get(main, "cluster", "ca", "crt")) || plainPem(get(apiServerCa, "issuingCA", "cert")),
     clusterCaKey: b64pem(get(main, "cluster", "ca", "key")) || plainPem(get(apiServerCa, "issuingCA", "key")),
     endpoint: String(
       get(main, "cluster", "controlPlane", "endpoint") ??
