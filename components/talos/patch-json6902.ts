@@ -74,10 +74,16 @@ function parentOf(doc: PlainValue, tokens: readonly string[]): Container | undef
   return Array.isArray(cur) || isPlainObject(cur) ? cur : undefined;
 }
 
+/**
+ * Index `token` into a list where the largest valid index is `max` (length-1 for reads, length
+ * for `add`). Negative indices count from the end as evanphx/json-patch does: -1 is the last item
+ * (for `add`, -1 appends).
+ */
 function arrayIndex(token: string, max: number): number | undefined {
-  if (!/^(0|[1-9][0-9]*)$/.test(token)) return undefined;
-  const i = Number(token);
-  return i <= max ? i : undefined;
+  if (!/^-?(0|[1-9][0-9]*)$/.test(token)) return undefined;
+  let i = Number(token);
+  if (i < 0) i += max + 1;
+  return i >= 0 && i <= max ? i : undefined;
 }
 
 function get(doc: PlainValue, pointer: string): PlainValue | undefined {
@@ -189,7 +195,8 @@ export function applyJson6902(doc: PlainValue, ops: readonly JsonPatchOperation[
       }
       case "test": {
         const v = get(out, op.path);
-        if (!plainEqual(v ?? null, op.value ?? null) || (v === undefined && op.value !== null)) {
+        // A missing path fails the test, whatever the value (`value: null` included).
+        if (v === undefined || !plainEqual(v, op.value ?? null)) {
           throw new Error(`testing value ${op.path} failed: test failed`);
         }
         break;

@@ -30,7 +30,10 @@
  *
  * Patches apply in the order given, as `talosctl --config-patch` does.
  */
+import { decodeDocument, tableKind } from "./fields/decode";
+import { type FieldSpec, fieldsFor, type MinorFields, registeredKinds } from "./fields/table";
 import { applyJson6902, type JsonPatchOperation, toJsonPatchOperations } from "./patch-json6902";
+import { type PatcherQuirks, quirksFor } from "./patch-quirks";
 import {
   clonePlain,
   isPlainObject,
@@ -82,60 +85,6 @@ export class ConfigPatchError extends Error {
   }
 }
 
-/**
- * Document kinds (apiVersion v1alpha1) Talos registers, with the first minor (as 1000·major+minor)
- * that knows them; 1010 = "1.10 or older". Checked against the oracle's machinery per minor.
- */
-export const DOCUMENT_KIND_SINCE: ReadonlyMap<string, number> = new Map<string, number>([
-  ["EventSinkConfig", 1010],
-  ["KmsgLogConfig", 1010],
-  ["NetworkDefaultActionConfig", 1010],
-  ["NetworkRuleConfig", 1010],
-  ["SideroLinkConfig", 1010],
-  ["ExtensionServiceConfig", 1010],
-  ["WatchdogTimerConfig", 1010],
-  ["KubeSpanEndpointsConfig", 1010],
-  ["TrustedRootsConfig", 1010],
-  ["VolumeConfig", 1010],
-  ["EthernetConfig", 1010],
-  ["PCIDriverRebindConfig", 1010],
-  ["UserVolumeConfig", 1010],
-  ["ExistingVolumeConfig", 1011],
-  ["RawVolumeConfig", 1011],
-  ["SwapVolumeConfig", 1011],
-  ["ZswapConfig", 1011],
-  ["HostnameConfig", 1012],
-  ["Layer2VIPConfig", 1012],
-  ["HCloudVIPConfig", 1012],
-  ["LinkConfig", 1012],
-  ["LinkAliasConfig", 1012],
-  ["DHCPv4Config", 1012],
-  ["DHCPv6Config", 1012],
-  ["BondConfig", 1012],
-  ["BridgeConfig", 1012],
-  ["VLANConfig", 1012],
-  ["DummyLinkConfig", 1012],
-  ["WireguardConfig", 1012],
-  ["ResolverConfig", 1012],
-  ["StaticHostConfig", 1012],
-  ["TimeSyncConfig", 1012],
-  ["OOMConfig", 1012],
-  ["RegistryMirrorConfig", 1012],
-  ["RegistryAuthConfig", 1012],
-  ["RegistryTLSConfig", 1012],
-  ["BlackholeRouteConfig", 1013],
-  ["RoutingRuleConfig", 1013],
-  ["VRFConfig", 1013],
-  ["TCPProbeConfig", 1013],
-  ["KubeSpanConfig", 1013],
-  ["EnvironmentConfig", 1013],
-  ["ExternalVolumeConfig", 1013],
-  ["ImageVerificationConfig", 1013],
-]);
-
-/** Every document kind Talos 1.10–1.13 registers. */
-export const KNOWN_DOCUMENT_KINDS: ReadonlySet<string> = new Set(DOCUMENT_KIND_SINCE.keys());
-
 const V1ALPHA1_KEYS = new Set(["version", "debug", "persist", "machine", "cluster"]);
 
 /** Identity of a config document: `apiVersion/kind[/name]`; the v1alpha1 document is `/v1alpha1`. */
@@ -155,20 +104,6 @@ export function documentId(doc: PlainObject): DocumentId {
 
 export function documentIdString(id: DocumentId): string {
   return `${id.apiVersion}/${id.kind}${id.name === undefined ? "" : `/${id.name}`}`;
-}
-
-/** Version-dependent behaviour of Talos' patcher. */
-interface PatcherQuirks {
-  /** Talos version as 1000·major+minor (Infinity = newest). */
-  readonly version: number;
-  /** ≤ 1.11: `$patch: delete` cannot reach inside Unstructured fields at all. */
-  readonly noDeleteInsideUnstructured: boolean;
-}
-
-function quirksFor(talosVersion: string | undefined): PatcherQuirks {
-  const m = talosVersion === undefined ? null : /^v?(\d+)\.(\d+)/.exec(talosVersion.trim());
-  const version = m ? Number(m[1]) * 1000 + Number(m[2]) : Number.POSITIVE_INFINITY;
-  return { version, noDeleteInsideUnstructured: version <= 1011 };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -270,9 +205,12 @@ function extractDeletes(root: PlainObject, out: DeleteSelector[]): boolean {
   );
 }
 
+function tableVersion(quirks: PatcherQuirks): string {
+  return quirks.talosVersion ?? "99.99";
+}
+
 function knownKind(kind: string, quirks: PatcherQuirks): boolean {
-  const since = DOCUMENT_KIND_SINCE.get(kind);
-  return since !== undefined && since <= quirks.version;
+  return registeredKinds(tableVersion(quirks)).has(kind);
 }
 
 function loadStrategic(docs: readonly PlainValue[], quirks: PatcherQuirks): LoadedPatch {
@@ -306,6 +244,11 @@ function loadStrategic(docs: readonly PlainValue[], quirks: PatcherQuirks): Load
     } else if (apiVersion !== "v1alpha1" || !knownKind(kind, quirks)) {
       throw new Error(`error decoding document ${key}: "${kind}" "${apiVersion}": not registered`);
     }
+    // Talos decodes every patch document into its typed config: unknown keys and wrong types fail here.
+    const issues = decodeDocument(doc, tableVersion(quirks));
+    if (issues.length > 0) {
+      throw new Error(`error decoding document ${key}: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`);
+    }
     items.push({ type: "merge", id: documentId(doc), doc });
   }
   return { type: "strategic", items };
@@ -319,6 +262,8 @@ export function loadPatch(patch: ConfigPatch, opts: { readonly talosVersion?: st
   const quirks = quirksFor(opts.talosVersion);
   if (typeof patch === "string") {
     const docs = parseYamlDocuments(patch, "patch");
+    // Talos reads a patch with no document (empty, comments only) as an empty RFC 6902 list.
+    if (docs.length === 0) return { type: "json6902", ops: [] };
     const first = docs[0];
     if (docs.length === 1 && Array.isArray(first)) {
       return { type: "json6902", ops: toJsonPatchOperations(first) };
@@ -440,11 +385,66 @@ function isZeroScalar(v: PlainValue): boolean {
   return v === "" || v === 0;
 }
 
+/** What the merge knows about the document being merged: its field types and the minor's quirks. */
+interface MergeContext {
+  readonly fields: MinorFields;
+  readonly quirks: PatcherQuirks;
+  /** A new-style (non-v1alpha1) document. */
+  readonly typedDocument: boolean;
+}
+
+/** The type of `key` inside a value of type `spec` (undefined: unknown, merged by shape). */
+function childSpec(ctx: MergeContext, spec: FieldSpec | undefined, key: string): FieldSpec | undefined {
+  if (spec === undefined) return undefined;
+  if (typeof spec === "string") {
+    if (!spec.startsWith("@")) return undefined;
+    const type = ctx.fields.types[spec.slice(1)];
+    return type && Object.hasOwn(type, key) ? type[key] : undefined;
+  }
+  if ("l" in spec) return key === "[]" ? spec.l : undefined;
+  if ("m" in spec) return spec.m;
+  return undefined;
+}
+
+function structName(spec: FieldSpec | undefined): string | undefined {
+  return typeof spec === "string" && spec.startsWith("@") ? spec.slice(1) : undefined;
+}
+
+/**
+ * Talos merges struct fields one by one, also those the patch leaves out: a field whose type
+ * merges by replacement (quirks.replacedOnMerge) ends up as the patch's value, or nothing.
+ */
+function resetReplacedFields(
+  ctx: MergeContext,
+  left: PlainObject,
+  right: PlainObject,
+  spec: FieldSpec | undefined,
+  depth = 0,
+): void {
+  const name = structName(spec);
+  const type = name ? ctx.fields.types[name] : undefined;
+  if (!name || !type || depth > 8) return;
+  for (const field of Object.keys(type)) {
+    if (ctx.quirks.replacedOnMerge.has(`${name}.${field}`)) {
+      const given = right[field];
+      if (given === undefined || given === null) delete left[field];
+      continue;
+    }
+    const sub = left[field];
+    if (isPlainObject(sub) && structName(type[field]) && !isPlainObject(right[field])) {
+      resetReplacedFields(ctx, sub, {}, type[field], depth + 1);
+      if (Object.keys(sub).length === 0) delete left[field];
+    }
+  }
+}
+
 /** Merges `right` into `left` (returns the merged value; `left` may be mutated). */
 function mergeValue(
   left: PlainValue | undefined,
   right: PlainValue,
   path: MergePath,
+  ctx: MergeContext,
+  spec: FieldSpec | undefined,
 ): PlainValue | undefined {
   if (right === null) return left;
   const key = pathKey(path);
@@ -455,7 +455,7 @@ function mergeValue(
   }
   if (left === undefined || left === null) {
     // Merging into nothing still runs the keyed-list merge (duplicates inside the patch collapse).
-    if (Array.isArray(right) && KEYED_LISTS.has(key)) return mergeValue([], right, path);
+    if (Array.isArray(right) && KEYED_LISTS.has(key)) return mergeValue([], right, path, ctx, spec);
     return clonePlain(right);
   }
   if (Array.isArray(right)) {
@@ -467,16 +467,19 @@ function mergeValue(
     if (REPLACE_PATHS.has(key)) return clonePlain(right);
     const matcher = KEYED_LISTS.get(key);
     if (!matcher) return [...left, ...clonePlain(right)];
+    const itemSpec = childSpec(ctx, spec, "[]");
     const out = [...left];
     for (const item of right) {
       const existingIndex = isPlainObject(item)
         ? out.findIndex((x) => isPlainObject(x) && matcher(x, item))
         : -1;
       if (existingIndex >= 0) {
-        out[existingIndex] = mergeValue(out[existingIndex], item, [...path, "[]"]) ?? null;
+        out[existingIndex] = mergeValue(out[existingIndex], item, [...path, "[]"], ctx, itemSpec) ?? null;
       } else {
         out.push(
-          isPlainObject(item) ? (mergeValue(undefined, item, [...path, "[]"]) ?? null) : clonePlain(item),
+          isPlainObject(item)
+            ? (mergeValue(undefined, item, [...path, "[]"], ctx, itemSpec) ?? null)
+            : clonePlain(item),
         );
       }
     }
@@ -493,9 +496,16 @@ function mergeValue(
       return { ...left, ...clonePlain(right) };
     }
     for (const [k, v] of Object.entries(right)) {
-      const merged = mergeValue(left[k], v, [...path, k]);
+      const sub = childSpec(ctx, spec, k);
+      const name = structName(spec);
+      if (name && ctx.quirks.replacedOnMerge.has(`${name}.${k}`)) {
+        if (v !== null) left[k] = clonePlain(v);
+        continue;
+      }
+      const merged = mergeValue(left[k], v, [...path, k], ctx, sub);
       if (merged !== undefined) left[k] = merged;
     }
+    resetReplacedFields(ctx, left, right, spec);
     return left;
   }
   if (Array.isArray(left) || isPlainObject(left)) {
@@ -503,7 +513,9 @@ function mergeValue(
       `merge type mismatch at ${shownPath(path)}: config has ${describe(left)}, patch has ${describe(right)}`,
     );
   }
-  if (typeof right !== "boolean" && isZeroScalar(right)) return left;
+  // Go zero values leave the old value alone, except through pointers (new-style documents, 1.12+).
+  const zeroWins = ctx.typedDocument && ctx.quirks.explicitZeroWinsInTypedDocuments && right === 0;
+  if (typeof right !== "boolean" && isZeroScalar(right) && !zeroWins) return left;
   return right;
 }
 
@@ -573,9 +585,13 @@ function applyDelete(docs: ConfigDoc[], sel: DeleteSelector, quirks: PatcherQuir
     }
     const next: PlainValue | undefined = cur[keys[i]!];
     if (next === undefined || next === null) {
-      // Talos zeroes struct fields that are already empty; an absent parent is nothing to delete,
-      // except a Go map (nil map: lookup failed).
-      if (MAP_PATHS.has(pathKey([root, ...keys.slice(0, -1)]))) fail("lookup failed");
+      // An absent parent section: Talos ≤ 1.11 panics (reflect on a nil pointer), 1.12+ fail the lookup.
+      if (quirks.panicsOnDeleteUnderMissingParent) {
+        throw new Error(
+          `patch delete: path '${shown}' in document '${where}': '${keys.slice(0, i + 1).join(".")}' is absent; Talos ${quirks.talosVersion ?? ""} crashes on such a delete (1.12+ refuse it: lookup failed) — remove this $patch: delete or target a section the config has`,
+        );
+      }
+      fail("lookup failed");
       return;
     }
     cur = next;
@@ -628,7 +644,10 @@ function applyStrategic(
       );
     }
     const root: MergePath = [item.id.kind === "v1alpha1" ? "v1alpha1" : item.id.kind];
-    mergeValue(target.doc, item.doc, root);
+    const fields = fieldsFor(tableVersion(quirks));
+    const typeName = fields.kinds[tableKind(item.doc)];
+    const ctx: MergeContext = { fields, quirks, typedDocument: item.id.kind !== "v1alpha1" };
+    mergeValue(target.doc, item.doc, root, ctx, typeName === undefined ? undefined : `@${typeName}`);
   }
   return out;
 }

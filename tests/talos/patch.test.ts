@@ -177,7 +177,7 @@ describe("talos patches: strategic merge", () => {
     refuse(
       SINGLE,
       "machine:\n  nodeLabels: [x]\n",
-      /merge type mismatch at machine.nodeLabels: config has a map, patch has a list/,
+      /error decoding document \/v1alpha1\/: machine.nodeLabels: cannot unmarshal !!seq into map/,
     );
     refuse(SINGLE, "apiVersion: v1alpha1\nkind: Bogus\n", /"Bogus" "v1alpha1": not registered/);
     refuse(SINGLE, "kind: HostnameConfig\nhostname: x\n", /missing apiVersion/);
