@@ -135,7 +135,9 @@ export function schemaMinors(dir: string): string[] {
   return fs
     .readdirSync(dir)
     .map((d) => /^v(\d+\.\d+)$/.exec(d)?.[1])
-    .filter((m): m is string => m !== undefined && fs.existsSync(path.join(dir, `v${m}`, "config.schema.json")))
+    .filter(
+      (m): m is string => m !== undefined && fs.existsSync(path.join(dir, `v${m}`, "config.schema.json")),
+    )
     .sort((a, b) => Number(a.split(".")[1]) - Number(b.split(".")[1]));
 }
 
@@ -172,7 +174,14 @@ export function fieldTableText(table: Record<string, MinorFields>): string {
 }
 
 export const DEFAULT_SCHEMA_DIR = path.resolve(__dirname, "..", "..", "shared", "reference", "talos");
-export const FIELD_TABLE_PATH = path.resolve(__dirname, "..", "components", "talos", "fields", "talos-fields.json");
+export const FIELD_TABLE_PATH = path.resolve(
+  __dirname,
+  "..",
+  "components",
+  "talos",
+  "fields",
+  "talos-fields.json",
+);
 
 if (require.main === module) {
   const dir = path.resolve(process.argv[2] ?? DEFAULT_SCHEMA_DIR);

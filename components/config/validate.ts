@@ -6,6 +6,7 @@
 import type { z } from "zod";
 import { AddonsConfigSchema } from "../addons/config";
 import { ConfigError, type ConfigIssue, showValue } from "./errors";
+import { patchIssues } from "./patch-check";
 import {
   addressingIssues,
   cniIssues,
@@ -16,7 +17,7 @@ import {
   versionIssues,
   vipIssues,
 } from "./rules";
-import { CONFIG_NAMESPACE, SECRET_KEYS, type SecretKey, TOP_LEVEL } from "./schema";
+import { CONFIG_NAMESPACE, NodeSchema, SECRET_KEYS, type SecretKey, TOP_LEVEL } from "./schema";
 
 const SCHEMAS = { ...TOP_LEVEL, addons: AddonsConfigSchema.default(AddonsConfigSchema.parse({})) };
 type Parsed = { [K in keyof typeof SCHEMAS]: z.output<(typeof SCHEMAS)[K]> };
@@ -170,6 +171,38 @@ export function validateStackConfig(
       message: "is unset while fluxGitUsername is set",
       fix: `pulumi config set --secret ${CONFIG_NAMESPACE}:fluxGitPassword <token>`,
     });
+  }
+
+  // Patches are config: applied (Talos' semantics, strict decoding) to every node now, before anything exists.
+  const patchNodes =
+    p.nodes ??
+    (Array.isArray(raw.nodes)
+      ? raw.nodes.map((n) => NodeSchema.safeParse(n)).map((r) => (r.success ? r.data : undefined))
+      : undefined);
+  if (
+    patchNodes &&
+    p.network &&
+    p.controlPlane &&
+    p.talosVersion &&
+    p.kubernetesVersion &&
+    p.patches &&
+    p.clusterName
+  ) {
+    const cni = p.network.cni;
+    issues.push(
+      ...patchIssues({
+        clusterName: p.clusterName,
+        talosVersion: p.talosVersion,
+        kubernetesVersion: p.kubernetesVersion,
+        endpoint: p.controlPlane.endpoint ?? `https://${p.controlPlane.vip}:6443`,
+        vip: p.controlPlane.vip,
+        allowSchedulingOnControlPlanes: p.controlPlane.allowSchedulingOnControlPlanes,
+        openebsHostpath: p.addons?.openebs.enabled ?? false,
+        network: { ...p.network, kubeProxy: p.network.kubeProxy ?? cni === "flannel" },
+        patches: p.patches,
+        nodes: patchNodes,
+      }),
+    );
   }
 
   if (issues.length > 0) throw new ConfigError(CONFIG_NAMESPACE, issues);

@@ -247,7 +247,9 @@ function loadStrategic(docs: readonly PlainValue[], quirks: PatcherQuirks): Load
     // Talos decodes every patch document into its typed config: unknown keys and wrong types fail here.
     const issues = decodeDocument(doc, tableVersion(quirks));
     if (issues.length > 0) {
-      throw new Error(`error decoding document ${key}: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`);
+      throw new Error(
+        `error decoding document ${key}: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
+      );
     }
     items.push({ type: "merge", id: documentId(doc), doc });
   }
@@ -706,6 +708,16 @@ export function applyPatches(
   });
   const result = docs.filter((d) => !d.phantom).map((d) => d.doc);
   if (opts.validate !== false) {
+    // What Talos' config loader would refuse (e.g. an unknown key an RFC 6902 patch added).
+    const version = quirks.talosVersion ?? "99.99";
+    const undecodable = result.flatMap((doc) =>
+      decodeDocument(doc, version).map(
+        (i) => `${documentIdString(documentId(doc))}: ${i.path}: ${i.message}`,
+      ),
+    );
+    if (undecodable.length > 0) {
+      throw new ConfigPatchError(opts.node, undefined, `config does not decode: ${undecodable.join("; ")}`);
+    }
     const issues = validateMachineConfigDocuments(result, opts.expect);
     if (issues.length > 0) {
       throw new ConfigPatchError(

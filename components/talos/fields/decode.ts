@@ -101,7 +101,9 @@ function decodeValue(
       mismatch();
       return;
     }
-    value.forEach((item, i) => decodeValue(fields, spec.l, item, `${path}[${i}]`, out));
+    value.forEach((item, i) => {
+      decodeValue(fields, spec.l, item, `${path}[${i}]`, out);
+    });
     return;
   }
   if ("m" in spec) {
