@@ -86,6 +86,14 @@ function arrayIndex(token: string, max: number): number | undefined {
   return i >= 0 && i <= max ? i : undefined;
 }
 
+/** True when `pointer` names a key its (existing) parent map does not have. */
+function isMissingMapKey(doc: PlainValue, pointer: string): boolean {
+  const tokens = parsePointer(pointer);
+  if (tokens.length === 0) return false;
+  const parent = parentOf(doc, tokens);
+  return isPlainObject(parent) && !Object.hasOwn(parent, tokens[tokens.length - 1]!);
+}
+
 function get(doc: PlainValue, pointer: string): PlainValue | undefined {
   const tokens = parsePointer(pointer);
   if (tokens.length === 0) return doc;
@@ -154,9 +162,7 @@ function replace(doc: PlainValue, pointer: string, value: PlainValue): PlainValu
     if (i === undefined) throw new Error(`replace operation does not apply: doc is missing key: ${pointer}`);
     parent[i] = value;
   } else {
-    if (!Object.hasOwn(parent, last)) {
-      throw new Error(`replace operation does not apply: doc is missing key: ${pointer}: missing value`);
-    }
+    // evanphx/json-patch v4 replaces a missing key of an existing map (it reads as null).
     parent[last] = value;
   }
   return doc;
@@ -187,7 +193,8 @@ export function applyJson6902(doc: PlainValue, ops: readonly JsonPatchOperation[
       }
       case "copy": {
         const from = op.from!;
-        const v = get(out, from);
+        // A missing key of an existing map reads as null (evanphx/json-patch v4).
+        const v = get(out, from) ?? (isMissingMapKey(out, from) ? null : undefined);
         if (v === undefined)
           throw new Error(`copy operation does not apply: doc is missing from path: ${from}`);
         out = add(out, op.path, clonePlain(v));

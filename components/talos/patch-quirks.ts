@@ -20,10 +20,17 @@ export interface PatcherQuirks {
    */
   readonly panicsOnDeleteUnderMissingParent: boolean;
   /**
-   * 1.12+: in the new-style documents numeric fields are pointers, so an explicit 0 in a patch
-   * replaces the value (BondConfig `miimon: 0`); in v1alpha1 (and before 1.12) 0 leaves it alone.
+   * Integer fields (`Type.field`) that are pointers in Go, so an explicit 0 in a patch replaces the
+   * value (BondConfig `miimon: 0`); everywhere else 0 is Go's zero value and leaves it alone. Found by
+   * patching each integer field of the documents with 0 through talos-oracle-<minor>.
    */
-  readonly explicitZeroWinsInTypedDocuments: boolean;
+  readonly zeroReplaces: ReadonlySet<string>;
+  /**
+   * Deleting a named document (`kind` + `name`) the config does not have leaves a placeholder Talos
+   * cannot encode (it panics writing the config) unless a later patch deletes it again; an unnamed
+   * one encodes as `{}`. Every minor so far.
+   */
+  readonly crashesOnUnmatchedNamedDocumentDelete: boolean;
   /**
    * Fields (`Type.field` of the field table) whose Go type merges by replacement: whenever the
    * struct holding them is merged (even by a patch that does not mention them) the result is the
@@ -31,6 +38,24 @@ export interface PatcherQuirks {
    */
   readonly replacedOnMerge: ReadonlySet<string>;
 }
+
+const BOND_POINTER_INTEGERS = [
+  "adActorSysPrio",
+  "adUserPortKey",
+  "allSlavesActive",
+  "arpInterval",
+  "downdelay",
+  "lpInterval",
+  "miimon",
+  "minLinks",
+  "missedMax",
+  "numPeerNotif",
+  "packetsPerSlave",
+  "peerNotifDelay",
+  "resendIGMP",
+  "tlbLogicalLb",
+  "updelay",
+].map((f) => `network.BondConfigV1Alpha1.${f}`);
 
 const CEL_SELECTORS = [
   "block.DiskSelector.match",
@@ -59,7 +84,11 @@ export function quirksFor(talosVersion: string | undefined): PatcherQuirks {
     talosVersion: talosVersion === undefined ? undefined : minorOf(talosVersion),
     noDeleteInsideUnstructured: version <= 1011,
     panicsOnDeleteUnderMissingParent: version <= 1011,
-    explicitZeroWinsInTypedDocuments: version >= 1012,
+    zeroReplaces: new Set([
+      ...(version >= 1011 ? ["block.ZswapConfigV1Alpha1.maxPoolPercent"] : []),
+      ...(version >= 1012 ? BOND_POINTER_INTEGERS : []),
+    ]),
+    crashesOnUnmatchedNamedDocumentDelete: true,
     replacedOnMerge: replaced,
   };
 }

@@ -263,7 +263,7 @@ function loadStrategic(docs: readonly PlainValue[], quirks: PatcherQuirks): Load
 export function loadPatch(patch: ConfigPatch, opts: { readonly talosVersion?: string } = {}): LoadedPatch {
   const quirks = quirksFor(opts.talosVersion);
   if (typeof patch === "string") {
-    const docs = parseYamlDocuments(patch, "patch");
+    const docs = parseYamlDocuments(patch, "patch").filter((d) => d !== null);
     // Talos reads a patch with no document (empty, comments only) as an empty RFC 6902 list.
     if (docs.length === 0) return { type: "json6902", ops: [] };
     const first = docs[0];
@@ -391,8 +391,6 @@ function isZeroScalar(v: PlainValue): boolean {
 interface MergeContext {
   readonly fields: MinorFields;
   readonly quirks: PatcherQuirks;
-  /** A new-style (non-v1alpha1) document. */
-  readonly typedDocument: boolean;
 }
 
 /** The type of `key` inside a value of type `spec` (undefined: unknown, merged by shape). */
@@ -504,6 +502,10 @@ function mergeValue(
         if (v !== null) left[k] = clonePlain(v);
         continue;
       }
+      if (v === 0 && name && ctx.quirks.zeroReplaces.has(`${name}.${k}`)) {
+        left[k] = 0; // a pointer field: an explicit 0 is a value
+        continue;
+      }
       const merged = mergeValue(left[k], v, [...path, k], ctx, sub);
       if (merged !== undefined) left[k] = merged;
     }
@@ -515,9 +517,8 @@ function mergeValue(
       `merge type mismatch at ${shownPath(path)}: config has ${describe(left)}, patch has ${describe(right)}`,
     );
   }
-  // Go zero values leave the old value alone, except through pointers (new-style documents, 1.12+).
-  const zeroWins = ctx.typedDocument && ctx.quirks.explicitZeroWinsInTypedDocuments && right === 0;
-  if (typeof right !== "boolean" && isZeroScalar(right) && !zeroWins) return left;
+  // Go zero values leave the old value alone (pointer fields are handled by the caller).
+  if (typeof right !== "boolean" && isZeroScalar(right)) return left;
   return right;
 }
 
@@ -648,7 +649,7 @@ function applyStrategic(
     const root: MergePath = [item.id.kind === "v1alpha1" ? "v1alpha1" : item.id.kind];
     const fields = fieldsFor(tableVersion(quirks));
     const typeName = fields.kinds[tableKind(item.doc)];
-    const ctx: MergeContext = { fields, quirks, typedDocument: item.id.kind !== "v1alpha1" };
+    const ctx: MergeContext = { fields, quirks };
     mergeValue(target.doc, item.doc, root, ctx, typeName === undefined ? undefined : `@${typeName}`);
   }
   return out;
@@ -706,6 +707,14 @@ export function applyPatches(
       throw new ConfigPatchError(opts.node, i, (e as Error).message);
     }
   });
+  const phantom = docs.find((d) => d.phantom && d.id.name !== undefined);
+  if (phantom && quirks.crashesOnUnmatchedNamedDocumentDelete) {
+    throw new ConfigPatchError(
+      opts.node,
+      undefined,
+      `$patch: delete of document ${documentIdString(phantom.id)}, which the config does not have: Talos ${quirks.talosVersion ?? ""} crashes writing such a config — remove that delete`,
+    );
+  }
   const result = docs.filter((d) => !d.phantom).map((d) => d.doc);
   if (opts.validate !== false) {
     // What Talos' config loader would refuse (e.g. an unknown key an RFC 6902 patch added).
