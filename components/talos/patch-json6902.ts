@@ -13,12 +13,18 @@ export interface JsonPatchOperation {
   readonly path: string;
   readonly value?: PlainValue;
   readonly from?: string;
+  /**
+   * The operation carries no value as json-patch sees it: `value` absent, or `null` in a patch
+   * written as JSON (Go decodes a JSON null into a nil message; a YAML patch's null survives its
+   * conversion to JSON). Matters for `test` on a missing path, which passes only then.
+   */
+  readonly nilValue?: boolean;
 }
 
 const OPS: readonly JsonPatchOpName[] = ["add", "remove", "replace", "move", "copy", "test"];
 
 /** Checks the shape of a parsed operation list; throws naming the offending entry. */
-export function toJsonPatchOperations(list: readonly PlainValue[]): JsonPatchOperation[] {
+export function toJsonPatchOperations(list: readonly PlainValue[], writtenAsJson = false): JsonPatchOperation[] {
   return list.map((entry, i) => {
     if (!isPlainObject(entry)) throw new Error(`JSON patch operation #${i + 1} is not a map`);
     const op = entry.op;
@@ -27,11 +33,12 @@ export function toJsonPatchOperations(list: readonly PlainValue[]): JsonPatchOpe
     }
     if (typeof entry.path !== "string")
       throw new Error(`JSON patch operation #${i + 1} (${op}): missing path`);
-    const out: { op: JsonPatchOpName; path: string; value?: PlainValue; from?: string } = {
+    const out: { op: JsonPatchOpName; path: string; value?: PlainValue; from?: string; nilValue?: boolean } = {
       op: op as JsonPatchOpName,
       path: entry.path,
     };
-    if ((op === "add" || op === "replace" || op === "test") && !Object.hasOwn(entry, "value")) {
+    if (!Object.hasOwn(entry, "value") || (writtenAsJson && entry.value === null)) out.nilValue = true;
+    if ((op === "add" || op === "replace") && !Object.hasOwn(entry, "value")) {
       throw new Error(`JSON patch operation #${i + 1} (${op} ${entry.path}): missing value`);
     }
     if (Object.hasOwn(entry, "value")) out.value = entry.value!;
@@ -201,9 +208,14 @@ export function applyJson6902(doc: PlainValue, ops: readonly JsonPatchOperation[
         break;
       }
       case "test": {
-        const v = get(out, op.path);
-        // A missing path fails the test, whatever the value (`value: null` included).
-        if (v === undefined || !plainEqual(v, op.value ?? null)) {
+        const tokens = parsePointer(op.path);
+        if (tokens.length > 0 && parentOf(out, tokens) === undefined) {
+          throw new Error(`test operation does not apply: is missing path: ${op.path}: missing value`);
+        }
+        // json-patch reads a missing key and a null alike (nil); nil equals only an op without value.
+        const v = get(out, op.path) ?? null;
+        const passes = v === null ? op.nilValue === true : op.nilValue !== true && plainEqual(v, op.value ?? null);
+        if (!passes) {
           throw new Error(`testing value ${op.path} failed: test failed`);
         }
         break;

@@ -256,6 +256,16 @@ function loadStrategic(docs: readonly PlainValue[], quirks: PatcherQuirks): Load
   return { type: "strategic", items };
 }
 
+/** Talos tries a patch as JSON first: JSON text keeps JSON's null semantics. */
+function isJsonText(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Loads one patch (YAML text or parsed form), deciding strategic merge vs RFC 6902. With
  * `talosVersion`, document kinds that version does not know are refused.
@@ -268,13 +278,14 @@ export function loadPatch(patch: ConfigPatch, opts: { readonly talosVersion?: st
     if (docs.length === 0) return { type: "json6902", ops: [] };
     const first = docs[0];
     if (docs.length === 1 && Array.isArray(first)) {
-      return { type: "json6902", ops: toJsonPatchOperations(first) };
+      return { type: "json6902", ops: toJsonPatchOperations(first, isJsonText(patch)) };
     }
     if (docs.some((d) => Array.isArray(d))) throw new Error("expected a YAML document, got a list");
     return loadStrategic(docs, quirks);
   }
   const plain = toPlain(patch, "patch");
-  if (Array.isArray(plain)) return { type: "json6902", ops: toJsonPatchOperations(plain) };
+  // Structured patches arrive from Pulumi config as JSON.
+  if (Array.isArray(plain)) return { type: "json6902", ops: toJsonPatchOperations(plain, true) };
   return loadStrategic([plain], quirks);
 }
 
@@ -432,8 +443,9 @@ function resetReplacedFields(
     }
     const sub = left[field];
     if (isPlainObject(sub) && structName(type[field]) && !isPlainObject(right[field])) {
+      const before = Object.keys(sub).length;
       resetReplacedFields(ctx, sub, {}, type[field], depth + 1);
-      if (Object.keys(sub).length === 0) delete left[field];
+      if (before > 0 && Object.keys(sub).length === 0) delete left[field];
     }
   }
 }
@@ -655,6 +667,20 @@ function applyStrategic(
   return out;
 }
 
+/** A copy of `v` without the empty maps and lists of map- and list-typed fields (Go's omitempty). */
+function withoutEmptyCollections(fields: MinorFields, v: PlainObject, spec: FieldSpec | undefined): PlainObject {
+  const name = structName(spec);
+  const type = name ? fields.types[name] : undefined;
+  const out: PlainObject = {};
+  for (const [k, x] of Object.entries(v)) {
+    const sub = type?.[k];
+    const collection = typeof sub === "object" && ("m" in sub || "l" in sub);
+    if (collection && ((Array.isArray(x) && x.length === 0) || (isPlainObject(x) && Object.keys(x).length === 0))) continue;
+    out[k] = isPlainObject(x) && structName(sub) ? withoutEmptyCollections(fields, x, sub) : clonePlain(x);
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Entry point
 
@@ -692,7 +718,13 @@ export function applyPatches(
         }
         let patched: PlainValue;
         try {
-          patched = applyJson6902(docs[0]!.doc, loaded.ops);
+          // RFC 6902 works on the encoded config, where Go omits empty maps and lists.
+          const fields = fieldsFor(quirks.talosVersion ?? "99.99");
+          const typeName = fields.kinds[tableKind(docs[0]!.doc)];
+          patched = applyJson6902(
+            withoutEmptyCollections(fields, docs[0]!.doc, typeName ? `@${typeName}` : undefined),
+            loaded.ops,
+          );
         } catch (e) {
           throw new Error(
             `failure applying rfc6902 patches to talos machine config: ${(e as Error).message}`,

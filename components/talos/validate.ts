@@ -106,8 +106,8 @@ export function validateMachineConfigDocuments(
     }
     for (const p of ["machine.certSANs", "cluster.apiServer.certSANs", "machine.network.nameservers"]) {
       const v = get(v1, p);
-      // A null item decodes to "" in Go (Talos accepts it, e.g. after an RFC 6902 copy of a missing key).
-      if (v !== undefined && (!Array.isArray(v) || v.some((x) => x !== null && typeof x !== "string"))) {
+      // Go decodes any scalar into a string (null → "", false → "false"): Talos accepts them.
+      if (v !== undefined && (!Array.isArray(v) || v.some((x) => x !== null && typeof x === "object"))) {
         add("v1alpha1", p, "must be a list of strings");
       }
     }
@@ -145,6 +145,11 @@ export function validateMachineConfigDocuments(
     }
     if (type === "controlplane" && (typeof caKey !== "string" || caKey === "")) {
       add("v1alpha1", "machine.ca.key", "a control plane needs the Talos CA key");
+    }
+    // Talos' Validate refuses a setting given both in v1alpha1 and in its new-style document.
+    const timeServers = get(v1, "machine.time.servers");
+    if (objects.some((d) => d.kind === "TimeSyncConfig") && Array.isArray(timeServers) && timeServers.length > 0) {
+      add("v1alpha1", "machine.time.servers", "time servers cannot be specified in both v1alpha1 and new-style configuration");
     }
     const hostnameDoc = objects.find((d) => d.kind === "HostnameConfig");
     if (hostnameDoc) {

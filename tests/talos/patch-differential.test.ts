@@ -24,13 +24,22 @@ import { Gen, randomCase } from "./patch-generator";
  * 1. durations: Go re-encodes `2m` as `2m0s` — a string that is a Go duration compares by its value;
  * 2. IPv6 addresses: long and short forms compare by their canonical form;
  * 3. empty maps/lists and nulls are dropped (Go's encoder omits or emits them per field type);
- * 4. zero integers in non-pointer fields are dropped (see dropZeroIntegers).
+ * 4. zero integers in non-pointer fields are dropped (see dropZeroIntegers);
+ * 5. scalars in string-typed fields compare as strings (see asDeclared).
+ * One project rule is stricter than Talos and listed in STRICTER_THAN_TALOS: such cases are counted
+ * apart ("ours stricter"), never silently as agreement.
  * Numbers vs quoted numbers in string fields need no normalisation: the patcher types scalars by the
  * field table as Talos' decoder does.
  */
 const CASES = Number(process.env.PATCH_DIFF_CASES ?? 1000);
 const SEED = Number(process.env.PATCH_DIFF_SEED ?? 20261201);
 const PARALLEL = 2;
+
+/**
+ * Project rules stricter than Talos: Talos' Validate does not check that pod/service subnets are
+ * CIDRs (an RFC 6902 copy can put `false` there); this project refuses such a config.
+ */
+const STRICTER_THAN_TALOS: readonly RegExp[] = [/cluster\.network\.(pod|service)Subnets: must be a list of CIDRs/];
 
 const GO_DURATION = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+(?:\.\d+)?)s)?$/;
 
@@ -59,13 +68,23 @@ function normalise(v: PlainValue): PlainValue {
  *    the same there. Integer fields (by the field table) holding 0 are dropped, except the pointer
  *    fields of patch-quirks.ts (`zeroReplaces`), where 0 is a value.
  */
+/**
+ * 5. A scalar in a string-typed field (by the field table): `1` and `"1"`, `false` and `"false"` are
+ *    the same string to Talos' decoder (its strategic-merge output quotes them, its RFC 6902 output
+ *    keeps the patch's text).
+ */
+function asDeclared(v: PlainValue, spec: FieldSpec | undefined): PlainValue {
+  const stringTyped = spec === "s" || (typeof spec === "object" && "o" in spec && spec.o.includes("s"));
+  return stringTyped && (typeof v === "number" || typeof v === "boolean") ? String(v) : v;
+}
+
 function dropZeroIntegers(doc: PlainValue, minor: string): PlainValue {
   const fields = fieldsFor(minor);
   const quirks = quirksFor(minor);
   const walk = (v: PlainValue, spec: FieldSpec | undefined): PlainValue => {
     if (Array.isArray(v)) {
       const item = spec && typeof spec === "object" && "l" in spec ? spec.l : undefined;
-      return v.map((x) => walk(x, item));
+      return v.map((x) => asDeclared(walk(x, item), item));
     }
     if (!isPlainObject(v)) return v;
     const typeName = typeof spec === "string" && spec.startsWith("@") ? spec.slice(1) : undefined;
@@ -74,7 +93,7 @@ function dropZeroIntegers(doc: PlainValue, minor: string): PlainValue {
     for (const [k, x] of Object.entries(v)) {
       const sub = type ? type[k] : spec && typeof spec === "object" && "m" in spec ? spec.m : undefined;
       if (x === 0 && sub === "i" && !quirks.zeroReplaces.has(`${typeName}.${k}`)) continue;
-      out[k] = walk(x, sub);
+      out[k] = asDeclared(walk(x, sub), sub);
     }
     return out;
   };
@@ -130,6 +149,7 @@ function versionsOf(minor: TalosMinor): { talos: string; k8s: string } {
 interface Outcome {
   readonly agree: number;
   readonly bothRefuse: number;
+  readonly stricter: string[];
   readonly mismatches: string[];
 }
 
@@ -182,6 +202,7 @@ async function differential(minor: TalosMinor, dir: string): Promise<Outcome> {
   let agree = 0;
   let bothRefuse = 0;
   const mismatches: string[] = [];
+  const stricter: string[] = [];
   for (const c of cases) {
     const p = patched[c.i]!;
     const talosRefusal = p.refused ?? verdicts.get(c.i);
@@ -194,6 +215,7 @@ async function differential(minor: TalosMinor, dir: string): Promise<Outcome> {
     }
     const label = `${minor} #${c.i} ${c.role} ${JSON.stringify(c.patches)}`;
     if (talosRefusal !== undefined && ours === undefined) bothRefuse++;
+    else if (ours === undefined && STRICTER_THAN_TALOS.some((re) => re.test(ourError))) stricter.push(`${label}: ${ourError}`);
     else if (talosRefusal !== undefined) mismatches.push(`${label}: Talos refuses (${talosRefusal}); ours accepts`);
     else if (ours === undefined) mismatches.push(`${label}: Talos accepts; ours refuses (${ourError})`);
     else {
@@ -205,7 +227,7 @@ async function differential(minor: TalosMinor, dir: string): Promise<Outcome> {
       }
     }
   }
-  return { agree, bothRefuse, mismatches };
+  return { agree, bothRefuse, stricter, mismatches };
 }
 
 describe("talos patches: seeded random differential against talos-oracle patch + validate", function () {
@@ -226,7 +248,7 @@ describe("talos patches: seeded random differential against talos-oracle patch +
       const r = await differential(minor, dir);
       const seconds = ((Date.now() - start) / 1000).toFixed(1);
       console.log(
-        `      ${minor}: ${CASES} cases: ${r.agree} agree, ${r.bothRefuse} both refuse, ${r.mismatches.length} mismatches (${seconds}s)`,
+        `      ${minor}: ${CASES} cases: ${r.agree} agree, ${r.bothRefuse} both refuse, ${r.stricter.length} ours stricter (listed rule), ${r.mismatches.length} mismatches (${seconds}s)`,
       );
       if (process.env.PATCH_DIFF_DUMP) fs.writeFileSync(`${process.env.PATCH_DIFF_DUMP}-${minor}.txt`, r.mismatches.join("\n\n"));
       assert.deepEqual(r.mismatches.slice(0, 5), [], `${r.mismatches.length} mismatches`);
