@@ -684,8 +684,14 @@ function withoutEmptyCollections(fields: MinorFields, v: PlainObject, spec: Fiel
 // ---------------------------------------------------------------------------------------------
 // Entry point
 
+/** The last config text parsed: rendering patches every node of a role from the same base text. */
+let lastParsed: { readonly text: string; readonly docs: readonly PlainValue[] } | undefined;
+
 function parseConfig(configYaml: string): ConfigDoc[] {
-  const docs = parseYamlDocuments(configYaml, "machine config");
+  if (lastParsed?.text !== configYaml) {
+    lastParsed = { text: configYaml, docs: parseYamlDocuments(configYaml, "machine config") };
+  }
+  const docs = lastParsed.docs.map((d) => clonePlain(d));
   return docs.map((d, i) => {
     if (!isPlainObject(d)) throw new Error(`machine config document #${i + 1} is not a map`);
     return { id: documentId(d), doc: d };
