@@ -13,6 +13,8 @@ import {
   controlPlaneCountIssues,
   poolIssues,
   proxmoxPlacementIssues,
+  roleMinimumIssues,
+  subnetIssues,
   uniquenessIssues,
   versionIssues,
   vipIssues,
@@ -83,6 +85,20 @@ export function zodIssues(key: string, issues: readonly z.core.$ZodIssue[], secr
 }
 
 /**
+ * Surrounding whitespace removed from every string setting once, here at the boundary, so every rule
+ * compares what the parsers read. Patch texts and chart values are content, left as written.
+ */
+function trimStrings(value: unknown, key?: string): unknown {
+  if (key === "patches" || key === "values") return value;
+  if (typeof value === "string") return value.trim();
+  if (Array.isArray(value)) return value.map((v) => trimStrings(v));
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, trimStrings(v, k)]));
+  }
+  return value;
+}
+
+/**
  * Validates `raw` (top-level key → value, without the `proxmox-talos:` prefix) and the secret
  * values that are set. Throws `ConfigError` with every problem found.
  */
@@ -92,6 +108,7 @@ export function validateStackConfig(
 ): StackConfig {
   const issues: ConfigIssue[] = [];
   const parsed: Partial<Record<string, unknown>> = {};
+  raw = trimStrings(raw) as Record<string, unknown>;
 
   const known = new Set<string>([...Object.keys(SCHEMAS), ...Object.keys(SECRET_KEYS)]);
   for (const key of Object.keys(raw)) {
@@ -124,7 +141,8 @@ export function validateStackConfig(
   const nodes = p.nodes ?? [];
   issues.push(...uniquenessIssues(nodes));
   if (p.nodes) issues.push(...controlPlaneCountIssues(nodes, p.controlPlane?.allowEvenCount ?? false));
-  if (p.network) issues.push(...addressingIssues(nodes, p.network));
+  if (p.network) issues.push(...addressingIssues(nodes, p.network), ...subnetIssues(p.network));
+  issues.push(...roleMinimumIssues(nodes));
   if (p.controlPlane) issues.push(...vipIssues(p.controlPlane.vip, nodes, p.network));
   if (p.addons) {
     issues.push(

@@ -24,7 +24,10 @@ export interface JsonPatchOperation {
 const OPS: readonly JsonPatchOpName[] = ["add", "remove", "replace", "move", "copy", "test"];
 
 /** Checks the shape of a parsed operation list; throws naming the offending entry. */
-export function toJsonPatchOperations(list: readonly PlainValue[], writtenAsJson = false): JsonPatchOperation[] {
+export function toJsonPatchOperations(
+  list: readonly PlainValue[],
+  writtenAsJson = false,
+): JsonPatchOperation[] {
   return list.map((entry, i) => {
     if (!isPlainObject(entry)) throw new Error(`JSON patch operation #${i + 1} is not a map`);
     const op = entry.op;
@@ -33,10 +36,11 @@ export function toJsonPatchOperations(list: readonly PlainValue[], writtenAsJson
     }
     if (typeof entry.path !== "string")
       throw new Error(`JSON patch operation #${i + 1} (${op}): missing path`);
-    const out: { op: JsonPatchOpName; path: string; value?: PlainValue; from?: string; nilValue?: boolean } = {
-      op: op as JsonPatchOpName,
-      path: entry.path,
-    };
+    const out: { op: JsonPatchOpName; path: string; value?: PlainValue; from?: string; nilValue?: boolean } =
+      {
+        op: op as JsonPatchOpName,
+        path: entry.path,
+      };
     if (!Object.hasOwn(entry, "value") || (writtenAsJson && entry.value === null)) out.nilValue = true;
     if ((op === "add" || op === "replace") && !Object.hasOwn(entry, "value")) {
       throw new Error(`JSON patch operation #${i + 1} (${op} ${entry.path}): missing value`);
@@ -214,7 +218,8 @@ export function applyJson6902(doc: PlainValue, ops: readonly JsonPatchOperation[
         }
         // json-patch reads a missing key and a null alike (nil); nil equals only an op without value.
         const v = get(out, op.path) ?? null;
-        const passes = v === null ? op.nilValue === true : op.nilValue !== true && plainEqual(v, op.value ?? null);
+        const passes =
+          v === null ? op.nilValue === true : op.nilValue !== true && plainEqual(v, op.value ?? null);
         if (!passes) {
           throw new Error(`testing value ${op.path} failed: test failed`);
         }

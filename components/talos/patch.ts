@@ -668,14 +668,22 @@ function applyStrategic(
 }
 
 /** A copy of `v` without the empty maps and lists of map- and list-typed fields (Go's omitempty). */
-function withoutEmptyCollections(fields: MinorFields, v: PlainObject, spec: FieldSpec | undefined): PlainObject {
+function withoutEmptyCollections(
+  fields: MinorFields,
+  v: PlainObject,
+  spec: FieldSpec | undefined,
+): PlainObject {
   const name = structName(spec);
   const type = name ? fields.types[name] : undefined;
   const out: PlainObject = {};
   for (const [k, x] of Object.entries(v)) {
     const sub = type?.[k];
     const collection = typeof sub === "object" && ("m" in sub || "l" in sub);
-    if (collection && ((Array.isArray(x) && x.length === 0) || (isPlainObject(x) && Object.keys(x).length === 0))) continue;
+    if (
+      collection &&
+      ((Array.isArray(x) && x.length === 0) || (isPlainObject(x) && Object.keys(x).length === 0))
+    )
+      continue;
     out[k] = isPlainObject(x) && structName(sub) ? withoutEmptyCollections(fields, x, sub) : clonePlain(x);
   }
   return out;

@@ -113,7 +113,10 @@ export function validateMachineConfigDocuments(
     }
     for (const p of ["cluster.network.podSubnets", "cluster.network.serviceSubnets"]) {
       const v = get(v1, p);
-      if (v !== undefined && (!Array.isArray(v) || v.some((x) => x !== null && (typeof x !== "string" || !isCidr(x))))) {
+      if (
+        v !== undefined &&
+        (!Array.isArray(v) || v.some((x) => x !== null && (typeof x !== "string" || !isCidr(x))))
+      ) {
         add("v1alpha1", p, "must be a list of CIDRs");
       }
     }
@@ -148,8 +151,16 @@ export function validateMachineConfigDocuments(
     }
     // Talos' Validate refuses a setting given both in v1alpha1 and in its new-style document.
     const timeServers = get(v1, "machine.time.servers");
-    if (objects.some((d) => d.kind === "TimeSyncConfig") && Array.isArray(timeServers) && timeServers.length > 0) {
-      add("v1alpha1", "machine.time.servers", "time servers cannot be specified in both v1alpha1 and new-style configuration");
+    if (
+      objects.some((d) => d.kind === "TimeSyncConfig") &&
+      Array.isArray(timeServers) &&
+      timeServers.length > 0
+    ) {
+      add(
+        "v1alpha1",
+        "machine.time.servers",
+        "time servers cannot be specified in both v1alpha1 and new-style configuration",
+      );
     }
     const hostnameDoc = objects.find((d) => d.kind === "HostnameConfig");
     if (hostnameDoc) {

@@ -1,13 +1,13 @@
 import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as path from "node:path";
 import { isIP } from "node:net";
+import * as path from "node:path";
+import { type FieldSpec, fieldsFor } from "../../components/talos/fields/table";
 import { renderMachineConfig } from "../../components/talos/machineconfig";
 import { applyPatches } from "../../components/talos/patch";
-import { type FieldSpec, fieldsFor } from "../../components/talos/fields/table";
-import { isPlainObject, type PlainObject, type PlainValue } from "../../components/talos/patch-yaml";
 import { quirksFor } from "../../components/talos/patch-quirks";
+import { isPlainObject, type PlainObject, type PlainValue } from "../../components/talos/patch-yaml";
 import type { MachineRole } from "../../components/talos/types";
 import { SUPPORTED_TALOS_MINORS, TALOS_KUBERNETES_SUPPORT, type TalosMinor } from "../../components/versions";
 import { hasOracle, oraclePath, tempDir } from "../helpers/shared";
@@ -39,7 +39,9 @@ const PARALLEL = 2;
  * Project rules stricter than Talos: Talos' Validate does not check that pod/service subnets are
  * CIDRs (an RFC 6902 copy can put `false` there); this project refuses such a config.
  */
-const STRICTER_THAN_TALOS: readonly RegExp[] = [/cluster\.network\.(pod|service)Subnets: must be a list of CIDRs/];
+const STRICTER_THAN_TALOS: readonly RegExp[] = [
+  /cluster\.network\.(pod|service)Subnets: must be a list of CIDRs/,
+];
 
 const GO_DURATION = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+(?:\.\d+)?)s)?$/;
 
@@ -160,7 +162,9 @@ async function differential(minor: TalosMinor, dir: string): Promise<Outcome> {
   const configs = new Map<MachineRole, { text: string; file: string }>();
   const v = versionsOf(minor);
   for (const role of roles) {
-    const text = renderMachineConfig(baseInput(minor, role, bundle, { talosVersion: v.talos, kubernetesVersion: v.k8s }));
+    const text = renderMachineConfig(
+      baseInput(minor, role, bundle, { talosVersion: v.talos, kubernetesVersion: v.k8s }),
+    );
     const file = path.join(dir, `${minor}-${role}.yaml`);
     fs.writeFileSync(file, text);
     configs.set(role, { text, file });
@@ -215,8 +219,10 @@ async function differential(minor: TalosMinor, dir: string): Promise<Outcome> {
     }
     const label = `${minor} #${c.i} ${c.role} ${JSON.stringify(c.patches)}`;
     if (talosRefusal !== undefined && ours === undefined) bothRefuse++;
-    else if (ours === undefined && STRICTER_THAN_TALOS.some((re) => re.test(ourError))) stricter.push(`${label}: ${ourError}`);
-    else if (talosRefusal !== undefined) mismatches.push(`${label}: Talos refuses (${talosRefusal}); ours accepts`);
+    else if (ours === undefined && STRICTER_THAN_TALOS.some((re) => re.test(ourError)))
+      stricter.push(`${label}: ${ourError}`);
+    else if (talosRefusal !== undefined)
+      mismatches.push(`${label}: Talos refuses (${talosRefusal}); ours accepts`);
     else if (ours === undefined) mismatches.push(`${label}: Talos accepts; ours refuses (${ourError})`);
     else {
       try {
@@ -250,7 +256,8 @@ describe("talos patches: seeded random differential against talos-oracle patch +
       console.log(
         `      ${minor}: ${CASES} cases: ${r.agree} agree, ${r.bothRefuse} both refuse, ${r.stricter.length} ours stricter (listed rule), ${r.mismatches.length} mismatches (${seconds}s)`,
       );
-      if (process.env.PATCH_DIFF_DUMP) fs.writeFileSync(`${process.env.PATCH_DIFF_DUMP}-${minor}.txt`, r.mismatches.join("\n\n"));
+      if (process.env.PATCH_DIFF_DUMP)
+        fs.writeFileSync(`${process.env.PATCH_DIFF_DUMP}-${minor}.txt`, r.mismatches.join("\n\n"));
       assert.deepEqual(r.mismatches.slice(0, 5), [], `${r.mismatches.length} mismatches`);
       assert.ok(r.agree > CASES / 5 && r.bothRefuse > CASES / 10, "the generator covers both outcomes");
     });

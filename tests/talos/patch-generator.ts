@@ -44,14 +44,22 @@ export class Gen {
 const DOCUMENTS: Readonly<Record<string, (g: Gen) => PlainObject>> = {
   HostnameConfig: (g) => ({ hostname: g.pick(["node-a", "node-b"]) }),
   ResolverConfig: (g) => ({ nameservers: [{ address: g.pick(["9.9.9.9", "8.8.8.8"]) }] }),
-  StaticHostConfig: (g) => ({ name: g.pick(["10.0.0.50", "10.0.0.51"]), hostnames: [g.pick(["nas", "nas.home.arpa"])] }),
+  StaticHostConfig: (g) => ({
+    name: g.pick(["10.0.0.50", "10.0.0.51"]),
+    hostnames: [g.pick(["nas", "nas.home.arpa"])],
+  }),
   TimeSyncConfig: (g) => ({ ntp: { servers: [g.pick(["time.cloudflare.com", "pool.ntp.org"])] } }),
   Layer2VIPConfig: (g) => ({ name: g.pick(["10.0.0.10", "10.0.0.99"]), link: g.pick(["vip0", "eth0"]) }),
   LinkAliasConfig: (g) => ({
     name: g.pick(["vip0", "net1"]),
-    selector: { match: g.pick(['link.type == 1 && link.kind == ""', 'mac(link.permanent_addr) == "bc:24:11:00:00:01"']) },
+    selector: {
+      match: g.pick(['link.type == 1 && link.kind == ""', 'mac(link.permanent_addr) == "bc:24:11:00:00:01"']),
+    },
   }),
-  DummyLinkConfig: (g) => ({ name: g.pick(["dummy0", "dummy1"]), ...(g.chance(0.5) ? { mtu: g.pick([0, 1400]) } : {}) }),
+  DummyLinkConfig: (g) => ({
+    name: g.pick(["dummy0", "dummy1"]),
+    ...(g.chance(0.5) ? { mtu: g.pick([0, 1400]) } : {}),
+  }),
   BondConfig: (g) => ({
     name: "bond0",
     links: ["eth1", "eth2"],
@@ -59,11 +67,18 @@ const DOCUMENTS: Readonly<Record<string, (g: Gen) => PlainObject>> = {
     ...(g.chance(0.7) ? { miimon: g.pick([0, 100, 200]) } : {}),
     ...(g.chance(0.5) ? { updelay: g.pick([0, 200]) } : {}),
   }),
-  VLANConfig: (g) => ({ name: "eth0.5", vlanID: 5, parent: "eth0", ...(g.chance(0.5) ? { mtu: g.pick([0, 1400]) } : {}) }),
+  VLANConfig: (g) => ({
+    name: "eth0.5",
+    vlanID: 5,
+    parent: "eth0",
+    ...(g.chance(0.5) ? { mtu: g.pick([0, 1400]) } : {}),
+  }),
   UserVolumeConfig: (g) => ({
     name: g.pick(["data", "logs"]),
     provisioning: {
-      ...(g.chance(0.85) ? { diskSelector: { match: g.pick(["disk.size > 10u * GB", "!system_disk"]) } } : {}),
+      ...(g.chance(0.85)
+        ? { diskSelector: { match: g.pick(["disk.size > 10u * GB", "!system_disk"]) } }
+        : {}),
       ...(g.chance(0.5) ? { minSize: g.pick(["1GB", "2GiB"]) } : {}),
       ...(g.chance(0.5) ? { maxSize: g.pick(["10GB", "20GiB"]) } : {}),
       ...(g.chance(0.4) ? { grow: g.chance(0.5) } : {}),
@@ -96,29 +111,64 @@ const DOCUMENTS: Readonly<Record<string, (g: Gen) => PlainObject>> = {
   }),
   ExtensionServiceConfig: (g) => ({
     name: g.pick(["nut-client", "tailscale"]),
-    configFiles: [{ content: g.pick(["a=1", "b=2"]), mountPath: g.pick(["/usr/local/etc/a.conf", "/usr/local/etc/b.conf"]) }],
+    configFiles: [
+      {
+        content: g.pick(["a=1", "b=2"]),
+        mountPath: g.pick(["/usr/local/etc/a.conf", "/usr/local/etc/b.conf"]),
+      },
+    ],
     ...(g.chance(0.5) ? { environment: [g.pick(["A=1", "B=2"])] } : {}),
   }),
-  KmsgLogConfig: (g) => ({ name: g.pick(["remote", "other"]), url: g.pick(["tcp://10.0.0.5:3000/", "udp://10.0.0.5:3001/"]) }),
+  KmsgLogConfig: (g) => ({
+    name: g.pick(["remote", "other"]),
+    url: g.pick(["tcp://10.0.0.5:3000/", "udp://10.0.0.5:3001/"]),
+  }),
   EventSinkConfig: (g) => ({ endpoint: g.pick(["10.0.0.5:4000", "10.0.0.6:4000"]) }),
-  WatchdogTimerConfig: (g) => ({ device: "/dev/watchdog0", ...(g.chance(0.5) ? { timeout: g.pick(["2m", "3m0s"]) } : {}) }),
+  WatchdogTimerConfig: (g) => ({
+    device: "/dev/watchdog0",
+    ...(g.chance(0.5) ? { timeout: g.pick(["2m", "3m0s"]) } : {}),
+  }),
   NetworkDefaultActionConfig: (g) => ({ ingress: g.pick(["accept", "block"]) }),
   NetworkRuleConfig: (g) => ({
     name: g.pick(["kubelet", "apid"]),
     portSelector: { ports: [g.pick([10250, 50000])], protocol: "tcp" },
     ingress: [{ subnet: g.pick(["10.0.0.0/24", "192.168.0.0/16"]) }],
   }),
-  SideroLinkConfig: (g) => ({ apiUrl: g.pick(["https://siderolink.example:8099?jointoken=abc", "https://omni.example:8090?jointoken=x"]) }),
-  KubeSpanEndpointsConfig: (g) => ({ extraAnnouncedEndpoints: [g.pick(["192.0.2.1:51820", "192.0.2.2:51820"])] }),
+  SideroLinkConfig: (g) => ({
+    apiUrl: g.pick([
+      "https://siderolink.example:8099?jointoken=abc",
+      "https://omni.example:8090?jointoken=x",
+    ]),
+  }),
+  KubeSpanEndpointsConfig: (g) => ({
+    extraAnnouncedEndpoints: [g.pick(["192.0.2.1:51820", "192.0.2.2:51820"])],
+  }),
   ZswapConfig: (g) => ({ maxPoolPercent: g.pick([20, 25]) }),
-  DHCPv4Config: (g) => ({ name: g.pick(["eth1", "eth2"]), ...(g.chance(0.5) ? { routeMetric: g.pick([0, 1024]) } : {}) }),
-  LinkConfig: (g) => ({ name: g.pick(["eth1", "eth2"]), ...(g.chance(0.6) ? { mtu: g.pick([0, 1500, 9000]) } : {}) }),
-  RegistryMirrorConfig: (g) => ({ name: g.pick(["docker.io", "ghcr.io"]), endpoints: [{ url: g.pick(["https://mirror.a", "https://mirror.b"]) }] }),
+  DHCPv4Config: (g) => ({
+    name: g.pick(["eth1", "eth2"]),
+    ...(g.chance(0.5) ? { routeMetric: g.pick([0, 1024]) } : {}),
+  }),
+  LinkConfig: (g) => ({
+    name: g.pick(["eth1", "eth2"]),
+    ...(g.chance(0.6) ? { mtu: g.pick([0, 1500, 9000]) } : {}),
+  }),
+  RegistryMirrorConfig: (g) => ({
+    name: g.pick(["docker.io", "ghcr.io"]),
+    endpoints: [{ url: g.pick(["https://mirror.a", "https://mirror.b"]) }],
+  }),
   RegistryAuthConfig: (g) => ({ name: g.pick(["registry.a", "registry.b"]), username: "u", password: "p" }),
-  RegistryTLSConfig: (g) => ({ name: g.pick(["registry.a", "registry.b"]), insecureSkipVerify: g.chance(0.5) }),
-  EnvironmentConfig: (g) => ({ variables: { [g.pick(["HTTP_PROXY", "NO_PROXY"])]: g.pick(["http://proxy:3128", "10.0.0.0/8"]) } }),
+  RegistryTLSConfig: (g) => ({
+    name: g.pick(["registry.a", "registry.b"]),
+    insecureSkipVerify: g.chance(0.5),
+  }),
+  EnvironmentConfig: (g) => ({
+    variables: { [g.pick(["HTTP_PROXY", "NO_PROXY"])]: g.pick(["http://proxy:3128", "10.0.0.0/8"]) },
+  }),
   TCPProbeConfig: (g) => ({ name: g.pick(["p1", "p2"]), endpoint: g.pick(["10.0.0.1:80", "10.0.0.2:443"]) }),
-  TrustedRootsConfig: () => ({ name: "corp", certificates: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n" }),
+  TrustedRootsConfig: () => ({
+    name: "corp",
+    certificates: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+  }),
 };
 
 /** Document kinds the generator has valid examples of, for the minor (and registered there). */
@@ -135,18 +185,50 @@ function header(kind: string): PlainObject {
 function v1alpha1Fragment(g: Gen, minor: number): PlainObject {
   const choices: Array<() => PlainObject> = [
     () => ({ machine: { certSANs: [g.pick(["a.example", "b.example", "10.0.0.77"])] } }),
-    () => ({ machine: { nodeLabels: { [g.pick(["zone", "topology.kubernetes.io/zone", "rack"])]: g.pick(["a", "b", "1"]) } } }),
+    () => ({
+      machine: {
+        nodeLabels: { [g.pick(["zone", "topology.kubernetes.io/zone", "rack"])]: g.pick(["a", "b", "1"]) },
+      },
+    }),
     () => ({ machine: { nodeAnnotations: { [g.pick(["note", "owner"])]: g.pick(["x", "y"]) } } }),
-    () => ({ machine: { sysctls: { [g.pick(["vm.swappiness", "net.core.somaxconn"])]: g.pick(["10", "4096"]) } } }),
-    () => ({ machine: { kubelet: { extraArgs: { [g.pick(["max-pods", "rotate-server-certificates"])]: g.pick(["150", "true"]) } } } }),
-    () => ({ machine: { kubelet: { extraConfig: { serializeImagePulls: g.chance(0.5), featureGates: { [g.pick(["A", "B"])]: true } } } } }),
+    () => ({
+      machine: { sysctls: { [g.pick(["vm.swappiness", "net.core.somaxconn"])]: g.pick(["10", "4096"]) } },
+    }),
+    () => ({
+      machine: {
+        kubelet: {
+          extraArgs: { [g.pick(["max-pods", "rotate-server-certificates"])]: g.pick(["150", "true"]) },
+        },
+      },
+    }),
+    () => ({
+      machine: {
+        kubelet: {
+          extraConfig: { serializeImagePulls: g.chance(0.5), featureGates: { [g.pick(["A", "B"])]: true } },
+        },
+      },
+    }),
     () => ({ machine: { install: { wipe: g.chance(0.5), ...(g.chance(0.3) ? { image: "" } : {}) } } }),
     () => ({ machine: { features: { kubePrism: { enabled: g.chance(0.5) } } } }),
     () => ({ machine: { features: { hostDNS: { forwardKubeDNSToHost: g.chance(0.5) } } } }),
-    () => ({ machine: { env: { [g.pick(["HTTP_PROXY", "NO_PROXY"])]: g.pick(["http://proxy:3128", "localhost"]) } } }),
+    () => ({
+      machine: { env: { [g.pick(["HTTP_PROXY", "NO_PROXY"])]: g.pick(["http://proxy:3128", "localhost"]) } },
+    }),
     () => ({ machine: { time: { servers: [g.pick(["time.cloudflare.com", "pool.ntp.org"])] } } }),
-    () => ({ machine: { registries: { mirrors: { [g.pick(["docker.io", "ghcr.io"])]: { endpoints: [g.pick(["https://m.a", "https://m.b"])] } } } } }),
-    () => ({ machine: { nodeTaints: { [g.pick(["dedicated", "gpu"])]: g.pick(["infra:NoSchedule", "true:NoSchedule"]) } } }),
+    () => ({
+      machine: {
+        registries: {
+          mirrors: {
+            [g.pick(["docker.io", "ghcr.io"])]: { endpoints: [g.pick(["https://m.a", "https://m.b"])] },
+          },
+        },
+      },
+    }),
+    () => ({
+      machine: {
+        nodeTaints: { [g.pick(["dedicated", "gpu"])]: g.pick(["infra:NoSchedule", "true:NoSchedule"]) },
+      },
+    }),
     () => ({ cluster: { network: { podSubnets: [g.pick(["10.1.0.0/16", "10.244.0.0/16"])] } } }),
     () => ({ cluster: { network: { serviceSubnets: [g.pick(["10.97.0.0/16", "10.96.0.0/12"])] } } }),
     () => ({ cluster: { allowSchedulingOnControlPlanes: g.chance(0.5) } }),
@@ -156,17 +238,36 @@ function v1alpha1Fragment(g: Gen, minor: number): PlainObject {
       cluster: {
         apiServer: {
           admissionControl: [
-            { name: g.pick(["PodSecurity", "Other"]), configuration: { defaults: { enforce: g.pick(["privileged", "baseline"]) } } },
+            {
+              name: g.pick(["PodSecurity", "Other"]),
+              configuration: { defaults: { enforce: g.pick(["privileged", "baseline"]) } },
+            },
           ],
         },
       },
     }),
-    () => ({ cluster: { apiServer: { extraArgs: { [g.pick(["audit-log-maxage", "feature-gates"])]: g.pick(["30", "A=true"]) } } } }),
+    () => ({
+      cluster: {
+        apiServer: {
+          extraArgs: { [g.pick(["audit-log-maxage", "feature-gates"])]: g.pick(["30", "A=true"]) },
+        },
+      },
+    }),
     () => ({ cluster: { apiServer: { certSANs: [g.pick(["api.example", "10.0.0.88"])] } } }),
   ];
   if (minor <= 1012) {
     choices.push(() => ({
-      machine: { network: { interfaces: [{ interface: g.pick(["eth1", "eth2"]), dhcp: g.chance(0.5), ...(g.chance(0.4) ? { mtu: g.pick([0, 1400]) } : {}) }] } },
+      machine: {
+        network: {
+          interfaces: [
+            {
+              interface: g.pick(["eth1", "eth2"]),
+              dhcp: g.chance(0.5),
+              ...(g.chance(0.4) ? { mtu: g.pick([0, 1400]) } : {}),
+            },
+          ],
+        },
+      },
     }));
   }
   if (minor >= 1013) {
@@ -198,8 +299,14 @@ function mapPaths(v: PlainValue, prefix: string[] = []): string[][] {
 
 /** Misspells one key on a random path (not inside free-form or map-typed fields: they take any key). */
 function typo(g: Gen, doc: PlainObject): PlainObject {
-  const free = /^(nodeLabels|nodeAnnotations|sysctls|extraArgs|extraConfig|env|mirrors|nodeTaints|configuration|variables)$/;
-  const paths = mapPaths(doc).filter((p) => p.length > 0 && !p.some((k) => free.test(k)) && !["apiVersion", "kind", "name"].includes(p[p.length - 1]!));
+  const free =
+    /^(nodeLabels|nodeAnnotations|sysctls|extraArgs|extraConfig|env|mirrors|nodeTaints|configuration|variables)$/;
+  const paths = mapPaths(doc).filter(
+    (p) =>
+      p.length > 0 &&
+      !p.some((k) => free.test(k)) &&
+      !["apiVersion", "kind", "name"].includes(p[p.length - 1]!),
+  );
   if (paths.length === 0) return { ...doc, bogusKey: 1 };
   const path = g.pick(paths);
   const depth = g.int(path.length);
@@ -207,7 +314,11 @@ function typo(g: Gen, doc: PlainObject): PlainObject {
   let cur: PlainObject = copy;
   for (let i = 0; i < depth; i++) cur = cur[path[i]!] as PlainObject;
   const key = path[depth]!;
-  const bad = g.pick([`${key}s`, key.slice(0, -1), key.toLowerCase() === key ? `${key}X` : key.toLowerCase()]);
+  const bad = g.pick([
+    `${key}s`,
+    key.slice(0, -1),
+    key.toLowerCase() === key ? `${key}X` : key.toLowerCase(),
+  ]);
   cur[bad] = cur[key]!;
   delete cur[key];
   return copy;
@@ -215,7 +326,9 @@ function typo(g: Gen, doc: PlainObject): PlainObject {
 
 /** Replaces one leaf with a value of another type (list for a scalar, "true" for a bool …). */
 function wrongType(g: Gen, doc: PlainObject): PlainObject {
-  const paths = mapPaths(doc).filter((p) => p.length > 0 && !["apiVersion", "kind", "name"].includes(p[p.length - 1]!));
+  const paths = mapPaths(doc).filter(
+    (p) => p.length > 0 && !["apiVersion", "kind", "name"].includes(p[p.length - 1]!),
+  );
   if (paths.length === 0) return doc;
   const path = g.pick(paths);
   const copy = structuredClone(doc);
@@ -238,16 +351,20 @@ function wrongType(g: Gen, doc: PlainObject): PlainObject {
 function deletePatch(g: Gen, minor: number, role: string): string {
   const forms: Array<() => string> = [
     () => "machine:\n  nodeLabels:\n    $patch: delete\n",
-    () => `machine:\n  nodeLabels:\n    ${g.pick(["zone", "node.kubernetes.io/exclude-from-external-load-balancers"])}:\n      $patch: delete\n`,
+    () =>
+      `machine:\n  nodeLabels:\n    ${g.pick(["zone", "node.kubernetes.io/exclude-from-external-load-balancers"])}:\n      $patch: delete\n`,
     () => "machine:\n  features:\n    hostDNS:\n      $patch: delete\n",
     () => "machine:\n  kubelet:\n    extraArgs:\n      $patch: delete\n",
     () => "machine:\n  sysctls:\n    vm.swappiness:\n      $patch: delete\n",
     () => "cluster:\n  apiServer:\n    $patch: delete\n",
     () => "cluster:\n  apiServer:\n    extraArgs:\n      $patch: delete\n",
-    () => `cluster:\n  apiServer:\n    admissionControl:\n      - name: ${g.pick(["PodSecurity", "Missing"])}\n        $patch: delete\n`,
-    () => "cluster:\n  apiServer:\n    admissionControl:\n      - name: PodSecurity\n        configuration:\n          exemptions:\n            $patch: delete\n",
+    () =>
+      `cluster:\n  apiServer:\n    admissionControl:\n      - name: ${g.pick(["PodSecurity", "Missing"])}\n        $patch: delete\n`,
+    () =>
+      "cluster:\n  apiServer:\n    admissionControl:\n      - name: PodSecurity\n        configuration:\n          exemptions:\n            $patch: delete\n",
     () => "cluster:\n  proxy:\n    $patch: delete\n",
-    () => `machine:\n  network:\n    interfaces:\n      - interface: ${g.pick(["eth0", "eth1", "eth9"])}\n        $patch: delete\n`,
+    () =>
+      `machine:\n  network:\n    interfaces:\n      - interface: ${g.pick(["eth0", "eth1", "eth9"])}\n        $patch: delete\n`,
     () => "machine:\n  network:\n    kubespan:\n      $patch: delete\n",
     () => "machine:\n  certSANs:\n    - $patch: delete\n",
     () => "machine:\n  kubelet:\n    extraConfig:\n      featureGates:\n        $patch: delete\n",
@@ -255,7 +372,8 @@ function deletePatch(g: Gen, minor: number, role: string): string {
   if (minor >= 1012) {
     forms.push(
       () => `apiVersion: v1alpha1\nkind: ${g.pick(["HostnameConfig", "ResolverConfig"])}\n$patch: delete\n`,
-      () => `apiVersion: v1alpha1\nkind: Layer2VIPConfig\nname: ${g.pick(["10.0.0.10", "10.0.0.99"])}\n$patch: delete\n`,
+      () =>
+        `apiVersion: v1alpha1\nkind: Layer2VIPConfig\nname: ${g.pick(["10.0.0.10", "10.0.0.99"])}\n$patch: delete\n`,
       () => `apiVersion: v1alpha1\nkind: LinkAliasConfig\nname: vip0\n$patch: delete\n`,
     );
   }
@@ -265,7 +383,8 @@ function deletePatch(g: Gen, minor: number, role: string): string {
 
 /** RFC 6902 operation lists over paths that exist, may exist, or do not. */
 function jsonPatch(g: Gen): string {
-  const value = (): PlainValue => g.pick<PlainValue>(["x.example", "10.0.0.99", 1, true, null, ["a"], { k: "v" }]);
+  const value = (): PlainValue =>
+    g.pick<PlainValue>(["x.example", "10.0.0.99", 1, true, null, ["a"], { k: "v" }]);
   const paths = [
     "/machine/certSANs/-",
     "/machine/certSANs/0",
@@ -329,9 +448,15 @@ function documentPatch(g: Gen, minor: string): string {
 /** A kind another minor registers (refused by this one) or that nobody does. */
 function foreignKindPatch(g: Gen, minor: string): string {
   const mine = registeredKinds(minor);
-  const others = ["BondConfig", "HostnameConfig", "VRFConfig", "KubeletConfig", "RawVolumeConfig", "NopeConfig", "KubeSpanEndpoints"].filter(
-    (k) => !mine.has(k),
-  );
+  const others = [
+    "BondConfig",
+    "HostnameConfig",
+    "VRFConfig",
+    "KubeletConfig",
+    "RawVolumeConfig",
+    "NopeConfig",
+    "KubeSpanEndpoints",
+  ].filter((k) => !mine.has(k));
   if (others.length === 0) return "apiVersion: v1alpha1\nkind: NopeConfig\nname: x\n";
   return `apiVersion: v1alpha1\nkind: ${g.pick(others)}\nname: x\n`;
 }
