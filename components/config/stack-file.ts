@@ -73,7 +73,11 @@ function scanAmbiguous(node: unknown, path: string, out: ConfigIssue[]): void {
     }
     return;
   }
-  if (YAML.isSeq(node)) node.items.forEach((item, i) => scanAmbiguous(item, `${path}[${i}]`, out));
+  if (YAML.isSeq(node)) {
+    node.items.forEach((item, i) => {
+      scanAmbiguous(item, `${path}[${i}]`, out);
+    });
+  }
 }
 
 /** Parses the text of a stack file. Keys without a namespace get the project's. */
