@@ -1,7 +1,7 @@
 /** One engine operation (preview, up, destroy) on an opened stack, with progress and summary. */
 import type { OpMap, OutputMap } from "@pulumi/pulumi/automation";
 import { checkStackConfig, stackFilePath } from "../config-check";
-import type { Context } from "../context";
+import { type Context, info } from "../context";
 import { describeError } from "../errors";
 import { ensurePlugins } from "../plugins";
 import { Progress } from "../progress";
@@ -31,16 +31,17 @@ async function expectedTotal(opened: OpenedStack): Promise<number | undefined> {
 
 /**
  * Checks the stack config offline first (its faults come before anything about plugins or the
- * engine), then the plugins the stack needs; throws a UserError naming what is wrong.
+ * engine), then installs the plugins the stack needs and lacks; throws a UserError naming what is
+ * wrong.
  */
-export async function preflight(opened: OpenedStack, op: Operation = "preview"): Promise<void> {
+export async function preflight(ctx: Context, opened: OpenedStack, op: Operation = "preview"): Promise<void> {
   const config = await opened.stack.getAllConfig();
   // destroy runs no program: a stack whose config no longer validates can still be destroyed.
   if (op !== "destroy" && opened.clusterProgram === true) {
     const warnings = checkStackConfig(config, stackFilePath(opened.root, opened.stack.name));
-    for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+    for (const w of warnings) info(ctx, `warning: ${w}`);
   }
-  await ensurePlugins(config, opened.root, () => opened.workspace.listPlugins());
+  await ensurePlugins(config, opened.root, opened.workspace, (line) => info(ctx, line));
 }
 
 /** Read through a function: TypeScript would keep the `undefined` we reset it to. */
@@ -52,7 +53,7 @@ export async function runOperation(
   opened: OpenedStack,
   op: Operation,
 ): Promise<OperationResult> {
-  await preflight(opened, op);
+  await preflight(ctx, opened, op);
   const progress = new Progress({
     mode: ctx.mode,
     out: ctx.out,

@@ -5,6 +5,7 @@ import { configFromEntries, isNearMissNamespace } from "../../components/config/
 import { parseStackFile } from "../../components/config/stack-file";
 import { renderMain } from "../../scripts/render";
 import { preflight } from "../../stacks/commands/operation";
+import type { Context } from "../../stacks/context";
 import type { OpenedStack } from "../../stacks/workspace";
 import { PROJECT_ROOT, tempDir } from "../helpers/shared";
 
@@ -113,15 +114,24 @@ describe("stack config: one loader, read as the Pulumi CLI reads it", () => {
           },
         }),
       },
-      workspace: {
-        listPlugins: async () => {
-          pluginsAsked = true;
-          throw new Error("no plugins");
+      // Any use of the workspace (listing or installing plugins) would be too early.
+      workspace: new Proxy(
+        {},
+        {
+          get: () => {
+            pluginsAsked = true;
+            return async () => {
+              throw new Error("no plugins");
+            };
+          },
         },
-      },
+      ),
     } as unknown as OpenedStack;
+    const lines: string[] = [];
+    const sink = { write: (t: string) => lines.push(t) };
+    const ctx = { out: sink, err: sink, mode: "plain", workspace: {} } as unknown as Context;
     await assert.rejects(
-      preflight(opened, "preview"),
+      preflight(ctx, opened, "preview"),
       /proxmox-talos:nodes\[0\]\.ip: "10\.0\.0\.300" is not an IPv4 address/,
     );
     assert.equal(pluginsAsked, false);
