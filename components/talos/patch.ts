@@ -692,14 +692,7 @@ function withoutEmptyCollections(
 // ---------------------------------------------------------------------------------------------
 // Entry point
 
-/** The last config text parsed: rendering patches every node of a role from the same base text. */
-let lastParsed: { readonly text: string; readonly docs: readonly PlainValue[] } | undefined;
-
-function parseConfig(configYaml: string): ConfigDoc[] {
-  if (lastParsed?.text !== configYaml) {
-    lastParsed = { text: configYaml, docs: parseYamlDocuments(configYaml, "machine config") };
-  }
-  const docs = lastParsed.docs.map((d) => clonePlain(d));
+function configDocs(docs: readonly PlainValue[]): ConfigDoc[] {
   return docs.map((d, i) => {
     if (!isPlainObject(d)) throw new Error(`machine config document #${i + 1} is not a map`);
     return { id: documentId(d), doc: d };
@@ -716,12 +709,38 @@ export function applyPatches(
   patches: readonly ConfigPatch[],
   opts: ApplyPatchesOptions,
 ): string {
-  let docs: ConfigDoc[];
+  let values: PlainValue[];
   try {
-    docs = parseConfig(configYaml);
+    values = parseYamlDocuments(configYaml, "machine config");
   } catch (e) {
     throw new ConfigPatchError(opts.node, undefined, (e as Error).message);
   }
+  return applyPatchesToDocuments(values, patches, opts);
+}
+
+/**
+ * `applyPatches` over config documents built in memory (fresh plain values, which it may change):
+ * the same result without writing and re-reading the YAML first.
+ */
+export function applyPatchesToDocuments(
+  documents: readonly PlainValue[],
+  patches: readonly ConfigPatch[],
+  opts: ApplyPatchesOptions,
+): string {
+  let docs: ConfigDoc[];
+  try {
+    docs = configDocs(documents);
+  } catch (e) {
+    throw new ConfigPatchError(opts.node, undefined, (e as Error).message);
+  }
+  return patchDocuments(docs, patches, opts);
+}
+
+function patchDocuments(
+  docs: ConfigDoc[],
+  patches: readonly ConfigPatch[],
+  opts: ApplyPatchesOptions,
+): string {
   const quirks = quirksFor(opts.talosVersion);
   patches.forEach((patch, i) => {
     try {
