@@ -8,9 +8,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigError } from "../components/config/errors";
-import { decodeConfigValue } from "../components/config/load";
+import { configFromEntries, validateSource } from "../components/config/source";
 import { readStackFile } from "../components/config/stack-file";
-import { validateStackConfig } from "../components/config/validate";
 import { clusterPlan } from "../components/plan";
 import { nodeConfigInput } from "../components/talos/cluster";
 import { generateAdminKubeconfig } from "../components/talos/kubeconfig";
@@ -55,14 +54,12 @@ async function main(argv: string[]): Promise<number> {
   }
   const withSecrets = argv.includes("--with-secrets");
   const file = arg(argv, "--config-file") ?? `Pulumi.${stack}.yaml`;
-  const { config: flat } = readStackFile(file);
-  const raw: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(flat)) {
-    const key = k.replace(/^proxmox-talos:/, "");
-    raw[key] = decodeConfigValue(key, v);
-  }
+  // The program's own loader (components/config/source.ts) over the file, read as the Pulumi CLI does.
+  const stackFile = readStackFile(file);
+  const source = configFromEntries(stackFile.entries);
+  for (const w of source.warnings) console.warn(`warning: ${w}`);
   // Offline: the Proxmox token is not needed to render, so a placeholder satisfies that rule.
-  const cfg = validateStackConfig(raw, raw.proxmox ? { proxmoxApiToken: "render@pve!offline=x" } : {});
+  const cfg = validateSource(source, stackFile.issues, { proxmoxApiToken: "render@pve!offline=x" });
   const secretsFile = arg(argv, "--secrets");
   const bundle = secretsFile
     ? parseSecretsYaml(fs.readFileSync(secretsFile, "utf8"))

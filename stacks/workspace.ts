@@ -199,6 +199,8 @@ export interface OpenedStack {
   readonly workspace: LocalWorkspace;
   readonly programErrors: ProgramErrors;
   readonly root: string;
+  /** The project's own program runs (not a test's): its stack config is checked offline first. */
+  readonly clusterProgram?: boolean;
 }
 
 /**
@@ -238,5 +240,11 @@ export async function openStack(
       throw err;
     }
   }
-  return { stack, workspace: stack.workspace as LocalWorkspace, programErrors, root };
+  return {
+    stack,
+    workspace: stack.workspace as LocalWorkspace,
+    programErrors,
+    root,
+    clusterProgram: opts.program === undefined,
+  };
 }

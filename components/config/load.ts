@@ -4,12 +4,11 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
-import { ConfigError, type ConfigIssue } from "./errors";
-import { CONFIG_NAMESPACE, SECRET_KEYS, type SecretKey } from "./schema";
-import { type StackConfig, validateStackConfig } from "./validate";
+import type { SecretKey } from "./schema";
+import { type ConfigEntry, type ConfigSource, configFromEntries, validateSource } from "./source";
+import type { StackConfig } from "./validate";
 
-/** Keys whose value is a plain string (everything else is YAML/JSON structured config). */
-const STRING_KEYS = new Set(["clusterName", "talosVersion", "kubernetesVersion", "fluxGitUsername"]);
+export { decodeConfigValue } from "./source";
 
 export type StackSecrets = { readonly [K in SecretKey]?: pulumi.Output<string> };
 
@@ -29,46 +28,13 @@ function isSecretKey(fullKey: string): boolean {
   return fn ? fn(fullKey) : false;
 }
 
-/** Parses a config value: structured config arrives as JSON text, scalars as plain text. */
-export function decodeConfigValue(key: string, text: string): unknown {
-  if (STRING_KEYS.has(key)) return text;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
+/** Every config value the program was given, through the shared loader (source.ts). */
+export function readRawConfig(): ConfigSource {
+  const entries: Record<string, ConfigEntry> = {};
+  for (const [fullKey, value] of Object.entries(runtimeConfig.allConfig())) {
+    entries[fullKey] = { value, secret: isSecretKey(fullKey) };
   }
-}
-
-/** Every `proxmox-talos:*` key of the current stack, decoded, split into plain and secret values. */
-export function readRawConfig(): {
-  raw: Record<string, unknown>;
-  secrets: Partial<Record<SecretKey, string>>;
-  secretSettings: string[];
-  issues: ConfigIssue[];
-} {
-  const raw: Record<string, unknown> = {};
-  const secretSettings: string[] = [];
-  const secrets: Partial<Record<SecretKey, string>> = {};
-  const issues: ConfigIssue[] = [];
-  const prefix = `${CONFIG_NAMESPACE}:`;
-  for (const [fullKey, text] of Object.entries(runtimeConfig.allConfig())) {
-    if (!fullKey.startsWith(prefix)) continue;
-    const key = fullKey.slice(prefix.length);
-    if (key in SECRET_KEYS) {
-      if (!isSecretKey(fullKey)) {
-        issues.push({
-          path: key,
-          message: "is stored in plain text",
-          fix: `remove it from the stack file and run: pulumi config set --secret ${fullKey} <value>`,
-        });
-      }
-      secrets[key as SecretKey] = text;
-    } else {
-      raw[key] = decodeConfigValue(key, text);
-      if (isSecretKey(fullKey)) secretSettings.push(key);
-    }
-  }
-  return { raw, secrets, secretSettings, issues };
+  return configFromEntries(entries);
 }
 
 /**
@@ -76,15 +42,10 @@ export function readRawConfig(): {
  * Secret values come back only as secret Outputs.
  */
 export function loadStackConfig(): LoadedConfig {
-  const { raw, secrets, secretSettings, issues } = readRawConfig();
-  let config: StackConfig | undefined;
-  try {
-    config = validateStackConfig(raw, secrets);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    throw new ConfigError(CONFIG_NAMESPACE, [...issues, ...err.issues]);
-  }
-  if (issues.length > 0) throw new ConfigError(CONFIG_NAMESPACE, issues);
+  const source = readRawConfig();
+  for (const w of source.warnings) void pulumi.log.warn(w);
+  const config = validateSource(source);
+  const { secrets, secretSettings } = source;
   const wrapped: { [K in SecretKey]?: pulumi.Output<string> } = {};
   for (const [key, value] of Object.entries(secrets)) {
     if (value !== undefined) wrapped[key as SecretKey] = pulumi.secret(value);

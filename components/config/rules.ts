@@ -298,3 +298,86 @@ export function proxmoxPlacementIssues(nodes: readonly RuleNode[]): ConfigIssue[
   });
   return issues;
 }
+
+/**
+ * Pod and service subnets against the node network and each other: no overlap with the nodes'
+ * network, the service range not inside (or over) a pod range, and an IPv4 service range no larger
+ * than /12 (kube-apiserver refuses a bigger one).
+ */
+export function subnetIssues(network: {
+  cidr: string;
+  podSubnets: readonly string[];
+  serviceSubnets: readonly string[];
+}): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const nodeNet = parseCidr(network.cidr);
+  const pods = network.podSubnets.map((s) => parseCidr(s));
+  network.podSubnets.forEach((text, i) => {
+    const pod = pods[i];
+    if (pod && nodeNet && rangesOverlap(pod, nodeNet)) {
+      issues.push({
+        path: `network.podSubnets[${i}]`,
+        message: `${showValue(text)} overlaps the node network ${network.cidr}`,
+        fix: "pick a private range no node, router or LAN uses, like 10.244.0.0/16",
+      });
+    }
+  });
+  network.serviceSubnets.forEach((text, i) => {
+    const svc = parseCidr(text);
+    if (!svc) return;
+    const path = `network.serviceSubnets[${i}]`;
+    if (nodeNet && rangesOverlap(svc, nodeNet)) {
+      issues.push({
+        path,
+        message: `${showValue(text)} overlaps the node network ${network.cidr}`,
+        fix: "pick a private range of its own, like 10.96.0.0/12",
+      });
+    }
+    const pod = pods.findIndex((p) => p !== undefined && rangesOverlap(p, svc));
+    if (pod >= 0) {
+      issues.push({
+        path,
+        message: `${showValue(text)} overlaps network.podSubnets[${pod}] ${network.podSubnets[pod]}`,
+        fix: "services and pods need disjoint ranges, e.g. pods 10.244.0.0/16 and services 10.96.0.0/12",
+      });
+    }
+    if (svc.prefix < 12) {
+      issues.push({
+        path,
+        message: `${showValue(text)} is larger than /12: kube-apiserver refuses an IPv4 service range of more than 2^20 addresses`,
+        fix: "use a /12 or smaller range, like 10.96.0.0/12",
+      });
+    }
+  });
+  return issues;
+}
+
+/** Talos' documented minimums per role: control planes 2 GiB and 2 cores, workers 1 GiB and 1 core. */
+export const ROLE_MINIMUMS = {
+  controlplane: { memoryMiB: 2048, cores: 2 },
+  worker: { memoryMiB: 1024, cores: 1 },
+} as const;
+
+export function roleMinimumIssues(
+  nodes: ReadonlyArray<RuleNode & { readonly cores?: number; readonly memoryMiB?: number }>,
+): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  nodes.forEach((node, i) => {
+    const min = ROLE_MINIMUMS[node.role];
+    if (node.memoryMiB !== undefined && node.memoryMiB < min.memoryMiB) {
+      issues.push({
+        path: `nodes[${i}].memoryMiB`,
+        message: `${node.memoryMiB} is below Talos' minimum for a ${node.role} (${min.memoryMiB} MiB)`,
+        fix: `give it at least ${min.memoryMiB} MiB (4096 recommended)`,
+      });
+    }
+    if (node.cores !== undefined && node.cores < min.cores) {
+      issues.push({
+        path: `nodes[${i}].cores`,
+        message: `${node.cores} is below Talos' minimum for a ${node.role} (${min.cores} cores)`,
+        fix: `give it at least ${min.cores} cores`,
+      });
+    }
+  });
+  return issues;
+}

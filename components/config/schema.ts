@@ -33,8 +33,24 @@ const ipv4 = z
 const cidr = z
   .string()
   .refine((s) => parseCidr(s) !== undefined, { error: "is not an IPv4 CIDR — write it like 10.0.0.0/24" });
+// No leading zeros: `1.36.03` would name an image tag that does not exist.
 const version = (example: string) =>
-  z.string().refine(isReleaseVersion, { error: `is not a release version — write it like ${example}` });
+  z
+    .string()
+    .refine(isReleaseVersion, {
+      error: `is not a release version (numbers without leading zeros) — write it like ${example}`,
+    });
+
+/** The port of an https URL, when it has one; NaN when it is not a number. */
+function urlPort(url: string): number | undefined {
+  const m = /^https:\/\/(?:\[[^\]]*\]|[^/:\s]+)(?::([^/]*))?/.exec(url);
+  return m?.[1] === undefined ? undefined : /^\d+$/.test(m[1]) ? Number(m[1]) : Number.NaN;
+}
+const portInRange = (url: string) => {
+  const port = urlPort(url);
+  return port === undefined || (port >= 1 && port <= 65535);
+};
+const PROXMOX_TAG = /^[a-z0-9_.-]+$/;
 
 /**
  * A Talos config patch: a YAML string (a strategic-merge document, several `---` documents, or a
@@ -84,7 +100,13 @@ export const NodeSchema = z.strictObject({
   /** Talos config patches for this node only, applied after the role patches. */
   patches: z.array(PatchSchema).default([]),
   /** Extra Proxmox tags for the VM. */
-  tags: z.array(z.string().regex(/^[a-z0-9_.-]+$/)).default([]),
+  tags: z
+    .array(
+      z.string().regex(PROXMOX_TAG, {
+        error: "is not a Proxmox tag — use lowercase letters, digits, '_', '.', '-' (no spaces)",
+      }),
+    )
+    .default([]),
   /** Node class, image additions, data disks, PCI passthrough, boot security (see hardware.ts). */
   ...NODE_HARDWARE_FIELDS,
 });
@@ -99,6 +121,7 @@ export const ControlPlaneSchema = z.strictObject({
     .regex(/^https:\/\/[^/\s:]+(:\d+)?$/, {
       error: "must be an https URL like https://10.0.0.5:6443 (no path)",
     })
+    .refine(portInRange, { error: "has a port outside 1–65535 — the Kubernetes API listens on 6443" })
     .optional(),
   /** Allow an even number of control planes (etcd quorum gains nothing from it). Defaults to false. */
   allowEvenCount: z.boolean().default(false),
@@ -125,7 +148,14 @@ export const NetworkSchema = z.strictObject({
 
 export const ProxmoxSchema = z.strictObject({
   /** Proxmox API URL, e.g. https://pve1.example.lan:8006/. */
-  endpoint: z.string().regex(/^https:\/\/\S+$/, { error: "must be an https URL like https://pve.lan:8006/" }),
+  endpoint: z
+    .string()
+    .regex(/^https:\/\/\S+$/, { error: "must be an https URL like https://pve.lan:8006/" })
+    .refine((u) => !/^https:\/\/[^/]+\/./.test(u), {
+      error:
+        "has a path — give the server's base URL like https://pve.lan:8006/ (the provider adds /api2/json)",
+    })
+    .refine(portInRange, { error: "has a port outside 1–65535 — Proxmox' API listens on 8006" }),
   /** Skip TLS verification of the Proxmox API. Defaults to false; allowed only where you set it. */
   insecure: z.boolean().default(false),
   /** Datastore for VM disks. Defaults to local-lvm. */
@@ -141,7 +171,13 @@ export const ProxmoxSchema = z.strictObject({
     })
     .default("host"),
   /** SSH-less API user for the provider, e.g. root@pam. Only used for tagging. */
-  tags: z.array(z.string()).default(["talos", "kubernetes"]),
+  tags: z
+    .array(
+      z.string().regex(PROXMOX_TAG, {
+        error: "is not a Proxmox tag — use lowercase letters, digits, '_', '.', '-' (no spaces)",
+      }),
+    )
+    .default(["talos", "kubernetes"]),
   /** PCI resource mappings nodes pass through, with the hosts that have the device. */
   pciMappings: PciMappingsSchema.default({}),
 });

@@ -9,6 +9,7 @@ import { CLIENT_CERT_DEFAULTS, NODE_DEFAULTS } from "../defaults";
 import { mustParseVersion } from "../version";
 import { ConfigError, type ConfigIssue, zodIssues } from "./errors";
 import { hardwareIssues } from "./hardware-rules";
+import { patchIssues } from "./patch-check";
 import { platformConfigIssues } from "./platform-rules";
 import {
   addressingIssues,
@@ -16,11 +17,13 @@ import {
   controlPlaneCountIssues,
   poolIssues,
   proxmoxPlacementIssues,
+  roleMinimumIssues,
+  subnetIssues,
   uniquenessIssues,
   versionIssues,
   vipIssues,
 } from "./rules";
-import { CONFIG_NAMESPACE, SECRET_KEYS, type SecretKey, TOP_LEVEL } from "./schema";
+import { CONFIG_NAMESPACE, NodeSchema, SECRET_KEYS, type SecretKey, TOP_LEVEL } from "./schema";
 
 const SCHEMAS = { ...TOP_LEVEL, addons: AddonsConfigSchema.default(AddonsConfigSchema.parse({})) };
 type Parsed = { [K in keyof typeof SCHEMAS]: z.output<(typeof SCHEMAS)[K]> };
@@ -40,6 +43,20 @@ export type StackConfig = Omit<Parsed, "nodes" | "controlPlane" | "network"> & {
 };
 
 /**
+ * Surrounding whitespace removed from every string setting once, here at the boundary, so every rule
+ * compares what the parsers read. Patch texts and chart values are content, left as written.
+ */
+function trimStrings(value: unknown, key?: string): unknown {
+  if (key === "patches" || key === "values") return value;
+  if (typeof value === "string") return value.trim();
+  if (Array.isArray(value)) return value.map((v) => trimStrings(v));
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, trimStrings(v, k)]));
+  }
+  return value;
+}
+
+/**
  * Validates `raw` (top-level key → value, without the `proxmox-talos:` prefix) and the secret
  * values that are set. Throws `ConfigError` with every problem found.
  */
@@ -49,6 +66,7 @@ export function validateStackConfig(
 ): StackConfig {
   const issues: ConfigIssue[] = [];
   const parsed: Partial<Record<string, unknown>> = {};
+  raw = trimStrings(raw) as Record<string, unknown>;
 
   const known = new Set<string>([...Object.keys(SCHEMAS), ...Object.keys(SECRET_KEYS)]);
   for (const key of Object.keys(raw)) {
@@ -81,7 +99,8 @@ export function validateStackConfig(
   const nodes = p.nodes ?? [];
   issues.push(...uniquenessIssues(nodes));
   if (p.nodes) issues.push(...controlPlaneCountIssues(nodes, p.controlPlane?.allowEvenCount ?? false));
-  if (p.network) issues.push(...addressingIssues(nodes, p.network));
+  if (p.network) issues.push(...addressingIssues(nodes, p.network), ...subnetIssues(p.network));
+  issues.push(...roleMinimumIssues(nodes));
   if (p.controlPlane) issues.push(...vipIssues(p.controlPlane.vip, nodes, p.network));
   if (p.addons) {
     if (p.addons.metallb.enabled)
@@ -141,6 +160,38 @@ export function validateStackConfig(
       message: "is unset while fluxGitUsername is set",
       fix: `pulumi config set --secret ${CONFIG_NAMESPACE}:fluxGitPassword <token>`,
     });
+  }
+
+  // Patches are config: applied (Talos' semantics, strict decoding) to every node now, before anything exists.
+  const patchNodes =
+    p.nodes ??
+    (Array.isArray(raw.nodes)
+      ? raw.nodes.map((n) => NodeSchema.safeParse(n)).map((r) => (r.success ? r.data : undefined))
+      : undefined);
+  if (
+    patchNodes &&
+    p.network &&
+    p.controlPlane &&
+    p.talosVersion &&
+    p.kubernetesVersion &&
+    p.patches &&
+    p.clusterName
+  ) {
+    const cni = p.network.cni;
+    issues.push(
+      ...patchIssues({
+        clusterName: p.clusterName,
+        talosVersion: p.talosVersion,
+        kubernetesVersion: p.kubernetesVersion,
+        endpoint: p.controlPlane.endpoint ?? `https://${p.controlPlane.vip}:6443`,
+        vip: p.controlPlane.vip,
+        allowSchedulingOnControlPlanes: p.controlPlane.allowSchedulingOnControlPlanes,
+        openebsHostpath: p.addons?.openebs.enabled ?? false,
+        network: { ...p.network, kubeProxy: p.network.kubeProxy ?? cni === "flannel" },
+        patches: p.patches,
+        nodes: patchNodes,
+      }),
+    );
   }
 
   if (issues.length > 0) throw new ConfigError(CONFIG_NAMESPACE, issues);

@@ -13,12 +13,21 @@ export interface JsonPatchOperation {
   readonly path: string;
   readonly value?: PlainValue;
   readonly from?: string;
+  /**
+   * The operation carries no value as json-patch sees it: `value` absent, or `null` in a patch
+   * written as JSON (Go decodes a JSON null into a nil message; a YAML patch's null survives its
+   * conversion to JSON). Matters for `test` on a missing path, which passes only then.
+   */
+  readonly nilValue?: boolean;
 }
 
 const OPS: readonly JsonPatchOpName[] = ["add", "remove", "replace", "move", "copy", "test"];
 
 /** Checks the shape of a parsed operation list; throws naming the offending entry. */
-export function toJsonPatchOperations(list: readonly PlainValue[]): JsonPatchOperation[] {
+export function toJsonPatchOperations(
+  list: readonly PlainValue[],
+  writtenAsJson = false,
+): JsonPatchOperation[] {
   return list.map((entry, i) => {
     if (!isPlainObject(entry)) throw new Error(`JSON patch operation #${i + 1} is not a map`);
     const op = entry.op;
@@ -27,11 +36,13 @@ export function toJsonPatchOperations(list: readonly PlainValue[]): JsonPatchOpe
     }
     if (typeof entry.path !== "string")
       throw new Error(`JSON patch operation #${i + 1} (${op}): missing path`);
-    const out: { op: JsonPatchOpName; path: string; value?: PlainValue; from?: string } = {
-      op: op as JsonPatchOpName,
-      path: entry.path,
-    };
-    if ((op === "add" || op === "replace" || op === "test") && !Object.hasOwn(entry, "value")) {
+    const out: { op: JsonPatchOpName; path: string; value?: PlainValue; from?: string; nilValue?: boolean } =
+      {
+        op: op as JsonPatchOpName,
+        path: entry.path,
+      };
+    if (!Object.hasOwn(entry, "value") || (writtenAsJson && entry.value === null)) out.nilValue = true;
+    if ((op === "add" || op === "replace") && !Object.hasOwn(entry, "value")) {
       throw new Error(`JSON patch operation #${i + 1} (${op} ${entry.path}): missing value`);
     }
     if (Object.hasOwn(entry, "value")) out.value = entry.value!;
@@ -74,10 +85,24 @@ function parentOf(doc: PlainValue, tokens: readonly string[]): Container | undef
   return Array.isArray(cur) || isPlainObject(cur) ? cur : undefined;
 }
 
+/**
+ * Index `token` into a list where the largest valid index is `max` (length-1 for reads, length
+ * for `add`). Negative indices count from the end as evanphx/json-patch does: -1 is the last item
+ * (for `add`, -1 appends).
+ */
 function arrayIndex(token: string, max: number): number | undefined {
-  if (!/^(0|[1-9][0-9]*)$/.test(token)) return undefined;
-  const i = Number(token);
-  return i <= max ? i : undefined;
+  if (!/^-?(0|[1-9][0-9]*)$/.test(token)) return undefined;
+  let i = Number(token);
+  if (i < 0) i += max + 1;
+  return i >= 0 && i <= max ? i : undefined;
+}
+
+/** True when `pointer` names a key its (existing) parent map does not have. */
+function isMissingMapKey(doc: PlainValue, pointer: string): boolean {
+  const tokens = parsePointer(pointer);
+  if (tokens.length === 0) return false;
+  const parent = parentOf(doc, tokens);
+  return isPlainObject(parent) && !Object.hasOwn(parent, tokens[tokens.length - 1]!);
 }
 
 function get(doc: PlainValue, pointer: string): PlainValue | undefined {
@@ -148,9 +173,7 @@ function replace(doc: PlainValue, pointer: string, value: PlainValue): PlainValu
     if (i === undefined) throw new Error(`replace operation does not apply: doc is missing key: ${pointer}`);
     parent[i] = value;
   } else {
-    if (!Object.hasOwn(parent, last)) {
-      throw new Error(`replace operation does not apply: doc is missing key: ${pointer}: missing value`);
-    }
+    // evanphx/json-patch v4 replaces a missing key of an existing map (it reads as null).
     parent[last] = value;
   }
   return doc;
@@ -181,15 +204,23 @@ export function applyJson6902(doc: PlainValue, ops: readonly JsonPatchOperation[
       }
       case "copy": {
         const from = op.from!;
-        const v = get(out, from);
+        // A missing key of an existing map reads as null (evanphx/json-patch v4).
+        const v = get(out, from) ?? (isMissingMapKey(out, from) ? null : undefined);
         if (v === undefined)
           throw new Error(`copy operation does not apply: doc is missing from path: ${from}`);
         out = add(out, op.path, clonePlain(v));
         break;
       }
       case "test": {
-        const v = get(out, op.path);
-        if (!plainEqual(v ?? null, op.value ?? null) || (v === undefined && op.value !== null)) {
+        const tokens = parsePointer(op.path);
+        if (tokens.length > 0 && parentOf(out, tokens) === undefined) {
+          throw new Error(`test operation does not apply: is missing path: ${op.path}: missing value`);
+        }
+        // json-patch reads a missing key and a null alike (nil); nil equals only an op without value.
+        const v = get(out, op.path) ?? null;
+        const passes =
+          v === null ? op.nilValue === true : op.nilValue !== true && plainEqual(v, op.value ?? null);
+        if (!passes) {
           throw new Error(`testing value ${op.path} failed: test failed`);
         }
         break;

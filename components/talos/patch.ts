@@ -30,10 +30,10 @@
  *
  * Patches apply in the order given, as `talosctl --config-patch` does.
  */
-import { documentKindsOf, NEWEST_TALOS_MINOR, talosMinorFacts } from "../talos-minors";
-import { parseVersion } from "../version";
+import { decodeDocument, tableKind } from "./fields/decode";
+import { type FieldSpec, fieldsFor, type MinorFields, registeredKinds } from "./fields/table";
 import { applyJson6902, type JsonPatchOperation, toJsonPatchOperations } from "./patch-json6902";
-import { applyMergerOverwrites } from "./patch-overwrite";
+import { type PatcherQuirks, quirksFor } from "./patch-quirks";
 import {
   clonePlain,
   isPlainObject,
@@ -85,9 +85,6 @@ export class ConfigPatchError extends Error {
   }
 }
 
-/** Every document kind the newest supported Talos minor registers (talos-minors.ts rows). */
-export const KNOWN_DOCUMENT_KINDS: ReadonlySet<string> = documentKindsOf(NEWEST_TALOS_MINOR.minor);
-
 const V1ALPHA1_KEYS = new Set(["version", "debug", "persist", "machine", "cluster"]);
 
 /** Identity of a config document: `apiVersion/kind[/name]`; the v1alpha1 document is `/v1alpha1`. */
@@ -107,24 +104,6 @@ export function documentId(doc: PlainObject): DocumentId {
 
 export function documentIdString(id: DocumentId): string {
   return `${id.apiVersion}/${id.kind}${id.name === undefined ? "" : `/${id.name}`}`;
-}
-
-/** Version-dependent behaviour of Talos' patcher: the `patcher` facts of the minor's row. */
-interface PatcherQuirks {
-  /** Document kinds the patcher decodes. */
-  readonly kinds: ReadonlySet<string>;
-  /** ≤ 1.11: `$patch: delete` cannot reach inside Unstructured fields at all. */
-  readonly noDeleteInsideUnstructured: boolean;
-}
-
-/** The quirks of `talosVersion`'s minor; the newest supported minor's when absent or unknown. */
-function quirksFor(talosVersion: string | undefined): PatcherQuirks {
-  const parsed = talosVersion === undefined ? undefined : parseVersion(talosVersion);
-  const row = (parsed && talosMinorFacts(parsed.minorKey)) || NEWEST_TALOS_MINOR;
-  return {
-    kinds: documentKindsOf(row.minor),
-    noDeleteInsideUnstructured: !row.patcher.deleteInsideUnstructured,
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -226,8 +205,12 @@ function extractDeletes(root: PlainObject, out: DeleteSelector[]): boolean {
   );
 }
 
+function tableVersion(quirks: PatcherQuirks): string {
+  return quirks.talosVersion ?? "99.99";
+}
+
 function knownKind(kind: string, quirks: PatcherQuirks): boolean {
-  return quirks.kinds.has(kind);
+  return registeredKinds(tableVersion(quirks)).has(kind);
 }
 
 function loadStrategic(docs: readonly PlainValue[], quirks: PatcherQuirks): LoadedPatch {
@@ -261,9 +244,26 @@ function loadStrategic(docs: readonly PlainValue[], quirks: PatcherQuirks): Load
     } else if (apiVersion !== "v1alpha1" || !knownKind(kind, quirks)) {
       throw new Error(`error decoding document ${key}: "${kind}" "${apiVersion}": not registered`);
     }
+    // Talos decodes every patch document into its typed config: unknown keys and wrong types fail here.
+    const issues = decodeDocument(doc, tableVersion(quirks));
+    if (issues.length > 0) {
+      throw new Error(
+        `error decoding document ${key}: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
+      );
+    }
     items.push({ type: "merge", id: documentId(doc), doc });
   }
   return { type: "strategic", items };
+}
+
+/** Talos tries a patch as JSON first: JSON text keeps JSON's null semantics. */
+function isJsonText(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -273,16 +273,19 @@ function loadStrategic(docs: readonly PlainValue[], quirks: PatcherQuirks): Load
 export function loadPatch(patch: ConfigPatch, opts: { readonly talosVersion?: string } = {}): LoadedPatch {
   const quirks = quirksFor(opts.talosVersion);
   if (typeof patch === "string") {
-    const docs = parseYamlDocuments(patch, "patch");
+    const docs = parseYamlDocuments(patch, "patch").filter((d) => d !== null);
+    // Talos reads a patch with no document (empty, comments only) as an empty RFC 6902 list.
+    if (docs.length === 0) return { type: "json6902", ops: [] };
     const first = docs[0];
     if (docs.length === 1 && Array.isArray(first)) {
-      return { type: "json6902", ops: toJsonPatchOperations(first) };
+      return { type: "json6902", ops: toJsonPatchOperations(first, isJsonText(patch)) };
     }
     if (docs.some((d) => Array.isArray(d))) throw new Error("expected a YAML document, got a list");
     return loadStrategic(docs, quirks);
   }
   const plain = toPlain(patch, "patch");
-  if (Array.isArray(plain)) return { type: "json6902", ops: toJsonPatchOperations(plain) };
+  // Structured patches arrive from Pulumi config as JSON.
+  if (Array.isArray(plain)) return { type: "json6902", ops: toJsonPatchOperations(plain, true) };
   return loadStrategic([plain], quirks);
 }
 
@@ -395,11 +398,65 @@ function isZeroScalar(v: PlainValue): boolean {
   return v === "" || v === 0;
 }
 
+/** What the merge knows about the document being merged: its field types and the minor's quirks. */
+interface MergeContext {
+  readonly fields: MinorFields;
+  readonly quirks: PatcherQuirks;
+}
+
+/** The type of `key` inside a value of type `spec` (undefined: unknown, merged by shape). */
+function childSpec(ctx: MergeContext, spec: FieldSpec | undefined, key: string): FieldSpec | undefined {
+  if (spec === undefined) return undefined;
+  if (typeof spec === "string") {
+    if (!spec.startsWith("@")) return undefined;
+    const type = ctx.fields.types[spec.slice(1)];
+    return type && Object.hasOwn(type, key) ? type[key] : undefined;
+  }
+  if ("l" in spec) return key === "[]" ? spec.l : undefined;
+  if ("m" in spec) return spec.m;
+  return undefined;
+}
+
+function structName(spec: FieldSpec | undefined): string | undefined {
+  return typeof spec === "string" && spec.startsWith("@") ? spec.slice(1) : undefined;
+}
+
+/**
+ * Talos merges struct fields one by one, also those the patch leaves out: a field whose type
+ * merges by replacement (quirks.replacedOnMerge) ends up as the patch's value, or nothing.
+ */
+function resetReplacedFields(
+  ctx: MergeContext,
+  left: PlainObject,
+  right: PlainObject,
+  spec: FieldSpec | undefined,
+  depth = 0,
+): void {
+  const name = structName(spec);
+  const type = name ? ctx.fields.types[name] : undefined;
+  if (!name || !type || depth > 8) return;
+  for (const field of Object.keys(type)) {
+    if (ctx.quirks.replacedOnMerge.has(`${name}.${field}`)) {
+      const given = right[field];
+      if (given === undefined || given === null) delete left[field];
+      continue;
+    }
+    const sub = left[field];
+    if (isPlainObject(sub) && structName(type[field]) && !isPlainObject(right[field])) {
+      const before = Object.keys(sub).length;
+      resetReplacedFields(ctx, sub, {}, type[field], depth + 1);
+      if (before > 0 && Object.keys(sub).length === 0) delete left[field];
+    }
+  }
+}
+
 /** Merges `right` into `left` (returns the merged value; `left` may be mutated). */
 function mergeValue(
   left: PlainValue | undefined,
   right: PlainValue,
   path: MergePath,
+  ctx: MergeContext,
+  spec: FieldSpec | undefined,
 ): PlainValue | undefined {
   if (right === null) return left;
   const key = pathKey(path);
@@ -410,19 +467,7 @@ function mergeValue(
   }
   if (left === undefined || left === null) {
     // Merging into nothing still runs the keyed-list merge (duplicates inside the patch collapse).
-    if (Array.isArray(right) && KEYED_LISTS.has(key)) return mergeValue([], right, path);
-    // Into an absent struct field (not a Go map entry, not free-form): a Go zero value stays zero,
-    // which Talos' encoder omits (omitempty) — e.g. `kubePrism: {port: 0}` on a 1.14 config.
-    const typed = !insideUnstructured(path);
-    if (
-      typed &&
-      typeof right !== "boolean" &&
-      isZeroScalar(right) &&
-      !MAP_PATHS.has(pathKey(path.slice(0, -1)))
-    ) {
-      return undefined;
-    }
-    if (typed && isPlainObject(right) && !MAP_PATHS.has(key)) return mergeValue({}, right, path);
+    if (Array.isArray(right) && KEYED_LISTS.has(key)) return mergeValue([], right, path, ctx, spec);
     return clonePlain(right);
   }
   if (Array.isArray(right)) {
@@ -434,16 +479,19 @@ function mergeValue(
     if (REPLACE_PATHS.has(key)) return clonePlain(right);
     const matcher = KEYED_LISTS.get(key);
     if (!matcher) return [...left, ...clonePlain(right)];
+    const itemSpec = childSpec(ctx, spec, "[]");
     const out = [...left];
     for (const item of right) {
       const existingIndex = isPlainObject(item)
         ? out.findIndex((x) => isPlainObject(x) && matcher(x, item))
         : -1;
       if (existingIndex >= 0) {
-        out[existingIndex] = mergeValue(out[existingIndex], item, [...path, "[]"]) ?? null;
+        out[existingIndex] = mergeValue(out[existingIndex], item, [...path, "[]"], ctx, itemSpec) ?? null;
       } else {
         out.push(
-          isPlainObject(item) ? (mergeValue(undefined, item, [...path, "[]"]) ?? null) : clonePlain(item),
+          isPlainObject(item)
+            ? (mergeValue(undefined, item, [...path, "[]"], ctx, itemSpec) ?? null)
+            : clonePlain(item),
         );
       }
     }
@@ -460,9 +508,20 @@ function mergeValue(
       return { ...left, ...clonePlain(right) };
     }
     for (const [k, v] of Object.entries(right)) {
-      const merged = mergeValue(left[k], v, [...path, k]);
+      const sub = childSpec(ctx, spec, k);
+      const name = structName(spec);
+      if (name && ctx.quirks.replacedOnMerge.has(`${name}.${k}`)) {
+        if (v !== null) left[k] = clonePlain(v);
+        continue;
+      }
+      if (v === 0 && name && ctx.quirks.zeroReplaces.has(`${name}.${k}`)) {
+        left[k] = 0; // a pointer field: an explicit 0 is a value
+        continue;
+      }
+      const merged = mergeValue(left[k], v, [...path, k], ctx, sub);
       if (merged !== undefined) left[k] = merged;
     }
+    resetReplacedFields(ctx, left, right, spec);
     return left;
   }
   if (Array.isArray(left) || isPlainObject(left)) {
@@ -470,6 +529,7 @@ function mergeValue(
       `merge type mismatch at ${shownPath(path)}: config has ${describe(left)}, patch has ${describe(right)}`,
     );
   }
+  // Go zero values leave the old value alone (pointer fields are handled by the caller).
   if (typeof right !== "boolean" && isZeroScalar(right)) return left;
   return right;
 }
@@ -540,9 +600,13 @@ function applyDelete(docs: ConfigDoc[], sel: DeleteSelector, quirks: PatcherQuir
     }
     const next: PlainValue | undefined = cur[keys[i]!];
     if (next === undefined || next === null) {
-      // Talos zeroes struct fields that are already empty; an absent parent is nothing to delete,
-      // except a Go map (nil map: lookup failed) or a list item (no list to search).
-      if (sel.match || MAP_PATHS.has(pathKey([root, ...keys.slice(0, -1)]))) fail("lookup failed");
+      // An absent parent section: Talos ≤ 1.11 panics (reflect on a nil pointer), 1.12+ fail the lookup.
+      if (quirks.panicsOnDeleteUnderMissingParent) {
+        throw new Error(
+          `patch delete: path '${shown}' in document '${where}': '${keys.slice(0, i + 1).join(".")}' is absent; Talos ${quirks.talosVersion ?? ""} crashes on such a delete (1.12+ refuse it: lookup failed) — remove this $patch: delete or target a section the config has`,
+        );
+      }
+      fail("lookup failed");
       return;
     }
     cur = next;
@@ -595,8 +659,32 @@ function applyStrategic(
       );
     }
     const root: MergePath = [item.id.kind === "v1alpha1" ? "v1alpha1" : item.id.kind];
-    mergeValue(target.doc, item.doc, root);
-    applyMergerOverwrites(item.id.kind, target.doc, item.doc);
+    const fields = fieldsFor(tableVersion(quirks));
+    const typeName = fields.kinds[tableKind(item.doc)];
+    const ctx: MergeContext = { fields, quirks };
+    mergeValue(target.doc, item.doc, root, ctx, typeName === undefined ? undefined : `@${typeName}`);
+  }
+  return out;
+}
+
+/** A copy of `v` without the empty maps and lists of map- and list-typed fields (Go's omitempty). */
+function withoutEmptyCollections(
+  fields: MinorFields,
+  v: PlainObject,
+  spec: FieldSpec | undefined,
+): PlainObject {
+  const name = structName(spec);
+  const type = name ? fields.types[name] : undefined;
+  const out: PlainObject = {};
+  for (const [k, x] of Object.entries(v)) {
+    const sub = type?.[k];
+    const collection = typeof sub === "object" && ("m" in sub || "l" in sub);
+    if (
+      collection &&
+      ((Array.isArray(x) && x.length === 0) || (isPlainObject(x) && Object.keys(x).length === 0))
+    )
+      continue;
+    out[k] = isPlainObject(x) && structName(sub) ? withoutEmptyCollections(fields, x, sub) : clonePlain(x);
   }
   return out;
 }
@@ -663,7 +751,13 @@ function patchDocuments(
         }
         let patched: PlainValue;
         try {
-          patched = applyJson6902(docs[0]!.doc, loaded.ops);
+          // RFC 6902 works on the encoded config, where Go omits empty maps and lists.
+          const fields = fieldsFor(quirks.talosVersion ?? "99.99");
+          const typeName = fields.kinds[tableKind(docs[0]!.doc)];
+          patched = applyJson6902(
+            withoutEmptyCollections(fields, docs[0]!.doc, typeName ? `@${typeName}` : undefined),
+            loaded.ops,
+          );
         } catch (e) {
           throw new Error(
             `failure applying rfc6902 patches to talos machine config: ${(e as Error).message}`,
@@ -678,8 +772,26 @@ function patchDocuments(
       throw new ConfigPatchError(opts.node, i, (e as Error).message);
     }
   });
+  const phantom = docs.find((d) => d.phantom && d.id.name !== undefined);
+  if (phantom && quirks.crashesOnUnmatchedNamedDocumentDelete) {
+    throw new ConfigPatchError(
+      opts.node,
+      undefined,
+      `$patch: delete of document ${documentIdString(phantom.id)}, which the config does not have: Talos ${quirks.talosVersion ?? ""} crashes writing such a config — remove that delete`,
+    );
+  }
   const result = docs.filter((d) => !d.phantom).map((d) => d.doc);
   if (opts.validate !== false) {
+    // What Talos' config loader would refuse (e.g. an unknown key an RFC 6902 patch added).
+    const version = quirks.talosVersion ?? "99.99";
+    const undecodable = result.flatMap((doc) =>
+      decodeDocument(doc, version).map(
+        (i) => `${documentIdString(documentId(doc))}: ${i.path}: ${i.message}`,
+      ),
+    );
+    if (undecodable.length > 0) {
+      throw new ConfigPatchError(opts.node, undefined, `config does not decode: ${undecodable.join("; ")}`);
+    }
     const issues = validateMachineConfigDocuments(result, opts.expect);
     if (issues.length > 0) {
       throw new ConfigPatchError(

@@ -113,13 +113,17 @@ export function validateMachineConfigDocuments(
     }
     for (const p of ["machine.certSANs", "cluster.apiServer.certSANs", "machine.network.nameservers"]) {
       const v = get(v1, p);
-      if (v !== undefined && (!Array.isArray(v) || v.some((x) => typeof x !== "string"))) {
+      // Go decodes any scalar into a string (null → "", false → "false"): Talos accepts them.
+      if (v !== undefined && (!Array.isArray(v) || v.some((x) => x !== null && typeof x === "object"))) {
         add("v1alpha1", p, "must be a list of strings");
       }
     }
     for (const p of ["cluster.network.podSubnets", "cluster.network.serviceSubnets"]) {
       const v = get(v1, p);
-      if (v !== undefined && (!Array.isArray(v) || v.some((x) => typeof x !== "string" || !isCidr(x)))) {
+      if (
+        v !== undefined &&
+        (!Array.isArray(v) || v.some((x) => x !== null && (typeof x !== "string" || !isCidr(x))))
+      ) {
         add("v1alpha1", p, "must be a list of CIDRs");
       }
     }
@@ -152,6 +156,19 @@ export function validateMachineConfigDocuments(
     if (type === "controlplane" && (typeof caKey !== "string" || caKey === "")) {
       add("v1alpha1", "machine.ca.key", "a control plane needs the Talos CA key");
     }
+    // Talos' Validate refuses a setting given both in v1alpha1 and in its new-style document.
+    const timeServers = get(v1, "machine.time.servers");
+    if (
+      objects.some((d) => d.kind === "TimeSyncConfig") &&
+      Array.isArray(timeServers) &&
+      timeServers.length > 0
+    ) {
+      add(
+        "v1alpha1",
+        "machine.time.servers",
+        "time servers cannot be specified in both v1alpha1 and new-style configuration",
+      );
+    }
     const hostnameDoc = objects.find((d) => d.kind === "HostnameConfig");
     if (hostnameDoc) {
       if (get(v1, "machine.network.hostname") !== undefined) {
@@ -162,7 +179,7 @@ export function validateMachineConfigDocuments(
       }
     }
     const vips = configuredVips(objects);
-    if (type === "worker" && vips.length > 0)
+    if (expect.role !== undefined && type === "worker" && vips.length > 0)
       add("v1alpha1", "machine.network", "a worker must not carry a VIP");
     if (expect.role === "controlplane" || type === "controlplane") {
       if (expect.vip === undefined && vips.length > 0 && "vip" in expect) {
@@ -215,6 +232,24 @@ export function validateMachineConfigDocuments(
             if (typeof a === "string" && isIP(a) === 0)
               add("ResolverConfig", "nameservers", `${a} is not an IP`);
           }
+        }
+        break;
+      }
+      case "UserVolumeConfig":
+      case "RawVolumeConfig":
+      case "SwapVolumeConfig": {
+        // Talos' Validate (block volume configs): a partition needs a disk selector and a size bound.
+        // Merging a patch resets the selector's CEL expression and minSize (patch-quirks.ts).
+        const kind = d.kind;
+        const directory = kind === "UserVolumeConfig" && d.volumeType === "directory";
+        if (!directory) {
+          const match = get(d, "provisioning.diskSelector.match");
+          if (typeof match !== "string" || match === "")
+            add(kind, "provisioning.diskSelector", "disk selector is required");
+          const min = get(d, "provisioning.minSize");
+          const max = get(d, "provisioning.maxSize");
+          if ((min === undefined || min === "") && (max === undefined || max === ""))
+            add(kind, "provisioning", "min size or max size is required");
         }
         break;
       }

@@ -1,5 +1,6 @@
 /** One engine operation (preview, up, destroy) on an opened stack, with progress and summary. */
 import type { OpMap, OutputMap } from "@pulumi/pulumi/automation";
+import { checkStackConfig, stackFilePath } from "../config-check";
 import { type Context, info } from "../context";
 import { describeError } from "../errors";
 import { ensurePlugins } from "../plugins";
@@ -28,9 +29,18 @@ async function expectedTotal(opened: OpenedStack): Promise<number | undefined> {
   }
 }
 
-/** Installs the plugins the stack needs and lacks; throws a UserError naming one it could not. */
-export async function preflight(ctx: Context, opened: OpenedStack): Promise<void> {
+/**
+ * Checks the stack config offline first (its faults come before anything about plugins or the
+ * engine), then installs the plugins the stack needs and lacks; throws a UserError naming what is
+ * wrong.
+ */
+export async function preflight(ctx: Context, opened: OpenedStack, op: Operation = "preview"): Promise<void> {
   const config = await opened.stack.getAllConfig();
+  // destroy runs no program: a stack whose config no longer validates can still be destroyed.
+  if (op !== "destroy" && opened.clusterProgram === true) {
+    const warnings = checkStackConfig(config, stackFilePath(opened.root, opened.stack.name));
+    for (const w of warnings) info(ctx, `warning: ${w}`);
+  }
   await ensurePlugins(config, opened.root, opened.workspace, (line) => info(ctx, line));
 }
 
@@ -43,7 +53,7 @@ export async function runOperation(
   opened: OpenedStack,
   op: Operation,
 ): Promise<OperationResult> {
-  await preflight(ctx, opened);
+  await preflight(ctx, opened, op);
   const progress = new Progress({
     mode: ctx.mode,
     out: ctx.out,

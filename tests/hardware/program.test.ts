@@ -1,8 +1,15 @@
 import * as assert from "node:assert/strict";
+import { talosMinorFacts } from "../../components/talos-minors";
+import { parseVersion } from "../../components/version";
+import { DEFAULT_TALOS_VERSION } from "../../components/versions";
 import type { RecordedResource, Recording } from "../helpers/mocks";
 import { runProgram, sampleStackConfig } from "../helpers/program";
 import { factorySchematic, schematicIdTool } from "../helpers/schematic-id";
 import { TALOS_TYPES } from "../talos-cluster/mock-state";
+
+/** The sample stack runs the default Talos release; its minor decides the document layout. */
+const LAYOUT = talosMinorFacts(parseVersion(DEFAULT_TALOS_VERSION)!.minorKey)!.config;
+const TAG = DEFAULT_TALOS_VERSION.replaceAll(".", "\\.");
 
 const VM = "proxmoxve:index/vmLegacy:VmLegacy";
 const IMAGE = "proxmoxve:download/file:File";
@@ -149,10 +156,10 @@ describe("node hardware under mocks (index.ts)", function () {
     assert.equal(image("cp-1"), image("cp-2"));
     assert.equal(image("worker-1"), image("worker-2"));
     assert.notEqual(image("worker-1"), image("cp-1"));
-    assert.match(image("cp-1"), /^factory\.talos\.dev\/nocloud-installer\/[0-9a-f]{64}:v1\.13\.9$/);
+    assert.match(image("cp-1"), new RegExp(`^factory\\.talos\\.dev/nocloud-installer/[0-9a-f]{64}:v${TAG}$`));
     assert.match(
       image("worker-3"),
-      /^factory\.talos\.dev\/nocloud-installer-secureboot\/[0-9a-f]{64}:v1\.13\.9$/,
+      new RegExp(`^factory\\.talos\\.dev/nocloud-installer-secureboot/[0-9a-f]{64}:v${TAG}$`),
     );
     assert.equal(applyOf(rec, "worker-3").inputs.bootSecurity, "secureBoot=true,diskEncryption=tpm");
     assert.equal(applyOf(rec, "cp-1").inputs.bootSecurity, "secureBoot=false,diskEncryption=none");
@@ -179,11 +186,16 @@ describe("node hardware under mocks (index.ts)", function () {
     const view = (n: string) => String(applyOf(rec, n).inputs.configView);
     assert.match(view("worker-1"), /kind: UserVolumeConfig\nname: models/);
     assert.match(view("worker-1"), /match: disk\.serial == "models"/);
-    assert.match(view("worker-1"), /- name: nvidia_uvm/);
-    assert.match(view("worker-1"), /net\.core\.bpf_jit_harden: "1"/);
+    if (LAYOUT.kernelDocuments) {
+      assert.match(view("worker-1"), /kind: KernelModuleConfig\nname: nvidia_uvm/);
+      assert.match(view("worker-1"), /kind: SysctlConfig\n[^-]*net\.core\.bpf_jit_harden: "1"/);
+    } else {
+      assert.match(view("worker-1"), /- name: nvidia_uvm/);
+      assert.match(view("worker-1"), /net\.core\.bpf_jit_harden: "1"/);
+    }
     assert.match(view("worker-1"), /destination: \/var\/mnt\/models/);
     assert.match(view("worker-3"), /kind: VolumeConfig\nname: STATE\nencryption:/);
-    assert.doesNotMatch(view("cp-1"), /UserVolumeConfig|VolumeConfig|nvidia/);
+    assert.doesNotMatch(view("cp-1"), /UserVolumeConfig|nvidia|encryption:/);
   });
 
   it("points OpenEBS LocalPV at the data disk's user volume", () => {

@@ -1,0 +1,164 @@
+/**
+ * Patches are config: every node's machine config is rendered and its patches applied (Talos'
+ * semantics for the stack's Talos minor, strict decoding included) during config validation, so a
+ * patch Talos would refuse fails `preview`/`render` before anything is written or registered. Each
+ * problem names the stack key of the patch (`patches.worker[0]`, `nodes[2].patches[1]`).
+ */
+import { nodeConfigInput } from "../talos/cluster";
+import { buildMachineConfigDocuments, talosMinorOf } from "../talos/machineconfig";
+import { applyPatches, ConfigPatchError } from "../talos/patch";
+import { isPlainObject, parseYamlDocuments, stringifyYamlDocuments } from "../talos/patch-yaml";
+import type { SecretsBundle } from "../talos/types";
+import type { ConfigIssue } from "./errors";
+import type { ConfigPatch } from "./schema";
+
+/** Stand-in key material: patches never see the real bundle while validating. */
+const pem = (label: string) => `-----BEGIN ${label}-----\nUExBQ0VIT0xERVI=\n-----END ${label}-----\n`;
+const PLACEHOLDER_BUNDLE: SecretsBundle = {
+  cluster: { id: "placeholder-cluster-id", secret: "placeholder-cluster-secret" },
+  secrets: { bootstrapToken: "aaaaaa.aaaaaaaaaaaaaaaa", secretboxEncryptionSecret: "placeholder" },
+  trustdInfo: { token: "bbbbbb.bbbbbbbbbbbbbbbb" },
+  certs: {
+    etcd: { crt: pem("CERTIFICATE"), key: pem("EC PRIVATE KEY") },
+    k8s: { crt: pem("CERTIFICATE"), key: pem("EC PRIVATE KEY") },
+    k8sAggregator: { crt: pem("CERTIFICATE"), key: pem("EC PRIVATE KEY") },
+    k8sServiceAccount: { key: pem("RSA PRIVATE KEY") },
+    os: { crt: pem("CERTIFICATE"), key: pem("ED25519 PRIVATE KEY") },
+  },
+};
+
+export interface PatchCheckNode {
+  readonly name: string;
+  readonly role: "controlplane" | "worker";
+  readonly ip: string;
+  readonly installDisk?: string;
+  readonly patches: readonly ConfigPatch[];
+}
+
+export interface PatchCheckInput {
+  readonly clusterName: string;
+  readonly talosVersion: string;
+  readonly kubernetesVersion: string;
+  readonly endpoint: string;
+  readonly vip: string;
+  readonly allowSchedulingOnControlPlanes: boolean;
+  readonly openebsHostpath: boolean;
+  readonly network: {
+    readonly dnsServers: readonly string[];
+    readonly cni: "cilium" | "flannel";
+    readonly kubeProxy: boolean;
+    readonly podSubnets: readonly string[];
+    readonly serviceSubnets: readonly string[];
+  };
+  readonly patches: {
+    readonly all: readonly ConfigPatch[];
+    readonly controlplane: readonly ConfigPatch[];
+    readonly worker: readonly ConfigPatch[];
+  };
+  /** The stack's nodes by index; a node that did not parse is undefined (its own fault is reported). */
+  readonly nodes: readonly (PatchCheckNode | undefined)[];
+}
+
+function machineToken(yaml: string): unknown {
+  for (const doc of parseYamlDocuments(yaml)) {
+    if (isPlainObject(doc) && isPlainObject(doc.machine)) return doc.machine.token;
+  }
+  return undefined;
+}
+
+/** Every patch problem of the stack, one per stack key (a role patch failing on several nodes once). */
+export function patchIssues(input: PatchCheckInput): ConfigIssue[] {
+  try {
+    talosMinorOf(input.talosVersion);
+  } catch {
+    return []; // the version rule reports it
+  }
+  const found = new Map<string, { issue: ConfigIssue; nodes: string[] }>();
+  const add = (path: string, message: string, fix: string, node: string) => {
+    const id = `${path}\u0000${message}`;
+    const seen = found.get(id);
+    if (seen) seen.nodes.push(node);
+    else found.set(id, { issue: { path, message, fix }, nodes: [node] });
+  };
+  const args = {
+    clusterName: input.clusterName,
+    endpoint: input.endpoint,
+    vip: input.vip,
+    talosVersion: input.talosVersion,
+    kubernetesVersion: input.kubernetesVersion,
+    installImage: `factory.talos.dev/nocloud-installer/placeholder:v${input.talosVersion.replace(/^v/, "")}`,
+    network: {
+      ...input.network,
+      dnsServers: [...input.network.dnsServers],
+      podSubnets: [...input.network.podSubnets],
+      serviceSubnets: [...input.network.serviceSubnets],
+    },
+    allowSchedulingOnControlPlanes: input.allowSchedulingOnControlPlanes,
+    openebsHostpath: input.openebsHostpath,
+  };
+  input.nodes.forEach((node, n) => {
+    if (node === undefined) return;
+    const keyed: Array<{ key: string; patch: ConfigPatch }> = [
+      ...input.patches.all.map((patch, i) => ({ key: `patches.all[${i}]`, patch })),
+      ...input.patches[node.role].map((patch, i) => ({ key: `patches.${node.role}[${i}]`, patch })),
+      ...node.patches.map((patch, i) => ({ key: `nodes[${n}].patches[${i}]`, patch })),
+    ];
+    if (keyed.length === 0) return;
+    let machineInput: ReturnType<typeof nodeConfigInput>;
+    let text: string;
+    try {
+      machineInput = nodeConfigInput(args, { ...node, patches: [] }, PLACEHOLDER_BUNDLE);
+      text = stringifyYamlDocuments(buildMachineConfigDocuments(machineInput));
+    } catch {
+      return; // other rules report what keeps the node from rendering
+    }
+    const talos = `Talos ${input.talosVersion.replace(/^v/, "")}`;
+    for (const { key, patch } of keyed) {
+      const tokenBefore = machineToken(text);
+      try {
+        text = applyPatches(text, [patch], {
+          node: node.name,
+          validate: false,
+          talosVersion: input.talosVersion,
+        });
+      } catch (e) {
+        const detail = e instanceof ConfigPatchError ? e.detail : (e as Error).message;
+        add(
+          key,
+          `is refused by ${talos}: ${detail}`,
+          "correct the patch (see Talos' machine config reference for this version)",
+          node.name,
+        );
+        return;
+      }
+      if (machineToken(text) !== tokenBefore) {
+        add(
+          key,
+          "sets machine.token: this node would carry a token the control planes do not know and could never join",
+          "remove machine.token from the patch; the token comes from the cluster's secrets bundle",
+          node.name,
+        );
+        return;
+      }
+    }
+    try {
+      applyPatches(text, [], {
+        node: node.name,
+        talosVersion: input.talosVersion,
+        expect: { role: node.role, vip: node.role === "controlplane" ? input.vip : undefined },
+      });
+    } catch (e) {
+      const detail = e instanceof ConfigPatchError ? e.detail : (e as Error).message;
+      add(
+        keyed[keyed.length - 1]!.key,
+        `leaves an invalid machine config (patches ${keyed.map((k) => k.key).join(", ")}): ${detail}`,
+        "correct the patches so the config stays valid for this node",
+        node.name,
+      );
+    }
+  });
+  return [...found.values()].map(({ issue, nodes }) => ({
+    ...issue,
+    message: `${issue.message} (node${nodes.length > 1 ? "s" : ""} ${nodes.join(", ")})`,
+  }));
+}

@@ -1,0 +1,73 @@
+/**
+ * Known gaps between Talos' published config schemas (from which `talos-fields.json` is derived)
+ * and what Talos' decoder accepts, each checked against Sidero's machinery (`talos-oracle-<minor>`,
+ * tests/talos/fields-oracle.test.ts). Keyed by the first minor they apply to (inclusive) and, where
+ * they stop, the last.
+ */
+import type { FieldSpec } from "./table";
+
+export interface FieldGap {
+  /** First and last minor (`1.12` …) the gap applies to; `to` absent = every later minor. */
+  readonly from: string;
+  readonly to?: string;
+  /** Named type and field the schema omits (or types too narrowly). */
+  readonly type: string;
+  readonly field: string;
+  readonly spec: FieldSpec;
+  readonly why: string;
+}
+
+export const FIELD_GAPS: readonly FieldGap[] = [
+  {
+    from: "1.9",
+    type: "v1alpha1.Config",
+    field: "persist",
+    spec: "b",
+    why: "every schema omits the legacy top-level persist flag, which talosctl gen still emits and Talos decodes",
+  },
+  {
+    from: "1.12",
+    type: "v1alpha1.InstallConfig",
+    field: "extraKernelArgs",
+    spec: { l: "s" },
+    why: "1.12+ schemas omit machine.install.extraKernelArgs; Talos still decodes it (Validate refuses it beside grubUseUKICmdline)",
+  },
+];
+
+export interface KindGap {
+  readonly from: string;
+  /** Kind as Talos registers it. */
+  readonly kind: string;
+  /** Kind as the schema spells it (its fields are reused), or undefined: fields unknown (anything decodes). */
+  readonly schemaKind?: string;
+  readonly why: string;
+}
+
+export const KIND_GAPS: readonly KindGap[] = [
+  {
+    from: "1.9",
+    kind: "KubeSpanEndpointsConfig",
+    schemaKind: "KubeSpanEndpoints",
+    why: "the schema's kind enum says KubeSpanEndpoints; Talos registers KubeSpanEndpointsConfig (and refuses the schema's spelling)",
+  },
+  {
+    from: "1.14",
+    kind: "UnattendedInstallConfig",
+    schemaKind: "UnattendedInstall",
+    why: "the 1.14 schema's kind enum says UnattendedInstall; Talos 1.14.1 registers UnattendedInstallConfig (talos-oracle-1.14 decodes and validates it, and refuses the schema's spelling)",
+  },
+  {
+    from: "1.13",
+    kind: "ImageVerificationConfig",
+    why: "registered by Talos 1.13+ but absent from the published schema",
+  },
+];
+
+/**
+ * Kinds a schema names but Talos does not register: `KubeSpanEndpoints` and `UnattendedInstall`
+ * (the 1.14 schema, from v1.14.0-rc.1), both registered under a `…Config` name (see KIND_GAPS).
+ */
+export const UNREGISTERED_SCHEMA_KINDS: ReadonlySet<string> = new Set([
+  "KubeSpanEndpoints",
+  "UnattendedInstall",
+]);
