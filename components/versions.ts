@@ -26,6 +26,13 @@ export const TALOS_KUBERNETES_SUPPORT: Readonly<
   "1.13": { minKubernetes: "1.31.0", maxKubernetesMinor: "1.36", minUpgradeFrom: "1.11.0" },
 };
 
+/**
+ * The etcd release the disaster-recovery tests run as a real peer (scripts/build-etcd.sh builds
+ * etcd and etcdutl from its Go modules). Talos 1.10–1.13 ship etcd 3.5/3.6; the snapshot format
+ * and the recovery path are the same.
+ */
+export const TEST_ETCD_VERSION = "3.6.16";
+
 /** Image Factory and the extension every Proxmox VM needs. */
 export const IMAGE_FACTORY_URL = "https://factory.talos.dev";
 export const DEFAULT_EXTENSIONS = ["siderolabs/qemu-guest-agent"] as const;
