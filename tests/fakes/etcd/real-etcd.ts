@@ -136,6 +136,8 @@ export class RealEtcd {
       `--initial-advertise-peer-urls=${this.peerUrl}`,
       `--initial-cluster=${this.name}=${this.peerUrl}`,
       "--log-level=error",
+      // Test data only: skip the WAL fsyncs (2 shared cores, many writes).
+      "--unsafe-no-fsync",
     ];
     this.output = "";
     const proc = spawn(ETCD_BIN, args, { stdio: ["ignore", "pipe", "pipe"] });
