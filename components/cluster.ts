@@ -3,7 +3,9 @@
  * `ProxmoxNodes` (when a Proxmox section is configured) → `TalosCluster` → `ClusterAddons`.
  */
 import * as proxmox from "@muhlba91/pulumi-proxmoxve";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { backupDir } from "./config/backup";
 import type { ClusterSpecWire } from "../policy/lib/facts";
 import { ClusterAddons } from "./addons";
 import type { StackSecrets } from "./config/load";
@@ -20,6 +22,14 @@ export interface HomelabClusterArgs {
   readonly secretSettings?: readonly string[];
 }
 
+/** Project root (components/ → ..): where `backup.dir` is relative to. */
+const PROJECT_ROOT = path.resolve(__dirname, "..");
+
+async function recipientOf(identity: string): Promise<string> {
+  const age = await import("age-encryption");
+  return age.identityToRecipient(identity.trim());
+}
+
 export class HomelabCluster extends pulumi.ComponentResource {
   public readonly endpoint: pulumi.Output<string>;
   public readonly vip: pulumi.Output<string>;
@@ -33,6 +43,9 @@ export class HomelabCluster extends pulumi.ComponentResource {
   public readonly kubeconfig: pulumi.Output<string>;
   public readonly talosconfigExpiresAt: pulumi.Output<string>;
   public readonly kubeconfigExpiresAt: pulumi.Output<string>;
+  /** The last etcd snapshot `up` took before a risky step: file name and SHA-256 (plain). */
+  public readonly etcdSnapshotFile: pulumi.Output<string>;
+  public readonly etcdSnapshotSha256: pulumi.Output<string>;
   /** Public age recipient for SOPS, when the SOPS addon is on. */
   public readonly sopsRecipient?: pulumi.Output<string>;
   /** A ready `.sops.yaml` creation rule, when the SOPS addon is on. */
@@ -111,6 +124,18 @@ export class HomelabCluster extends pulumi.ComponentResource {
         importedSecrets: secrets.talosSecrets,
         rollout: config.rollout,
         clientCerts: config.clientCerts,
+        backup: {
+          stack: pulumi.getStack(),
+          beforeRiskySteps: config.backup.beforeRiskySteps,
+          dir: backupDir(PROJECT_ROOT, pulumi.getStack(), config.backup.dir),
+          keep: config.backup.keep,
+          // An adopted SOPS identity's recipient (public); a generated one is known only after
+          // its resource exists, so `npm run snapshot` (which reads the output) encrypts for it.
+          recipient:
+            config.backup.encrypt && secrets.sopsAgeKey
+              ? pulumi.unsecret(secrets.sopsAgeKey.apply(recipientOf))
+              : "",
+        },
         // Secret patches or node settings would show in the plain config views.
         showConfigViews: !(args.secretSettings ?? []).some((k) => k === "patches" || k === "nodes"),
       },
@@ -147,6 +172,8 @@ export class HomelabCluster extends pulumi.ComponentResource {
     this.kubeconfig = pulumi.secret(talos.kubeconfig);
     this.talosconfigExpiresAt = talos.talosconfigExpiresAt;
     this.kubeconfigExpiresAt = talos.kubeconfigExpiresAt;
+    this.etcdSnapshotFile = talos.snapshotStep?.snapshotFile ?? pulumi.output("");
+    this.etcdSnapshotSha256 = talos.snapshotStep?.snapshotSha256 ?? pulumi.output("");
     this.sopsRecipient = addons?.sopsRecipient;
     this.sopsConfig = addons?.sopsConfig;
 

@@ -3,6 +3,7 @@
  * Each key is parsed on its own so that a fault in one key does not hide faults in another;
  * cross-field rules live in `rules.ts` and run on whatever parsed.
  */
+import { BACKUP_DEFAULTS, BackupSchema } from "./backup";
 import { z } from "zod";
 import { isIpv4, parseCidr } from "../net/ipv4";
 import {
@@ -195,6 +196,7 @@ export const TOP_LEVEL = {
   imageFactory: ImageFactorySchema.default({ url: IMAGE_FACTORY_URL, extensions: [...DEFAULT_EXTENSIONS] }),
   rollout: RolloutSchema.default(ROLLOUT_DEFAULTS),
   clientCerts: ClientCertsSchema.default(CLIENT_CERT_DEFAULTS),
+  backup: BackupSchema.default(BACKUP_DEFAULTS),
 } as const;
 
 /**

@@ -20,6 +20,7 @@ import type * as clientConfigsLogic from "./logic/client-configs";
 import type * as membershipLogic from "./logic/membership";
 import type * as readyLogic from "./logic/ready";
 import type * as secretsLogic from "./logic/secrets";
+import type * as snapshotLogic from "./logic/snapshot";
 
 /** Where a logic module is, captured as plain strings into the serialized provider. */
 export interface LogicRef {
@@ -54,6 +55,7 @@ export const LOGIC = {
   membership: logicRef("membership"),
   ready: logicRef("ready"),
   secrets: logicRef("secrets"),
+  snapshot: logicRef("snapshot"),
 } as const;
 
 /**
@@ -97,6 +99,8 @@ const BOOTSTRAP = LOGIC.bootstrap;
 const CLIENT_CONFIGS = LOGIC.clientConfigs;
 const READY = LOGIC.ready;
 const MEMBERSHIP = LOGIC.membership;
+const SNAPSHOT = LOGIC.snapshot;
+type SnapshotLogic = typeof snapshotLogic;
 
 // Inputs/outputs are untyped property bags here; the logic modules validate them.
 type Bag = Record<string, unknown>;
@@ -207,6 +211,26 @@ export const clusterMembershipProvider: pulumi.dynamic.ResourceProvider<Bag, Bag
     return { outs: { ...r.outs } };
   },
   // Nothing on delete: a destroy of the whole cluster skips the per-node ceremony.
+  async delete() {},
+  async read(id, props) {
+    return { id, props };
+  },
+};
+
+export const etcdSnapshotStepProvider: pulumi.dynamic.ResourceProvider<Bag, Bag> = {
+  async create(inputs) {
+    const r = await loadLogic<SnapshotLogic>(SNAPSHOT).create(inputs);
+    return { id: r.id, outs: { ...r.outs } };
+  },
+  async diff(_id, olds, news) {
+    return loadLogic<SnapshotLogic>(SNAPSHOT).diff(olds, news);
+  },
+  async update(_id, olds, news) {
+    const logic = loadLogic<SnapshotLogic>(SNAPSHOT);
+    const r = await logic.update(olds, news, logic.stepLog);
+    return { outs: { ...r.outs } };
+  },
+  // The files stay: backups outlive the stack.
   async delete() {},
   async read(id, props) {
     return { id, props };

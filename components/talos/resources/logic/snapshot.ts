@@ -11,7 +11,7 @@
  * has no etcd yet, and an adopted one gets its first snapshot before its next risky change.
  */
 import * as path from "node:path";
-import { errorText, type LogFn, type MtlsCredentials, mtlsClient, Props } from "./common";
+import { defaultLog, errorText, type LogFn, type MtlsCredentials, mtlsClient, Props } from "./common";
 import { etcdHealth, type PeerNode } from "./etcd";
 import {
   pruneSnapshots,
@@ -174,6 +174,9 @@ export function diff(olds: unknown, news: unknown): { changes: boolean; replaces
   );
   return { changes: changed.length > 0, replaces: [] };
 }
+
+/** Progress of the step inside the provider process (relayed by the engine). */
+export const stepLog: LogFn = defaultLog;
 
 const EMPTY_OUTS: SnapshotStepOutputs = {
   snapshotFile: "",
