@@ -325,7 +325,7 @@ export class FakeTalosNode {
   ) {
     this.version = opts.version;
     opts.etcd?.attach(this);
-    this.etcdData = opts.etcdData ?? new etcdServing.FakeEtcdData();
+    this.etcdData = opts.etcdData ?? etcdServing.etcdDataFor(opts.etcd);
     this.etcdData.nodes.add(this);
   }
 

@@ -124,6 +124,19 @@ export class FakeEtcdData {
   }
 }
 
+const shared = new WeakMap<FakeEtcdCluster, FakeEtcdData>();
+
+/** The etcd data of a node: the cluster's (one per FakeEtcdCluster), else its own. */
+export function etcdDataFor(cluster: FakeEtcdCluster | undefined): FakeEtcdData {
+  if (!cluster) return new FakeEtcdData();
+  let d = shared.get(cluster);
+  if (!d) {
+    d = new FakeEtcdData();
+    shared.set(cluster, d);
+  }
+  return d;
+}
+
 /** A gRPC failure the node answers with. */
 interface Failure {
   code: grpc.status;

@@ -220,9 +220,9 @@ export class SnapshotFileWriter {
   }
 }
 
-/** `20261201T142233Z` (sortable, no colons). */
+/** `20261201T142233.123Z` (sortable, no colons). */
 export function timestamp(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}Z$/, "Z");
+  return d.toISOString().replace(/[-:]/g, "");
 }
 
 /** `<stack>-etcd-<time>-<node>.db[.age]`: sorts by time within a stack. */
