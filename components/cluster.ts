@@ -7,7 +7,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { backupDir } from "./config/backup";
 import type { ClusterSpecWire } from "../policy/lib/facts";
-import { ClusterAddons } from "./addons";
+import { ClusterAddons, etcdBackupMachinePatch } from "./addons";
 import type { StackSecrets } from "./config/load";
 import type { StackConfig } from "./config/validate";
 import { ProxmoxNodes } from "./proxmox/nodes";
@@ -118,7 +118,13 @@ export class HomelabCluster extends pulumi.ComponentResource {
           dependsOn: vmsByNode[n.name] ? [vmsByNode[n.name]] : [],
         })),
         network: config.network,
-        patches: config.patches,
+        // The etcd backup addon's Talos API access goes first, so a stack patch can still override it.
+        patches: config.addons.etcdBackup.enabled
+          ? {
+              ...config.patches,
+              controlplane: [etcdBackupMachinePatch(config.addons.etcdBackup), ...(config.patches.controlplane ?? [])],
+            }
+          : config.patches,
         allowSchedulingOnControlPlanes: config.controlPlane.allowSchedulingOnControlPlanes,
         openebsHostpath: config.addons.openebs.enabled,
         importedSecrets: secrets.talosSecrets,
@@ -157,6 +163,14 @@ export class HomelabCluster extends pulumi.ComponentResource {
               password,
             })),
             ageKey: secrets.sopsAgeKey,
+            clusterName: config.clusterName,
+            etcdBackupKeys:
+              secrets.etcdBackupS3AccessKeyId && secrets.etcdBackupS3SecretAccessKey
+                ? {
+                    accessKeyId: secrets.etcdBackupS3AccessKeyId,
+                    secretAccessKey: secrets.etcdBackupS3SecretAccessKey,
+                  }
+                : undefined,
           },
           { parent: this },
         )

@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { parseRange } from "../net/ipv4";
+import { EtcdBackupSchema } from "./etcd-backup";
 
 /** Shows a config value in an error message (short, JSON-quoted). */
 function shown(value: unknown): string {
@@ -168,6 +169,7 @@ export const AddonsConfigSchema = z
     openebs: OpenebsSchema.prefault({}),
     flux: FluxSchema.prefault({}),
     sops: SopsSchema.prefault({}),
+    etcdBackup: EtcdBackupSchema.prefault({}),
   })
   .superRefine((a, ctx) => {
     if (a.sops.enabled === true && !a.flux.enabled) {

@@ -13,9 +13,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { type AddonName, CHARTS } from "../versions";
 import { AgeIdentity, sopsCreationRule } from "./age-identity";
 import type { AddonsConfig } from "./config";
+import { ETCD_BACKUP_NAME, etcdBackupObjects, S3_SECRET_NAME } from "./etcd-backup";
 import { ciliumValues, fluxValues, type HelmValues, metallbValues, openebsValues } from "./values";
 
 export { AgeIdentity, ageIdentityProvider, sopsCreationRule } from "./age-identity";
+export { etcdBackupMachinePatch } from "./etcd-backup";
 export { type AddonsConfig, type AddonsConfigInput, AddonsConfigSchema, formatAddonsIssues } from "./config";
 export { helmMerge } from "./values";
 
@@ -56,6 +58,13 @@ export interface ClusterAddonsArgs {
   readonly gitCredentials?: pulumi.Input<GitCredentials>;
   /** An age identity to adopt for SOPS (a Pulumi secret). Defaults to none: one is generated once. */
   readonly ageKey?: pulumi.Input<string>;
+  /** Cluster name (object key prefix of the etcd backups). */
+  readonly clusterName?: string;
+  /** S3 access keys of `etcdBackup` (Pulumi secrets). */
+  readonly etcdBackupKeys?: {
+    readonly accessKeyId: pulumi.Input<string>;
+    readonly secretAccessKey: pulumi.Input<string>;
+  };
 }
 
 export class ClusterAddons extends pulumi.ComponentResource {
@@ -238,6 +247,50 @@ export class ClusterAddons extends pulumi.ComponentResource {
           { ...k8s, dependsOn: [flux, source, ...(sopsSecret ? [sopsSecret] : [])] },
         );
       }
+    }
+
+    if (config.etcdBackup.enabled) {
+      const keys = args.etcdBackupKeys;
+      const recipient = config.etcdBackup.ageRecipient ?? this.sopsRecipient;
+      if (!keys || !recipient) {
+        throw new Error("addons.etcdBackup needs its S3 access keys and an age recipient (checked by the config)");
+      }
+      const ns = namespace(config.etcdBackup.namespace, {}, afterCni);
+      const built = pulumi
+        .output(recipient)
+        .apply((r) => etcdBackupObjects(config.etcdBackup, args.clusterName ?? "cluster", r));
+      const secret = new kubernetes.core.v1.Secret(
+        "etcd-backup-s3",
+        {
+          metadata: { name: S3_SECRET_NAME, namespace: ns.metadata.name },
+          type: "Opaque",
+          stringData: {
+            accessKeyId: pulumi.secret(keys.accessKeyId),
+            secretAccessKey: pulumi.secret(keys.secretAccessKey),
+          },
+        },
+        { ...k8s, dependsOn: [ns] },
+      );
+      const sa = new kubernetes.apiextensions.CustomResource(
+        "etcd-backup-talos-serviceaccount",
+        {
+          apiVersion: "talos.dev/v1alpha1",
+          kind: "ServiceAccount",
+          metadata: { name: ETCD_BACKUP_NAME, namespace: ns.metadata.name },
+          spec: built.apply((b) => b.serviceAccount.spec),
+        },
+        { ...k8s, dependsOn: [ns] },
+      );
+      new kubernetes.apiextensions.CustomResource(
+        "etcd-backup-cronjob",
+        {
+          apiVersion: "batch/v1",
+          kind: "CronJob",
+          metadata: { name: ETCD_BACKUP_NAME, namespace: ns.metadata.name },
+          spec: built.apply((b) => b.cronJob.spec),
+        },
+        { ...k8s, dependsOn: [ns, secret, sa] },
+      );
     }
 
     this.releases = releases;

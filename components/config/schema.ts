@@ -216,5 +216,8 @@ export const SECRET_KEYS = {
   sopsAgeKey: z
     .string()
     .regex(/^AGE-SECRET-KEY-1[0-9A-Z]+$/, { error: "is not an age identity (AGE-SECRET-KEY-1...)" }),
+  /** S3 access key id and secret of `addons.etcdBackup`. */
+  etcdBackupS3AccessKeyId: z.string().min(1),
+  etcdBackupS3SecretAccessKey: z.string().min(1),
 } as const;
 export type SecretKey = keyof typeof SECRET_KEYS;

@@ -3,6 +3,7 @@
  * collected — schema faults per key, then the cross-field rules over whatever parsed — and thrown
  * together as one `ConfigError` before any resource exists.
  */
+import { etcdBackupIssues } from "../addons/etcd-backup";
 import type { z } from "zod";
 import { AddonsConfigSchema } from "../addons/config";
 import { ConfigError, type ConfigIssue, showValue } from "./errors";
@@ -170,6 +171,16 @@ export function validateStackConfig(
       message: "is unset while fluxGitUsername is set",
       fix: `pulumi config set --secret ${CONFIG_NAMESPACE}:fluxGitPassword <token>`,
     });
+  }
+
+  if (p.addons) {
+    issues.push(
+      ...etcdBackupIssues(p.addons.etcdBackup, {
+        sopsEnabled: p.addons.sops.enabled,
+        hasAccessKeys:
+          secrets.etcdBackupS3AccessKeyId !== undefined && secrets.etcdBackupS3SecretAccessKey !== undefined,
+      }),
+    );
   }
 
   if (issues.length > 0) throw new ConfigError(CONFIG_NAMESPACE, issues);
