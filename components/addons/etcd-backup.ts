@@ -17,12 +17,8 @@ export const TALOS_BACKUP_IMAGE = "ghcr.io/siderolabs/talos-backup:v0.1.0-beta.2
 export const ETCD_BACKUP_ROLE = "os:etcd:backup";
 export const ETCD_BACKUP_NAME = "talos-backup";
 
-function shown(v: unknown): string {
-  const t = typeof v === "string" ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v));
-  return t.length > 60 ? `${t.slice(0, 57)}...` : t;
-}
-const wrong = (what: string, fix: string) => (issue: { input?: unknown }) =>
-  `${what} (got ${shown(issue.input)}) — ${fix}`;
+/** A message: what is wrong, then (after " — ") the fix; the config loader shows the value. */
+const wrong = (what: string, fix: string) => `${what} — ${fix}`;
 
 /** Five-field cron, each field `*`, numbers, ranges, lists and steps (what a CronJob accepts). */
 const CRON_FIELD = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
