@@ -2,12 +2,13 @@
  * `HomelabCluster`: the whole cluster from one validated stack config —
  * `ProxmoxNodes` (when a Proxmox section is configured) → `TalosCluster` → `ClusterAddons`.
  */
-import * as proxmox from "@muhlba91/pulumi-proxmoxve";
+
 import * as path from "node:path";
+import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
-import { backupDir } from "./config/backup";
 import type { ClusterSpecWire } from "../policy/lib/facts";
 import { ClusterAddons, etcdBackupMachinePatch } from "./addons";
+import { backupDir } from "./config/backup";
 import type { StackSecrets } from "./config/load";
 import type { StackConfig } from "./config/validate";
 import { ProxmoxNodes } from "./proxmox/nodes";
@@ -122,7 +123,10 @@ export class HomelabCluster extends pulumi.ComponentResource {
         patches: config.addons.etcdBackup.enabled
           ? {
               ...config.patches,
-              controlplane: [etcdBackupMachinePatch(config.addons.etcdBackup), ...(config.patches.controlplane ?? [])],
+              controlplane: [
+                etcdBackupMachinePatch(config.addons.etcdBackup),
+                ...(config.patches.controlplane ?? []),
+              ],
             }
           : config.patches,
         allowSchedulingOnControlPlanes: config.controlPlane.allowSchedulingOnControlPlanes,

@@ -51,7 +51,10 @@ export function isCronSchedule(s: string): boolean {
 const k8sName = z
   .string({ error: wrong("must be a string", 'write a name like "talos-backup"') })
   .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, {
-    error: wrong("is not a valid Kubernetes name", 'use lowercase letters, digits and "-", like "talos-backup"'),
+    error: wrong(
+      "is not a valid Kubernetes name",
+      'use lowercase letters, digits and "-", like "talos-backup"',
+    ),
   });
 
 export const EtcdBackupS3Schema = z.strictObject({
@@ -80,7 +83,10 @@ export const EtcdBackupS3Schema = z.strictObject({
   prefix: z
     .string({ error: wrong("must be a string", 'write prefix: "homelab/etcd"') })
     .regex(/^[A-Za-z0-9._/-]{1,200}$/, {
-      error: wrong("is not an object key prefix", 'use letters, digits, ".", "_", "-" and "/", like "homelab/etcd"'),
+      error: wrong(
+        "is not an object key prefix",
+        'use letters, digits, ".", "_", "-" and "/", like "homelab/etcd"',
+      ),
     })
     .optional(),
 });
@@ -91,7 +97,10 @@ export const EtcdBackupSchema = z.strictObject({
   schedule: z
     .string({ error: wrong("must be a string", 'write schedule: "0 3 * * *"') })
     .refine(isCronSchedule, {
-      error: wrong("is not a cron schedule", 'write five fields like "0 3 * * *" (daily at 03:00) or "@daily"'),
+      error: wrong(
+        "is not a cron schedule",
+        'write five fields like "0 3 * * *" (daily at 03:00) or "@daily"',
+      ),
     })
     .default("0 3 * * *"),
   namespace: k8sName.default(ETCD_BACKUP_NAME),
@@ -160,12 +169,19 @@ export interface EtcdBackupObjects {
 export const S3_SECRET_NAME = "talos-backup-s3";
 
 /** The Kubernetes objects (besides the Namespace) the addon installs. */
-export function etcdBackupObjects(c: EtcdBackupConfig, clusterName: string, recipient: string): EtcdBackupObjects {
+export function etcdBackupObjects(
+  c: EtcdBackupConfig,
+  clusterName: string,
+  recipient: string,
+): EtcdBackupObjects {
   const s3 = c.s3;
   if (!s3) throw new Error("addons.etcdBackup.s3 is required");
   const env: Record<string, unknown>[] = [
     { name: "AWS_ACCESS_KEY_ID", valueFrom: { secretKeyRef: { name: S3_SECRET_NAME, key: "accessKeyId" } } },
-    { name: "AWS_SECRET_ACCESS_KEY", valueFrom: { secretKeyRef: { name: S3_SECRET_NAME, key: "secretAccessKey" } } },
+    {
+      name: "AWS_SECRET_ACCESS_KEY",
+      valueFrom: { secretKeyRef: { name: S3_SECRET_NAME, key: "secretAccessKey" } },
+    },
     { name: "AWS_REGION", value: s3.region },
     ...(s3.endpoint ? [{ name: "CUSTOM_S3_ENDPOINT", value: s3.endpoint.replace(/\/$/, "") }] : []),
     { name: "BUCKET", value: s3.bucket },

@@ -17,8 +17,8 @@ import { ETCD_BACKUP_NAME, etcdBackupObjects, S3_SECRET_NAME } from "./etcd-back
 import { ciliumValues, fluxValues, type HelmValues, metallbValues, openebsValues } from "./values";
 
 export { AgeIdentity, ageIdentityProvider, sopsCreationRule } from "./age-identity";
-export { etcdBackupMachinePatch } from "./etcd-backup";
 export { type AddonsConfig, type AddonsConfigInput, AddonsConfigSchema, formatAddonsIssues } from "./config";
+export { etcdBackupMachinePatch } from "./etcd-backup";
 export { helmMerge } from "./values";
 
 /** Namespace each addon installs into. */
@@ -253,7 +253,9 @@ export class ClusterAddons extends pulumi.ComponentResource {
       const keys = args.etcdBackupKeys;
       const recipient = config.etcdBackup.ageRecipient ?? this.sopsRecipient;
       if (!keys || !recipient) {
-        throw new Error("addons.etcdBackup needs its S3 access keys and an age recipient (checked by the config)");
+        throw new Error(
+          "addons.etcdBackup needs its S3 access keys and an age recipient (checked by the config)",
+        );
       }
       const ns = namespace(config.etcdBackup.namespace, {}, afterCni);
       const built = pulumi

@@ -3,7 +3,7 @@
  * Each key is parsed on its own so that a fault in one key does not hide faults in another;
  * cross-field rules live in `rules.ts` and run on whatever parsed.
  */
-import { BACKUP_DEFAULTS, BackupSchema } from "./backup";
+
 import { z } from "zod";
 import { isIpv4, parseCidr } from "../net/ipv4";
 import {
@@ -12,6 +12,7 @@ import {
   DEFAULT_TALOS_VERSION,
   IMAGE_FACTORY_URL,
 } from "../versions";
+import { BACKUP_DEFAULTS, BackupSchema } from "./backup";
 
 /** The project's config namespace (`name` in Pulumi.yaml). */
 export const CONFIG_NAMESPACE = "proxmox-talos";

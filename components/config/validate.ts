@@ -3,9 +3,10 @@
  * collected — schema faults per key, then the cross-field rules over whatever parsed — and thrown
  * together as one `ConfigError` before any resource exists.
  */
-import { etcdBackupIssues } from "../addons/etcd-backup";
+
 import type { z } from "zod";
 import { AddonsConfigSchema } from "../addons/config";
+import { etcdBackupIssues } from "../addons/etcd-backup";
 import { ConfigError, type ConfigIssue, showValue } from "./errors";
 import {
   addressingIssues,

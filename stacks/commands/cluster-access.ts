@@ -11,8 +11,8 @@ import type { MtlsCredentials } from "../../components/talos/resources/logic/com
 import type { PeerNode } from "../../components/talos/resources/logic/etcd";
 import { UserError } from "../errors";
 import { configValue, isProduction, isRecord, key } from "../stack-config";
-import { type OpenedStack, openStack, PROJECT_ROOT } from "../workspace";
 import type { WorkspaceOptions } from "../workspace";
+import { type OpenedStack, openStack, PROJECT_ROOT } from "../workspace";
 
 export interface ClusterAccess {
   readonly stack: string;
@@ -60,7 +60,9 @@ export async function clusterAccess(
   const outputs = await opened.stack.outputs();
   const talosconfig = outputs.talosconfig?.value;
   if (typeof talosconfig !== "string" || talosconfig === "") {
-    throw new UserError(`stack '${stackName}' has no talosconfig output: run \`npm run up -- ${stackName}\` first`);
+    throw new UserError(
+      `stack '${stackName}' has no talosconfig output: run \`npm run up -- ${stackName}\` first`,
+    );
   }
   const kubeconfig = outputs.kubeconfig?.value;
   const recipient = outputs.sopsRecipient?.value;
@@ -87,7 +89,10 @@ export async function clusterAccess(
  * age identities for decrypting: the `--identity` file, else `$SOPS_AGE_KEY_FILE`. Read from a
  * file only (a secret never goes on a command line); the file must not be readable by others.
  */
-export function readIdentities(file: string | undefined, env: Readonly<Record<string, string | undefined>>): string[] {
+export function readIdentities(
+  file: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): string[] {
   const f = file ?? env.SOPS_AGE_KEY_FILE;
   if (!f) return [];
   let st: fs.Stats;
@@ -97,7 +102,9 @@ export function readIdentities(file: string | undefined, env: Readonly<Record<st
     throw new UserError(`--identity: ${f} does not exist`);
   }
   if ((st.mode & 0o077) !== 0) {
-    throw new UserError(`--identity: ${f} is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
+    throw new UserError(
+      `--identity: ${f} is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`,
+    );
   }
   const ids = fs
     .readFileSync(f, "utf8")

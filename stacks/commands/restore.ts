@@ -46,7 +46,8 @@ export async function restore(ctx: Context, stackName: string, flags: RestoreFla
       pollMs: flags.pollMs,
       log: (m) => info(ctx, m),
       onProgress: (_step, bytes, total) => {
-        upload ??= ctx.mode === "json" ? () => undefined : byteProgress((s) => ctx.out.write(s), tty, "upload", total);
+        upload ??=
+          ctx.mode === "json" ? () => undefined : byteProgress((s) => ctx.out.write(s), tty, "upload", total);
         upload(bytes);
       },
     });

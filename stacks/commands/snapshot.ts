@@ -14,7 +14,11 @@ export interface SnapshotFlags {
   readonly unencrypted?: boolean;
 }
 
-export async function snapshot(ctx: Context, stackName: string, flags: SnapshotFlags): Promise<SnapshotResult> {
+export async function snapshot(
+  ctx: Context,
+  stackName: string,
+  flags: SnapshotFlags,
+): Promise<SnapshotResult> {
   const { access } = await clusterAccess(stackName, ctx.workspace);
   const recipient = flags.unencrypted || !access.backup.encrypt ? undefined : access.recipient;
   if (flags.out && recipient && !flags.out.endsWith(".age")) {
@@ -48,7 +52,11 @@ export async function snapshot(ctx: Context, stackName: string, flags: SnapshotF
       `  database sha256: ${r.dbSha256} (etcd's trailer, verified)`,
       `  file sha256:     ${r.fileSha256}`,
       `  encrypted: ${r.encrypted ? `yes, for ${recipient}` : "no"}`,
-      ...(r.pruned.length ? [`  retention (keep ${access.backup.keep}): deleted ${r.pruned.map((f) => path.basename(f)).join(", ")}`] : []),
+      ...(r.pruned.length
+        ? [
+            `  retention (keep ${access.backup.keep}): deleted ${r.pruned.map((f) => path.basename(f)).join(", ")}`,
+          ]
+        : []),
     ].join("\n"),
     {
       file: r.file,

@@ -11,9 +11,9 @@ import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as clientConfigsLogic from "../../components/talos/resources/logic/client-configs";
 import { verifySnapshotFile } from "../../components/talos/resources/logic/snapshot-file";
-import type { Context } from "../../stacks/context";
 import { restore } from "../../stacks/commands/restore";
 import { snapshot } from "../../stacks/commands/snapshot";
+import type { Context } from "../../stacks/context";
 import { FakeCluster } from "../day2/harness";
 import type { SimulatedEtcdStore } from "../fakes/etcd/talos-etcd";
 import { type Capture, capture, cfg, Sandbox } from "../stacks/harness";
@@ -112,9 +112,15 @@ describe("backup: the snapshot and restore commands against fake control planes"
     assert.equal(r.file, plain);
     assert.ok(!r.encrypted);
     assert.equal((await verifySnapshotFile(plain)).dbSha256, r.dbSha256);
-    await assert.rejects(snapshot(await ctx(), "homelab", { out: path.join(sandbox.dir, "x.db") }), /name it ….age/);
+    await assert.rejects(
+      snapshot(await ctx(), "homelab", { out: path.join(sandbox.dir, "x.db") }),
+      /name it ….age/,
+    );
     setConfig({ "proxmox-talos:backup": cfg({ keep: "ten" }) });
-    await assert.rejects(snapshot(await ctx(), "homelab", {}), /proxmox-talos:backup\.keep: must be a whole number/);
+    await assert.rejects(
+      snapshot(await ctx(), "homelab", {}),
+      /proxmox-talos:backup\.keep: must be a whole number/,
+    );
     setConfig({});
   });
 
@@ -143,7 +149,12 @@ describe("backup: the snapshot and restore commands against fake control planes"
     store.keys.set("/registry/after-snapshot", "lost");
     cluster.node("cp-1").failNext("EtcdRecover", grpc.status.INTERNAL, "disk full");
     await assert.rejects(
-      restore(await ctx(), "homelab", { from: file, identity: identityFile, pollMs: 50, stepTimeoutMs: 20_000 }),
+      restore(await ctx(), "homelab", {
+        from: file,
+        identity: identityFile,
+        pollMs: 50,
+        stepTimeoutMs: 20_000,
+      }),
       /restore of 'homelab' stopped: .*disk full.* run the same command again; it resumes/,
     );
     assert.match(out.text, /guard: 1 of 3 etcd members healthy \(cp-1\), 2 needed for quorum/);
@@ -152,8 +163,15 @@ describe("backup: the snapshot and restore commands against fake control planes"
     assert.equal(fs.statSync(path.join(backups(), ".restore-journal.json")).mode & 0o777, 0o600);
 
     const started = Date.now();
-    const r = await restore(await ctx(), "homelab", { from: file, identity: identityFile, pollMs: 50, stepTimeoutMs: 20_000 });
-    console.log(`      restore (3 control planes, resumed at upload): ${((Date.now() - started) / 1000).toFixed(2)} s`);
+    const r = await restore(await ctx(), "homelab", {
+      from: file,
+      identity: identityFile,
+      pollMs: 50,
+      stepTimeoutMs: 20_000,
+    });
+    console.log(
+      `      restore (3 control planes, resumed at upload): ${((Date.now() - started) / 1000).toFixed(2)} s`,
+    );
     assert.deepEqual(r.ran, ["verify", "upload", "bootstrap", "etcd", "kubernetes"]);
     for (const c of CPS) {
       const resets = cluster.node(c.name).callsOf("Reset");
@@ -162,7 +180,11 @@ describe("backup: the snapshot and restore commands against fake control planes"
       assert.deepEqual(resets[0]!.request.system_partitions_to_wipe, [{ label: "EPHEMERAL", wipe: true }]);
     }
     assert.equal(cluster.node("cp-1").callsOf("Bootstrap").at(-1)!.request.recover_etcd, true);
-    assert.deepEqual([...store.keys.entries()].sort(), [...before.entries()].sort(), "the snapshot's keys, nothing after");
+    assert.deepEqual(
+      [...store.keys.entries()].sort(),
+      [...before.entries()].sort(),
+      "the snapshot's keys, nothing after",
+    );
     assert.deepEqual(cluster.etcd.hostnames().sort(), ["cp-1", "cp-2", "cp-3"]);
     assert.match(out.text, /run `npm run up -- homelab` next/);
     assert.ok(!fs.existsSync(path.join(backups(), ".restore-journal.json")));

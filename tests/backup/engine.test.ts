@@ -159,7 +159,8 @@ describe("backup under the real engine: snapshot before the upgrade, restore, up
   it("a failing snapshot stops up before any node is touched", async () => {
     assert.ok(stack);
     talosVersion = "1.13.10";
-    for (const s of CPS) node(s.name).failNext("EtcdSnapshot", grpc.status.PERMISSION_DENIED, "snapshot refused", 5);
+    for (const s of CPS)
+      node(s.name).failNext("EtcdSnapshot", grpc.status.PERMISSION_DENIED, "snapshot refused", 5);
     const upgrades = count("Upgrade");
     await assert.rejects(stack.up(), /snapshot refused/);
     assert.deepEqual(count("Upgrade"), upgrades);
@@ -187,12 +188,18 @@ describe("backup under the real engine: snapshot before the upgrade, restore, up
       pollMs: 100,
       stepTimeoutMs: 30_000,
     });
-    console.log(`      restore of 3 control planes against the fakes: ${((Date.now() - t0) / 1000).toFixed(2)} s`);
+    console.log(
+      `      restore of 3 control planes against the fakes: ${((Date.now() - t0) / 1000).toFixed(2)} s`,
+    );
     assert.equal(r.target, "cp-1");
     assert.deepEqual(etcd.hostnames().sort(), ["cp-1", "cp-2", "cp-3"]);
     assert.deepEqual([...store.keys.keys()], ["/registry/ns/default"]);
     const up = await stack.up();
     assert.equal(up.summary.result, "succeeded");
-    assert.deepEqual(noChanges(up.summary.resourceChanges ?? {}), [], JSON.stringify(up.summary.resourceChanges));
+    assert.deepEqual(
+      noChanges(up.summary.resourceChanges ?? {}),
+      [],
+      JSON.stringify(up.summary.resourceChanges),
+    );
   });
 });

@@ -51,7 +51,10 @@ function faults(
   addons: Record<string, unknown> = {},
 ): string {
   try {
-    validateStackConfig(sampleRaw(etcdBackup, addons), { proxmoxApiToken: "root@pam!pulumi=x-y", ...secrets });
+    validateStackConfig(sampleRaw(etcdBackup, addons), {
+      proxmoxApiToken: "root@pam!pulumi=x-y",
+      ...secrets,
+    });
   } catch (e) {
     if (e instanceof ConfigError) return e.message;
     throw e;
@@ -67,14 +70,19 @@ describe("backup: the etcdBackup addon", function () {
     const d = EtcdBackupSchema.parse({});
     assert.deepEqual([d.enabled, d.schedule, d.namespace], [false, "0 3 * * *", "talos-backup"]);
     assert.equal(EtcdBackupSchema.parse({ s3: { bucket: "b-1" } }).s3?.pathStyle, true);
-    for (const s of ["0 3 * * *", "*/15 * * * *", "0 0 1,15 * 0-6", "@daily"]) assert.ok(isCronSchedule(s), s);
-    for (const s of ["0 3 * *", "61 * * * *", "0 24 * * *", "daily", "* * * * * *"]) assert.ok(!isCronSchedule(s), s);
+    for (const s of ["0 3 * * *", "*/15 * * * *", "0 0 1,15 * 0-6", "@daily"])
+      assert.ok(isCronSchedule(s), s);
+    for (const s of ["0 3 * *", "61 * * * *", "0 24 * * *", "daily", "* * * * * *"])
+      assert.ok(!isCronSchedule(s), s);
   });
 
   it("reports a bad schedule, an http endpoint and a missing bucket together, each by its key", () => {
     const msg = faults({ enabled: true, schedule: "every day", s3: { endpoint: "http://minio.lan:9000" } });
     assert.match(msg, /addons\.etcdBackup\.schedule: "every day" is not a cron schedule — write five fields/);
-    assert.match(msg, /addons\.etcdBackup\.s3\.endpoint: "http:\/\/minio\.lan:9000" must be an https:\/\/ URL without a path/);
+    assert.match(
+      msg,
+      /addons\.etcdBackup\.s3\.endpoint: "http:\/\/minio\.lan:9000" must be an https:\/\/ URL without a path/,
+    );
     assert.match(msg, /addons\.etcdBackup\.s3\.bucket: \(unset\) is required/);
   });
 
@@ -96,7 +104,11 @@ describe("backup: the etcdBackup addon", function () {
         const addons = new ClusterAddons("addons", {
           kubeconfig: pulumi.secret("apiVersion: v1\nkind: Config\n"),
           clusterReady: new ClusterReady("ready"),
-          config: AddonsConfigSchema.parse({ cilium: { enabled: true }, etcdBackup: { ...GOOD, ageRecipient: undefined }, flux: { enabled: true } }),
+          config: AddonsConfigSchema.parse({
+            cilium: { enabled: true },
+            etcdBackup: { ...GOOD, ageRecipient: undefined },
+            flux: { enabled: true },
+          }),
           clusterName: "homelab",
           etcdBackupKeys: {
             accessKeyId: pulumi.secret(KEYS.etcdBackupS3AccessKeyId),
@@ -118,11 +130,24 @@ describe("backup: the etcdBackup addon", function () {
     assert.equal(sa.type, "kubernetes:talos.dev/v1alpha1:ServiceAccount");
     assert.deepEqual(sa.inputs.spec, { roles: ["os:etcd:backup"] });
     const secret = byName("etcd-backup-s3");
-    assert.deepEqual(secret.inputs.stringData, { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI-K7MDENG" });
-    assert.ok(secret.secretInputPaths.some((p) => p.startsWith("stringData")), secret.secretInputPaths.join());
+    assert.deepEqual(secret.inputs.stringData, {
+      accessKeyId: "AKIDEXAMPLE",
+      secretAccessKey: "wJalrXUtnFEMI-K7MDENG",
+    });
+    assert.ok(
+      secret.secretInputPaths.some((p) => p.startsWith("stringData")),
+      secret.secretInputPaths.join(),
+    );
     const cron = byName("etcd-backup-cronjob");
     assert.equal(cron.type, "kubernetes:batch/v1:CronJob");
-    const spec = cron.inputs.spec as { schedule: string; jobTemplate: { spec: { template: { spec: { containers: { env: { name: string; value?: string }[]; image: string }[] } } } } };
+    const spec = cron.inputs.spec as {
+      schedule: string;
+      jobTemplate: {
+        spec: {
+          template: { spec: { containers: { env: { name: string; value?: string }[]; image: string }[] } };
+        };
+      };
+    };
     assert.equal(spec.schedule, "30 2 * * *");
     const c = spec.jobTemplate.spec.template.spec.containers[0]!;
     assert.match(c.image, /^ghcr\.io\/siderolabs\/talos-backup:v/);
@@ -132,9 +157,15 @@ describe("backup: the etcdBackup addon", function () {
     assert.equal(env.S3_PREFIX, "homelab/etcd");
     assert.equal(env.USE_PATH_STYLE, "true");
     assert.match(String(env.AGE_X25519_PUBLIC_KEY), /^age1/, "defaults to the stack's SOPS recipient");
-    assert.equal(env.AWS_SECRET_ACCESS_KEY, undefined, "the key comes from the Secret, not a plain env value");
+    assert.equal(
+      env.AWS_SECRET_ACCESS_KEY,
+      undefined,
+      "the key comes from the Secret, not a plain env value",
+    );
     assert.ok(!JSON.stringify(cron.inputs).includes("wJalrXUtnFEMI"), "no key in the CronJob");
-    const ns = rec.resources.find((r) => r.type === "kubernetes:core/v1:Namespace" && r.name === "talos-backup");
+    const ns = rec.resources.find(
+      (r) => r.type === "kubernetes:core/v1:Namespace" && r.name === "talos-backup",
+    );
     assert.ok(ns);
   });
 
@@ -145,7 +176,10 @@ describe("backup: the etcdBackup addon", function () {
         requireOracle(this, minor);
         const patch = etcdBackupMachinePatch(EtcdBackupSchema.parse(GOOD));
         const y = renderMachineConfig(baseInput(minor, "controlplane", fakeBundle(), { patches: [patch] }));
-        assert.match(y, /kubernetesTalosAPIAccess:\n\s+enabled: true\n\s+allowedRoles:\n\s+- os:etcd:backup\n\s+allowedKubernetesNamespaces:\n\s+- talos-backup/);
+        assert.match(
+          y,
+          /kubernetesTalosAPIAccess:\n\s+enabled: true\n\s+allowedRoles:\n\s+- os:etcd:backup\n\s+allowedKubernetesNamespaces:\n\s+- talos-backup/,
+        );
         const file = writeTemp(dir, `${minor}.yaml`, y);
         const v = runOracle(minor, ["validate", file]);
         assert.equal(v.status, 0, v.stdout + v.stderr);

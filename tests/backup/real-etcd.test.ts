@@ -98,8 +98,15 @@ describe("backup: snapshot and restore against a real etcd", function () {
   it("refuses to restore while etcd has quorum, touching nothing", async () => {
     const resets = node.callsOf("Reset").length;
     await assert.rejects(
-      restoreEtcd({ controlPlanes: cps, creds, from: snapshotFile, journal: path.join(dir, "journal.json"), pollMs: 100 }),
-      (e: unknown) => e instanceof RestoreRefused && /etcd has quorum: 1 of 1 etcd members healthy/.test(e.message),
+      restoreEtcd({
+        controlPlanes: cps,
+        creds,
+        from: snapshotFile,
+        journal: path.join(dir, "journal.json"),
+        pollMs: 100,
+      }),
+      (e: unknown) =>
+        e instanceof RestoreRefused && /etcd has quorum: 1 of 1 etcd members healthy/.test(e.message),
     );
     assert.equal(node.callsOf("Reset").length, resets);
     assert.equal(node.callsOf("EtcdRecover").length, 0);
@@ -119,7 +126,9 @@ describe("backup: snapshot and restore against a real etcd", function () {
       onStep: (s, _d, done) => steps.push(done ? `${s}(done)` : s),
     });
     const seconds = (Date.now() - started) / 1000;
-    console.log(`      restore: ${seconds.toFixed(2)} s wall time (verify, guard, wipe, upload, bootstrap, etcd)`);
+    console.log(
+      `      restore: ${seconds.toFixed(2)} s wall time (verify, guard, wipe, upload, bootstrap, etcd)`,
+    );
     assert.deepEqual(steps, ["verify", "guard", "wipe", "upload", "bootstrap", "etcd", "kubernetes(done)"]);
     assert.equal(r.target, "cp-1");
     const reset = node.callsOf("Reset").at(-1)!;

@@ -655,7 +655,14 @@ export class TalosClient {
           if (done) return;
           if (d.metadata?.error) {
             const md = d.metadata;
-            finish(new TalosNodeError(md.hostname || this.nodeName, "etcdSnapshot", md.error, md.status?.code || undefined));
+            finish(
+              new TalosNodeError(
+                md.hostname || this.nodeName,
+                "etcdSnapshot",
+                md.error,
+                md.status?.code || undefined,
+              ),
+            );
             return;
           }
           const chunk = Buffer.from(d.bytes);
@@ -710,7 +717,8 @@ export class TalosClient {
         {},
         (err, value) => {
           clearTimeout(idle);
-          if (stalled) settle?.reject(grpcFailure(grpc.status.DEADLINE_EXCEEDED, `upload stalled for ${idleMs} ms`));
+          if (stalled)
+            settle?.reject(grpcFailure(grpc.status.DEADLINE_EXCEEDED, `upload stalled for ${idleMs} ms`));
           else if (err) settle?.reject(err);
           else if (value === undefined) settle?.reject(new Error(`empty reply to ${m.path}`));
           else settle?.resolve(value);
@@ -742,7 +750,14 @@ export class TalosClient {
             const chunk = buf.subarray(off, off + RECOVER_CHUNK_BYTES);
             const ok = call.write({ metadata: null, bytes: chunk });
             bytes += chunk.length;
-            if (!ok) await Promise.race([drained(), reply.then(() => undefined, () => undefined)]);
+            if (!ok)
+              await Promise.race([
+                drained(),
+                reply.then(
+                  () => undefined,
+                  () => undefined,
+                ),
+              ]);
             arm();
             o.onProgress?.(bytes);
           }

@@ -18,7 +18,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { TalosApiError } from "../api/client";
-import { checkReadyz } from "../resources/logic/ready";
 import {
   errorText,
   type LogFn,
@@ -28,9 +27,18 @@ import {
   sleep,
 } from "../resources/logic/common";
 import { type EtcdHealth, etcdHealth, type PeerNode, quorum } from "../resources/logic/etcd";
+import { checkReadyz } from "../resources/logic/ready";
 import { readSnapshot, verifySnapshotFile } from "../resources/logic/snapshot-file";
 
-export const RESTORE_STEPS = ["verify", "guard", "wipe", "upload", "bootstrap", "etcd", "kubernetes"] as const;
+export const RESTORE_STEPS = [
+  "verify",
+  "guard",
+  "wipe",
+  "upload",
+  "bootstrap",
+  "etcd",
+  "kubernetes",
+] as const;
 export type RestoreStep = (typeof RESTORE_STEPS)[number];
 
 export interface RestoreOptions {
@@ -241,25 +249,29 @@ export async function restoreEtcd(o: RestoreOptions): Promise<RestoreResult> {
   // etcd
   step("etcd", "waiting for every control plane to be a healthy etcd member", journal.etcd === true);
   if (!journal.etcd) {
-    await retryUntil(
-      { what: "restore: wait for etcd", timeoutMs: stepTimeoutMs, pollMs, log },
-      async () => {
-        const h = await etcdHealth(o.controlPlanes, o.creds, { timeoutMs: callTimeoutMs });
-        const missing = o.controlPlanes.filter((c) => !h.healthy.includes(c.name)).map((c) => c.name);
-        if (missing.length > 0) throw new Error(`not yet healthy members: ${missing.join(", ")}`);
-      },
-    );
+    await retryUntil({ what: "restore: wait for etcd", timeoutMs: stepTimeoutMs, pollMs, log }, async () => {
+      const h = await etcdHealth(o.controlPlanes, o.creds, { timeoutMs: callTimeoutMs });
+      const missing = o.controlPlanes.filter((c) => !h.healthy.includes(c.name)).map((c) => c.name);
+      if (missing.length > 0) throw new Error(`not yet healthy members: ${missing.join(", ")}`);
+    });
     journal.etcd = true;
     save();
   }
 
   // kubernetes
-  step("kubernetes", o.kubeconfig ? "waiting for the Kubernetes API" : "no kubeconfig: skipped", !o.kubeconfig);
+  step(
+    "kubernetes",
+    o.kubeconfig ? "waiting for the Kubernetes API" : "no kubeconfig: skipped",
+    !o.kubeconfig,
+  );
   if (o.kubeconfig) {
     const kubeconfig = o.kubeconfig;
-    await retryUntil({ what: "restore: wait for the Kubernetes API", timeoutMs: stepTimeoutMs, pollMs, log }, async () => {
-      if (!(await checkReadyz(kubeconfig, callTimeoutMs))) throw new Error("/readyz does not answer ok");
-    });
+    await retryUntil(
+      { what: "restore: wait for the Kubernetes API", timeoutMs: stepTimeoutMs, pollMs, log },
+      async () => {
+        if (!(await checkReadyz(kubeconfig, callTimeoutMs))) throw new Error("/readyz does not answer ok");
+      },
+    );
   }
   fs.rmSync(o.journal, { force: true });
   return { target: target.name, dbSha256, snapshotBytes, ran, seconds: (Date.now() - start) / 1000 };
@@ -288,9 +300,17 @@ async function wipeEtcd(
   await sleep(Math.min(o.pollMs, 1000));
   let wentDown = false;
   await retryUntil(
-    { what: `restore: wait for ${cp.name} to come back wiped`, timeoutMs: o.timeoutMs, pollMs: Math.min(o.pollMs, 1000), log: o.log },
+    {
+      what: `restore: wait for ${cp.name} to come back wiped`,
+      timeoutMs: o.timeoutMs,
+      pollMs: Math.min(o.pollMs, 1000),
+      log: o.log,
+    },
     async () => {
-      const c = mtlsClient(cp.address, creds, { timeoutMs: Math.min(5000, o.callTimeoutMs), retry: { attempts: 1 } });
+      const c = mtlsClient(cp.address, creds, {
+        timeoutMs: Math.min(5000, o.callTimeoutMs),
+        retry: { attempts: 1 },
+      });
       try {
         try {
           await c.version();

@@ -16,7 +16,8 @@ import { TEST_ETCD_VERSION } from "../../../components/versions";
 
 /** Where scripts/build-etcd.sh puts etcd and etcdutl (`$ETCD_PEER_DIR` overrides). */
 export const ETCD_PEER_DIR =
-  process.env.ETCD_PEER_DIR ?? path.join(os.homedir(), ".cache", "proxmox-talos", `etcd-${TEST_ETCD_VERSION}`);
+  process.env.ETCD_PEER_DIR ??
+  path.join(os.homedir(), ".cache", "proxmox-talos", `etcd-${TEST_ETCD_VERSION}`);
 
 export const ETCD_BIN = path.join(ETCD_PEER_DIR, "etcd");
 export const ETCDUTL_BIN = path.join(ETCD_PEER_DIR, "etcdutl");
@@ -62,10 +63,16 @@ interface EtcdGrpc {
 }
 
 function connect(endpoint: string): EtcdGrpc {
-  const def = protoLoader.loadSync(path.join(__dirname, "etcd-subset.proto"), { keepCase: true, longs: String });
+  const def = protoLoader.loadSync(path.join(__dirname, "etcd-subset.proto"), {
+    keepCase: true,
+    longs: String,
+  });
   const pkg = grpc.loadPackageDefinition(def).etcdserverpb as unknown as Record<
     string,
-    new (addr: string, creds: grpc.ChannelCredentials) => grpc.Client
+    new (
+      addr: string,
+      creds: grpc.ChannelCredentials,
+    ) => grpc.Client
   >;
   const creds = grpc.credentials.createInsecure();
   return {
@@ -158,7 +165,8 @@ export class RealEtcd {
         return;
       } catch (e) {
         if (!this.proc) throw new Error(`etcd exited while starting: ${this.output}`);
-        if (Date.now() > deadline) throw new Error(`etcd not ready after ${timeoutMs} ms: ${String(e)}\n${this.output}`);
+        if (Date.now() > deadline)
+          throw new Error(`etcd not ready after ${timeoutMs} ms: ${String(e)}\n${this.output}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     }

@@ -95,7 +95,9 @@ export class SimulatedEtcdStore implements FakeEtcdStore {
       }
     }
     const nl = db.indexOf(0x0a);
-    this.keys = new Map(Object.entries(JSON.parse(db.subarray(0, nl).toString("utf8")) as Record<string, string>));
+    this.keys = new Map(
+      Object.entries(JSON.parse(db.subarray(0, nl).toString("utf8")) as Record<string, string>),
+    );
     this.running = true;
   }
 }
@@ -153,7 +155,8 @@ function controlPlaneOnly(node: FakeTalosNode, api: string): Failure | undefined
 
 function cluster(node: FakeTalosNode): FakeEtcdCluster {
   const c = node.etcdCluster;
-  if (!c) throw new Error(`fake ${node.hostname}: etcd recovery needs a shared FakeEtcdCluster (option etcd)`);
+  if (!c)
+    throw new Error(`fake ${node.hostname}: etcd recovery needs a shared FakeEtcdCluster (option etcd)`);
   return c;
 }
 
@@ -198,7 +201,12 @@ export function snapshotHandler(
         }
         call.end();
       } catch (e) {
-        end(fail(grpc.status.UNKNOWN, `failed reading etcd snapshot: ${e instanceof Error ? e.message : String(e)}`));
+        end(
+          fail(
+            grpc.status.UNKNOWN,
+            `failed reading etcd snapshot: ${e instanceof Error ? e.message : String(e)}`,
+          ),
+        );
       }
     })();
   };
@@ -255,7 +263,11 @@ export function recoverHandler(
 }
 
 /** Bootstrap{recover_etcd}: the checks Talos answers with, then the restore in the background. */
-export function bootstrapRecover(node: FakeTalosNode, data: FakeEtcdData, skipHashCheck: boolean): Failure | undefined {
+export function bootstrapRecover(
+  node: FakeTalosNode,
+  data: FakeEtcdData,
+  skipHashCheck: boolean,
+): Failure | undefined {
   const c = cluster(node);
   if (c.bootstrapped || data.store.running || node.bootstrapped) {
     return fail(grpc.status.ALREADY_EXISTS, "etcd data directory is not empty");
@@ -265,7 +277,8 @@ export function bootstrapRecover(node: FakeTalosNode, data: FakeEtcdData, skipHa
   data.recovered = (async () => {
     const file = data.uploads.get(node.hostname);
     try {
-      if (!file || !fs.existsSync(file)) throw new Error("error getting snapshot status: no such file or directory");
+      if (!file || !fs.existsSync(file))
+        throw new Error("error getting snapshot status: no such file or directory");
       await data.store.restore(file, skipHashCheck);
       fs.rmSync(file, { force: true });
       data.uploads.delete(node.hostname);
@@ -303,6 +316,8 @@ export async function wipeEphemeral(node: FakeTalosNode, data: FakeEtcdData): Pr
 /** A Reset request that wipes EPHEMERAL and leaves STATE (the node keeps its config). */
 export function wipesEphemeralOnly(req: Record<string, unknown>): boolean {
   const parts = Array.isArray(req.system_partitions_to_wipe) ? req.system_partitions_to_wipe : [];
-  const labels = parts.map((p) => (typeof p === "object" && p !== null ? String((p as { label?: unknown }).label) : ""));
+  const labels = parts.map((p) =>
+    typeof p === "object" && p !== null ? String((p as { label?: unknown }).label) : "",
+  );
   return labels.includes("EPHEMERAL") && !labels.includes("STATE");
 }

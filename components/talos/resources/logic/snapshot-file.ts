@@ -79,7 +79,7 @@ export function verifySnapshotBytes(bytes: Buffer): string {
   return c.finish();
 }
 
-type Age = typeof import("age-encryption", { with: { "resolution-mode": "import" } });
+type Age = typeof import("age-encryption", { with: { "resolution-mode": "import" }});
 async function loadAge(): Promise<Age> {
   return await import("age-encryption");
 }
@@ -108,7 +108,10 @@ export class SnapshotFileWriter {
     private readonly recipient: string | undefined,
     private readonly age: Age | undefined,
   ) {
-    this.temp = path.join(path.dirname(file), `.${path.basename(file)}.partial-${process.pid}-${crypto.randomBytes(4).toString("hex")}`);
+    this.temp = path.join(
+      path.dirname(file),
+      `.${path.basename(file)}.partial-${process.pid}-${crypto.randomBytes(4).toString("hex")}`,
+    );
   }
 
   static async open(file: string, o: { recipient?: string } = {}): Promise<SnapshotFileWriter> {
@@ -124,7 +127,11 @@ export class SnapshotFileWriter {
 
   private async start(): Promise<void> {
     // 0600 from creation (umask can only remove bits); O_EXCL: never follow a planted file.
-    this.fd = fs.openSync(this.temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+    this.fd = fs.openSync(
+      this.temp,
+      fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL,
+      0o600,
+    );
     this.check = new TrailerCheck();
     this.fileHash = crypto.createHash("sha256");
     this.fileBytes = 0;
@@ -248,7 +255,8 @@ export function listSnapshots(dir: string, stack: string): string[] {
 
 /** Deletes all but the newest `keep` snapshots of `stack` in `dir`; returns the deleted paths. */
 export function pruneSnapshots(dir: string, stack: string, keep: number): string[] {
-  if (!Number.isInteger(keep) || keep < 1) throw new Error(`retention must be a whole number >= 1, got ${keep}`);
+  if (!Number.isInteger(keep) || keep < 1)
+    throw new Error(`retention must be a whole number >= 1, got ${keep}`);
   const all = listSnapshots(dir, stack);
   const drop = all.slice(0, Math.max(0, all.length - keep));
   for (const f of drop) fs.rmSync(f, { force: true });

@@ -13,12 +13,7 @@
 import * as path from "node:path";
 import { defaultLog, errorText, type LogFn, type MtlsCredentials, mtlsClient, Props } from "./common";
 import { etcdHealth, type PeerNode } from "./etcd";
-import {
-  pruneSnapshots,
-  type SnapshotFileInfo,
-  SnapshotFileWriter,
-  snapshotFileName,
-} from "./snapshot-file";
+import { pruneSnapshots, type SnapshotFileInfo, SnapshotFileWriter, snapshotFileName } from "./snapshot-file";
 
 export interface TakeSnapshotOptions {
   readonly stack: string;
@@ -77,9 +72,14 @@ export async function takeSnapshot(o: TakeSnapshotOptions): Promise<SnapshotResu
   for (const source of sources) {
     const at = o.now?.() ?? new Date();
     const encrypted = Boolean(o.recipient);
-    const file = o.out ? path.resolve(o.out) : path.resolve(o.dir, snapshotFileName(o.stack, source.name, at, encrypted));
+    const file = o.out
+      ? path.resolve(o.out)
+      : path.resolve(o.dir, snapshotFileName(o.stack, source.name, at, encrypted));
     const writer = await SnapshotFileWriter.open(file, { recipient: o.recipient });
-    const client = mtlsClient(source.address, o.creds, { timeoutMs, retry: { attempts: 3, baseDelayMs: 500 } });
+    const client = mtlsClient(source.address, o.creds, {
+      timeoutMs,
+      retry: { attempts: 3, baseDelayMs: 500 },
+    });
     const start = Date.now();
     try {
       log(`snapshot: streaming etcd from ${source.name} (${source.address})`);
