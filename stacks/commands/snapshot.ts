@@ -46,7 +46,9 @@ export async function snapshot(
     [
       `etcd snapshot of '${stackName}' written: ${r.file}`,
       `  size:     ${mib.toFixed(2)} MiB (${r.snapshotBytes} bytes${r.encrypted ? `, ${r.fileBytes} encrypted` : ""})`,
-      "  revision: not known to the Talos API (`etcdutl snapshot status FILE` shows it)",
+      r.revision !== undefined
+        ? `  revision: ${r.revision}`
+        : "  revision: unknown (database not readable here; `etcdutl snapshot status FILE` shows it)",
       `  node:     ${r.node}`,
       `  time:     ${r.takenAt} (${r.seconds.toFixed(1)} s, ${(mib / Math.max(r.seconds, 0.001)).toFixed(1)} MiB/s)`,
       `  database sha256: ${r.dbSha256} (etcd's trailer, verified)`,
@@ -63,6 +65,7 @@ export async function snapshot(
       bytes: r.snapshotBytes,
       node: r.node,
       takenAt: r.takenAt,
+      revision: r.revision,
       sha256: r.fileSha256,
       dbSha256: r.dbSha256,
       encrypted: r.encrypted,

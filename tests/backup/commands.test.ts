@@ -11,6 +11,7 @@ import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as clientConfigsLogic from "../../components/talos/resources/logic/client-configs";
 import { verifySnapshotFile } from "../../components/talos/resources/logic/snapshot-file";
+import { parseArgs } from "../../stacks/cli";
 import { restore } from "../../stacks/commands/restore";
 import { snapshot } from "../../stacks/commands/snapshot";
 import type { Context } from "../../stacks/context";
@@ -84,6 +85,28 @@ describe("backup: the snapshot and restore commands against fake control planes"
 
   const backups = () => path.join(sandbox.project, "backups", "homelab");
 
+  it("parses the command lines; restore without --from is a usage error", async () => {
+    assert.deepEqual(parseArgs(["snapshot", "homelab", "--out", "x.db", "--unencrypted"]).flags, {
+      out: "x.db",
+      unencrypted: true,
+    });
+    assert.deepEqual(
+      parseArgs([
+        "restore",
+        "homelab",
+        "--from=f.db.age",
+        "--force",
+        "--yes-restore-production",
+        "--identity",
+        "k",
+      ]).flags,
+      { from: "f.db.age", force: true, "yes-restore-production": true, identity: "k" },
+    );
+    const r = await sandbox.run(["restore", "homelab"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /restore: which snapshot\? pass --from FILE/);
+  });
+
   it("writes an age-encrypted, 0600, verified snapshot and prints size, node, time and hashes (no secrets)", async () => {
     const r = await snapshot(await ctx(), "homelab", {});
     assert.ok(r.file.startsWith(backups()) && r.file.endsWith(".db.age"), r.file);
@@ -96,6 +119,7 @@ describe("backup: the snapshot and restore commands against fake control planes"
     assert.equal(v.dbSha256, r.dbSha256);
     assert.ok(r.snapshotBytes > 2 * 1024 * 1024);
     assert.match(out.text, /node: +cp-1/);
+    assert.match(out.text, /revision: unknown/, "the simulated store is no bbolt database");
     assert.match(out.text, /size: +2\.\d\d MiB/);
     assert.match(out.text, new RegExp(`file sha256: +${r.fileSha256}`));
     assert.match(out.text, /snapshot: [0-9.]+ MiB/, "progress while the bytes stream");

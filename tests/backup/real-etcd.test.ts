@@ -92,6 +92,11 @@ describe("backup: snapshot and restore against a real etcd", function () {
     const status = snapshotStatus(r.file);
     assert.ok(status.totalKey >= KEYS, `etcdutl sees ${status.totalKey} keys`);
     assert.ok(status.revision > KEYS, `revision ${status.revision}`);
+    assert.equal(
+      r.revision,
+      status.revision,
+      "the revision read from the bbolt database, as etcdutl reads it",
+    );
     assert.equal(node.callsOf("EtcdSnapshot").length, 1);
   });
 

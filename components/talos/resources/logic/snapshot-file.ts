@@ -8,6 +8,7 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { snapshotRevision } from "./bbolt-revision";
 
 /** Length of the SHA-256 trailer etcd appends to a snapshot stream. */
 export const SNAPSHOT_HASH_BYTES = 32;
@@ -29,7 +30,12 @@ export interface SnapshotFileInfo {
   /** Hex SHA-256 of the etcd database: the trailer etcd wrote, verified. */
   readonly dbSha256: string;
   readonly encrypted: boolean;
+  /** etcd revision of the snapshot, when its database could be read (≤ INSPECT_LIMIT bytes). */
+  readonly revision?: number;
 }
+
+/** Snapshots up to this size are kept in memory while they stream, to read their revision. */
+export const INSPECT_LIMIT = 128 * 1024 * 1024;
 
 export class SnapshotIntegrityError extends Error {
   constructor(message: string) {
@@ -101,6 +107,9 @@ export class SnapshotFileWriter {
   private fileHash = crypto.createHash("sha256");
   private fileBytes = 0;
   private encWriter: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  /** Plaintext kept for the revision (dropped past INSPECT_LIMIT). */
+  private inspect: Buffer[] | undefined = [];
+  private inspectBytes = 0;
   private pump: Promise<void> | undefined;
 
   private constructor(
@@ -135,6 +144,8 @@ export class SnapshotFileWriter {
     this.check = new TrailerCheck();
     this.fileHash = crypto.createHash("sha256");
     this.fileBytes = 0;
+    this.inspect = [];
+    this.inspectBytes = 0;
     if (this.age && this.recipient) {
       const enc = new this.age.Encrypter();
       enc.addRecipient(this.recipient);
@@ -164,6 +175,11 @@ export class SnapshotFileWriter {
 
   async write(chunk: Buffer): Promise<void> {
     this.check.update(chunk);
+    if (this.inspect) {
+      this.inspectBytes += chunk.length;
+      if (this.inspectBytes <= INSPECT_LIMIT) this.inspect.push(chunk);
+      else this.inspect = undefined;
+    }
     if (this.encWriter) {
       await this.encWriter.ready;
       await this.encWriter.write(new Uint8Array(chunk));
@@ -202,6 +218,11 @@ export class SnapshotFileWriter {
   async finish(): Promise<SnapshotFileInfo> {
     try {
       const dbSha256 = this.check.finish();
+      const plain = this.inspect ? Buffer.concat(this.inspect) : undefined;
+      this.inspect = undefined;
+      const revision = plain
+        ? snapshotRevision(plain.subarray(0, plain.length - SNAPSHOT_HASH_BYTES))
+        : undefined;
       await this.closeStreams(false);
       if (this.fd !== undefined) fs.fsyncSync(this.fd);
       this.closeFd();
@@ -213,6 +234,7 @@ export class SnapshotFileWriter {
         fileSha256: this.fileHash.digest("hex"),
         dbSha256,
         encrypted: this.encWriter !== undefined || this.recipient !== undefined,
+        ...(revision !== undefined ? { revision } : {}),
       };
     } catch (e) {
       await this.abort();
