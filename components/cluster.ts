@@ -1,20 +1,18 @@
 /**
  * `HomelabCluster`: the whole cluster from one validated stack config —
- * `ProxmoxNodes` (when a Proxmox section is configured) → `TalosCluster` → `ClusterAddons`.
+ * `ProxmoxNodes` (when a Proxmox section is configured) → `TalosCluster` → `ClusterAddons`, created
+ * from the pure `clusterPlan(config)` (plan.ts).
  */
-
 import * as path from "node:path";
 import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterSpecWire } from "../policy/lib/facts";
-import { ClusterAddons, etcdBackupMachinePatch } from "./addons";
+import { ClusterAddons } from "./addons";
 import { backupDir } from "./config/backup";
 import type { StackSecrets } from "./config/load";
 import type { StackConfig } from "./config/validate";
+import { clusterPlan } from "./plan";
 import { ProxmoxNodes } from "./proxmox/nodes";
-import { imageFileName } from "./proxmox/vm";
 import { TalosCluster } from "./talos/cluster";
-import { installerImage, nocloudImageUrl, schematicId, schematicYaml } from "./talos/schematic";
 
 export interface HomelabClusterArgs {
   readonly config: StackConfig;
@@ -55,48 +53,20 @@ export class HomelabCluster extends pulumi.ComponentResource {
   constructor(name: string, args: HomelabClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("proxmox-talos:index:HomelabCluster", name, {}, opts);
     const { config, secrets } = args;
-
-    const schematic = schematicYaml(config.imageFactory.extensions);
-    const id = schematicId(schematic);
-    const factoryHost = new URL(config.imageFactory.url).host;
+    const plan = clusterPlan(config, { secretSettings: args.secretSettings });
 
     let vms: pulumi.Resource[] = [];
     let vmsByNode: Record<string, pulumi.Resource> = {};
-    if (config.proxmox) {
+    if (plan.proxmox) {
       const provider = new proxmox.Provider(
         "proxmox",
-        {
-          endpoint: config.proxmox.endpoint,
-          apiToken: secrets.proxmoxApiToken,
-          insecure: config.proxmox.insecure,
-        },
+        { ...plan.proxmox.provider, apiToken: secrets.proxmoxApiToken },
         { parent: this },
       );
-      const proxmoxNodes = new ProxmoxNodes(
-        "nodes",
-        {
-          clusterName: config.clusterName,
-          nodes: config.nodes.map((n) => ({ ...n, proxmoxNode: n.proxmoxNode!, vmId: n.vmId! })),
-          placement: {
-            diskDatastore: config.proxmox.diskDatastore,
-            imageDatastore: config.proxmox.imageDatastore,
-            bios: config.proxmox.bios,
-            cpuType: config.proxmox.cpuType,
-            bridge: config.network.bridge,
-            vlan: config.network.vlan,
-            cidr: config.network.cidr,
-            gateway: config.network.gateway,
-            dnsServers: config.network.dnsServers,
-            tags: config.proxmox.tags,
-          },
-          image: {
-            url: nocloudImageUrl(config.imageFactory.url, id, config.talosVersion),
-            fileName: imageFileName(id, config.talosVersion),
-          },
-          protect: config.production,
-        },
-        { parent: this, providers: { proxmoxve: provider } },
-      );
+      const proxmoxNodes = new ProxmoxNodes("nodes", plan.proxmox.nodes, {
+        parent: this,
+        providers: { proxmoxve: provider },
+      });
       vmsByNode = proxmoxNodes.vms;
       vms = Object.values(proxmoxNodes.vms);
     }
@@ -104,36 +74,12 @@ export class HomelabCluster extends pulumi.ComponentResource {
     const talos = new TalosCluster(
       "talos",
       {
-        clusterName: config.clusterName,
-        endpoint: config.controlPlane.endpoint,
-        vip: config.controlPlane.vip,
-        talosVersion: config.talosVersion,
-        kubernetesVersion: config.kubernetesVersion,
-        installImage: installerImage(factoryHost, id, config.talosVersion, "nocloud"),
-        nodes: config.nodes.map((n) => ({
-          name: n.name,
-          role: n.role,
-          ip: n.ip,
-          installDisk: n.installDisk,
-          patches: n.patches,
+        ...plan.talos,
+        nodes: plan.talos.nodes.map((n) => ({
+          ...n,
           dependsOn: vmsByNode[n.name] ? [vmsByNode[n.name]] : [],
         })),
-        network: config.network,
-        // The etcd backup addon's Talos API access goes first, so a stack patch can still override it.
-        patches: config.addons.etcdBackup.enabled
-          ? {
-              ...config.patches,
-              controlplane: [
-                etcdBackupMachinePatch(config.addons.etcdBackup),
-                ...(config.patches.controlplane ?? []),
-              ],
-            }
-          : config.patches,
-        allowSchedulingOnControlPlanes: config.controlPlane.allowSchedulingOnControlPlanes,
-        openebsHostpath: config.addons.openebs.enabled,
         importedSecrets: secrets.talosSecrets,
-        rollout: config.rollout,
-        clientCerts: config.clientCerts,
         backup: {
           stack: pulumi.getStack(),
           beforeRiskySteps: config.backup.beforeRiskySteps,
@@ -146,22 +92,19 @@ export class HomelabCluster extends pulumi.ComponentResource {
               ? pulumi.unsecret(secrets.sopsAgeKey.apply(recipientOf))
               : "",
         },
-        // Secret patches or node settings would show in the plain config views.
-        showConfigViews: !(args.secretSettings ?? []).some((k) => k === "patches" || k === "nodes"),
       },
       { parent: this, dependsOn: vms },
     );
 
     // With every addon off there is nothing to install: no ClusterAddons, so no Kubernetes provider
     // either (an existing-machines stack then needs no third-party plugin at all).
-    const anyAddon = Object.values(config.addons).some((a) => a.enabled);
-    const addons = anyAddon
+    const addons = plan.addons
       ? new ClusterAddons(
           "addons",
           {
             kubeconfig: talos.kubeconfig,
             clusterReady: talos.ready,
-            config: config.addons,
+            config: plan.addons,
             gitCredentials: secrets.fluxGitPassword?.apply((password) => ({
               username: config.fluxGitUsername ?? "git",
               password,
@@ -183,7 +126,7 @@ export class HomelabCluster extends pulumi.ComponentResource {
     this.endpoint = pulumi.output(config.controlPlane.endpoint);
     this.vip = pulumi.output(config.controlPlane.vip);
     this.nodes = pulumi.output(config.nodes.map((n) => ({ name: n.name, role: n.role, ip: n.ip })));
-    this.schematicId = pulumi.output(id);
+    this.schematicId = pulumi.output(plan.image.schematicId);
     this.talosVersion = pulumi.output(config.talosVersion);
     this.kubernetesVersion = pulumi.output(config.kubernetesVersion);
     this.talosconfig = pulumi.secret(talos.talosconfig);
@@ -203,24 +146,7 @@ export class HomelabCluster extends pulumi.ComponentResource {
       talosconfig: this.talosconfig,
       kubeconfig: this.kubeconfig,
       // Plain cluster facts (no secrets) for stack policies, which see component outputs only.
-      clusterSpec: {
-        clusterName: config.clusterName,
-        production: config.production,
-        talosVersion: config.talosVersion,
-        kubernetesVersion: config.kubernetesVersion,
-        controlPlane: { vip: config.controlPlane.vip, allowEvenCount: config.controlPlane.allowEvenCount },
-        network: { cidr: config.network.cidr, gateway: config.network.gateway },
-        nodes: config.nodes.map((n) => ({
-          name: n.name,
-          role: n.role,
-          ip: n.ip,
-          ...(n.proxmoxNode !== undefined ? { proxmoxNode: n.proxmoxNode } : {}),
-          ...(n.vmId !== undefined ? { vmId: n.vmId } : {}),
-        })),
-        metallbPools: config.addons.metallb.enabled
-          ? config.addons.metallb.pools.map((p) => ({ name: p.name, addresses: [...p.addresses] }))
-          : [],
-      } satisfies ClusterSpecWire,
+      clusterSpec: plan.spec,
     });
   }
 }

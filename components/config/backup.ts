@@ -4,12 +4,13 @@
  */
 import * as path from "node:path";
 import { z } from "zod";
+import { BACKUP_DEFAULTS as D } from "../defaults";
 
 export const BackupSchema = z.strictObject({
   /** Take an etcd snapshot before the rolling chain touches the first control plane. Default true. */
   beforeRiskySteps: z
     .boolean({ error: "must be true or false — write beforeRiskySteps: true or beforeRiskySteps: false" })
-    .default(true),
+    .default(D.beforeRiskySteps),
   /** Folder of the stack's snapshots, relative to the project. Default `backups/<stack>`. */
   dir: z
     .string({ error: 'must be a folder path — write dir: "backups/homelab"' })
@@ -24,9 +25,9 @@ export const BackupSchema = z.strictObject({
     .int({ error: "must be a whole number — write keep: 10" })
     .min(1, { error: "must be at least 1 — keep at least the newest snapshot" })
     .max(1000)
-    .default(10),
+    .default(D.keep),
   /** Encrypt snapshots for the stack's SOPS age recipient when it has one. Default true. */
-  encrypt: z.boolean({ error: "must be true or false — write encrypt: true" }).default(true),
+  encrypt: z.boolean({ error: "must be true or false — write encrypt: true" }).default(D.encrypt),
 });
 export type BackupConfig = z.infer<typeof BackupSchema>;
 export const BACKUP_DEFAULTS: BackupConfig = BackupSchema.parse({});

@@ -19,6 +19,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ConfigPatch as StackPatch } from "../config/schema";
 import type { StackConfig } from "../config/validate";
+import { ROLLOUT_DEFAULTS } from "../defaults";
+import { sha256Hex } from "../hash";
 import { endpointHost, type MachineConfigInput, renderMachineConfig } from "./machineconfig";
 import type { ConfigPatch } from "./patch";
 import { redactMachineConfig } from "./redact";
@@ -26,7 +28,7 @@ import { Bootstrap } from "./resources/bootstrap";
 import { ClientConfigs } from "./resources/client-configs";
 import { ClusterMembership } from "./resources/cluster-membership";
 import { ClusterReady } from "./resources/cluster-ready";
-import { credentialsFromTalosconfig, sha256 } from "./resources/credentials";
+import { credentialsFromTalosconfig } from "./resources/credentials";
 import { EtcdSnapshotStep } from "./resources/etcd-snapshot-step";
 import { MachineConfigApply } from "./resources/machine-config-apply";
 import { MachineSecrets } from "./resources/machine-secrets";
@@ -77,10 +79,10 @@ export interface TalosClusterArgs {
   readonly resetOnDelete?: boolean;
   /** Wait for the Kubernetes API's /readyz too. Default true. */
   readonly checkKubernetes?: boolean;
-  /** Bounds (seconds): each apply/bootstrap (default 600), the readiness wait (default 900). */
+  /** Bounds (seconds): each apply/bootstrap, the readiness wait (defaults: TIMEOUT_DEFAULTS). */
   readonly applyTimeoutSeconds?: number;
   readonly readyTimeoutSeconds?: number;
-  /** Rolling changes: worker batch size (default 1), per-node step bound, drain bound (seconds). */
+  /** Rolling changes: worker batch size, per-node step bound, drain bound (defaults: ROLLOUT_DEFAULTS). */
   readonly rollout?: {
     readonly workerBatchSize?: number;
     readonly nodeTimeoutSeconds?: number;
@@ -91,7 +93,7 @@ export interface TalosClusterArgs {
    * when patches are stored as secrets (they would show in the views).
    */
   readonly showConfigViews?: boolean;
-  /** Admin client certs: renew this many days before expiry (default 30), lifetime (default 365). */
+  /** Admin client certs: renew this many days before expiry, lifetime (defaults: CLIENT_CERT_DEFAULTS). */
   readonly clientCerts?: { readonly renewBeforeDays?: number; readonly validityDays?: number };
   /**
    * The etcd snapshot before risky steps (`EtcdSnapshotStep`, first in the rolling chain); none
@@ -114,7 +116,7 @@ export interface TalosClusterArgs {
  */
 export function rolloutGroups<N extends { readonly role: MachineRole }>(
   nodes: readonly N[],
-  workerBatchSize = 1,
+  workerBatchSize: number = ROLLOUT_DEFAULTS.workerBatchSize,
 ): N[][] {
   if (!(Number.isInteger(workerBatchSize) && workerBatchSize >= 1))
     throw new Error(`workerBatchSize must be a whole number of at least 1, got ${workerBatchSize}`);
@@ -200,7 +202,7 @@ export class TalosCluster extends pulumi.ComponentResource {
     super("proxmox-talos:index:TalosCluster", name, {}, opts);
     const controlPlanes = args.nodes.filter((n) => n.role === "controlplane");
     const first = controlPlanes[0];
-    if (!first) throw new Error(`TalosCluster ${name}: at least one control-plane node is required`);
+    if (!first) throw new pulumi.ResourceError("at least one control-plane node is required", this);
     const address = (n: TalosNodeArgs): string => n.apiAddress ?? n.ip;
 
     this.machineSecrets = new MachineSecrets(
@@ -212,13 +214,13 @@ export class TalosCluster extends pulumi.ComponentResource {
       this.machineSecrets.secretsYaml.apply((y) => {
         if (typeof y !== "string" || y === "") {
           // Only seen under mocks whose state echoes the inputs: see tests/talos-cluster/mock-state.ts.
-          throw new Error(`TalosCluster ${name}: MachineSecrets has no secretsYaml output`);
+          throw new pulumi.ResourceError("MachineSecrets has no secretsYaml output", this);
         }
         return parseSecretsYaml(y);
       }),
     );
     const clusterFingerprint = pulumi.unsecret(
-      bundle.apply((b) => sha256(`${b.cluster.id}\n${b.certs.os.crt}`).slice(0, 32)),
+      bundle.apply((b) => sha256Hex(`${b.cluster.id}\n${b.certs.os.crt}`).slice(0, 32)),
     );
 
     const cpIps = controlPlanes.map((n) => n.ip);
@@ -262,7 +264,7 @@ export class TalosCluster extends pulumi.ComponentResource {
             osCa,
             clientCert,
             clientKey,
-            timeoutSeconds: args.rollout?.nodeTimeoutSeconds ?? args.applyTimeoutSeconds ?? 600,
+            timeoutSeconds: args.rollout?.nodeTimeoutSeconds ?? args.applyTimeoutSeconds,
           },
           { parent: this, dependsOn: [this.machineSecrets, this.clientConfigs] },
         )
@@ -276,8 +278,8 @@ export class TalosCluster extends pulumi.ComponentResource {
         clientKey,
         kubeconfig: this.kubeconfig,
         checkKubernetes,
-        drainTimeoutSeconds: args.rollout?.drainTimeoutSeconds ?? 300,
-        timeoutSeconds: args.applyTimeoutSeconds ?? 600,
+        drainTimeoutSeconds: args.rollout?.drainTimeoutSeconds,
+        timeoutSeconds: args.applyTimeoutSeconds,
       },
       { parent: this, dependsOn: [this.machineSecrets, ...(this.snapshotStep ? [this.snapshotStep] : [])] },
     );
@@ -286,13 +288,13 @@ export class TalosCluster extends pulumi.ComponentResource {
     const configs: Record<string, pulumi.Output<string>> = {};
     const hashes: pulumi.Output<string>[] = [];
     let previous: pulumi.Resource[] = [];
-    for (const group of rolloutGroups(args.nodes, args.rollout?.workerBatchSize ?? 1)) {
+    for (const group of rolloutGroups(args.nodes, args.rollout?.workerBatchSize)) {
       const current: pulumi.Resource[] = [];
       for (const node of group) {
         const config = pulumi.secret(
           bundle.apply((b) => renderMachineConfig(nodeConfigInput(args, node, b))),
         );
-        const configHash = pulumi.unsecret(config.apply(sha256));
+        const configHash = pulumi.unsecret(config.apply(sha256Hex));
         hashes.push(configHash.apply((h) => `${node.name}=${h}`));
         configs[node.name] = config;
         const apply = new MachineConfigApply(
@@ -321,7 +323,7 @@ export class TalosCluster extends pulumi.ComponentResource {
             kubeconfig: this.kubeconfig,
             checkKubernetes,
             resetOnDelete: args.resetOnDelete ?? false,
-            timeoutSeconds: args.rollout?.nodeTimeoutSeconds ?? args.applyTimeoutSeconds ?? 600,
+            timeoutSeconds: args.rollout?.nodeTimeoutSeconds ?? args.applyTimeoutSeconds,
           },
           {
             parent: this,
@@ -345,7 +347,7 @@ export class TalosCluster extends pulumi.ComponentResource {
         osCa,
         clientCert,
         clientKey,
-        timeoutSeconds: args.applyTimeoutSeconds ?? 600,
+        timeoutSeconds: args.applyTimeoutSeconds,
       },
       { parent: this, dependsOn: controlPlanes.map((n) => applies[n.name]!) },
     );
@@ -359,10 +361,10 @@ export class TalosCluster extends pulumi.ComponentResource {
         clientKey,
         kubeconfig: this.kubeconfig,
         checkKubernetes,
-        timeoutSeconds: args.readyTimeoutSeconds ?? 900,
+        timeoutSeconds: args.readyTimeoutSeconds,
         generation: pulumi
           .all([clusterFingerprint, ...hashes])
-          .apply((parts) => sha256(parts.join("\n")).slice(0, 32)),
+          .apply((parts) => sha256Hex(parts.join("\n")).slice(0, 32)),
       },
       { parent: this, dependsOn: [this.bootstrap, ...Object.values(applies)] },
     );

@@ -1,6 +1,6 @@
 /** One engine operation (preview, up, destroy) on an opened stack, with progress and summary. */
 import type { OpMap, OutputMap } from "@pulumi/pulumi/automation";
-import type { Context } from "../context";
+import { type Context, info } from "../context";
 import { describeError } from "../errors";
 import { ensurePlugins } from "../plugins";
 import { Progress } from "../progress";
@@ -28,10 +28,10 @@ async function expectedTotal(opened: OpenedStack): Promise<number | undefined> {
   }
 }
 
-/** Checks the plugins the stack needs; throws a UserError naming a missing one. */
-export async function preflight(opened: OpenedStack): Promise<void> {
+/** Installs the plugins the stack needs and lacks; throws a UserError naming one it could not. */
+export async function preflight(ctx: Context, opened: OpenedStack): Promise<void> {
   const config = await opened.stack.getAllConfig();
-  await ensurePlugins(config, opened.root, () => opened.workspace.listPlugins());
+  await ensurePlugins(config, opened.root, opened.workspace, (line) => info(ctx, line));
 }
 
 /** Read through a function: TypeScript would keep the `undefined` we reset it to. */
@@ -43,7 +43,7 @@ export async function runOperation(
   opened: OpenedStack,
   op: Operation,
 ): Promise<OperationResult> {
-  await preflight(opened);
+  await preflight(ctx, opened);
   const progress = new Progress({
     mode: ctx.mode,
     out: ctx.out,

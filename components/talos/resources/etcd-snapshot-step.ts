@@ -48,7 +48,7 @@ export class EtcdSnapshotStep extends pulumi.dynamic.Resource {
         kubernetesVersion: args.kubernetesVersion,
         controlPlanes: args.controlPlanes,
         ...secretAdminCredentials(args),
-        timeoutSeconds: args.timeoutSeconds ?? 600,
+        timeoutSeconds: args.timeoutSeconds,
         snapshotFile: undefined,
         snapshotSha256: undefined,
         snapshotTakenAt: undefined,

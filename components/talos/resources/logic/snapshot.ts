@@ -11,6 +11,7 @@
  * has no etcd yet, and an adopted one gets its first snapshot before its next risky change.
  */
 import * as path from "node:path";
+import { BACKUP_DEFAULTS, TIMEOUT_DEFAULTS } from "../../../defaults";
 import { defaultLog, errorText, type LogFn, type MtlsCredentials, mtlsClient, Props } from "./common";
 import { etcdHealth, type PeerNode } from "./etcd";
 import { pruneSnapshots, type SnapshotFileInfo, SnapshotFileWriter, snapshotFileName } from "./snapshot-file";
@@ -45,7 +46,7 @@ export interface SnapshotResult extends SnapshotFileInfo {
   readonly pruned: readonly string[];
 }
 
-export const DEFAULT_KEEP = 10;
+export const DEFAULT_KEEP = BACKUP_DEFAULTS.keep;
 
 /** The healthy control planes in config order (etcd member list + each member's own answer). */
 export async function healthySources(
@@ -140,7 +141,7 @@ export function parseStepInputs(raw: unknown): SnapshotStepInputs {
     kubernetesVersion: p.optStr("kubernetesVersion"),
     controlPlanes: p.nodes("controlPlanes"),
     creds: p.mtls(),
-    timeoutSeconds: p.num("timeoutSeconds", 600),
+    timeoutSeconds: p.num("timeoutSeconds", TIMEOUT_DEFAULTS.applySeconds),
   };
 }
 
@@ -175,9 +176,6 @@ export function diff(olds: unknown, news: unknown): { changes: boolean; replaces
   return { changes: changed.length > 0, replaces: [] };
 }
 
-/** Progress of the step inside the provider process (relayed by the engine). */
-export const stepLog: LogFn = defaultLog;
-
 const EMPTY_OUTS: SnapshotStepOutputs = {
   snapshotFile: "",
   snapshotSha256: "",
@@ -193,7 +191,7 @@ export async function create(raw: unknown): Promise<{ id: string; outs: Record<s
 export async function update(
   olds: unknown,
   news: unknown,
-  log: LogFn = () => undefined,
+  log: LogFn = defaultLog,
 ): Promise<{ outs: Record<string, unknown> }> {
   const o = (olds ?? {}) as Record<string, unknown>;
   const i = parseStepInputs(news);
