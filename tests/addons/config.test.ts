@@ -17,6 +17,7 @@ describe("addons config schema", () => {
       openebs: { enabled: false, storageClassName: "openebs-hostpath" },
       flux: { enabled: false },
       sops: { enabled: false },
+      etcdBackup: { enabled: false, schedule: "0 3 * * *", namespace: "talos-backup" },
     });
   });
 

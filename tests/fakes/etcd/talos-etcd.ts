@@ -153,13 +153,6 @@ function controlPlaneOnly(node: FakeTalosNode, api: string): Failure | undefined
     : fail(grpc.status.FAILED_PRECONDITION, `${api} is only available on control plane nodes`);
 }
 
-function cluster(node: FakeTalosNode): FakeEtcdCluster {
-  const c = node.etcdCluster;
-  if (!c)
-    throw new Error(`fake ${node.hostname}: etcd recovery needs a shared FakeEtcdCluster (option etcd)`);
-  return c;
-}
-
 /** This node's etcd runs and is a member of the cluster. */
 function etcdUp(node: FakeTalosNode, data: FakeEtcdData): boolean {
   const c = node.etcdCluster;
@@ -268,10 +261,10 @@ export function bootstrapRecover(
   data: FakeEtcdData,
   skipHashCheck: boolean,
 ): Failure | undefined {
-  const c = cluster(node);
-  if (c.bootstrapped || data.store.running || node.bootstrapped) {
-    return fail(grpc.status.ALREADY_EXISTS, "etcd data directory is not empty");
-  }
+  const c = node.etcdCluster;
+  // A lone node's data dir is its own bootstrap; a shared cluster's is the cluster's data.
+  const notEmpty = c ? c.bootstrapped || data.store.running || node.bootstrapped : node.bootstrapped;
+  if (notEmpty) return fail(grpc.status.ALREADY_EXISTS, "etcd data directory is not empty");
   node.bootstrapped = true;
   data.recoveryError = undefined;
   data.recovered = (async () => {
@@ -282,10 +275,14 @@ export function bootstrapRecover(
       await data.store.restore(file, skipHashCheck);
       fs.rmSync(file, { force: true });
       data.uploads.delete(node.hostname);
-      c.bootstrapped = true;
-      // The wiped control planes were waiting to join: they join the restored cluster now.
-      for (const n of data.nodes) n.leftEtcd = false;
-      c.joinAll();
+      if (c) {
+        c.bootstrapped = true;
+        // The wiped control planes were waiting to join: they join the restored cluster now.
+        for (const n of data.nodes) n.leftEtcd = false;
+        c.joinAll();
+      } else {
+        node.etcdMembers = [node.selfMember()];
+      }
     } catch (e) {
       node.bootstrapped = false;
       data.recoveryError = `error recovering from the snapshot: ${e instanceof Error ? e.message : String(e)}`;
