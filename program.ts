@@ -4,6 +4,7 @@
  * reported before any resource is registered — builds the cluster and returns the stack outputs.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { platformStackOutputs } from "./components/addons/platform-cluster";
 import { HomelabCluster } from "./components/cluster";
 import { loadStackConfig } from "./components/config/load";
 
@@ -25,5 +26,6 @@ export async function clusterProgram(): Promise<Record<string, unknown>> {
     etcdSnapshotSha256: cluster.etcdSnapshotSha256,
     ...(cluster.sopsRecipient ? { sopsRecipient: cluster.sopsRecipient } : {}),
     ...(cluster.sopsConfig ? { sopsConfig: cluster.sopsConfig } : {}),
+    ...platformStackOutputs(cluster.platform),
   };
 }

@@ -6,7 +6,8 @@
  */
 
 import type { AddonsConfig } from "./addons/config";
-import { etcdBackupMachinePatch } from "./addons/etcd-backup";
+import { withEtcdBackupPatch } from "./addons/etcd-backup";
+import { withPlatformPatches } from "./addons/platform-cluster";
 import type { StackConfig } from "./config/validate";
 import type { ProxmoxNodesArgs } from "./proxmox/nodes";
 import { imageFileName } from "./proxmox/vm";
@@ -114,16 +115,12 @@ export function clusterPlan(config: StackConfig, o: ClusterPlanOptions = {}): Cl
       patches: n.patches,
     })),
     network: config.network,
-    // The etcd backup addon's Talos API access goes first, so a stack patch can still override it.
-    patches: config.addons.etcdBackup.enabled
-      ? {
-          ...config.patches,
-          controlplane: [
-            etcdBackupMachinePatch(config.addons.etcdBackup),
-            ...(config.patches.controlplane ?? []),
-          ],
-        }
-      : config.patches,
+    // Addons that need Talos settings add their patch first (monitoring: control-plane metrics
+    // listeners; etcdBackup: Talos API access for its namespace), so a stack patch can still override it.
+    patches: withEtcdBackupPatch(
+      withPlatformPatches(config.patches, config.addons),
+      config.addons.etcdBackup,
+    ),
     allowSchedulingOnControlPlanes: config.controlPlane.allowSchedulingOnControlPlanes,
     openebsHostpath: config.addons.openebs.enabled,
     rollout: config.rollout,

@@ -247,3 +247,12 @@ export function etcdBackupObjects(
     },
   };
 }
+
+/** The stack's patches with the Talos API access patch first among the control planes' (when enabled). */
+export function withEtcdBackupPatch<P extends { readonly controlplane: readonly unknown[] }>(
+  patches: P,
+  c: EtcdBackupConfig,
+): P {
+  if (!c.enabled) return patches;
+  return { ...patches, controlplane: [etcdBackupMachinePatch(c), ...patches.controlplane] };
+}

@@ -14,11 +14,20 @@ import { type AddonName, CHARTS } from "../versions";
 import { AgeIdentity, sopsCreationRule } from "./age-identity";
 import type { AddonsConfig } from "./config";
 import { ETCD_BACKUP_NAME, etcdBackupObjects, S3_SECRET_NAME } from "./etcd-backup";
+import {
+  installCiliumLoadBalancer,
+  installGatewayApiCrds,
+  installPlatform,
+  PLATFORM_NAMESPACES,
+  type PlatformOutputs,
+  type PlatformSecrets,
+} from "./platform";
 import { ciliumValues, fluxValues, type HelmValues, metallbValues, openebsValues } from "./values";
 
 export { AgeIdentity, ageIdentityProvider, sopsCreationRule } from "./age-identity";
 export { type AddonsConfig, type AddonsConfigInput, AddonsConfigSchema, formatAddonsIssues } from "./config";
 export { etcdBackupMachinePatch } from "./etcd-backup";
+export type { PlatformOutputs, PlatformSecrets } from "./platform";
 export { helmMerge } from "./values";
 
 /** Namespace each addon installs into. */
@@ -27,6 +36,7 @@ export const ADDON_NAMESPACES: Readonly<Record<AddonName, string>> = {
   metallb: "metallb-system",
   openebs: "openebs",
   flux: "flux-system",
+  ...PLATFORM_NAMESPACES,
 };
 
 /** PodSecurity labels of a namespace whose pods need host access (MetalLB speaker, LocalPV). */
@@ -58,6 +68,14 @@ export interface ClusterAddonsArgs {
   readonly gitCredentials?: pulumi.Input<GitCredentials>;
   /** An age identity to adopt for SOPS (a Pulumi secret). Defaults to none: one is generated once. */
   readonly ageKey?: pulumi.Input<string>;
+  /** Secrets of the platform addons (S3 keys, SMTP password, DNS token …), each a Pulumi secret. */
+  readonly platformSecrets?: PlatformSecrets;
+  /** Control-plane node IPs: the monitoring addon scrapes their etcd, scheduler and controller-manager. */
+  readonly controlPlaneIps?: readonly string[];
+  /** kube-proxy runs (flannel); default false (Cilium replaces it). */
+  readonly kubeProxy?: boolean;
+  /** `clientCerts.renewBeforeDays`: the client-cert expiry alert fires inside this window. Default 30. */
+  readonly clientCertRenewBeforeDays?: number;
   /** Cluster name (object key prefix of the etcd backups). */
   readonly clusterName?: string;
   /** S3 access keys of `etcdBackup` (Pulumi secrets). */
@@ -80,6 +98,8 @@ export class ClusterAddons extends pulumi.ComponentResource {
   public readonly sopsConfig?: pulumi.Output<string>;
   /** The age identity (a Pulumi secret), when SOPS is on. Not registered as a component output. */
   public readonly sopsAgeIdentity?: pulumi.Output<string>;
+  /** Outputs of the platform addons (CA certificate, Headlamp tokens). */
+  public readonly platform: PlatformOutputs;
 
   constructor(name: string, args: ClusterAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("proxmox-talos:index:ClusterAddons", name, {}, opts);
@@ -121,10 +141,21 @@ export class ClusterAddons extends pulumi.ComponentResource {
 
     // Cilium first: without a CNI no pod of any other addon can start.
     const afterCni: pulumi.Resource[] = [];
+    // The Gateway API CRDs go before Cilium: its operator starts the Gateway controller only if they exist.
+    const gatewayCrds = installGatewayApiCrds(config, k8s, [args.clusterReady]);
+    const lbReady: pulumi.Resource[] = [];
     if (config.cilium.enabled) {
-      afterCni.push(
-        release("cilium", ADDON_NAMESPACES.cilium, ciliumValues(config.cilium.values), [args.clusterReady]),
+      const cilium = release(
+        "cilium",
+        ADDON_NAMESPACES.cilium,
+        ciliumValues(config.cilium.values, {
+          l2LoadBalancer: config.cilium.loadBalancer === "l2",
+          gatewayApi: config.gateway.enabled,
+        }),
+        [args.clusterReady, ...(gatewayCrds ? [gatewayCrds] : [])],
       );
+      afterCni.push(cilium);
+      lbReady.push(...installCiliumLoadBalancer(config, k8s, cilium));
     } else {
       afterCni.push(args.clusterReady);
     }
@@ -148,8 +179,9 @@ export class ClusterAddons extends pulumi.ComponentResource {
             { ...k8s, dependsOn: [metallb] },
           ),
       );
+      lbReady.push(metallb, ...pools);
       if (config.metallb.l2Advertisement && pools.length > 0) {
-        new kubernetes.apiextensions.CustomResource(
+        const l2 = new kubernetes.apiextensions.CustomResource(
           "metallb-l2",
           {
             apiVersion: "metallb.io/v1beta1",
@@ -159,6 +191,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
           },
           { ...k8s, dependsOn: [metallb, ...pools] },
         );
+        lbReady.push(l2);
       }
     }
 
@@ -249,6 +282,21 @@ export class ClusterAddons extends pulumi.ComponentResource {
       }
     }
 
+    this.platform = installPlatform({
+      config,
+      k8s,
+      afterCni,
+      lbReady,
+      releases,
+      release,
+      namespace,
+      privileged: PRIVILEGED_POD_SECURITY_LABELS,
+      secrets: args.platformSecrets ?? {},
+      controlPlaneIps: args.controlPlaneIps ?? [],
+      kubeProxy: args.kubeProxy ?? false,
+      renewBeforeDays: args.clientCertRenewBeforeDays ?? 30,
+      gatewayCrds,
+    });
     if (config.etcdBackup.enabled) {
       const keys = args.etcdBackupKeys;
       const recipient = config.etcdBackup.ageRecipient ?? this.sopsRecipient;
@@ -301,6 +349,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
       enabledAddons: this.enabledAddons,
       ...(this.sopsRecipient ? { sopsRecipient: this.sopsRecipient } : {}),
       ...(this.sopsConfig ? { sopsConfig: this.sopsConfig } : {}),
+      ...(this.platform.caCertificate ? { caCertificate: this.platform.caCertificate } : {}),
     });
   }
 }

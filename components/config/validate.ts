@@ -8,6 +8,7 @@ import { AddonsConfigSchema } from "../addons/config";
 import { etcdBackupIssues } from "../addons/etcd-backup";
 import { CLIENT_CERT_DEFAULTS, NODE_DEFAULTS } from "../defaults";
 import { ConfigError, type ConfigIssue, zodIssues } from "./errors";
+import { platformConfigIssues } from "./platform-rules";
 import {
   addressingIssues,
   cniIssues,
@@ -91,6 +92,13 @@ export function validateStackConfig(
         ),
       );
     if (p.network) issues.push(...cniIssues(p.network, p.addons.cilium.enabled));
+    issues.push(
+      ...platformConfigIssues(
+        p.addons,
+        { nodes, vip: p.controlPlane?.vip, gateway: p.network?.gateway },
+        secrets,
+      ),
+    );
   }
   if (p.talosVersion && p.kubernetesVersion)
     issues.push(...versionIssues(p.talosVersion, p.kubernetesVersion));

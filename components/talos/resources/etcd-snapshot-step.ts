@@ -5,9 +5,9 @@
  * snapshot stops `up` before any node is touched (see logic/snapshot.ts). Outputs: the file name
  * and its SHA-256 (plain); the snapshot's bytes never enter the state.
  */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { type AdminCredentialArgs, secretAdminCredentials } from "./credentials";
-import { etcdSnapshotStepProvider } from "./providers";
+import { LOGIC, LogicResource } from "./providers";
 
 export interface EtcdSnapshotStepArgs extends AdminCredentialArgs {
   readonly stack: pulumi.Input<string>;
@@ -26,7 +26,7 @@ export interface EtcdSnapshotStepArgs extends AdminCredentialArgs {
   readonly timeoutSeconds?: pulumi.Input<number>;
 }
 
-export class EtcdSnapshotStep extends pulumi.dynamic.Resource {
+export class EtcdSnapshotStep extends LogicResource {
   /** File name of the last snapshot this step took ("" before the first). */
   declare readonly snapshotFile: pulumi.Output<string>;
   /** Hex SHA-256 of that file. */
@@ -36,7 +36,7 @@ export class EtcdSnapshotStep extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: EtcdSnapshotStepArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      etcdSnapshotStepProvider,
+      LOGIC.snapshot,
       name,
       {
         stack: args.stack,
@@ -55,7 +55,6 @@ export class EtcdSnapshotStep extends pulumi.dynamic.Resource {
         snapshotNode: undefined,
       },
       { ...opts, additionalSecretOutputs: ["osCa", "clientCert", "clientKey"] },
-      "talos",
       "EtcdSnapshotStep",
     );
   }
