@@ -55,10 +55,10 @@ describe("backup: EtcdSnapshot / EtcdRecover through the client", function () {
   before(async () => {
     pki = await newTestPki();
     const etcd = new FakeEtcdCluster();
-    cp = await FakeTalosNode.start({ hostname: "cp-1", config: machineConfig({ osCa: pki.osCa }), etcd });
+    cp = await FakeTalosNode.start({ hostname: "cp-1", config: machineConfig({ pki }), etcd });
     worker = await FakeTalosNode.start({
       hostname: "w-1",
-      config: machineConfig({ osCa: pki.osCa, type: "worker" }),
+      config: machineConfig({ pki, type: "worker" }),
       osCa: pki.osCa,
       etcd,
     });

@@ -49,7 +49,7 @@ describe("backup: snapshot and restore against a real etcd", function () {
     data = new FakeEtcdData(new RealEtcdStore(etcd));
     node = await FakeTalosNode.start({
       hostname: "cp-1",
-      config: machineConfig({ osCa: pki.osCa }),
+      config: machineConfig({ pki }),
       etcd: cluster,
       etcdData: data,
       rebootDelayMs: 50,

@@ -58,6 +58,10 @@ export interface RecordedResource {
   readonly protect: boolean;
   /** Property paths of the `ignoreChanges` option. */
   readonly ignoreChanges: readonly string[];
+  /** Property paths of the `replaceOnChanges` option. */
+  readonly replaceOnChanges?: readonly string[];
+  /** The `replacementTrigger` option's value, when set. */
+  readonly replacementTrigger?: unknown;
   readonly additionalSecretOutputs: readonly string[];
   /** Outputs a component registered (secrets unwrapped). */
   outputs?: Record<string, unknown>;
@@ -114,6 +118,9 @@ interface RegisterRequest {
   };
   getAdditionalsecretoutputsList(): string[];
   getIgnorechangesList(): string[];
+  getReplaceonchangesList(): string[];
+  hasReplacementTrigger(): boolean;
+  getReplacementTrigger(): { toJavaScript(): unknown } | undefined;
 }
 interface OutputsRequest {
   getUrn(): string;
@@ -197,6 +204,10 @@ export async function recordProgram(
           propertyDependencies,
           protect: req.getProtect() ?? false,
           ignoreChanges: req.getIgnorechangesList(),
+          replaceOnChanges: req.getReplaceonchangesList(),
+          ...(req.hasReplacementTrigger()
+            ? { replacementTrigger: req.getReplacementTrigger()?.toJavaScript() }
+            : {}),
           additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
           secretOutputPaths: [],
         });

@@ -37,6 +37,12 @@ export interface MachineConfigApplyArgs {
   readonly kubeconfig?: pulumi.Input<string>;
   /** Wait for the node's Ready condition in Kubernetes after a rollout step. Default false. */
   readonly checkKubernetes?: pulumi.Input<boolean>;
+  /** Secure Boot / disk encryption profile; a change replaces (reinstalls) the node. */
+  readonly bootSecurity?: pulumi.Input<string>;
+  /** May a boot-security change reinstall the node (false on production stacks without the allowance). */
+  readonly allowReinstall?: pulumi.Input<boolean>;
+  /** Can this program reinstall the node (true for Proxmox VMs, false for existing machines). */
+  readonly reinstallable?: pulumi.Input<boolean>;
 }
 
 export class MachineConfigApply extends LogicResource {
@@ -72,6 +78,9 @@ export class MachineConfigApply extends LogicResource {
         controlPlanes: args.controlPlanes ?? [],
         kubeconfig: args.kubeconfig === undefined ? "" : pulumi.secret(args.kubeconfig),
         checkKubernetes: args.checkKubernetes ?? false,
+        bootSecurity: args.bootSecurity ?? "",
+        allowReinstall: args.allowReinstall ?? true,
+        reinstallable: args.reinstallable ?? false,
         appliedMode: undefined,
         fromMaintenance: undefined,
         appliedAt: undefined,

@@ -5,7 +5,8 @@
  *   verifying the per-boot server cert — allowed only because the user declared this address);
  *   a maintenance node gets the config over that connection (mode auto: the node installs and
  *   reboots into mTLS), a configured node over mutual TLS with the admin cert. Transport trouble is
- *   retried until `timeoutSeconds`; INVALID_ARGUMENT (the node refused the config) fails at once.
+ *   retried until `timeoutSeconds`; Talos' permanent answers for the mode the node is in (a config it
+ *   refuses or cannot parse, a mode it does not support, a role it denies) fail at once.
  * - check: refuses an unsupported Talos upgrade path or a Kubernetes minor skip before any RPC.
  * - diff: on the non-secret config hash and the installer image (and mode/address); the rollout
  *   peers and the kubeconfig are not compared (they change with the cluster, not with this node).
@@ -19,21 +20,26 @@ import { compareSemVer, parseSemVer, talosUpgradeError } from "../../../compat";
 import { TIMEOUT_DEFAULTS } from "../../../defaults";
 import type { ApplyMode } from "../../api/client";
 import { probeMaintenance } from "../../api/client";
+import { bootSecurityChange, checkBootSecurity } from "./boot-security";
 import {
   defaultLog,
-  isInvalidArgument,
+  isPermanentTalosError,
   type LogFn,
   type MtlsCredentials,
   maintenanceClient,
+  markPermanent,
   mtlsClient,
   Props,
   type ReadMode,
+  RefusedByNode,
   retryUntil,
   sha256Hex,
   WIPE_STATE_AND_EPHEMERAL,
 } from "./common";
 import type { PeerNode } from "./etcd";
 import { imageTag, type RolloutDeps, rollNode } from "./rollout";
+
+export { checkBootSecurity } from "./boot-security";
 
 export type ApplyRequestMode = "auto" | "staged";
 
@@ -121,8 +127,15 @@ export interface CheckFailure {
   readonly reason: string;
 }
 
-/** Refusals known before any node is touched: the Talos upgrade path and Kubernetes skips. */
+/**
+ * Refusals known before any node is touched: the Talos upgrade path, Kubernetes skips, and
+ * boot-security changes that may not reinstall the node (boot-security.ts).
+ */
 export function checkUpgrade(olds: unknown, news: unknown): CheckFailure[] {
+  return [...versionFailures(olds, news), ...checkBootSecurity(olds, news)];
+}
+
+function versionFailures(olds: unknown, news: unknown): CheckFailure[] {
   const o = (olds ?? {}) as Partial<Record<string, unknown>>;
   const n = (news ?? {}) as Partial<Record<string, unknown>>;
   const failures: CheckFailure[] = [];
@@ -195,7 +208,9 @@ async function applyOnce(
   try {
     // Maintenance mode knows no STAGED (1.9–1.12): the first apply is always auto.
     const mode: ApplyMode = maintenance ? "auto" : i.mode;
-    const r = await client.applyConfiguration({ data: i.config, mode });
+    const r = await client
+      .applyConfiguration({ data: i.config, mode })
+      .catch((e: unknown) => markPermanent(e, maintenance ? "maintenance" : "normal"));
     return { mode: r.mode, maintenance };
   } finally {
     client.close();
@@ -209,11 +224,13 @@ async function apply(i: ApplyInputs, firstApply: boolean, deps: ApplyDeps): Prom
       what: `MachineConfigApply: apply config on ${label(i)}`,
       timeoutMs: i.timeoutSeconds * 1000,
       pollMs: deps.pollMs,
-      fatal: isInvalidArgument,
+      fatal: (e) => e instanceof RefusedByNode,
       log,
     },
     (remaining) => applyOnce(i, remaining, firstApply),
-  );
+  ).catch((e: unknown) => {
+    throw e instanceof RefusedByNode ? e.refusal : e;
+  });
   log(
     `MachineConfigApply: applied config ${i.configHash.slice(0, 12)} to ${label(i)}` +
       `${r.maintenance ? " (maintenance mode)" : ""}, mode ${r.mode}`,
@@ -257,6 +274,7 @@ export function diff(olds: unknown, news: unknown): DiffResult {
   if (o.timeoutSeconds !== n.timeoutSeconds) updates.push("timeoutSeconds");
   // A state without a role (older versions; read as "") keeps its node.
   if (o.role && o.role !== n.role) replaces.push("role");
+  if (bootSecurityChange(olds, news)) replaces.push("bootSecurity");
   return {
     changes: replaces.length + updates.length > 0,
     replaces,
@@ -329,7 +347,7 @@ export async function remove(props: unknown, deps: ApplyDeps = {}): Promise<void
       what: `MachineConfigApply: reset ${label(i)}`,
       timeoutMs: i.timeoutSeconds * 1000,
       pollMs: deps.pollMs,
-      fatal: isInvalidArgument,
+      fatal: (e) => isPermanentTalosError(e, "normal"),
       log,
     },
     async (remaining) => {
