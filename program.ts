@@ -22,6 +22,8 @@ export async function clusterProgram(): Promise<Record<string, unknown>> {
     kubeconfig: pulumi.secret(cluster.kubeconfig),
     talosconfigExpiresAt: cluster.talosconfigExpiresAt,
     kubeconfigExpiresAt: cluster.kubeconfigExpiresAt,
+    etcdSnapshotFile: cluster.etcdSnapshotFile,
+    etcdSnapshotSha256: cluster.etcdSnapshotSha256,
     ...(cluster.sopsRecipient ? { sopsRecipient: cluster.sopsRecipient } : {}),
     ...(cluster.sopsConfig ? { sopsConfig: cluster.sopsConfig } : {}),
     ...platformStackOutputs(cluster.platform),

@@ -3,10 +3,12 @@
  * `ProxmoxNodes` (when a Proxmox section is configured) → `TalosCluster` → `ClusterAddons`, created
  * from the pure `clusterPlan(config)` (plan.ts).
  */
+import * as path from "node:path";
 import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterAddons, type PlatformOutputs } from "./addons";
 import { platformSecretsOf } from "./addons/platform-cluster";
+import { backupDir } from "./config/backup";
 import type { StackSecrets } from "./config/load";
 import type { StackConfig } from "./config/validate";
 import { clusterPlan } from "./plan";
@@ -18,6 +20,14 @@ export interface HomelabClusterArgs {
   readonly secrets: StackSecrets;
   /** Plain settings stored as secrets (from `loadStackConfig`); none by default. */
   readonly secretSettings?: readonly string[];
+}
+
+/** Project root (components/ → ..): where `backup.dir` is relative to. */
+const PROJECT_ROOT = path.resolve(__dirname, "..");
+
+async function recipientOf(identity: string): Promise<string> {
+  const age = await import("age-encryption");
+  return age.identityToRecipient(identity.trim());
 }
 
 export class HomelabCluster extends pulumi.ComponentResource {
@@ -33,6 +43,9 @@ export class HomelabCluster extends pulumi.ComponentResource {
   public readonly kubeconfig: pulumi.Output<string>;
   public readonly talosconfigExpiresAt: pulumi.Output<string>;
   public readonly kubeconfigExpiresAt: pulumi.Output<string>;
+  /** The last etcd snapshot `up` took before a risky step: file name and SHA-256 (plain). */
+  public readonly etcdSnapshotFile: pulumi.Output<string>;
+  public readonly etcdSnapshotSha256: pulumi.Output<string>;
   /** Public age recipient for SOPS, when the SOPS addon is on. */
   public readonly sopsRecipient?: pulumi.Output<string>;
   /** A ready `.sops.yaml` creation rule, when the SOPS addon is on. */
@@ -70,6 +83,18 @@ export class HomelabCluster extends pulumi.ComponentResource {
           dependsOn: vmsByNode[n.name] ? [vmsByNode[n.name]] : [],
         })),
         importedSecrets: secrets.talosSecrets,
+        backup: {
+          stack: pulumi.getStack(),
+          beforeRiskySteps: config.backup.beforeRiskySteps,
+          dir: backupDir(PROJECT_ROOT, pulumi.getStack(), config.backup.dir),
+          keep: config.backup.keep,
+          // An adopted SOPS identity's recipient (public); a generated one is known only after
+          // its resource exists, so `npm run snapshot` (which reads the output) encrypts for it.
+          recipient:
+            config.backup.encrypt && secrets.sopsAgeKey
+              ? pulumi.unsecret(secrets.sopsAgeKey.apply(recipientOf))
+              : "",
+        },
       },
       { parent: this, dependsOn: vms },
     );
@@ -92,6 +117,14 @@ export class HomelabCluster extends pulumi.ComponentResource {
             controlPlaneIps: config.nodes.filter((n) => n.role === "controlplane").map((n) => n.ip),
             kubeProxy: config.network.kubeProxy,
             clientCertRenewBeforeDays: config.clientCerts.renewBeforeDays,
+            clusterName: config.clusterName,
+            etcdBackupKeys:
+              secrets.etcdBackupS3AccessKeyId && secrets.etcdBackupS3SecretAccessKey
+                ? {
+                    accessKeyId: secrets.etcdBackupS3AccessKeyId,
+                    secretAccessKey: secrets.etcdBackupS3SecretAccessKey,
+                  }
+                : undefined,
           },
           { parent: this },
         )
@@ -107,6 +140,8 @@ export class HomelabCluster extends pulumi.ComponentResource {
     this.kubeconfig = pulumi.secret(talos.kubeconfig);
     this.talosconfigExpiresAt = talos.talosconfigExpiresAt;
     this.kubeconfigExpiresAt = talos.kubeconfigExpiresAt;
+    this.etcdSnapshotFile = talos.snapshotStep?.snapshotFile ?? pulumi.output("");
+    this.etcdSnapshotSha256 = talos.snapshotStep?.snapshotSha256 ?? pulumi.output("");
     this.sopsRecipient = addons?.sopsRecipient;
     this.sopsConfig = addons?.sopsConfig;
     this.platform = addons?.platform ?? {};

@@ -32,6 +32,16 @@ export const CLIENT_CERT_DEFAULTS = {
   validityDays: 365,
 } as const;
 
+/** etcd snapshots on disk (`backup` in the stack config); the folder defaults to `backups/<stack>`. */
+export const BACKUP_DEFAULTS = {
+  /** `up` snapshots etcd before the rolling chain touches the first control plane. */
+  beforeRiskySteps: true,
+  /** Snapshots of a stack kept in its folder. */
+  keep: 10,
+  /** Encrypt for the stack's SOPS recipient when it has one. */
+  encrypt: true,
+} as const;
+
 /** A node's VM and install disk when its entry leaves them out (the same for both roles). */
 export const NODE_DEFAULTS = {
   cores: 2,

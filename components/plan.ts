@@ -4,7 +4,9 @@
  * args, the addons and the facts the policy pack checks. The component only turns it into
  * resources; `npm run render`, `npm run bench` and the tests read the same plan.
  */
+
 import type { AddonsConfig } from "./addons/config";
+import { withEtcdBackupPatch } from "./addons/etcd-backup";
 import { withPlatformPatches } from "./addons/platform-cluster";
 import type { StackConfig } from "./config/validate";
 import { openebsBasePath, planNodes } from "./hardware/plan";
@@ -142,8 +144,12 @@ export function clusterPlan(config: StackConfig, o: ClusterPlanOptions = {}): Cl
       reinstallable: config.proxmox !== undefined,
     })),
     network: config.network,
-    // Addons that need Talos settings (monitoring: control-plane metrics listeners) add their patch first.
-    patches: withPlatformPatches(config.patches, config.addons),
+    // Addons that need Talos settings add their patch first (monitoring: control-plane metrics
+    // listeners; etcdBackup: Talos API access for its namespace), so a stack patch can still override it.
+    patches: withEtcdBackupPatch(
+      withPlatformPatches(config.patches, config.addons),
+      config.addons.etcdBackup,
+    ),
     allowSchedulingOnControlPlanes: config.controlPlane.allowSchedulingOnControlPlanes,
     openebsHostpath: config.addons.openebs.enabled,
     openebsBasePath: openebsBasePath(config),

@@ -15,6 +15,13 @@ export const DEFAULT_TALOS_VERSION = "1.14.1";
  */
 export const DEFAULT_KUBERNETES_VERSION = "1.37.2";
 
+/**
+ * The etcd release the disaster-recovery tests run as a real peer (scripts/build-etcd.sh builds
+ * etcd and etcdutl from its Go modules). Talos 1.10–1.13 ship etcd 3.5/3.6; the snapshot format
+ * and the recovery path are the same.
+ */
+export const TEST_ETCD_VERSION = "3.6.16";
+
 /** Image Factory and the extension every Proxmox VM needs. */
 export const IMAGE_FACTORY_URL = "https://factory.talos.dev";
 export const DEFAULT_EXTENSIONS = ["siderolabs/qemu-guest-agent"] as const;

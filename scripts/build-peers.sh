@@ -2,7 +2,8 @@
 # Builds the real upstream programs the peer tests drive, from Go modules, into a cache outside the
 # repo ($TEST_PEERS_DIR, default ~/.cache/test-peers), one binary per version:
 #   talosctl-v1.11.5        Sidero's CLI; tests/talos-conformance drives the fake Talos node with it
-#   etcd-v3.6.16            etcd server, the storage of the API server below
+#   etcd                    the storage of the API server below: a link to the one etcd the project
+#                           builds (scripts/build-etcd.sh, the version pinned as TEST_ETCD_VERSION)
 #   kube-apiserver-v1.34.4  the Kubernetes API server the day-2 gates run against (envtest style)
 # A stable name (talosctl, etcd, kube-apiserver) links to the pinned version; tests look only there.
 # Cached binaries are reused. Without Go it says so and exits 0, and those tests skip with a message.
@@ -10,7 +11,6 @@
 #   TEST_PEERS_ONLY="talosctl etcd"   build only these
 set -uo pipefail
 TALOSCTL_VERSION=v1.11.5
-ETCD_VERSION=v3.6.16
 KUBERNETES_VERSION=v1.34.4
 
 out=${TEST_PEERS_DIR:-$HOME/.cache/test-peers}
@@ -53,22 +53,6 @@ GO
       -o "$1" "$mod/cmd/talosctl"
 }
 
-build_etcd() {
-  cat >main.go <<'GO'
-// etcd's own main module has local replace directives, so it is built through its server package.
-package main
-
-import (
-	"os"
-
-	"go.etcd.io/etcd/server/v3/etcdmain"
-)
-
-func main() { etcdmain.Main(os.Args) }
-GO
-  go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" && go mod tidy && go build -trimpath -ldflags "-s -w" -o "$1" .
-}
-
 build_kube_apiserver() {
   local mod=k8s.io/kubernetes staging="v0.${KUBERNETES_VERSION#v1.}"
   local vpkg=k8s.io/component-base/version
@@ -107,7 +91,13 @@ build() { # name version builder
 for peer in $only; do
   case $peer in
     talosctl) build talosctl "$TALOSCTL_VERSION" build_talosctl ;;
-    etcd) build etcd "$ETCD_VERSION" build_etcd ;;
+    etcd)
+      # One etcd build for every test: build-etcd.sh (cached) pins and builds it; link it here.
+      here=$(cd "$(dirname "$0")" && pwd)
+      bash "$here/build-etcd.sh" >/dev/null || true
+      v=$(sed -n 's/^export const TEST_ETCD_VERSION = "\([0-9.]*\)";$/\1/p' "$here/../components/versions.ts")
+      dir=${ETCD_PEER_DIR:-$HOME/.cache/proxmox-talos/etcd-$v}
+      if [[ -x $dir/etcd ]]; then ln -sfn "$dir/etcd" "$out/etcd"; say "etcd v$v from $dir"; else say "etcd not built; the API server tests will skip"; fi ;;
     kube-apiserver) build kube-apiserver "$KUBERNETES_VERSION" build_kube_apiserver ;;
     *) say "unknown peer '$peer' in TEST_PEERS_ONLY (talosctl, etcd, kube-apiserver)"; exit 1 ;;
   esac

@@ -6,6 +6,8 @@
  *   tsx stacks/cli.ts destroy <stack>
  *   tsx stacks/cli.ts rebuild <stack> [--yes-destroy-production]
  *   tsx stacks/cli.ts ephemeral <base-stack> [--vmid-offset N --ip-offset N] [--name NAME]
+ *   tsx stacks/cli.ts snapshot <stack> [--out FILE] [--unencrypted]
+ *   tsx stacks/cli.ts restore <stack> --from FILE [--force] [--yes-restore-production] [--identity FILE]
  *
  * Flags: --json (one JSON object per line, for CI), --plain (no updating line on a TTY).
  * Exit code: 0 success, 1 failure, 2 usage.
@@ -13,7 +15,9 @@
 
 import { ephemeral } from "./commands/ephemeral";
 import { rebuild } from "./commands/rebuild";
+import { restore } from "./commands/restore";
 import { runStackOperation } from "./commands/simple";
+import { snapshot } from "./commands/snapshot";
 import type { Context } from "./context";
 import { describeError, UserError } from "./errors";
 import type { ProgressMode, Sink } from "./progress";
@@ -28,6 +32,9 @@ commands:
   rebuild <stack>     destroy, then up (--yes-destroy-production for a production stack)
   ephemeral <base>    throwaway copy of <base>: up, smoke checks, destroy, remove
                       (--vmid-offset N --ip-offset N, or proxmox-talos:ephemeral in <base>; --name NAME)
+  snapshot <stack>    etcd snapshot into backups/<stack>/ (--out FILE, --unencrypted)
+  restore <stack>     etcd recovery after quorum loss: --from FILE (--force, --yes-restore-production,
+                      --identity FILE for an .age snapshot)
 flags: --json (JSON lines), --plain (no live line)`;
 
 export interface ParsedArgs {
@@ -36,8 +43,16 @@ export interface ParsedArgs {
   readonly flags: Readonly<Record<string, string | true>>;
 }
 
-const VALUE_FLAGS = new Set(["vmid-offset", "ip-offset", "name"]);
-const BOOL_FLAGS = new Set(["json", "plain", "yes-destroy-production", "help"]);
+const VALUE_FLAGS = new Set(["vmid-offset", "ip-offset", "name", "out", "from", "identity"]);
+const BOOL_FLAGS = new Set([
+  "json",
+  "plain",
+  "yes-destroy-production",
+  "help",
+  "force",
+  "unencrypted",
+  "yes-restore-production",
+]);
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const positional: string[] = [];
@@ -134,6 +149,17 @@ export async function main(argv: readonly string[], opts: MainOptions = {}): Pro
         });
         return r.ok ? 0 : 1;
       }
+      case "snapshot":
+        await snapshot(ctx, args.stack, { out: str("out"), unencrypted: args.flags.unencrypted === true });
+        return 0;
+      case "restore":
+        await restore(ctx, args.stack, {
+          from: str("from"),
+          force: args.flags.force === true,
+          yesRestoreProduction: args.flags["yes-restore-production"] === true,
+          identity: str("identity"),
+        });
+        return 0;
       default:
         throw new UserError(`unknown command '${args.command}'`, 2);
     }

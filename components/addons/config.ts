@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { formatIssue, zodIssues } from "../config/errors";
 import { parseRange } from "../net/ipv4";
+import { EtcdBackupSchema } from "./etcd-backup";
 import {
   CertManagerSchema,
   CiliumLoadBalancerFields,
@@ -175,6 +176,7 @@ export const AddonsConfigSchema = z
     headlamp: HeadlampSchema.prefault({}),
     monitoring: MonitoringSchema.prefault({}),
     velero: VeleroSchema.prefault({}),
+    etcdBackup: EtcdBackupSchema.prefault({}),
   })
   .superRefine((a, ctx) => {
     if (a.sops.enabled === true && !a.flux.enabled) {

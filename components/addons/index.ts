@@ -14,6 +14,7 @@ import { userVolumeMountPath } from "../talos/machineconfig-hardware";
 import { type AddonName, CHARTS } from "../versions";
 import { AgeIdentity, sopsCreationRule } from "./age-identity";
 import type { AddonsConfig } from "./config";
+import { ETCD_BACKUP_NAME, etcdBackupObjects, S3_SECRET_NAME } from "./etcd-backup";
 import {
   installCiliumLoadBalancer,
   installGatewayApiCrds,
@@ -26,6 +27,7 @@ import { ciliumValues, fluxValues, type HelmValues, metallbValues, openebsValues
 
 export { AgeIdentity, ageIdentityProvider, sopsCreationRule } from "./age-identity";
 export { type AddonsConfig, type AddonsConfigInput, AddonsConfigSchema, formatAddonsIssues } from "./config";
+export { etcdBackupMachinePatch } from "./etcd-backup";
 export type { PlatformOutputs, PlatformSecrets } from "./platform";
 export { helmMerge } from "./values";
 
@@ -75,6 +77,13 @@ export interface ClusterAddonsArgs {
   readonly kubeProxy?: boolean;
   /** `clientCerts.renewBeforeDays`: the client-cert expiry alert fires inside this window. Default 30. */
   readonly clientCertRenewBeforeDays?: number;
+  /** Cluster name (object key prefix of the etcd backups). */
+  readonly clusterName?: string;
+  /** S3 access keys of `etcdBackup` (Pulumi secrets). */
+  readonly etcdBackupKeys?: {
+    readonly accessKeyId: pulumi.Input<string>;
+    readonly secretAccessKey: pulumi.Input<string>;
+  };
 }
 
 export class ClusterAddons extends pulumi.ComponentResource {
@@ -293,6 +302,51 @@ export class ClusterAddons extends pulumi.ComponentResource {
       renewBeforeDays: args.clientCertRenewBeforeDays ?? 30,
       gatewayCrds,
     });
+    if (config.etcdBackup.enabled) {
+      const keys = args.etcdBackupKeys;
+      const recipient = config.etcdBackup.ageRecipient ?? this.sopsRecipient;
+      if (!keys || !recipient) {
+        throw new Error(
+          "addons.etcdBackup needs its S3 access keys and an age recipient (checked by the config)",
+        );
+      }
+      const ns = namespace(config.etcdBackup.namespace, {}, afterCni);
+      const built = pulumi
+        .output(recipient)
+        .apply((r) => etcdBackupObjects(config.etcdBackup, args.clusterName ?? "cluster", r));
+      const secret = new kubernetes.core.v1.Secret(
+        "etcd-backup-s3",
+        {
+          metadata: { name: S3_SECRET_NAME, namespace: ns.metadata.name },
+          type: "Opaque",
+          stringData: {
+            accessKeyId: pulumi.secret(keys.accessKeyId),
+            secretAccessKey: pulumi.secret(keys.secretAccessKey),
+          },
+        },
+        { ...k8s, dependsOn: [ns] },
+      );
+      const sa = new kubernetes.apiextensions.CustomResource(
+        "etcd-backup-talos-serviceaccount",
+        {
+          apiVersion: "talos.dev/v1alpha1",
+          kind: "ServiceAccount",
+          metadata: { name: ETCD_BACKUP_NAME, namespace: ns.metadata.name },
+          spec: built.apply((b) => b.serviceAccount.spec),
+        },
+        { ...k8s, dependsOn: [ns] },
+      );
+      new kubernetes.apiextensions.CustomResource(
+        "etcd-backup-cronjob",
+        {
+          apiVersion: "batch/v1",
+          kind: "CronJob",
+          metadata: { name: ETCD_BACKUP_NAME, namespace: ns.metadata.name },
+          spec: built.apply((b) => b.cronJob.spec),
+        },
+        { ...k8s, dependsOn: [ns, secret, sa] },
+      );
+    }
 
     this.releases = releases;
     this.enabledAddons = pulumi.output(Object.keys(releases) as AddonName[]);

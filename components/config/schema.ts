@@ -3,6 +3,7 @@
  * Each key is parsed on its own so that a fault in one key does not hide faults in another;
  * cross-field rules live in `rules.ts` and run on whatever parsed.
  */
+
 import { z } from "zod";
 import { CLIENT_CERT_DEFAULTS, ROLLOUT_DEFAULTS } from "../defaults";
 import { isIpv4, parseCidr } from "../net/ipv4";
@@ -13,6 +14,7 @@ import {
   DEFAULT_TALOS_VERSION,
   IMAGE_FACTORY_URL,
 } from "../versions";
+import { BACKUP_DEFAULTS, BackupSchema } from "./backup";
 import {
   extensionName,
   NODE_HARDWARE_FIELDS,
@@ -35,11 +37,9 @@ const cidr = z
   .refine((s) => parseCidr(s) !== undefined, { error: "is not an IPv4 CIDR — write it like 10.0.0.0/24" });
 // No leading zeros: `1.36.03` would name an image tag that does not exist.
 const version = (example: string) =>
-  z
-    .string()
-    .refine(isReleaseVersion, {
-      error: `is not a release version (numbers without leading zeros) — write it like ${example}`,
-    });
+  z.string().refine(isReleaseVersion, {
+    error: `is not a release version (numbers without leading zeros) — write it like ${example}`,
+  });
 
 /** The port of an https URL, when it has one; NaN when it is not a number. */
 function urlPort(url: string): number | undefined {
@@ -262,6 +262,7 @@ export const TOP_LEVEL = {
   imageFactory: ImageFactorySchema.default({ url: IMAGE_FACTORY_URL, extensions: [...DEFAULT_EXTENSIONS] }),
   rollout: RolloutSchema.default(ROLLOUT_DEFAULTS),
   clientCerts: ClientCertsSchema.default(CLIENT_CERT_DEFAULTS),
+  backup: BackupSchema.default(BACKUP_DEFAULTS),
   /** Secure Boot and disk encryption of every node (nodes and node classes may override). */
   security: SecuritySchema.default(SECURITY_DEFAULTS),
   /** Named node hardware definitions (`nodes[].class`). */
@@ -291,5 +292,8 @@ export const SECRET_KEYS = {
   veleroS3AccessKeyId: z.string().min(1),
   veleroS3SecretAccessKey: z.string().min(1),
   headlampOidcClientSecret: z.string().min(1),
+  /** S3 access key id and secret of `addons.etcdBackup`. */
+  etcdBackupS3AccessKeyId: z.string().min(1),
+  etcdBackupS3SecretAccessKey: z.string().min(1),
 } as const;
 export type SecretKey = keyof typeof SECRET_KEYS;

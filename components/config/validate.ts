@@ -5,6 +5,7 @@
  */
 import type { z } from "zod";
 import { AddonsConfigSchema } from "../addons/config";
+import { etcdBackupIssues } from "../addons/etcd-backup";
 import { CLIENT_CERT_DEFAULTS, NODE_DEFAULTS } from "../defaults";
 import { mustParseVersion } from "../version";
 import { ConfigError, type ConfigIssue, zodIssues } from "./errors";
@@ -190,6 +191,16 @@ export function validateStackConfig(
         network: { ...p.network, kubeProxy: p.network.kubeProxy ?? cni === "flannel" },
         patches: p.patches,
         nodes: patchNodes,
+      }),
+    );
+  }
+
+  if (p.addons) {
+    issues.push(
+      ...etcdBackupIssues(p.addons.etcdBackup, {
+        sopsEnabled: p.addons.sops.enabled,
+        hasAccessKeys:
+          secrets.etcdBackupS3AccessKeyId !== undefined && secrets.etcdBackupS3SecretAccessKey !== undefined,
       }),
     );
   }

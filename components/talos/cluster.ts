@@ -31,6 +31,7 @@ import { ClientConfigs } from "./resources/client-configs";
 import { ClusterMembership } from "./resources/cluster-membership";
 import { ClusterReady } from "./resources/cluster-ready";
 import { credentialsFromTalosconfig } from "./resources/credentials";
+import { EtcdSnapshotStep } from "./resources/etcd-snapshot-step";
 import { MachineConfigApply } from "./resources/machine-config-apply";
 import { MachineSecrets } from "./resources/machine-secrets";
 import { parseSecretsYaml } from "./secrets";
@@ -108,6 +109,19 @@ export interface TalosClusterArgs {
   readonly showConfigViews?: boolean;
   /** Admin client certs: renew this many days before expiry, lifetime (defaults: CLIENT_CERT_DEFAULTS). */
   readonly clientCerts?: { readonly renewBeforeDays?: number; readonly validityDays?: number };
+  /**
+   * The etcd snapshot before risky steps (`EtcdSnapshotStep`, first in the rolling chain); none
+   * when omitted.
+   */
+  readonly backup?: {
+    readonly stack: string;
+    readonly beforeRiskySteps: boolean;
+    /** Absolute folder of the stack's snapshots. */
+    readonly dir: string;
+    readonly keep: number;
+    /** age recipient to encrypt for. */
+    readonly recipient?: pulumi.Input<string>;
+  };
 }
 
 /**
@@ -190,6 +204,8 @@ export class TalosCluster extends pulumi.ComponentResource {
   public readonly bootstrap: Bootstrap;
   /** The node set; takes removed nodes out safely. */
   public readonly membership: ClusterMembership;
+  /** The etcd snapshot before risky steps (when `backup` is given). */
+  public readonly snapshotStep?: EtcdSnapshotStep;
   /** Per node name: its config apply resource. */
   public readonly applies: Readonly<Record<string, MachineConfigApply>>;
   /** Per node name: its rendered machine config (secret). */
@@ -245,6 +261,28 @@ export class TalosCluster extends pulumi.ComponentResource {
     const clientKey = creds.apply((c) => c.clientKey);
 
     const checkKubernetes = args.checkKubernetes ?? true;
+    const controlPlanePeers = controlPlanes.map((n) => ({ name: n.name, address: address(n) }));
+    // First in the chain: the membership (control-plane removals) and every apply wait for it.
+    this.snapshotStep = args.backup
+      ? new EtcdSnapshotStep(
+          `${name}-etcd-snapshot`,
+          {
+            stack: args.backup.stack,
+            enabled: args.backup.beforeRiskySteps,
+            dir: args.backup.dir,
+            keep: args.backup.keep,
+            recipient: args.backup.recipient ?? "",
+            installImage: args.installImage,
+            kubernetesVersion: args.kubernetesVersion,
+            controlPlanes: controlPlanePeers,
+            osCa,
+            clientCert,
+            clientKey,
+            timeoutSeconds: args.rollout?.nodeTimeoutSeconds ?? args.applyTimeoutSeconds,
+          },
+          { parent: this, dependsOn: [this.machineSecrets, this.clientConfigs] },
+        )
+      : undefined;
     this.membership = new ClusterMembership(
       `${name}-membership`,
       {
@@ -257,13 +295,12 @@ export class TalosCluster extends pulumi.ComponentResource {
         drainTimeoutSeconds: args.rollout?.drainTimeoutSeconds,
         timeoutSeconds: args.applyTimeoutSeconds,
       },
-      { parent: this, dependsOn: [this.machineSecrets] },
+      { parent: this, dependsOn: [this.machineSecrets, ...(this.snapshotStep ? [this.snapshotStep] : [])] },
     );
 
     const applies: Record<string, MachineConfigApply> = {};
     const configs: Record<string, pulumi.Output<string>> = {};
     const hashes: pulumi.Output<string>[] = [];
-    const controlPlanePeers = controlPlanes.map((n) => ({ name: n.name, address: address(n) }));
     let previous: pulumi.Resource[] = [];
     for (const group of rolloutGroups(args.nodes, args.rollout?.workerBatchSize)) {
       const current: pulumi.Resource[] = [];

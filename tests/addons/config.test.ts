@@ -31,6 +31,7 @@ describe("addons config schema", () => {
       headlamp: { enabled: false },
       monitoring: { enabled: false, storage: { size: "20Gi", retention: "15d" }, grafana: {} },
       velero: { enabled: false, schedule: { cron: "0 3 * * *", ttl: "720h" } },
+      etcdBackup: { enabled: false, schedule: "0 3 * * *", namespace: "talos-backup" },
     });
   });
 

@@ -41,6 +41,7 @@ import type { MethodDefinition } from "@grpc/proto-loader";
 import * as YAML from "yaml";
 import { loadTalosDefinition } from "../../components/talos/api/proto";
 import { issueCert, type PemPair, selfSignedServerCert, standardKeyPem } from "./certs";
+import * as etcdServing from "./etcd/talos-etcd";
 import { type ConfigJudge, judgeConfig } from "./talos/config-judge";
 import { MEMBER_NOT_FOUND, removeMemberRefusal, upgradeRefusal } from "./talos/etcd-rules";
 import { GrpcFailure } from "./talos/failure";
@@ -75,6 +76,8 @@ export interface FakeTalosNodeOptions {
   readonly port?: number;
   /** Shared etcd membership of the fake control planes (default: a per-node member list). */
   readonly etcd?: FakeEtcdCluster;
+  /** etcd data for EtcdSnapshot / EtcdRecover / Bootstrap{recover_etcd} (etcd/talos-etcd.ts); default: simulated. */
+  readonly etcdData?: etcdServing.FakeEtcdData;
   /** Called on reboots ("down"/"up") and config applies, e.g. to mirror into a fake Kubernetes API. */
   readonly onChange?: (node: FakeTalosNode, event: "down" | "up" | "applied") => void;
   /**
@@ -378,8 +381,8 @@ export class FakeTalosNode {
   upgrade: FakeUpgradeBehavior = {};
   /** This node's etcd answers (for the shared cluster's health). */
   etcdHealthy = true;
-  /** Removed from the shared etcd cluster (until a reset). */
-  private leftEtcd = false;
+  /** Removed from the shared etcd cluster (until a reset), or wiped and waiting to join (etcd/talos-etcd.ts). */
+  leftEtcd = false;
   /** Every mode change with its time. */
   readonly timeline: { at: number; mode: FakeMode }[] = [];
 
@@ -396,6 +399,16 @@ export class FakeTalosNode {
   ) {
     this.version = opts.version;
     opts.etcd?.attach(this);
+    this.etcdData = opts.etcdData ?? etcdServing.etcdDataFor(opts.etcd);
+    this.etcdData.nodes.add(this);
+  }
+
+  /** The etcd data behind this node's snapshot and recovery calls. */
+  readonly etcdData: etcdServing.FakeEtcdData;
+
+  /** The shared etcd membership, if any. */
+  get etcdCluster(): FakeEtcdCluster | undefined {
+    return this.opts.etcd;
   }
 
   /** Kubelet version of the applied config (the tag of machine.kubelet.image), e.g. v1.36.3. */
@@ -592,6 +605,14 @@ export class FakeTalosNode {
       for (const method of methods) {
         if (mode === "maintenance" && !MAINTENANCE_METHODS.has(method)) continue;
         const d = def[method]!;
+        if (method === "EtcdSnapshot") {
+          impl[method] = etcdServing.snapshotHandler(this, this.etcdData, d.path);
+          continue;
+        }
+        if (method === "EtcdRecover") {
+          impl[method] = etcdServing.recoverHandler(this, this.etcdData, d.path);
+          continue;
+        }
         impl[method] = d.responseStream
           ? this.streamHandler(method, d.path, mode)
           : this.unaryHandler(method, d.path, mode);
@@ -626,7 +647,8 @@ export class FakeTalosNode {
     this.setMode(mode);
   }
 
-  private record(
+  /** Records a call (also used by etcd/talos-etcd.ts). */
+  record(
     method: string,
     path: string,
     mode: FakeMode,
@@ -648,7 +670,7 @@ export class FakeTalosNode {
     return rec;
   }
 
-  private takeFault(method: string): Fault | undefined {
+  takeFault(method: string): Fault | undefined {
     const f = this.faults.get(method);
     if (!f || f.remaining <= 0) return undefined;
     f.remaining--;
@@ -758,12 +780,12 @@ export class FakeTalosNode {
     return this.appliedConfig;
   }
 
-  private isControlPlane(): boolean {
+  isControlPlane(): boolean {
     const t = this.appliedConfig?.type;
     return t === "controlplane" || t === "init";
   }
 
-  private selfMember(): FakeEtcdMember {
+  selfMember(): FakeEtcdMember {
     return {
       id: memberId(this.hostname),
       hostname: this.hostname,
@@ -951,6 +973,11 @@ export class FakeTalosNode {
             "bootstrap can only be performed on a control plane node",
           );
         }
+        if (req.recover_etcd === true) {
+          const f = etcdServing.bootstrapRecover(this, this.etcdData, req.recover_skip_hash_check === true);
+          if (f) throw new GrpcFailure(f.code, f.details);
+          return {};
+        }
         if (this.bootstrapped) {
           throw new GrpcFailure(grpc.status.ALREADY_EXISTS, "etcd data directory is not empty");
         }
@@ -978,7 +1005,7 @@ export class FakeTalosNode {
         }
         if (etcd) {
           const self = etcd.members.some((m) => m.hostname === this.hostname);
-          if (!this.etcdHealthy || !self)
+          if (!this.etcdHealthy || !self || !this.etcdData.store.running)
             throw new GrpcFailure(
               grpc.status.UNAVAILABLE,
               "etcd: context deadline exceeded (member unhealthy)",
@@ -1048,6 +1075,13 @@ export class FakeTalosNode {
         setTimeout(() => void this.reboot("normal"), 5);
         return { actor_id: crypto.randomUUID() };
       case "Reset":
+        if (etcdServing.wipesEphemeralOnly(req)) {
+          setTimeout(() => {
+            this.pending = this.pending.then(() => etcdServing.wipeEphemeral(this, this.etcdData));
+            void this.reboot("normal");
+          }, 5);
+          return { actor_id: crypto.randomUUID() };
+        }
         setTimeout(() => {
           this.appliedConfig = undefined;
           this.bootstrapped = false;

@@ -250,12 +250,15 @@ describe("the program under mocks: what a stack change changes", function () {
       }
     });
 
-    it("changes nothing else but ClusterReady's generation", () => {
+    it("changes nothing else but ClusterReady's generation and the pre-upgrade etcd snapshot's image", () => {
       const changed = pair(a, b)
         .both.filter(([x]) => ![VM, IMAGE, TALOS_TYPES.apply].includes(x.type))
         .filter(([x, y]) => changedKeys(x, y).length > 0)
         .map(([x, y]) => `${key(x)}: ${changedKeys(x, y).join(",")}`);
-      assert.deepEqual(changed, [`${TALOS_TYPES.ready}::talos-ready: generation`]);
+      assert.deepEqual(changed.sort(), [
+        `${TALOS_TYPES.ready}::talos-ready: generation`,
+        `${TALOS_TYPES.snapshotStep}::talos-etcd-snapshot: installImage`,
+      ]);
     });
   });
 

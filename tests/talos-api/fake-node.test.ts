@@ -80,7 +80,7 @@ describe("talos-api: the fake node", function () {
 
   it("serves every method of the project's .proto in normal mode (none UNIMPLEMENTED)", async () => {
     const paths = projectMethodPaths();
-    assert.equal(paths.length, 11);
+    assert.equal(paths.length, 13);
     // A throwaway node: Reboot restarts it and Reset halts it, so those two go last.
     const node = await FakeTalosNode.start({ config: machineConfig({ pki }), rebootDelayMs: 10 });
     const client = new grpc.Client(

@@ -171,6 +171,10 @@ const SAMPLES: Record<string, Record<string, unknown>> = {
     mode: 2,
   },
   "machine.ResetResponse": { messages: [{ actor_id: "x" }] },
+  "machine.EtcdSnapshotRequest": {},
+  "machine.EtcdRecoverResponse": {
+    messages: [{ metadata: { hostname: "cp-1", error: "etcd service is not ready for recovery yet" } }],
+  },
   "common.Data": { metadata: { hostname: "n" }, bytes: Buffer.from([1, 2, 3]) },
   "storage.DisksResponse": {
     messages: [
@@ -249,6 +253,9 @@ describe("talos-api: wire compatibility with upstream Talos API definitions", ()
         // The method kinds that matter most, spelled out.
         const svc = upstream.lookupService("machine.MachineService");
         assert.equal(svc.methods.Kubeconfig?.responseStream, true);
+        // Snapshot streams from the node, recovery streams to it.
+        assert.ok(svc.methods.EtcdSnapshot?.responseStream && !svc.methods.EtcdSnapshot.requestStream);
+        assert.ok(svc.methods.EtcdRecover?.requestStream && !svc.methods.EtcdRecover.responseStream);
         assert.ok(
           !svc.methods.ApplyConfiguration?.responseStream && !svc.methods.ApplyConfiguration?.requestStream,
         );

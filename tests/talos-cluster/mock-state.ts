@@ -17,6 +17,7 @@ export const TALOS_TYPES = {
   bootstrap: "pulumi-nodejs:dynamic/talos:Bootstrap",
   ready: "pulumi-nodejs:dynamic/talos:ClusterReady",
   membership: "pulumi-nodejs:dynamic/talos:ClusterMembership",
+  snapshotStep: "pulumi-nodejs:dynamic/talos:EtcdSnapshotStep",
 } as const;
 
 /**

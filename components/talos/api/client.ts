@@ -42,7 +42,9 @@ export type TalosOperation =
   | "reboot"
   | "reset"
   | "upgrade"
-  | "kubeconfig";
+  | "kubeconfig"
+  | "etcdSnapshot"
+  | "etcdRecover";
 
 export interface MaintenanceConnection {
   readonly mode: "maintenance";
@@ -159,6 +161,22 @@ export interface UpgradeOptions {
   readonly preserve?: boolean;
 }
 
+/** Where `etcdSnapshot` writes the streamed bytes. */
+export interface SnapshotSink {
+  /** Takes the next chunk; a returned promise holds the stream until it settles (backpressure). */
+  write(chunk: Buffer): void | Promise<void>;
+  /** Drops everything written so far: called before a retried attempt starts over. */
+  reset(): void | Promise<void>;
+}
+
+export interface StreamOptions {
+  /** Called with the bytes moved so far, after every chunk. */
+  readonly onProgress?: (bytes: number) => void;
+}
+
+/** Chunk size of an `etcdRecover` upload (well below gRPC's 4 MiB default message limit). */
+export const RECOVER_CHUNK_BYTES = 1024 * 1024;
+
 // ---- wire shapes (as decoded with proto.ts LOADER_OPTIONS: snake_case, enums as names) ----
 
 interface RawStatus {
@@ -272,6 +290,11 @@ function credentialsFor(conn: MaintenanceConnection | MtlsConnection): grpc.Chan
     Buffer.from(normalizeKeyPem(conn.key)),
     Buffer.from(conn.cert),
   );
+}
+
+/** A gRPC-status-shaped error raised by the client itself (e.g. a stalled stream). */
+function grpcFailure(code: grpc.status, details: string): Error & { code: number; details: string } {
+  return Object.assign(new Error(details), { code, details });
 }
 
 export class TalosClient {
@@ -585,6 +608,172 @@ export class TalosClient {
       req,
     );
     return { ack: this.firstEntry("upgrade", reply).ack };
+  }
+
+  /**
+   * MachineService.EtcdSnapshot (control planes): streams the node's etcd snapshot into `sink`.
+   * The per-attempt timeout bounds the wait for each chunk (not the whole transfer), so a large
+   * database streams as long as it keeps moving. UNAVAILABLE / DEADLINE_EXCEEDED restart the
+   * transfer (after `sink.reset()`) within the retry policy; every other code fails at once.
+   */
+  async etcdSnapshot(sink: SnapshotSink, o: StreamOptions = {}): Promise<{ bytes: number }> {
+    const m = talosMethod<Empty, RawData>("machine.MachineService", "EtcdSnapshot", this.opts.protoDir);
+    const idleMs = this.timeoutFor("etcdSnapshot");
+    let attempt = 0;
+    return this.call("etcdSnapshot", async () => {
+      if (attempt++ > 0) await sink.reset();
+      return await new Promise<{ bytes: number }>((resolve, reject) => {
+        let bytes = 0;
+        let done = false;
+        let pending = Promise.resolve();
+        const stream = this.client().makeServerStreamRequest(
+          m.path,
+          m.serialize,
+          m.deserialize,
+          {},
+          this.metadata(),
+        );
+        const finish = (err: unknown, value?: { bytes: number }) => {
+          if (done) return;
+          done = true;
+          clearTimeout(idle);
+          if (err) {
+            stream.cancel();
+            reject(err);
+          } else resolve(value ?? { bytes });
+        };
+        let idle = setTimeout(() => undefined, 0);
+        const arm = () => {
+          clearTimeout(idle);
+          idle = setTimeout(
+            () => finish(grpcFailure(grpc.status.DEADLINE_EXCEEDED, `no snapshot data for ${idleMs} ms`)),
+            idleMs,
+          );
+        };
+        arm();
+        stream.on("data", (d: RawData) => {
+          if (done) return;
+          if (d.metadata?.error) {
+            const md = d.metadata;
+            finish(
+              new TalosNodeError(
+                md.hostname || this.nodeName,
+                "etcdSnapshot",
+                md.error,
+                md.status?.code || undefined,
+              ),
+            );
+            return;
+          }
+          const chunk = Buffer.from(d.bytes);
+          if (chunk.length === 0) return;
+          stream.pause();
+          pending = pending
+            .then(() => sink.write(chunk))
+            .then(() => {
+              bytes += chunk.length;
+              o.onProgress?.(bytes);
+              arm();
+              stream.resume();
+            })
+            .catch((e: unknown) => finish(e));
+        });
+        stream.on("error", (err: grpc.ServiceError) => finish(err));
+        stream.on("end", () => {
+          void pending.then(() => finish(undefined, { bytes }));
+        });
+      });
+    });
+  }
+
+  /**
+   * MachineService.EtcdRecover (control planes): uploads a snapshot for a following
+   * `bootstrap({recoverEtcd: true})`. `open` gives the bytes from the start each time it is called
+   * (a retried attempt uploads again; Talos truncates the file it writes on every call).
+   */
+  async etcdRecover(
+    open: () => AsyncIterable<Buffer | Uint8Array>,
+    o: StreamOptions = {},
+  ): Promise<{ bytes: number }> {
+    const m = talosMethod<RawData, RawReply<RawEntry>>(
+      "machine.MachineService",
+      "EtcdRecover",
+      this.opts.protoDir,
+    );
+    const idleMs = this.timeoutFor("etcdRecover");
+    return this.call("etcdRecover", async () => {
+      let bytes = 0;
+      let settle: { resolve: (r: RawReply<RawEntry>) => void; reject: (e: unknown) => void } | undefined;
+      const reply = new Promise<RawReply<RawEntry>>((resolve, reject) => {
+        settle = { resolve, reject };
+      });
+      let idle: NodeJS.Timeout | undefined;
+      let stalled = false;
+      const call = this.client().makeClientStreamRequest(
+        m.path,
+        m.serialize,
+        m.deserialize,
+        this.metadata(),
+        {},
+        (err, value) => {
+          clearTimeout(idle);
+          if (stalled)
+            settle?.reject(grpcFailure(grpc.status.DEADLINE_EXCEEDED, `upload stalled for ${idleMs} ms`));
+          else if (err) settle?.reject(err);
+          else if (value === undefined) settle?.reject(new Error(`empty reply to ${m.path}`));
+          else settle?.resolve(value);
+        },
+      );
+      const arm = () => {
+        clearTimeout(idle);
+        idle = setTimeout(() => {
+          stalled = true;
+          call.cancel();
+        }, idleMs);
+      };
+      // Fail the upload loop as soon as the server answers early (an error before the end).
+      let answered = false;
+      void reply.then(
+        () => {
+          answered = true;
+        },
+        () => {
+          answered = true;
+        },
+      );
+      const drained = () => new Promise<void>((r) => call.once("drain", () => r()));
+      try {
+        arm();
+        for await (const piece of open()) {
+          const buf = Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+          for (let off = 0; off < buf.length && !answered; off += RECOVER_CHUNK_BYTES) {
+            const chunk = buf.subarray(off, off + RECOVER_CHUNK_BYTES);
+            const ok = call.write({ metadata: null, bytes: chunk });
+            bytes += chunk.length;
+            if (!ok)
+              await Promise.race([
+                drained(),
+                reply.then(
+                  () => undefined,
+                  () => undefined,
+                ),
+              ]);
+            arm();
+            o.onProgress?.(bytes);
+          }
+          if (answered) break;
+        }
+      } catch (e) {
+        call.cancel();
+        clearTimeout(idle);
+        await reply.catch(() => undefined);
+        throw e;
+      }
+      call.end();
+      arm();
+      this.checkEntries("etcdRecover", await reply);
+      return { bytes };
+    });
   }
 
   /** Admin kubeconfig (control-plane nodes only): the YAML text out of the streamed tar.gz. */

@@ -54,6 +54,7 @@ export const LOGIC = {
   membership: logicRef("membership"),
   ready: logicRef("ready"),
   secrets: logicRef("secrets"),
+  snapshot: logicRef("snapshot"),
 } as const;
 
 /**
