@@ -8,6 +8,7 @@ import type { ClusterSpecWire } from "../policy/lib/facts";
 import { ClusterAddons } from "./addons";
 import type { StackSecrets } from "./config/load";
 import type { StackConfig } from "./config/validate";
+import { allowNodeRemovalFromEnv } from "./production";
 import { ProxmoxNodes } from "./proxmox/nodes";
 import { imageFileName } from "./proxmox/vm";
 import { TalosCluster } from "./talos/cluster";
@@ -111,6 +112,9 @@ export class HomelabCluster extends pulumi.ComponentResource {
         importedSecrets: secrets.talosSecrets,
         rollout: config.rollout,
         clientCerts: config.clientCerts,
+        production: config.production,
+        allowNodeRemoval: config.rollout.allowNodeRemoval || allowNodeRemovalFromEnv(),
+        allowSecretsReplacement: config.allowTalosSecretsReplacement,
         // Secret patches or node settings would show in the plain config views.
         showConfigViews: !(args.secretSettings ?? []).some((k) => k === "patches" || k === "nodes"),
       },
@@ -132,6 +136,7 @@ export class HomelabCluster extends pulumi.ComponentResource {
               password,
             })),
             ageKey: secrets.sopsAgeKey,
+            production: config.production,
           },
           { parent: this },
         )

@@ -14,6 +14,7 @@ import {
   StackNotFoundError,
 } from "@pulumi/pulumi/automation";
 import { INSTALL_HINT, NoCliError, UserError } from "./errors";
+import { hasPassphrase, passphraseRefusal, stackFileFacts, usesOtherProvider } from "./passphrase";
 
 export const PROJECT_NAME = "proxmox-talos";
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
@@ -29,6 +30,8 @@ export interface WorkspaceOptions {
   readonly pulumiCommand?: PulumiCommand;
   /** The program (default: `clusterProgram` from program.ts, loaded lazily). */
   readonly program?: PulumiFn;
+  /** `--allow-empty-passphrase`: a non-production stack may run with an empty passphrase. */
+  readonly allowEmptyPassphrase?: boolean;
 }
 
 /** The version of @pulumi/pulumi this project pins (the engine is built at the same version). */
@@ -57,8 +60,12 @@ function isExecutable(file: string): boolean {
   }
 }
 
-/** The environment every CLI call gets. */
-export function workspaceEnv(root: string, env: Env): Record<string, string> {
+/**
+ * The environment every CLI call gets. Without a passphrase in `env` it is empty only when
+ * `emptyPassphrase` (a preview, or a run the passphrase guard let through); otherwise unset, so
+ * the CLI itself refuses to encrypt.
+ */
+export function workspaceEnv(root: string, env: Env, emptyPassphrase = true): Record<string, string> {
   const out: Record<string, string> = {
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PROXMOX_TALOS_ROOT: root,
@@ -67,8 +74,7 @@ export function workspaceEnv(root: string, env: Env): Record<string, string> {
   if (env.PULUMI_CONFIG_PASSPHRASE !== undefined) out.PULUMI_CONFIG_PASSPHRASE = env.PULUMI_CONFIG_PASSPHRASE;
   else if (env.PULUMI_CONFIG_PASSPHRASE_FILE)
     out.PULUMI_CONFIG_PASSPHRASE_FILE = env.PULUMI_CONFIG_PASSPHRASE_FILE;
-  // Documented local default: an empty passphrase. Set PULUMI_CONFIG_PASSPHRASE(_FILE) for real stacks.
-  else out.PULUMI_CONFIG_PASSPHRASE = "";
+  else if (emptyPassphrase) out.PULUMI_CONFIG_PASSPHRASE = "";
   const bin = engineBinDir(env, sdkVersion(root));
   const basePath = env.PATH ?? "";
   out.PATH = fs.existsSync(bin) ? `${bin}${path.delimiter}${basePath}` : basePath;
@@ -135,7 +141,12 @@ export interface OpenedStack {
   readonly workspace: LocalWorkspace;
   readonly programErrors: ProgramErrors;
   readonly root: string;
+  /** The stack runs under an empty passphrase (a preview, or `--allow-empty-passphrase`). */
+  readonly emptyPassphrase: boolean;
 }
+
+/** Operations that write state (and so encrypt secrets): they get the passphrase guard. */
+export type GuardedOperation = "up" | "destroy" | "rebuild" | "ephemeral";
 
 /**
  * Opens a stack. `select` fails on an unknown stack; `select-or-init` creates it when the
@@ -145,12 +156,27 @@ export async function openStack(
   stackName: string,
   mode: OpenMode,
   opts: WorkspaceOptions = {},
+  guarded?: GuardedOperation,
 ): Promise<OpenedStack> {
   const root = opts.projectRoot ?? PROJECT_ROOT;
   const env = opts.env ?? process.env;
-  const envVars = workspaceEnv(root, env);
+  let emptyPassphrase = !hasPassphrase(env);
+  if (guarded) {
+    const facts = stackFileFacts(root, stackName);
+    const why = passphraseRefusal(guarded, stackName, env, {
+      production: facts.production,
+      allowEmpty: opts.allowEmptyPassphrase === true,
+      otherProvider: usesOtherProvider(facts),
+    });
+    if (why) throw new UserError(why);
+    emptyPassphrase = emptyPassphrase && !usesOtherProvider(facts);
+  }
+  const envVars = workspaceEnv(root, env, emptyPassphrase);
   if (envVars.PULUMI_BACKEND_URL.startsWith("file://") && !env.PULUMI_BACKEND_URL) {
-    fs.mkdirSync(envVars.PULUMI_BACKEND_URL.slice("file://".length), { recursive: true });
+    // State holds the encrypted secrets and everything else: readable by its owner only.
+    const dir = envVars.PULUMI_BACKEND_URL.slice("file://".length);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(dir, 0o700);
   }
   const pulumiCommand = opts.pulumiCommand ?? (await findPulumiCommand(root, env));
   const programErrors: ProgramErrors = {};
@@ -174,5 +200,5 @@ export async function openStack(
       throw err;
     }
   }
-  return { stack, workspace: stack.workspace as LocalWorkspace, programErrors, root };
+  return { stack, workspace: stack.workspace as LocalWorkspace, programErrors, root, emptyPassphrase };
 }

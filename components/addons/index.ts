@@ -56,6 +56,8 @@ export interface ClusterAddonsArgs {
   readonly gitCredentials?: pulumi.Input<GitCredentials>;
   /** An age identity to adopt for SOPS (a Pulumi secret). Defaults to none: one is generated once. */
   readonly ageKey?: pulumi.Input<string>;
+  /** Production: the age identity gets `protect` and `retainOnDelete`. Default false. */
+  readonly production?: boolean;
 }
 
 export class ClusterAddons extends pulumi.ComponentResource {
@@ -172,7 +174,13 @@ export class ClusterAddons extends pulumi.ComponentResource {
         const age = new AgeIdentity(
           "sops-age",
           { importedIdentity: args.ageKey },
-          { parent: this, dependsOn: afterCni },
+          {
+            parent: this,
+            dependsOn: afterCni,
+            // The only copy of a generated identity: no engine path may drop it in production.
+            protect: args.production ?? false,
+            retainOnDelete: args.production ?? false,
+          },
         );
         const identity = pulumi.secret(age.identity);
         sopsSecret = new kubernetes.core.v1.Secret(

@@ -48,6 +48,12 @@ export const NodeSchema = z.strictObject({
   ip: ipv4,
   /** Proxmox node (host) the VM runs on. Required with a `proxmox` section. */
   proxmoxNode: z.string().min(1).optional(),
+  /**
+   * Existing machines only: the machine is known to be new (booted from the Talos image, in
+   * maintenance mode), so its first apply may use the unauthenticated maintenance API. Proxmox
+   * VMs need no flag: a VM created or replaced in this update is new. Defaults to false.
+   */
+  newMachine: z.boolean().default(false),
   /** Proxmox VM id. Required with a `proxmox` section. */
   vmId: z
     .number({ error: "must be a whole number from 100 to 999999999 (a Proxmox VM id)" })
@@ -160,6 +166,11 @@ export const RolloutSchema = z.strictObject({
   nodeTimeoutSeconds: z.number().int().min(30, { error: "must be at least 30 seconds" }).default(900),
   /** Bound of draining a node before its removal. Defaults to 300 seconds. */
   drainTimeoutSeconds: z.number().int().min(10, { error: "must be at least 10 seconds" }).default(300),
+  /**
+   * Production stacks only: let this `up` take nodes out (drain, etcd member removal, reset).
+   * Without it a removed node is refused before anything is touched. Defaults to false.
+   */
+  allowNodeRemoval: z.boolean().default(false),
 });
 export const ROLLOUT_DEFAULTS = RolloutSchema.parse({});
 
@@ -190,10 +201,23 @@ export const TOP_LEVEL = {
     .strictObject({
       vmidOffset: z.number().int().min(1).optional(),
       ipOffset: z.number().int().min(1).optional(),
+      /** Secret keys (and `flux`) the throwaway copy may take from this stack; none by default. */
+      copy: z
+        .array(
+          z.enum(["talosSecrets", "sopsAgeKey", "fluxGitPassword", "flux"], {
+            error: 'must be one of "talosSecrets", "sopsAgeKey", "fluxGitPassword", "flux"',
+          }),
+        )
+        .default([]),
     })
     .optional(),
   imageFactory: ImageFactorySchema.default({ url: IMAGE_FACTORY_URL, extensions: [...DEFAULT_EXTENSIONS] }),
   rollout: RolloutSchema.default(ROLLOUT_DEFAULTS),
+  /**
+   * Let a changed or removed `talosSecrets` replace the cluster's secrets bundle (a new PKI: the
+   * running cluster rejects the new credentials). Defaults to false: such a change is refused.
+   */
+  allowTalosSecretsReplacement: z.boolean().default(false),
   clientCerts: ClientCertsSchema.default(CLIENT_CERT_DEFAULTS),
 } as const;
 

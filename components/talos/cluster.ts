@@ -92,6 +92,16 @@ export interface TalosClusterArgs {
   readonly showConfigViews?: boolean;
   /** Admin client certs: renew this many days before expiry (default 30), lifetime (default 365). */
   readonly clientCerts?: { readonly renewBeforeDays?: number; readonly validityDays?: number };
+  /**
+   * Production: node removals are refused before anything is touched (unless `allowNodeRemoval`),
+   * and the cluster identity (`MachineSecrets`, `ClientConfigs`) gets `protect` + `retainOnDelete`.
+   * Default false.
+   */
+  readonly production?: boolean;
+  /** Let this update take nodes out of a production cluster. Default false. */
+  readonly allowNodeRemoval?: boolean;
+  /** Let a changed or removed `importedSecrets` replace the bundle. Default false (refused). */
+  readonly allowSecretsReplacement?: boolean;
 }
 
 /**
@@ -187,10 +197,18 @@ export class TalosCluster extends pulumi.ComponentResource {
     if (!first) throw new Error(`TalosCluster ${name}: at least one control-plane node is required`);
     const address = (n: TalosNodeArgs): string => n.apiAddress ?? n.ip;
 
+    const production = args.production ?? false;
+    // The cluster identity: no engine path (destroy, replacement) may drop it in production. A
+    // replacement the stack allows explicitly must not be blocked by `protect`.
+    const keepIdentity = { protect: production, retainOnDelete: production };
     this.machineSecrets = new MachineSecrets(
       `${name}-secrets`,
-      { importedSecrets: args.importedSecrets },
-      { parent: this },
+      { importedSecrets: args.importedSecrets, allowReplacement: args.allowSecretsReplacement ?? false },
+      {
+        parent: this,
+        protect: production && !args.allowSecretsReplacement,
+        retainOnDelete: production,
+      },
     );
     const bundle: pulumi.Output<SecretsBundle> = pulumi.secret(
       this.machineSecrets.secretsYaml.apply((y) => {
@@ -217,7 +235,7 @@ export class TalosCluster extends pulumi.ComponentResource {
         renewBeforeDays: args.clientCerts?.renewBeforeDays,
         validityDays: args.clientCerts?.validityDays,
       },
-      { parent: this },
+      { parent: this, ...keepIdentity },
     );
     this.talosconfig = pulumi.secret(this.clientConfigs.talosconfig);
     this.kubeconfig = pulumi.secret(this.clientConfigs.kubeconfig);
@@ -240,6 +258,7 @@ export class TalosCluster extends pulumi.ComponentResource {
         checkKubernetes,
         drainTimeoutSeconds: args.rollout?.drainTimeoutSeconds ?? 300,
         timeoutSeconds: args.applyTimeoutSeconds ?? 600,
+        protectNodes: production && !args.allowNodeRemoval,
       },
       { parent: this, dependsOn: [this.machineSecrets] },
     );

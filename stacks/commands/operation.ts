@@ -1,9 +1,11 @@
 /** One engine operation (preview, up, destroy) on an opened stack, with progress and summary. */
 import type { OpMap, OutputMap } from "@pulumi/pulumi/automation";
 import type { Context } from "../context";
-import { describeError } from "../errors";
+import { describeError, UserError } from "../errors";
+import { passphraseRefusal } from "../passphrase";
 import { ensurePlugins } from "../plugins";
 import { Progress } from "../progress";
+import { isProduction } from "../stack-config";
 import type { OpenedStack } from "../workspace";
 
 export type Operation = "preview" | "up" | "destroy";
@@ -28,9 +30,20 @@ async function expectedTotal(opened: OpenedStack): Promise<number | undefined> {
   }
 }
 
-/** Checks the plugins the stack needs; throws a UserError naming a missing one. */
-export async function preflight(opened: OpenedStack): Promise<void> {
+/**
+ * Checks the plugins the stack needs (throws a UserError naming a missing one) and, for an
+ * operation that writes state, that a production stack does not run under an empty passphrase.
+ */
+export async function preflight(opened: OpenedStack, op: Operation = "preview"): Promise<void> {
   const config = await opened.stack.getAllConfig();
+  if (op !== "preview" && opened.emptyPassphrase && isProduction(config)) {
+    const why = passphraseRefusal(op, opened.stack.name, {}, {
+      production: true,
+      allowEmpty: false,
+      otherProvider: false,
+    });
+    if (why) throw new UserError(why);
+  }
   await ensurePlugins(config, opened.root, () => opened.workspace.listPlugins());
 }
 
@@ -43,7 +56,7 @@ export async function runOperation(
   opened: OpenedStack,
   op: Operation,
 ): Promise<OperationResult> {
-  await preflight(opened);
+  await preflight(opened, op);
   const progress = new Progress({
     mode: ctx.mode,
     out: ctx.out,

@@ -109,6 +109,9 @@ export const machineSecretsProvider: pulumi.dynamic.ResourceProvider<Bag, Bag> =
   async diff(_id, olds, news) {
     return loadLogic<SecretsLogic>(SECRETS).diff(olds, news);
   },
+  async update(_id, olds, news) {
+    return { outs: { ...loadLogic<SecretsLogic>(SECRETS).update(olds, news).outs } };
+  },
   async read(id, props) {
     return { id, props };
   },
@@ -195,6 +198,9 @@ export const clientConfigsProvider: pulumi.dynamic.ResourceProvider<Bag, Bag> = 
 };
 
 export const clusterMembershipProvider: pulumi.dynamic.ResourceProvider<Bag, Bag> = {
+  async check(olds, news) {
+    return { inputs: news, failures: loadLogic<MembershipLogic>(MEMBERSHIP).check(olds, news) };
+  },
   async create(inputs) {
     const r = await loadLogic<MembershipLogic>(MEMBERSHIP).create(inputs);
     return { id: r.id, outs: { ...r.outs } };
