@@ -14,6 +14,25 @@ import { imageFileName } from "./proxmox/vm";
 import { TalosCluster } from "./talos/cluster";
 import { installerImage, nocloudImageUrl, schematicId, schematicYaml } from "./talos/schematic";
 
+/**
+ * What the Talos layer knows about the machine behind a node. A Proxmox VM: its identity (host,
+ * VM id, NIC MACs — a replaced VM gets new MACs even with the same id) and "new" (an apply is created
+ * only with its VM, or because the VM's identity changed). An existing machine: new only when the
+ * stack says so (`nodes[].newMachine`).
+ */
+export function machineOf(
+  vm: proxmox.VmLegacy | undefined,
+  newMachine: boolean,
+): { dependsOn: pulumi.Resource[]; identity?: pulumi.Output<string>; newMachine: boolean } {
+  if (!vm) return { dependsOn: [], newMachine };
+  // The configured NIC MACs (Proxmox generates them per new VM), not the agent-reported
+  // `macAddresses`, which change with every interface the CNI creates inside the guest.
+  const identity = pulumi
+    .all([vm.nodeName, vm.vmId, vm.networkDevices])
+    .apply(([host, id, nics]) => `proxmox:${host}/${id}/${(nics ?? []).map((d) => d.macAddress).join(",")}`);
+  return { dependsOn: [vm], identity, newMachine: true };
+}
+
 export interface HomelabClusterArgs {
   readonly config: StackConfig;
   readonly secrets: StackSecrets;
@@ -48,7 +67,7 @@ export class HomelabCluster extends pulumi.ComponentResource {
     const factoryHost = new URL(config.imageFactory.url).host;
 
     let vms: pulumi.Resource[] = [];
-    let vmsByNode: Record<string, pulumi.Resource> = {};
+    let vmsByNode: Record<string, proxmox.VmLegacy> = {};
     if (config.proxmox) {
       const provider = new proxmox.Provider(
         "proxmox",
@@ -103,7 +122,7 @@ export class HomelabCluster extends pulumi.ComponentResource {
           ip: n.ip,
           installDisk: n.installDisk,
           patches: n.patches,
-          dependsOn: vmsByNode[n.name] ? [vmsByNode[n.name]] : [],
+          ...machineOf(vmsByNode[n.name], n.newMachine),
         })),
         network: config.network,
         patches: config.patches,

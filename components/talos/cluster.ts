@@ -43,6 +43,17 @@ export interface TalosNodeArgs {
   readonly patches?: readonly StackPatch[];
   /** Resources the node's apply waits for (e.g. its VM). */
   readonly dependsOn?: readonly pulumi.Resource[];
+  /**
+   * Identity of the machine behind the node (e.g. its VM's host, id and MACs): when it changes,
+   * the node's apply is replaced (the new machine is configured again) and the readiness gate
+   * runs again. Default "" (unknown: existing machines).
+   */
+  readonly identity?: pulumi.Input<string>;
+  /**
+   * The machine is known to be new (a VM created or replaced in this update, or marked new by the
+   * stack): only then may its first apply use the unauthenticated maintenance API. Default false.
+   */
+  readonly newMachine?: boolean;
 }
 
 export interface TalosClusterArgs {
@@ -275,7 +286,9 @@ export class TalosCluster extends pulumi.ComponentResource {
           bundle.apply((b) => renderMachineConfig(nodeConfigInput(args, node, b))),
         );
         const configHash = pulumi.unsecret(config.apply(sha256));
-        hashes.push(configHash.apply((h) => `${node.name}=${h}`));
+        const identity = pulumi.output(node.identity ?? "");
+        // A replaced machine re-runs the readiness gate even when its config is the same.
+        hashes.push(pulumi.all([configHash, identity]).apply(([h, id]) => `${node.name}=${h}${id ? `@${id}` : ""}`));
         configs[node.name] = config;
         const apply = new MachineConfigApply(
           `${name}-apply-${node.name}`,
@@ -302,6 +315,8 @@ export class TalosCluster extends pulumi.ComponentResource {
             controlPlanes: controlPlanePeers,
             kubeconfig: this.kubeconfig,
             checkKubernetes,
+            machineIdentity: identity,
+            maintenanceAllowed: node.newMachine ?? false,
             resetOnDelete: args.resetOnDelete ?? false,
             timeoutSeconds: args.rollout?.nodeTimeoutSeconds ?? args.applyTimeoutSeconds ?? 600,
           },

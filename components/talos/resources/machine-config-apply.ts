@@ -36,6 +36,10 @@ export interface MachineConfigApplyArgs {
   readonly kubeconfig?: pulumi.Input<string>;
   /** Wait for the node's Ready condition in Kubernetes after a rollout step. Default false. */
   readonly checkKubernetes?: pulumi.Input<boolean>;
+  /** Identity of the machine behind the node (e.g. its VM); a change replaces this apply. Default "". */
+  readonly machineIdentity?: pulumi.Input<string>;
+  /** The node is known to be new: its first apply may use the maintenance API. Default false. */
+  readonly maintenanceAllowed?: pulumi.Input<boolean>;
 }
 
 export class MachineConfigApply extends pulumi.dynamic.Resource {
@@ -71,6 +75,8 @@ export class MachineConfigApply extends pulumi.dynamic.Resource {
         controlPlanes: args.controlPlanes ?? [],
         kubeconfig: args.kubeconfig === undefined ? "" : pulumi.secret(args.kubeconfig),
         checkKubernetes: args.checkKubernetes ?? false,
+        machineIdentity: args.machineIdentity ?? "",
+        maintenanceAllowed: args.maintenanceAllowed ?? false,
         appliedMode: undefined,
         fromMaintenance: undefined,
         appliedAt: undefined,
