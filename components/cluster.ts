@@ -156,6 +156,7 @@ export class HomelabCluster extends pulumi.ComponentResource {
             })),
             ageKey: secrets.sopsAgeKey,
             production: config.production,
+            secretValues: (args.secretSettings ?? []).includes("addons"),
           },
           { parent: this },
         )

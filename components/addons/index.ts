@@ -56,6 +56,11 @@ export interface ClusterAddonsArgs {
   readonly gitCredentials?: pulumi.Input<GitCredentials>;
   /** An age identity to adopt for SOPS (a Pulumi secret). Defaults to none: one is generated once. */
   readonly ageKey?: pulumi.Input<string>;
+  /**
+   * The stack stores `addons` as a secret (`pulumi config set --secret --path addons.*.values…`):
+   * every release's values stay a Pulumi secret. Default false.
+   */
+  readonly secretValues?: boolean;
   /** Production: the age identity gets `protect` and `retainOnDelete`. Default false. */
   readonly production?: boolean;
 }
@@ -102,7 +107,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
           repositoryOpts: { repo: pin.repository },
           namespace,
           createNamespace: false,
-          values,
+          values: args.secretValues ? pulumi.secret(values) : values,
         },
         { ...k8s, dependsOn },
       );

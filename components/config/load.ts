@@ -79,7 +79,7 @@ export function loadStackConfig(): LoadedConfig {
   const { raw, secrets, secretSettings, issues } = readRawConfig();
   let config: StackConfig | undefined;
   try {
-    config = validateStackConfig(raw, secrets);
+    config = validateStackConfig(raw, secrets, secretSettings);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     throw new ConfigError(CONFIG_NAMESPACE, [...issues, ...err.issues]);

@@ -145,9 +145,12 @@ export const PatchesSchema = z.strictObject({
 });
 
 export const ImageFactorySchema = z.strictObject({
+  // https only (the boot image and installer come from here), no credentials in the URL.
   url: z
     .string()
-    .regex(/^https?:\/\/[^/\s]+$/, { error: "must be a URL like https://factory.talos.dev" })
+    .regex(/^https:\/\/[^/\s@]+$/, {
+      error: "must be an https URL without credentials or path, like https://factory.talos.dev",
+    })
     .default(IMAGE_FACTORY_URL),
   extensions: z
     .array(

@@ -60,14 +60,16 @@ function stateShape(deployment: unknown): string[] {
     if (v && typeof v === "object") {
       const r = v as Record<string, unknown>;
       if (r[SECRET_SIG] !== undefined) return "<secret>";
-      return Object.fromEntries(Object.entries(r).map(([k, x]) => [k, mask(x)]));
+      // The serialized provider code is the same every run and only noise here.
+      return Object.fromEntries(Object.entries(r).filter(([k]) => k !== "__provider").map(([k, x]) => [k, mask(x)]));
     }
     return v;
   };
   const resources =
     (deployment as { deployment?: { resources?: { urn: string; outputs?: unknown }[] } }).deployment
       ?.resources ?? [];
-  return resources.map((r) => `${r.urn} ${JSON.stringify(mask(r.outputs ?? {}))}`);
+  // Sorted: a failed update may write the same resources in another order.
+  return resources.map((r) => `${r.urn} ${JSON.stringify(mask(r.outputs ?? {}))}`).sort();
 }
 
 describe("production guards under the real engine (#19)", function () {
@@ -240,6 +242,9 @@ describe("production guards under the real engine (#19)", function () {
   it("a node that lost its disk is never re-applied silently: a config change fails naming it", async () => {
     assert.ok(stack);
     await node("w-1").reboot("maintenance");
+    const maintenanceBefore = node("w-1")
+      .callsOf("ApplyConfiguration")
+      .filter((c) => c.mode === "maintenance").length;
     patches["w-1"] = [{ machine: { sysctls: { "net.core.somaxconn": "65535" } } }];
     let out = "";
     await timed("lost disk, same VM (up fails)", () =>
@@ -253,7 +258,7 @@ describe("production guards under the real engine (#19)", function () {
       node("w-1")
         .callsOf("ApplyConfiguration")
         .filter((c) => c.mode === "maintenance").length,
-      0,
+      maintenanceBefore,
       "no unauthenticated apply",
     );
   });
@@ -261,6 +266,9 @@ describe("production guards under the real engine (#19)", function () {
   it("a replaced VM (new identity) is configured again and re-gated", async () => {
     assert.ok(stack);
     generation["w-1"] = "b";
+    const maintenanceBefore = node("w-1")
+      .callsOf("ApplyConfiguration")
+      .filter((c) => c.mode === "maintenance").length;
     const events: EngineEvent[] = [];
     const r = await timed("replaced VM of w-1: re-apply + readiness gate", () =>
       stack!.up({ onEvent: (e) => events.push(e) }),
@@ -269,11 +277,11 @@ describe("production guards under the real engine (#19)", function () {
     const maintenanceApplies = node("w-1")
       .callsOf("ApplyConfiguration")
       .filter((c) => c.mode === "maintenance");
-    assert.equal(maintenanceApplies.length, 1, "w-1 configured again through the maintenance API");
+    assert.equal(maintenanceApplies.length, maintenanceBefore + 1, "w-1 configured again through the maintenance API");
     assert.equal(node("w-1").mode, "normal");
     const ops = events
       .map((e) => e.resourcePreEvent?.metadata)
-      .filter((m) => m !== undefined)
+      .filter((m) => m !== undefined && m.op !== "same")
       .map((m) => `${m.urn.split("::").pop()}:${m.op}`);
     assert.ok(ops.some((o) => /^talos-apply-w-1:(replace|create-replacement)$/.test(o)), ops.join(", "));
     assert.ok(ops.includes("talos-ready:update"), `readiness gate re-run: ${ops.join(", ")}`);
