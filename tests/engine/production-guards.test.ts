@@ -281,7 +281,7 @@ describe("production guards under the real engine (#19)", function () {
     assert.equal(node("w-1").mode, "normal");
     const ops = events
       .map((e) => e.resourcePreEvent?.metadata)
-      .filter((m) => m !== undefined && m.op !== "same")
+      .filter((m): m is NonNullable<typeof m> => m !== undefined && m.op !== "same")
       .map((m) => `${m.urn.split("::").pop()}:${m.op}`);
     assert.ok(ops.some((o) => /^talos-apply-w-1:(replace|create-replacement)$/.test(o)), ops.join(", "));
     assert.ok(ops.includes("talos-ready:update"), `readiness gate re-run: ${ops.join(", ")}`);
