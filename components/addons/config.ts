@@ -7,10 +7,12 @@
  * (`components/config/rules.ts`), not here.
  */
 import { z } from "zod";
+import { maskUrlCredentials } from "../config/errors";
 import { parseRange } from "../net/ipv4";
 
 /** Shows a config value in an error message (short, JSON-quoted). */
 function shown(value: unknown): string {
+  if (typeof value === "string") value = maskUrlCredentials(value);
   const text = typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
