@@ -6,7 +6,9 @@
  */
 export const ALLOW_NODE_REMOVAL_ENV = "PROXMOX_TALOS_ALLOW_NODE_REMOVAL";
 
-export function allowNodeRemovalFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): boolean {
+export function allowNodeRemovalFromEnv(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): boolean {
   const v = env[ALLOW_NODE_REMOVAL_ENV];
   return v === "1" || v === "true";
 }

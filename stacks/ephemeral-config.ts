@@ -144,7 +144,9 @@ function ipv4Literals(value: unknown, at: string, out: { path: string; ip: strin
   if (typeof value === "string") {
     for (const m of value.matchAll(IPV4)) out.push({ path: at, ip: m[0] });
   } else if (Array.isArray(value)) {
-    value.forEach((v, i) => ipv4Literals(v, `${at}[${i}]`, out));
+    value.forEach((v, i) => {
+      ipv4Literals(v, `${at}[${i}]`, out);
+    });
   } else if (isRecord(value)) {
     for (const [k, v] of Object.entries(value)) ipv4Literals(v, `${at}.${k}`, out);
   }
@@ -171,7 +173,10 @@ export function patchAddressProblems(base: ConfigMap): string[] {
       const a = parseIpv4(f.ip);
       return a !== undefined && rangeContains(cidr, a);
     })
-    .map((f) => `${f.path}: ${f.ip} is in the base's node network ${String(network && (network as Record<string, unknown>).cidr)}`);
+    .map(
+      (f) =>
+        `${f.path}: ${f.ip} is in the base's node network ${String(network && (network as Record<string, unknown>).cidr)}`,
+    );
 }
 
 /** The throwaway stack's config, in the `pulumi config --json` shape. */

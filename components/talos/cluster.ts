@@ -288,7 +288,9 @@ export class TalosCluster extends pulumi.ComponentResource {
         const configHash = pulumi.unsecret(config.apply(sha256));
         const identity = pulumi.output(node.identity ?? "");
         // A replaced machine re-runs the readiness gate even when its config is the same.
-        hashes.push(pulumi.all([configHash, identity]).apply(([h, id]) => `${node.name}=${h}${id ? `@${id}` : ""}`));
+        hashes.push(
+          pulumi.all([configHash, identity]).apply(([h, id]) => `${node.name}=${h}${id ? `@${id}` : ""}`),
+        );
         configs[node.name] = config;
         const apply = new MachineConfigApply(
           `${name}-apply-${node.name}`,

@@ -37,11 +37,16 @@ async function expectedTotal(opened: OpenedStack): Promise<number | undefined> {
 export async function preflight(opened: OpenedStack, op: Operation = "preview"): Promise<void> {
   const config = await opened.stack.getAllConfig();
   if (op !== "preview" && opened.emptyPassphrase && isProduction(config)) {
-    const why = passphraseRefusal(op, opened.stack.name, {}, {
-      production: true,
-      allowEmpty: false,
-      otherProvider: false,
-    });
+    const why = passphraseRefusal(
+      op,
+      opened.stack.name,
+      {},
+      {
+        production: true,
+        allowEmpty: false,
+        otherProvider: false,
+      },
+    );
     if (why) throw new UserError(why);
   }
   await ensurePlugins(config, opened.root, () => opened.workspace.listPlugins());

@@ -43,7 +43,10 @@ const withGit = (url: string) => {
 
 describe("stack config: safe URLs and secret-stored settings (#19)", () => {
   it("imageFactory.url: https only, no credentials; the error names the key and hides the credentials", () => {
-    assert.match(errorOf(withFactory("http://factory.talos.dev")), /proxmox-talos:imageFactory\.url: "http:\/\/factory\.talos\.dev" must be an https URL/);
+    assert.match(
+      errorOf(withFactory("http://factory.talos.dev")),
+      /proxmox-talos:imageFactory\.url: "http:\/\/factory\.talos\.dev" must be an https URL/,
+    );
     const e = errorOf(withFactory("https://user:FACTORY-PW@factory.lan"));
     assert.match(e, /proxmox-talos:imageFactory\.url: .*must be an https URL without credentials/);
     assert.ok(!e.includes("FACTORY-PW"), e);
@@ -51,7 +54,10 @@ describe("stack config: safe URLs and secret-stored settings (#19)", () => {
   });
 
   it("addons.flux.git.url: https or ssh, no credentials in an https URL; never echoed", () => {
-    assert.match(errorOf(withGit("http://git.lan/fleet.git")), /proxmox-talos:addons\.flux\.git\.url: .*is not an https:\/\/ or ssh:\/\/ Git URL/);
+    assert.match(
+      errorOf(withGit("http://git.lan/fleet.git")),
+      /proxmox-talos:addons\.flux\.git\.url: .*is not an https:\/\/ or ssh:\/\/ Git URL/,
+    );
     const e = errorOf(withGit("https://ghp_GITTOKEN@github.com/me/fleet.git"));
     assert.match(e, /addons\.flux\.git\.url/);
     assert.ok(!e.includes("ghp_GITTOKEN"), e);
@@ -66,7 +72,10 @@ describe("stack config: safe URLs and secret-stored settings (#19)", () => {
     assert.equal(cfg.rollout.allowNodeRemoval, false);
     assert.equal(cfg.allowTalosSecretsReplacement, false);
     assert.ok(cfg.nodes.every((n) => n.newMachine === false));
-    assert.match(errorOf({ ...sampleRaw(), rollout: { allowNodeRemoval: "yes" } }), /rollout\.allowNodeRemoval/);
+    assert.match(
+      errorOf({ ...sampleRaw(), rollout: { allowNodeRemoval: "yes" } }),
+      /rollout\.allowNodeRemoval/,
+    );
   });
 
   it("a config error about a secret-stored setting never echoes its values (schema and cross-field rules)", () => {

@@ -61,7 +61,11 @@ function stateShape(deployment: unknown): string[] {
       const r = v as Record<string, unknown>;
       if (r[SECRET_SIG] !== undefined) return "<secret>";
       // The serialized provider code is the same every run and only noise here.
-      return Object.fromEntries(Object.entries(r).filter(([k]) => k !== "__provider").map(([k, x]) => [k, mask(x)]));
+      return Object.fromEntries(
+        Object.entries(r)
+          .filter(([k]) => k !== "__provider")
+          .map(([k, x]) => [k, mask(x)]),
+      );
     }
     return v;
   };
@@ -169,7 +173,8 @@ describe("production guards under the real engine (#19)", function () {
   });
 
   after(async () => {
-    if (timings.length > 0) fs.writeFileSync(path.join(os.tmpdir(), "issue-19-engine-timings.txt"), `${timings.join("\n")}\n`);
+    if (timings.length > 0)
+      fs.writeFileSync(path.join(os.tmpdir(), "issue-19-engine-timings.txt"), `${timings.join("\n")}\n`);
     if (stack) await stack.workspace.removeStack(stack.name, { force: true }).catch(() => undefined);
     await Promise.all([...nodes.values()].map((n) => n.close()));
     await kube?.close();
@@ -212,7 +217,10 @@ describe("production guards under the real engine (#19)", function () {
     const r = await timed("allowed scale-down of w-2 (drain, reset)", () => stack!.up());
     assert.equal(r.summary.result, "succeeded");
     assert.equal(node("w-2").callsOf("Reset").length, 1, "w-2 reset");
-    assert.ok(kube.calls.some((c) => c.path.endsWith("/pods/web-1/eviction")), "drained");
+    assert.ok(
+      kube.calls.some((c) => c.path.endsWith("/pods/web-1/eviction")),
+      "drained",
+    );
     assert.equal(kube.node("w-2"), undefined, "Kubernetes node deleted");
     allowNodeRemoval = false;
   });
@@ -277,13 +285,20 @@ describe("production guards under the real engine (#19)", function () {
     const maintenanceApplies = node("w-1")
       .callsOf("ApplyConfiguration")
       .filter((c) => c.mode === "maintenance");
-    assert.equal(maintenanceApplies.length, maintenanceBefore + 1, "w-1 configured again through the maintenance API");
+    assert.equal(
+      maintenanceApplies.length,
+      maintenanceBefore + 1,
+      "w-1 configured again through the maintenance API",
+    );
     assert.equal(node("w-1").mode, "normal");
     const ops = events
       .map((e) => e.resourcePreEvent?.metadata)
       .filter((m): m is NonNullable<typeof m> => m !== undefined && m.op !== "same")
       .map((m) => `${m.urn.split("::").pop()}:${m.op}`);
-    assert.ok(ops.some((o) => /^talos-apply-w-1:(replace|create-replacement)$/.test(o)), ops.join(", "));
+    assert.ok(
+      ops.some((o) => /^talos-apply-w-1:(replace|create-replacement)$/.test(o)),
+      ops.join(", "),
+    );
     assert.ok(ops.includes("talos-ready:update"), `readiness gate re-run: ${ops.join(", ")}`);
     assert.ok(!ops.some((o) => o.startsWith("talos-apply-cp-1:")), "cp-1 untouched");
     delete patches["w-1"];

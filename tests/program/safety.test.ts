@@ -41,7 +41,10 @@ describe("the program under mocks: safe by default (#19)", function () {
 
   it("rollout.allowNodeRemoval (or the runner's run-only allowance) lifts the removal guard", async () => {
     const cfg = { ...sampleStackConfig(), [`${NS}:production`]: "true" };
-    const allowed = await runProgram({ ...cfg, [`${NS}:rollout`]: JSON.stringify({ allowNodeRemoval: true }) });
+    const allowed = await runProgram({
+      ...cfg,
+      [`${NS}:rollout`]: JSON.stringify({ allowNodeRemoval: true }),
+    });
     assert.equal(only(allowed, TALOS_TYPES.membership).inputs.protectNodes, false);
     process.env[ALLOW_NODE_REMOVAL_ENV] = "1";
     try {
@@ -71,7 +74,10 @@ describe("the program under mocks: safe by default (#19)", function () {
     delete cfg[`${NS}:proxmoxApiToken`];
     const nodes = JSON.parse(cfg[`${NS}:nodes`]!) as Record<string, unknown>[];
     cfg[`${NS}:nodes`] = JSON.stringify(
-      nodes.map(({ proxmoxNode: _p, vmId: _v, ...n }, i) => ({ ...n, ...(i === 0 ? { newMachine: true } : {}) })),
+      nodes.map(({ proxmoxNode: _p, vmId: _v, ...n }, i) => ({
+        ...n,
+        ...(i === 0 ? { newMachine: true } : {}),
+      })),
     );
     const existing = await runProgram(cfg, []);
     const allowed = existing

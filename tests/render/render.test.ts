@@ -68,7 +68,9 @@ describe("npm run render (offline)", function () {
         {
           machine: {
             registries: { config: { "reg.lan": { auth: { username: "bot", password: "REG-PASS-4711" } } } },
-            files: [{ path: "/var/etc/app/token", permissions: 0o600, op: "create", content: "FILE-TOKEN-0815" }],
+            files: [
+              { path: "/var/etc/app/token", permissions: 0o600, op: "create", content: "FILE-TOKEN-0815" },
+            ],
           },
         },
       ],
@@ -79,7 +81,10 @@ describe("npm run render (offline)", function () {
     assert.equal(await renderMain(["--config-file", stackFile, "--out", out]), 0);
     for (const n of ["cp-1.yaml", "worker-1.yaml"]) {
       const text = fs.readFileSync(path.join(out, n), "utf8");
-      assert.ok(!text.includes("REG-PASS-4711") && !text.includes("FILE-TOKEN-0815"), `${n} leaks a patch secret`);
+      assert.ok(
+        !text.includes("REG-PASS-4711") && !text.includes("FILE-TOKEN-0815"),
+        `${n} leaks a patch secret`,
+      );
       assert.match(text, /username: bot/);
     }
     const full = tempDir();
@@ -91,16 +96,28 @@ describe("npm run render (offline)", function () {
     const out = tempDir();
     const elsewhere = path.join(tempDir(), "victim");
     fs.writeFileSync(elsewhere, "do not overwrite\n", { mode: 0o644 });
-    for (const f of ["secrets.yaml", "cp-1.yaml", "kubeconfig"]) fs.writeFileSync(path.join(out, f), "old\n", { mode: 0o644 });
+    for (const f of ["secrets.yaml", "cp-1.yaml", "kubeconfig"])
+      fs.writeFileSync(path.join(out, f), "old\n", { mode: 0o644 });
     fs.chmodSync(path.join(out, "cp-1.yaml"), 0o644);
     fs.symlinkSync(elsewhere, path.join(out, "talosconfig"));
     assert.equal(await renderMain(["--config-file", file, "--out", out, "--with-secrets"]), 0);
-    for (const f of ["secrets.yaml", "cp-1.yaml", "cp-2.yaml", "worker-1.yaml", "talosconfig", "kubeconfig"]) {
+    for (const f of [
+      "secrets.yaml",
+      "cp-1.yaml",
+      "cp-2.yaml",
+      "worker-1.yaml",
+      "talosconfig",
+      "kubeconfig",
+    ]) {
       const st = fs.lstatSync(path.join(out, f));
       assert.ok(st.isFile(), `${f} is a regular file`);
       assert.equal(st.mode & 0o777, 0o600, f);
     }
     assert.equal(fs.readFileSync(elsewhere, "utf8"), "do not overwrite\n");
-    assert.deepEqual(fs.readdirSync(out).filter((f) => f.endsWith(".tmp")), [], "no temp file left");
+    assert.deepEqual(
+      fs.readdirSync(out).filter((f) => f.endsWith(".tmp")),
+      [],
+      "no temp file left",
+    );
   });
 });

@@ -138,7 +138,15 @@ describe("stacks cli: ephemeral", function () {
     assert.equal(conf["proxmox-talos:proxmoxApiToken"], undefined);
     for (const argv of r.calls) assert.ok(!argv.join(" ").includes("secret-token"), argv.join(" "));
     const cp = r.calls.find((c) => c[0] === "config" && c[1] === "cp");
-    assert.deepEqual(cp, ["config", "cp", "proxmox-talos:proxmoxApiToken", "--stack", "homelab", "--dest", "eph1"]);
+    assert.deepEqual(cp, [
+      "config",
+      "cp",
+      "proxmox-talos:proxmoxApiToken",
+      "--stack",
+      "homelab",
+      "--dest",
+      "eph1",
+    ]);
     assert.match(r.stdout, /ephemeral eph1: smoke: nodes Ready ok — 2\/2 nodes Ready/);
     assert.match(r.stdout, /ephemeral eph1: remove stack ok/);
     assert.match(r.stdout, /ephemeral eph1: passed$/m);

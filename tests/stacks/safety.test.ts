@@ -24,7 +24,10 @@ describe("stacks cli: safe by default (#19)", function () {
     sb = new Sandbox({ stacks: { prod: { config: prod(), resources: 4 } }, plugins: ALL_PLUGINS });
     const r = await sb.run(["destroy", "prod"]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /^error: refusing to destroy 'prod': it is marked production .*--yes-destroy-production/);
+    assert.match(
+      r.stderr,
+      /^error: refusing to destroy 'prod': it is marked production .*--yes-destroy-production/,
+    );
     assert.ok(!ops(r.calls).includes("destroy"));
     assert.equal(r.world.stacks?.prod?.resources, 4);
     const yes = await sb.run(["destroy", "prod", "--yes-destroy-production"]);
@@ -46,8 +49,14 @@ describe("stacks cli: safe by default (#19)", function () {
     ]) {
       const r = await sb.run(argv, { workspace: ws });
       assert.equal(r.code, 1, argv.join(" "));
-      assert.match(r.stderr, /without a passphrase: .*PULUMI_CONFIG_PASSPHRASE_FILE.*--allow-empty-passphrase/);
-      assert.ok(!ops(r.calls).some((o) => ["up", "destroy", "stack init"].includes(o)), `${argv.join(" ")}: ${ops(r.calls).join(", ")}`);
+      assert.match(
+        r.stderr,
+        /without a passphrase: .*PULUMI_CONFIG_PASSPHRASE_FILE.*--allow-empty-passphrase/,
+      );
+      assert.ok(
+        !ops(r.calls).some((o) => ["up", "destroy", "stack init"].includes(o)),
+        `${argv.join(" ")}: ${ops(r.calls).join(", ")}`,
+      );
     }
     const allowed = await sb.run(["up", "dev", "--allow-empty-passphrase"], { workspace: ws });
     assert.equal(allowed.code, 0, allowed.stderr);
@@ -68,7 +77,12 @@ describe("stacks cli: safe by default (#19)", function () {
       undefined,
     );
     assert.equal(
-      passphraseRefusal("up", "x", { PULUMI_CONFIG_PASSPHRASE_FILE: "/run/p" }, { production: true, allowEmpty: false, otherProvider: false }),
+      passphraseRefusal(
+        "up",
+        "x",
+        { PULUMI_CONFIG_PASSPHRASE_FILE: "/run/p" },
+        { production: true, allowEmpty: false, otherProvider: false },
+      ),
       undefined,
     );
     assert.match(
@@ -119,14 +133,20 @@ describe("stacks cli: safe by default (#19)", function () {
       }),
     });
     sb = new Sandbox({ stacks: { homelab: { config: base } }, plugins: ALL_PLUGINS, ...UP_OUTPUTS });
-    const r = await sb.run(["ephemeral", "homelab", "--vmid-offset", "1000", "--ip-offset", "100", "--name", "e1"], {
-      smoke: okSmoke,
-    });
+    const r = await sb.run(
+      ["ephemeral", "homelab", "--vmid-offset", "1000", "--ip-offset", "100", "--name", "e1"],
+      {
+        smoke: okSmoke,
+      },
+    );
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const cps = r.calls.filter((c) => c[0] === "config" && c[1] === "cp").map((c) => c[2]);
     assert.deepEqual(cps, ["proxmox-talos:proxmoxApiToken"]);
     const setAll = r.calls.find((c) => c[0] === "config" && c[1] === "set-all") ?? [];
-    const conf = JSON.parse(setAll[setAll.indexOf("--json") + 1] ?? "{}") as Record<string, { value: string }>;
+    const conf = JSON.parse(setAll[setAll.indexOf("--json") + 1] ?? "{}") as Record<
+      string,
+      { value: string }
+    >;
     for (const k of ["talosSecrets", "sopsAgeKey", "fluxGitPassword", "proxmoxApiToken"])
       assert.equal(conf[`proxmox-talos:${k}`], undefined, k);
     assert.deepEqual(JSON.parse(conf["proxmox-talos:addons"]!.value).flux, { enabled: true });
@@ -150,17 +170,28 @@ describe("stacks cli: safe by default (#19)", function () {
     const o = await sb.run(["ephemeral", "homelab", "--name", "e2"], { smoke: okSmoke });
     assert.equal(o.code, 0, o.stdout + o.stderr);
     assert.deepEqual(
-      o.calls.filter((c) => c[0] === "config" && c[1] === "cp").map((c) => c[2]).sort(),
+      o.calls
+        .filter((c) => c[0] === "config" && c[1] === "cp")
+        .map((c) => c[2])
+        .sort(),
       ["proxmox-talos:proxmoxApiToken", "proxmox-talos:sopsAgeKey"],
     );
     const setAll2 = o.calls.find((c) => c[0] === "config" && c[1] === "set-all") ?? [];
-    const conf2 = JSON.parse(setAll2[setAll2.indexOf("--json") + 1] ?? "{}") as Record<string, { value: string }>;
-    assert.equal(JSON.parse(conf2["proxmox-talos:addons"]!.value).flux.git.url, "https://git.example.lan/fleet.git");
+    const conf2 = JSON.parse(setAll2[setAll2.indexOf("--json") + 1] ?? "{}") as Record<
+      string,
+      { value: string }
+    >;
+    assert.equal(
+      JSON.parse(conf2["proxmox-talos:addons"]!.value).flux.git.url,
+      "https://git.example.lan/fleet.git",
+    );
   });
 
   it("ephemeral refuses patches naming an address of the base's node network, creating nothing", async () => {
     const base = homelabConfig({
-      "proxmox-talos:patches": cfg({ all: ["machine:\n  network:\n    extraHostEntries:\n      - ip: 192.168.50.11\n"] }),
+      "proxmox-talos:patches": cfg({
+        all: ["machine:\n  network:\n    extraHostEntries:\n      - ip: 192.168.50.11\n"],
+      }),
     });
     const nodes = JSON.parse(base["proxmox-talos:nodes"]!.value) as Record<string, unknown>[];
     nodes[1]!.patches = [{ machine: { kubelet: { nodeIP: { validSubnets: ["192.168.50.0/24"] } } } }];
@@ -171,18 +202,27 @@ describe("stacks cli: safe by default (#19)", function () {
     });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /proxmox-talos:patches\.all\[0\]: 192\.168\.50\.11 is in the base's node network/);
-    assert.match(r.stderr, /proxmox-talos:nodes\[1\]\.patches\[0\]\.machine\.kubelet\.nodeIP\.validSubnets\[0\]: 192\.168\.50\.0/);
+    assert.match(
+      r.stderr,
+      /proxmox-talos:nodes\[1\]\.patches\[0\]\.machine\.kubelet\.nodeIP\.validSubnets\[0\]: 192\.168\.50\.0/,
+    );
     assert.ok(!ops(r.calls).includes("stack init"));
     // Addresses outside the node network (public DNS) pass.
     sb.dispose();
     sb = new Sandbox({
       stacks: {
-        homelab: { config: homelabConfig({ "proxmox-talos:patches": cfg({ all: [{ machine: { network: { nameservers: ["1.1.1.1"] } } }] }) }) },
+        homelab: {
+          config: homelabConfig({
+            "proxmox-talos:patches": cfg({ all: [{ machine: { network: { nameservers: ["1.1.1.1"] } } }] }),
+          }),
+        },
       },
       plugins: ALL_PLUGINS,
       ...UP_OUTPUTS,
     });
-    const ok = await sb.run(["ephemeral", "homelab", "--vmid-offset", "1000", "--ip-offset", "100"], { smoke: okSmoke });
+    const ok = await sb.run(["ephemeral", "homelab", "--vmid-offset", "1000", "--ip-offset", "100"], {
+      smoke: okSmoke,
+    });
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
   });
 });

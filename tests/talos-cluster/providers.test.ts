@@ -346,10 +346,18 @@ describe("MachineSecrets provider logic", function () {
     assert.deepEqual(parseSecretsYaml(r.outs.secretsYaml), parseSecretsYaml(generated));
     assert.equal(secretsLogic.diff(r.outs, { importedSecrets: generated }).changes, false);
     const other = (await secretsLogic.create({})).outs.secretsYaml;
-    assert.throws(() => secretsLogic.diff(r.outs, { importedSecrets: other }), /refusing to change talosSecrets/);
-    assert.throws(() => secretsLogic.diff(r.outs, {}), /refusing to remove talosSecrets.*allowTalosSecretsReplacement/);
+    assert.throws(
+      () => secretsLogic.diff(r.outs, { importedSecrets: other }),
+      /refusing to change talosSecrets/,
+    );
+    assert.throws(
+      () => secretsLogic.diff(r.outs, {}),
+      /refusing to remove talosSecrets.*allowTalosSecretsReplacement/,
+    );
     const allow = { allowReplacement: true };
-    assert.deepEqual(secretsLogic.diff(r.outs, { importedSecrets: other, ...allow }).replaces, ["importedSecrets"]);
+    assert.deepEqual(secretsLogic.diff(r.outs, { importedSecrets: other, ...allow }).replaces, [
+      "importedSecrets",
+    ]);
     assert.deepEqual(secretsLogic.diff(r.outs, allow).replaces, ["importedSecrets"]);
   });
 

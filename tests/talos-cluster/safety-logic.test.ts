@@ -62,7 +62,9 @@ describe("safe by default in the Talos resources' logic (#19)", function () {
   });
 
   it("a new machine identity replaces the apply; a first identity on an old state is only recorded", () => {
-    assert.deepEqual(applyLogic.diff(applied, inputs({ machineIdentity: "vm-b" })).replaces, ["machineIdentity"]);
+    assert.deepEqual(applyLogic.diff(applied, inputs({ machineIdentity: "vm-b" })).replaces, [
+      "machineIdentity",
+    ]);
     assert.equal(applyLogic.diff(applied, inputs({ machineIdentity: "vm-a" })).changes, false);
     const old = { ...applied, machineIdentity: undefined };
     const d = applyLogic.diff(old, inputs({ machineIdentity: "vm-a" }));
@@ -74,7 +76,11 @@ describe("safe by default in the Talos resources' logic (#19)", function () {
     const before = node.callsOf("ApplyConfiguration").length;
     const changed = machineConfig({ type: "worker", osCa: pki.osCa, clusterName: "homelab2" });
     await assert.rejects(
-      applyLogic.update(applied, inputs({ config: changed, configHash: sha256Hex(changed), maintenanceAllowed: true }), quick),
+      applyLogic.update(
+        applied,
+        inputs({ config: changed, configHash: sha256Hex(changed), maintenanceAllowed: true }),
+        quick,
+      ),
       /node w-1 .* was configured before and now answers only in maintenance mode.*--target-replace/,
     );
     assert.equal(node.callsOf("ApplyConfiguration").length, before, "no apply");
@@ -91,11 +97,21 @@ describe("safe by default in the Talos resources' logic (#19)", function () {
     const news = { nodes: all.slice(0, 1), kubeconfig: "", protectNodes: true, ...creds };
     const failures = membership.check(olds, news);
     assert.equal(failures.length, 1);
-    assert.match(failures[0]!.reason, /removing w-1, w-2 from a production stack .*rollout\.allowNodeRemoval: true.*--allow-node-removal/);
+    assert.match(
+      failures[0]!.reason,
+      /removing w-1, w-2 from a production stack .*rollout\.allowNodeRemoval: true.*--allow-node-removal/,
+    );
     const calls = node.calls.length;
-    await assert.rejects(membership.update(olds, news, { log: quick.log }), /scale-down refused, nothing was changed/);
+    await assert.rejects(
+      membership.update(olds, news, { log: quick.log }),
+      /scale-down refused, nothing was changed/,
+    );
     assert.equal(node.calls.length, calls, "no call reached the node");
     assert.deepEqual(membership.check(olds, { ...news, protectNodes: false }), []);
-    assert.deepEqual(membership.check(olds, { ...olds, protectNodes: true }), [], "no removal, nothing to refuse");
+    assert.deepEqual(
+      membership.check(olds, { ...olds, protectNodes: true }),
+      [],
+      "no removal, nothing to refuse",
+    );
   });
 });

@@ -638,11 +638,7 @@ describe("redacted view: an allowlist (issue #19, the leaks of the old denylist)
       "cluster:\n  apiServer:\n    extraArgs:\n      oidc-extra: --password=ARG-PASS-6\n",
       "ARG-PASS-6",
     ],
-    [
-      "a Cookie header",
-      "cluster:\n  extraManifestHeaders:\n    Cookie: session=COOKIE-7\n",
-      "COOKIE-7",
-    ],
+    ["a Cookie header", "cluster:\n  extraManifestHeaders:\n    Cookie: session=COOKIE-7\n", "COOKIE-7"],
     [
       "a token in an extra manifest URL",
       "cluster:\n  extraManifests:\n    - https://raw.example/m.yaml?sig=MANIFEST-SIG-8\n",
