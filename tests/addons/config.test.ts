@@ -96,7 +96,7 @@ describe("addons config schema", () => {
       /^addons\.cilium\.version: is not a Helm chart version \(got "v1\.16\.3"\) — write a bare semver/,
       /^addons\.cilium: unknown key\(s\) "valuse" — remove them or correct their spelling/,
       /^addons\.openebs\.storageClassName: is not a valid Kubernetes name \(got "Fast_SSD"\) — /,
-      /^addons\.flux\.git\.url: is not an http\(s\):\/\/ or ssh:\/\/ Git URL \(got "github\.com\/me\/fleet"\) — /,
+      /^addons\.flux\.git\.url: is not an https:\/\/ or ssh:\/\/ Git URL without credentials .*\(got "github\.com\/me\/fleet"\) — /,
       /^addons\.flux\.git\.path: .*\(got "clusters\/x"\) — start it with "\.\/"/,
       /^addons\.flux\.git\.interval: is not a Go duration \(got "5 minutes"\) — /,
     ];

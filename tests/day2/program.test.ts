@@ -160,7 +160,12 @@ describe("day 2 config keys", () => {
 
   it("defaults: batches of 1, 900 s per node, 300 s drain, renew 30 days before a 365-day expiry", () => {
     const c = validateStackConfig(base(), secrets);
-    assert.deepEqual(c.rollout, { workerBatchSize: 1, nodeTimeoutSeconds: 900, drainTimeoutSeconds: 300 });
+    assert.deepEqual(c.rollout, {
+      workerBatchSize: 1,
+      nodeTimeoutSeconds: 900,
+      drainTimeoutSeconds: 300,
+      allowNodeRemoval: false,
+    });
     assert.deepEqual(c.clientCerts, { renewBeforeDays: 30, validityDays: 365 });
   });
 
