@@ -1,18 +1,17 @@
 /**
  * `HomelabCluster`: the whole cluster from one validated stack config —
- * `ProxmoxNodes` (when a Proxmox section is configured) → `TalosCluster` → `ClusterAddons`.
+ * `ProxmoxNodes` (when a Proxmox section is configured) → `TalosCluster` → `ClusterAddons`, created
+ * from the pure `clusterPlan(config)` (plan.ts).
  */
 import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterSpecWire } from "../policy/lib/facts";
 import { ClusterAddons } from "./addons";
 import type { StackSecrets } from "./config/load";
 import type { StackConfig } from "./config/validate";
+import { clusterPlan } from "./plan";
 import { allowNodeRemovalFromEnv } from "./production";
 import { ProxmoxNodes } from "./proxmox/nodes";
-import { imageFileName } from "./proxmox/vm";
 import { TalosCluster } from "./talos/cluster";
-import { installerImage, nocloudImageUrl, schematicId, schematicYaml } from "./talos/schematic";
 
 /**
  * What the Talos layer knows about the machine behind a node. A Proxmox VM: its identity (host,
@@ -61,48 +60,20 @@ export class HomelabCluster extends pulumi.ComponentResource {
   constructor(name: string, args: HomelabClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("proxmox-talos:index:HomelabCluster", name, {}, opts);
     const { config, secrets } = args;
-
-    const schematic = schematicYaml(config.imageFactory.extensions);
-    const id = schematicId(schematic);
-    const factoryHost = new URL(config.imageFactory.url).host;
+    const plan = clusterPlan(config, { secretSettings: args.secretSettings });
 
     let vms: pulumi.Resource[] = [];
     let vmsByNode: Record<string, proxmox.VmLegacy> = {};
-    if (config.proxmox) {
+    if (plan.proxmox) {
       const provider = new proxmox.Provider(
         "proxmox",
-        {
-          endpoint: config.proxmox.endpoint,
-          apiToken: secrets.proxmoxApiToken,
-          insecure: config.proxmox.insecure,
-        },
+        { ...plan.proxmox.provider, apiToken: secrets.proxmoxApiToken },
         { parent: this },
       );
-      const proxmoxNodes = new ProxmoxNodes(
-        "nodes",
-        {
-          clusterName: config.clusterName,
-          nodes: config.nodes.map((n) => ({ ...n, proxmoxNode: n.proxmoxNode!, vmId: n.vmId! })),
-          placement: {
-            diskDatastore: config.proxmox.diskDatastore,
-            imageDatastore: config.proxmox.imageDatastore,
-            bios: config.proxmox.bios,
-            cpuType: config.proxmox.cpuType,
-            bridge: config.network.bridge,
-            vlan: config.network.vlan,
-            cidr: config.network.cidr,
-            gateway: config.network.gateway,
-            dnsServers: config.network.dnsServers,
-            tags: config.proxmox.tags,
-          },
-          image: {
-            url: nocloudImageUrl(config.imageFactory.url, id, config.talosVersion),
-            fileName: imageFileName(id, config.talosVersion),
-          },
-          protect: config.production,
-        },
-        { parent: this, providers: { proxmoxve: provider } },
-      );
+      const proxmoxNodes = new ProxmoxNodes("nodes", plan.proxmox.nodes, {
+        parent: this,
+        providers: { proxmoxve: provider },
+      });
       vmsByNode = proxmoxNodes.vms;
       vms = Object.values(proxmoxNodes.vms);
     }
@@ -110,46 +81,27 @@ export class HomelabCluster extends pulumi.ComponentResource {
     const talos = new TalosCluster(
       "talos",
       {
-        clusterName: config.clusterName,
-        endpoint: config.controlPlane.endpoint,
-        vip: config.controlPlane.vip,
-        talosVersion: config.talosVersion,
-        kubernetesVersion: config.kubernetesVersion,
-        installImage: installerImage(factoryHost, id, config.talosVersion, "nocloud"),
-        nodes: config.nodes.map((n) => ({
-          name: n.name,
-          role: n.role,
-          ip: n.ip,
-          installDisk: n.installDisk,
-          patches: n.patches,
-          ...machineOf(vmsByNode[n.name], n.newMachine),
+        ...plan.talos,
+        nodes: plan.talos.nodes.map((n) => ({
+          ...n,
+          ...machineOf(vmsByNode[n.name], n.newMachine ?? false),
         })),
-        network: config.network,
-        patches: config.patches,
-        allowSchedulingOnControlPlanes: config.controlPlane.allowSchedulingOnControlPlanes,
-        openebsHostpath: config.addons.openebs.enabled,
+        // The runner's run-only allowance (`up --allow-node-removal`) joins the stack's.
+        allowNodeRemoval: plan.talos.allowNodeRemoval || allowNodeRemovalFromEnv(),
         importedSecrets: secrets.talosSecrets,
-        rollout: config.rollout,
-        clientCerts: config.clientCerts,
-        production: config.production,
-        allowNodeRemoval: config.rollout.allowNodeRemoval || allowNodeRemovalFromEnv(),
-        allowSecretsReplacement: config.allowTalosSecretsReplacement,
-        // Secret patches or node settings would show in the plain config views.
-        showConfigViews: !(args.secretSettings ?? []).some((k) => k === "patches" || k === "nodes"),
       },
       { parent: this, dependsOn: vms },
     );
 
     // With every addon off there is nothing to install: no ClusterAddons, so no Kubernetes provider
     // either (an existing-machines stack then needs no third-party plugin at all).
-    const anyAddon = Object.values(config.addons).some((a) => a.enabled);
-    const addons = anyAddon
+    const addons = plan.addons
       ? new ClusterAddons(
           "addons",
           {
             kubeconfig: talos.kubeconfig,
             clusterReady: talos.ready,
-            config: config.addons,
+            config: plan.addons,
             gitCredentials: secrets.fluxGitPassword?.apply((password) => ({
               username: config.fluxGitUsername ?? "git",
               password,
@@ -165,7 +117,7 @@ export class HomelabCluster extends pulumi.ComponentResource {
     this.endpoint = pulumi.output(config.controlPlane.endpoint);
     this.vip = pulumi.output(config.controlPlane.vip);
     this.nodes = pulumi.output(config.nodes.map((n) => ({ name: n.name, role: n.role, ip: n.ip })));
-    this.schematicId = pulumi.output(id);
+    this.schematicId = pulumi.output(plan.image.schematicId);
     this.talosVersion = pulumi.output(config.talosVersion);
     this.kubernetesVersion = pulumi.output(config.kubernetesVersion);
     this.talosconfig = pulumi.secret(talos.talosconfig);
@@ -183,24 +135,7 @@ export class HomelabCluster extends pulumi.ComponentResource {
       talosconfig: this.talosconfig,
       kubeconfig: this.kubeconfig,
       // Plain cluster facts (no secrets) for stack policies, which see component outputs only.
-      clusterSpec: {
-        clusterName: config.clusterName,
-        production: config.production,
-        talosVersion: config.talosVersion,
-        kubernetesVersion: config.kubernetesVersion,
-        controlPlane: { vip: config.controlPlane.vip, allowEvenCount: config.controlPlane.allowEvenCount },
-        network: { cidr: config.network.cidr, gateway: config.network.gateway },
-        nodes: config.nodes.map((n) => ({
-          name: n.name,
-          role: n.role,
-          ip: n.ip,
-          ...(n.proxmoxNode !== undefined ? { proxmoxNode: n.proxmoxNode } : {}),
-          ...(n.vmId !== undefined ? { vmId: n.vmId } : {}),
-        })),
-        metallbPools: config.addons.metallb.enabled
-          ? config.addons.metallb.pools.map((p) => ({ name: p.name, addresses: [...p.addresses] }))
-          : [],
-      } satisfies ClusterSpecWire,
+      clusterSpec: plan.spec,
     });
   }
 }

@@ -69,7 +69,8 @@ export const vip: StackValidationPolicy = {
 
 export const metallbPools: StackValidationPolicy = {
   name: "cluster-metallb-pools-disjoint",
-  description: "MetalLB address pools are disjoint from node IPs, the VIP, the gateway and each other.",
+  description:
+    "MetalLB address pools have their own names and are disjoint from node IPs, the VIP, the gateway and each other.",
   enforcementLevel: "mandatory",
   severity: "critical",
   validateStack: onCluster((facts) =>

@@ -14,11 +14,11 @@ import { ConfigError } from "../components/config/errors";
 import { decodeConfigValue } from "../components/config/load";
 import { readStackFile } from "../components/config/stack-file";
 import { validateStackConfig } from "../components/config/validate";
+import { clusterPlan } from "../components/plan";
 import { nodeConfigInput } from "../components/talos/cluster";
 import { generateAdminKubeconfig } from "../components/talos/kubeconfig";
 import { renderMachineConfig } from "../components/talos/machineconfig";
 import { redactMachineConfig } from "../components/talos/redact";
-import { installerImage, schematicId, schematicYaml } from "../components/talos/schematic";
 import { generateSecretsBundle, parseSecretsYaml, serializeSecretsYaml } from "../components/talos/secrets";
 import { generateTalosconfig } from "../components/talos/talosconfig";
 import type { SecretsBundle } from "../components/talos/types";
@@ -82,22 +82,16 @@ async function main(argv: string[]): Promise<number> {
   const configView = (t: string) => redact(redactMachineConfig(t, bundle.cluster.secret), bundle);
   if (withSecrets) write("secrets.yaml", serializeSecretsYaml(bundle), 0o600);
 
-  const schematic = schematicYaml(cfg.imageFactory.extensions);
-  const id = schematicId(schematic);
-  const args = {
-    clusterName: cfg.clusterName,
-    endpoint: cfg.controlPlane.endpoint,
-    vip: cfg.controlPlane.vip,
-    talosVersion: cfg.talosVersion,
-    kubernetesVersion: cfg.kubernetesVersion,
-    installImage: installerImage(new URL(cfg.imageFactory.url).host, id, cfg.talosVersion, "nocloud"),
-    network: cfg.network,
-    patches: cfg.patches,
-    allowSchedulingOnControlPlanes: cfg.controlPlane.allowSchedulingOnControlPlanes,
-    openebsHostpath: cfg.addons.openebs.enabled,
-  };
-  for (const node of cfg.nodes) {
-    write(`${node.name}.yaml`, renderMachineConfig(nodeConfigInput(args, node, bundle)), 0o600, configView);
+  // The same plan the program's HomelabCluster creates its resources from.
+  const plan = clusterPlan(cfg);
+  const id = plan.image.schematicId;
+  for (const node of plan.talos.nodes) {
+    write(
+      `${node.name}.yaml`,
+      renderMachineConfig(nodeConfigInput(plan.talos, node, bundle)),
+      0o600,
+      configView,
+    );
   }
   const cps = cfg.nodes.filter((n) => n.role === "controlplane").map((n) => n.ip);
   const talosconfig = await generateTalosconfig({
@@ -113,7 +107,7 @@ async function main(argv: string[]): Promise<number> {
     bundle,
   });
   write("kubeconfig", kubeconfig.yaml, 0o600);
-  write("schematic.yaml", `# schematic id: ${id}\n${schematic}`, 0o644);
+  write("schematic.yaml", `# schematic id: ${id}\n${plan.image.schematic}`, 0o644);
   const summary = [
     `cluster ${cfg.clusterName}: Talos ${cfg.talosVersion}, Kubernetes ${cfg.kubernetesVersion}, endpoint ${cfg.controlPlane.endpoint}`,
     `schematic ${id}`,

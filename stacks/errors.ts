@@ -18,9 +18,6 @@ export class UserError extends Error {
 /** Thrown by the workspace when no usable Pulumi CLI was found. */
 export class NoCliError extends UserError {}
 
-export const INSTALL_HINT =
-  "install it with `npm run engine` (builds the pinned CLI from Go modules) or pulumi.com's installer (curl -fsSL https://get.pulumi.com | sh)";
-
 /** The last meaningful line of a CLI error output, without the Automation API's wrapper text. */
 export function cliErrorLine(err: CommandError): string {
   const text = err.message;

@@ -3,6 +3,7 @@
  * the program run INLINE (so no Node.js language host is needed), a local file backend by
  * default, the engine from `npm run engine` on PATH when it was built.
  */
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -13,7 +14,7 @@ import {
   type Stack,
   StackNotFoundError,
 } from "@pulumi/pulumi/automation";
-import { INSTALL_HINT, NoCliError, UserError } from "./errors";
+import { NoCliError, UserError } from "./errors";
 import { hasPassphrase, passphraseRefusal, stackFileFacts, usesOtherProvider } from "./passphrase";
 
 export const PROJECT_NAME = "proxmox-talos";
@@ -32,6 +33,8 @@ export interface WorkspaceOptions {
   readonly program?: PulumiFn;
   /** `--allow-empty-passphrase`: a non-production stack may run with an empty passphrase. */
   readonly allowEmptyPassphrase?: boolean;
+  /** Progress lines of a set-up step, e.g. the engine build (default: stderr). */
+  readonly log?: (line: string) => void;
 }
 
 /** The version of @pulumi/pulumi this project pins (the engine is built at the same version). */
@@ -81,8 +84,69 @@ export function workspaceEnv(root: string, env: Env, emptyPassphrase = true): Re
   return out;
 }
 
-/** Finds the Pulumi CLI: the built engine first, then `pulumi` on PATH; else a one-line error. */
-export async function findPulumiCommand(root: string, env: Env): Promise<PulumiCommand> {
+/** True when `name` is an executable file in a directory of `env.PATH`. */
+export function onPath(env: Env, name: string): boolean {
+  return (env.PATH ?? "")
+    .split(path.delimiter)
+    .some((dir) => dir !== "" && isExecutable(path.join(dir, name)));
+}
+
+/**
+ * Runs the engine build (`npm run engine`, i.e. scripts/pulumi-engine.sh) with `env`, passing its
+ * progress lines (stderr) to `log`. Resolves true when it succeeded.
+ */
+export function buildEngine(root: string, env: Env, log: (line: string) => void): Promise<boolean> {
+  const script = path.join(root, "scripts", "pulumi-engine.sh");
+  const childEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) childEnv[k] = v;
+  return new Promise((resolve) => {
+    const child = spawn("bash", [script], { cwd: root, env: childEnv, stdio: ["ignore", "ignore", "pipe"] });
+    let pending = "";
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (chunk: string) => {
+      const lines = (pending + chunk).split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) if (line.trim() !== "") log(line);
+    });
+    child.on("error", () => resolve(false));
+    child.on("close", (code) => {
+      if (pending.trim() !== "") log(pending);
+      resolve(code === 0);
+    });
+  });
+}
+
+/**
+ * Finds the Pulumi CLI: the built engine first, then `pulumi` on PATH. Without one, where Go is
+ * present, builds the pinned engine (`npm run engine`, with progress) and looks again; otherwise
+ * (or when the build fails) one line saying how to install the pinned Pulumi.
+ */
+export async function findPulumiCommand(
+  root: string,
+  env: Env,
+  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<PulumiCommand> {
+  const found = await locatePulumiCommand(root, env);
+  if (found) return found;
+  const version = sdkVersion(root);
+  const bin = engineBinDir(env, version);
+  const install = `install the pinned Pulumi ${version} with \`curl -fsSL https://get.pulumi.com | sh -s -- --version ${version}\``;
+  if (!onPath(env, "go")) {
+    throw new NoCliError(
+      `no Pulumi CLI found (looked in ${bin} and on PATH) and no Go to build it with \`npm run engine\`: ${install} (pulumi.com's installer)`,
+    );
+  }
+  log(
+    `no Pulumi CLI found: building the pinned engine ${version} with \`npm run engine\` (Go is present; minutes the first time)`,
+  );
+  const built = await buildEngine(root, env, log);
+  const after = built ? await locatePulumiCommand(root, env) : undefined;
+  if (after) return after;
+  throw new NoCliError(`no Pulumi CLI found and \`npm run engine\` failed (its output is above): ${install}`);
+}
+
+/** The built engine, else a `pulumi` on PATH; undefined when neither runs. */
+async function locatePulumiCommand(root: string, env: Env): Promise<PulumiCommand | undefined> {
   const candidates: string[] = [];
   const bin = engineBinDir(env, sdkVersion(root));
   if (isExecutable(path.join(bin, "pulumi"))) candidates.push(path.dirname(bin));
@@ -97,7 +161,7 @@ export async function findPulumiCommand(root: string, env: Env): Promise<PulumiC
       // not runnable: try the next one
     }
   }
-  throw new NoCliError(`no Pulumi CLI found (looked in ${bin} and on PATH): ${INSTALL_HINT}`);
+  return undefined;
 }
 
 /** The error the program threw during the last operation, if any (a ConfigError, say). */
@@ -178,7 +242,7 @@ export async function openStack(
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     fs.chmodSync(dir, 0o700);
   }
-  const pulumiCommand = opts.pulumiCommand ?? (await findPulumiCommand(root, env));
+  const pulumiCommand = opts.pulumiCommand ?? (await findPulumiCommand(root, env, opts.log));
   const programErrors: ProgramErrors = {};
   const program = capturingProgram(opts.program ?? lazyClusterProgram(root), programErrors);
   const args = { stackName, projectName: PROJECT_NAME, program };

@@ -7,19 +7,12 @@
  * (`components/config/rules.ts`), not here.
  */
 import { z } from "zod";
-import { maskUrlCredentials } from "../config/errors";
+import { formatIssue, zodIssues } from "../config/errors";
 import { parseRange } from "../net/ipv4";
 
-/** Shows a config value in an error message (short, JSON-quoted). */
-function shown(value: unknown): string {
-  if (typeof value === "string") value = maskUrlCredentials(value);
-  const text = typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-/** A custom message: what is wrong with the value, then (after " — ") the fix. */
-function wrong(what: string, fix: string) {
-  return (issue: { input?: unknown }) => `${what} (got ${shown(issue.input)}) — ${fix}`;
+/** A message in the config errors' style: what is wrong, then (after " — ") the fix; errors.ts shows the value. */
+function wrong(what: string, fix: string): string {
+  return `${what} — ${fix}`;
 }
 
 const enabledFlag = (dflt: boolean) =>
@@ -121,21 +114,8 @@ const MetallbSchema = z.strictObject({
     .array(MetallbPoolSchema, {
       error: wrong("must be a list of pools", "write pools: [{name: default, addresses: [10.0.0.240/28]}]"),
     })
-    .default([])
-    .superRefine((pools, ctx) => {
-      const seen = new Set<string>();
-      pools.forEach((pool, i) => {
-        if (seen.has(pool.name)) {
-          ctx.addIssue({
-            code: "custom",
-            path: [i, "name"],
-            input: pool.name,
-            message: `is used by two pools (got ${shown(pool.name)}) — give every pool its own name`,
-          });
-        }
-        seen.add(pool.name);
-      });
-    }),
+    // Unique names, emptiness and overlaps: poolIssues in config/rules.ts (shared with the policy pack).
+    .default([]),
   l2Advertisement: z
     .boolean({ error: wrong("must be true or false", "write l2Advertisement: false to announce nothing") })
     .default(true),
@@ -179,7 +159,7 @@ export const AddonsConfigSchema = z
         path: ["sops", "enabled"],
         input: true,
         message:
-          "is true while addons.flux.enabled is false (got true) — the sops-age Secret is for Flux: enable addons.flux or remove addons.sops.enabled",
+          "needs addons.flux.enabled, which is false — the sops-age Secret is for Flux: enable addons.flux or remove addons.sops.enabled",
       });
     }
   })
@@ -193,18 +173,9 @@ export type MetallbPool = z.output<typeof MetallbPoolSchema>;
 export type FluxGit = z.output<typeof FluxGitSchema>;
 
 /**
- * Formats the issues of a failed `AddonsConfigSchema.safeParse` as
- * `addons.metallb.pools[0].addresses[1]: is not ... (got "x") — fix` lines.
+ * Formats the issues of a failed `AddonsConfigSchema.safeParse(x, { reportInput: true })` as the
+ * stack config errors do: `addons.metallb.pools[0].addresses[1]: "x" is not … — fix` lines.
  */
 export function formatAddonsIssues(error: z.ZodError, root = "addons"): string[] {
-  return error.issues.map((issue) => {
-    const path = issue.path.reduce<string>(
-      (acc, p) => (typeof p === "number" ? `${acc}[${p}]` : `${acc}.${String(p)}`),
-      root,
-    );
-    if (issue.code === "unrecognized_keys") {
-      return `${path}: unknown key(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")} — remove them or correct their spelling`;
-    }
-    return `${path}: ${issue.message}`;
-  });
+  return zodIssues(root, error.issues).map((issue) => formatIssue(undefined, issue));
 }

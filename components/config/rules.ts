@@ -165,12 +165,35 @@ export function controlPlaneSpreadIssues(nodes: readonly RuleNode[]): ConfigIssu
   return [];
 }
 
-/** MetalLB pools parse, and are disjoint from node IPs, the VIP, the gateway and each other. */
+/**
+ * The MetalLB pool rules, all of them: there is a pool (when `required`: MetalLB is on), every pool
+ * has its own name, every address parses, and the ranges are disjoint from node IPs, the VIP, the
+ * gateway and each other.
+ */
 export function poolIssues(
   pools: readonly RulePool[],
   reserved: { nodes: readonly RuleNode[]; vip?: string; gateway?: string },
+  o: { required?: boolean } = {},
 ): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
+  if (o.required && pools.length === 0) {
+    issues.push({
+      path: "addons.metallb.pools",
+      message: "is empty while MetalLB is enabled",
+      fix: "add a pool of free addresses, or disable addons.metallb",
+    });
+  }
+  const names = new Set<string>();
+  pools.forEach((pool, p) => {
+    if (names.has(pool.name)) {
+      issues.push({
+        path: `addons.metallb.pools[${p}].name`,
+        message: `${showValue(pool.name)} is used by two pools`,
+        fix: "give every pool its own name",
+      });
+    }
+    names.add(pool.name);
+  });
   const taken: Array<{ what: string; range: Ipv4Range }> = [];
   for (const n of reserved.nodes) {
     const ip = parseIpv4(n.ip);

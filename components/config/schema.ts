@@ -4,6 +4,7 @@
  * cross-field rules live in `rules.ts` and run on whatever parsed.
  */
 import { z } from "zod";
+import { CLIENT_CERT_DEFAULTS, ROLLOUT_DEFAULTS } from "../defaults";
 import { isIpv4, parseCidr } from "../net/ipv4";
 import {
   DEFAULT_EXTENSIONS,
@@ -61,21 +62,21 @@ export const NodeSchema = z.strictObject({
     .min(100, { error: "must be at least 100 (Proxmox reserves lower VM ids)" })
     .max(999_999_999)
     .optional(),
-  /** vCPUs. Defaults to 2 (control plane) or 2 (worker). */
+  /** vCPUs. Defaults to NODE_DEFAULTS.cores (components/defaults.ts, like every default below). */
   cores: z.number().int().min(1, { error: "must be at least 1" }).max(512).optional(),
-  /** Memory in MiB. Defaults to 4096 (control plane) or 4096 (worker). */
+  /** Memory in MiB. Defaults to NODE_DEFAULTS.memoryMiB. */
   memoryMiB: z
     .number()
     .int()
     .min(1024, { error: "must be at least 1024 MiB (Talos needs 1 GiB or more)" })
     .optional(),
-  /** Boot disk size in GiB. Defaults to 32. */
+  /** Boot disk size in GiB. Defaults to NODE_DEFAULTS.diskGiB. */
   diskGiB: z
     .number()
     .int()
     .min(10, { error: "must be at least 10 GiB (Talos' minimum system disk)" })
     .optional(),
-  /** Install disk inside the VM. Defaults to /dev/sda. */
+  /** Install disk inside the VM. Defaults to NODE_DEFAULTS.installDisk. */
   installDisk: z.string().startsWith("/dev/", { error: "must be a device path like /dev/sda" }).optional(),
   /** Talos config patches for this node only, applied after the role patches. */
   patches: z.array(PatchSchema).default([]),
@@ -163,28 +164,49 @@ export const ImageFactorySchema = z.strictObject({
 
 /** How `up` rolls changes (upgrades, config changes) and removals across the nodes. */
 export const RolloutSchema = z.strictObject({
-  /** Workers changed at once (control planes always go one at a time). Defaults to 1. */
-  workerBatchSize: z.number().int().min(1, { error: "must be at least 1" }).max(100).default(1),
-  /** Bound of one node's step: upgrade, reboot, health gates. Defaults to 900 seconds. */
-  nodeTimeoutSeconds: z.number().int().min(30, { error: "must be at least 30 seconds" }).default(900),
-  /** Bound of draining a node before its removal. Defaults to 300 seconds. */
-  drainTimeoutSeconds: z.number().int().min(10, { error: "must be at least 10 seconds" }).default(300),
+  /** Workers changed at once (control planes always go one at a time). */
+  workerBatchSize: z
+    .number()
+    .int()
+    .min(1, { error: "must be at least 1" })
+    .max(100)
+    .default(ROLLOUT_DEFAULTS.workerBatchSize),
+  /** Bound of one node's step: upgrade, reboot, health gates. */
+  nodeTimeoutSeconds: z
+    .number()
+    .int()
+    .min(30, { error: "must be at least 30 seconds" })
+    .default(ROLLOUT_DEFAULTS.nodeTimeoutSeconds),
+  /** Bound of draining a node before its removal. */
+  drainTimeoutSeconds: z
+    .number()
+    .int()
+    .min(10, { error: "must be at least 10 seconds" })
+    .default(ROLLOUT_DEFAULTS.drainTimeoutSeconds),
   /**
    * Production stacks only: let this `up` take nodes out (drain, etcd member removal, reset).
    * Without it a removed node is refused before anything is touched. Defaults to false.
    */
   allowNodeRemoval: z.boolean().default(false),
 });
-export const ROLLOUT_DEFAULTS = RolloutSchema.parse({});
 
 /** The admin talosconfig / kubeconfig client certificates. */
 export const ClientCertsSchema = z.strictObject({
-  /** An `up` this many days or fewer before a client cert expires issues fresh ones. Defaults to 30. */
-  renewBeforeDays: z.number().int().min(1, { error: "must be at least 1 day" }).max(3650).default(30),
-  /** Lifetime of a new client cert. Defaults to 365 days. */
-  validityDays: z.number().int().min(2, { error: "must be at least 2 days" }).max(3650).default(365),
+  /** An `up` this many days or fewer before a client cert expires issues fresh ones. */
+  renewBeforeDays: z
+    .number()
+    .int()
+    .min(1, { error: "must be at least 1 day" })
+    .max(3650)
+    .default(CLIENT_CERT_DEFAULTS.renewBeforeDays),
+  /** Lifetime of a new client cert. */
+  validityDays: z
+    .number()
+    .int()
+    .min(2, { error: "must be at least 2 days" })
+    .max(3650)
+    .default(CLIENT_CERT_DEFAULTS.validityDays),
 });
-export const CLIENT_CERT_DEFAULTS = ClientCertsSchema.parse({});
 
 /** Top-level keys and their schemas (plain, non-secret keys). */
 export const TOP_LEVEL = {
@@ -215,7 +237,7 @@ export const TOP_LEVEL = {
     })
     .optional(),
   imageFactory: ImageFactorySchema.default({ url: IMAGE_FACTORY_URL, extensions: [...DEFAULT_EXTENSIONS] }),
-  rollout: RolloutSchema.default(ROLLOUT_DEFAULTS),
+  rollout: RolloutSchema.default({ ...ROLLOUT_DEFAULTS, allowNodeRemoval: false }),
   /**
    * Let a changed or removed `talosSecrets` replace the cluster's secrets bundle (a new PKI: the
    * running cluster rejects the new credentials). Defaults to false: such a change is refused.

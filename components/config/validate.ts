@@ -5,7 +5,8 @@
  */
 import type { z } from "zod";
 import { AddonsConfigSchema } from "../addons/config";
-import { ConfigError, type ConfigIssue, showValue } from "./errors";
+import { CLIENT_CERT_DEFAULTS, NODE_DEFAULTS } from "../defaults";
+import { ConfigError, type ConfigIssue, zodIssues } from "./errors";
 import {
   addressingIssues,
   cniIssues,
@@ -22,13 +23,6 @@ import { scrubSecretSettings } from "./secret-settings";
 const SCHEMAS = { ...TOP_LEVEL, addons: AddonsConfigSchema.default(AddonsConfigSchema.parse({})) };
 type Parsed = { [K in keyof typeof SCHEMAS]: z.output<(typeof SCHEMAS)[K]> };
 
-/** Defaults that depend on a node's role. */
-export const NODE_DEFAULTS = {
-  controlplane: { cores: 2, memoryMiB: 4096, diskGiB: 32 },
-  worker: { cores: 2, memoryMiB: 4096, diskGiB: 32 },
-} as const;
-export const DEFAULT_INSTALL_DISK = "/dev/sda";
-
 export type ResolvedNode = Parsed["nodes"][number] & {
   readonly cores: number;
   readonly memoryMiB: number;
@@ -42,45 +36,6 @@ export type StackConfig = Omit<Parsed, "nodes" | "controlPlane" | "network"> & {
   readonly controlPlane: Parsed["controlPlane"] & { readonly endpoint: string };
   readonly network: Parsed["network"] & { readonly kubeProxy: boolean };
 };
-
-function pathOf(key: string, path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (acc, p) => (typeof p === "number" ? `${acc}[${p}]` : `${acc}.${String(p)}`),
-    key,
-  );
-}
-
-/** A fix for zod's built-in issue codes; custom messages already carry theirs. */
-function zodFix(issue: z.core.$ZodIssue): string | undefined {
-  switch (issue.code) {
-    case "invalid_type":
-      return `set it to a ${issue.expected}`;
-    case "unrecognized_keys":
-      return "remove it or correct its spelling";
-    case "invalid_value":
-      return `use one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
-    default:
-      return undefined;
-  }
-}
-
-/** Converts zod issues for one top-level key into config issues naming path and value. */
-export function zodIssues(key: string, issues: readonly z.core.$ZodIssue[], secret = false): ConfigIssue[] {
-  return issues.flatMap((issue): ConfigIssue[] => {
-    if (issue.code === "unrecognized_keys") {
-      return issue.keys.map((k) => ({
-        path: pathOf(key, [...issue.path, k]),
-        message: "is not a known setting",
-        fix: zodFix(issue),
-      }));
-    }
-    const shown = secret ? "(secret value)" : showValue(issue.input);
-    // Our schemas carry their own wording (with the fix); zod's defaults start with these words.
-    const custom = !/^(Invalid|Too (small|big)|Unrecognized|Expected)/.test(issue.message);
-    const message = custom ? `${shown} ${issue.message}` : `${shown}: ${issue.message}`;
-    return [{ path: pathOf(key, issue.path), message, fix: custom ? undefined : zodFix(issue) }];
-  });
-}
 
 /**
  * Validates `raw` (top-level key → value, without the `proxmox-talos:` prefix) and the secret
@@ -129,21 +84,15 @@ export function validateStackConfig(
   if (p.network) issues.push(...addressingIssues(nodes, p.network));
   if (p.controlPlane) issues.push(...vipIssues(p.controlPlane.vip, nodes, p.network));
   if (p.addons) {
-    issues.push(
-      ...poolIssues(p.addons.metallb.enabled ? p.addons.metallb.pools : [], {
-        nodes,
-        vip: p.controlPlane?.vip,
-        gateway: p.network?.gateway,
-      }),
-    );
+    if (p.addons.metallb.enabled)
+      issues.push(
+        ...poolIssues(
+          p.addons.metallb.pools,
+          { nodes, vip: p.controlPlane?.vip, gateway: p.network?.gateway },
+          { required: true },
+        ),
+      );
     if (p.network) issues.push(...cniIssues(p.network, p.addons.cilium.enabled));
-    if (p.addons.metallb.enabled && p.addons.metallb.pools.length === 0) {
-      issues.push({
-        path: "addons.metallb.pools",
-        message: "is empty while MetalLB is enabled",
-        fix: "add a pool of free addresses, or disable addons.metallb",
-      });
-    }
   }
   if (p.talosVersion && p.kubernetesVersion)
     issues.push(...versionIssues(p.talosVersion, p.kubernetesVersion));
@@ -152,7 +101,7 @@ export function validateStackConfig(
     issues.push({
       path: "clientCerts.renewBeforeDays",
       message: `${p.clientCerts.renewBeforeDays} is not shorter than clientCerts.validityDays (${p.clientCerts.validityDays}), so every \`up\` would issue new client certs`,
-      fix: "set renewBeforeDays well below validityDays (default 30 of 365)",
+      fix: `set renewBeforeDays well below validityDays (default ${CLIENT_CERT_DEFAULTS.renewBeforeDays} of ${CLIENT_CERT_DEFAULTS.validityDays})`,
     });
   }
   if (p.proxmox && secrets.proxmoxApiToken === undefined) {
@@ -182,10 +131,10 @@ export function validateStackConfig(
   const resolvedNodes = full.nodes.map(
     (n): ResolvedNode => ({
       ...n,
-      cores: n.cores ?? NODE_DEFAULTS[n.role].cores,
-      memoryMiB: n.memoryMiB ?? NODE_DEFAULTS[n.role].memoryMiB,
-      diskGiB: n.diskGiB ?? NODE_DEFAULTS[n.role].diskGiB,
-      installDisk: n.installDisk ?? DEFAULT_INSTALL_DISK,
+      cores: n.cores ?? NODE_DEFAULTS.cores,
+      memoryMiB: n.memoryMiB ?? NODE_DEFAULTS.memoryMiB,
+      diskGiB: n.diskGiB ?? NODE_DEFAULTS.diskGiB,
+      installDisk: n.installDisk ?? NODE_DEFAULTS.installDisk,
     }),
   );
   return {

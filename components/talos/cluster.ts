@@ -19,6 +19,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ConfigPatch as StackPatch } from "../config/schema";
 import type { StackConfig } from "../config/validate";
+import { ROLLOUT_DEFAULTS } from "../defaults";
+import { sha256Hex } from "../hash";
 import { endpointHost, type MachineConfigInput, renderMachineConfig } from "./machineconfig";
 import type { ConfigPatch } from "./patch";
 import { redactMachineConfig } from "./redact";
@@ -26,7 +28,7 @@ import { Bootstrap } from "./resources/bootstrap";
 import { ClientConfigs } from "./resources/client-configs";
 import { ClusterMembership } from "./resources/cluster-membership";
 import { ClusterReady } from "./resources/cluster-ready";
-import { credentialsFromTalosconfig, sha256 } from "./resources/credentials";
+import { credentialsFromTalosconfig } from "./resources/credentials";
 import { MachineConfigApply } from "./resources/machine-config-apply";
 import { MachineSecrets } from "./resources/machine-secrets";
 import { parseSecretsYaml } from "./secrets";
@@ -87,10 +89,10 @@ export interface TalosClusterArgs {
   readonly resetOnDelete?: boolean;
   /** Wait for the Kubernetes API's /readyz too. Default true. */
   readonly checkKubernetes?: boolean;
-  /** Bounds (seconds): each apply/bootstrap (default 600), the readiness wait (default 900). */
+  /** Bounds (seconds): each apply/bootstrap, the readiness wait (defaults: TIMEOUT_DEFAULTS). */
   readonly applyTimeoutSeconds?: number;
   readonly readyTimeoutSeconds?: number;
-  /** Rolling changes: worker batch size (default 1), per-node step bound, drain bound (seconds). */
+  /** Rolling changes: worker batch size, per-node step bound, drain bound (defaults: ROLLOUT_DEFAULTS). */
   readonly rollout?: {
     readonly workerBatchSize?: number;
     readonly nodeTimeoutSeconds?: number;
@@ -101,7 +103,7 @@ export interface TalosClusterArgs {
    * when patches are stored as secrets (they would show in the views).
    */
   readonly showConfigViews?: boolean;
-  /** Admin client certs: renew this many days before expiry (default 30), lifetime (default 365). */
+  /** Admin client certs: renew this many days before expiry, lifetime (defaults: CLIENT_CERT_DEFAULTS). */
   readonly clientCerts?: { readonly renewBeforeDays?: number; readonly validityDays?: number };
   /**
    * Production: node removals are refused before anything is touched (unless `allowNodeRemoval`),
@@ -121,7 +123,7 @@ export interface TalosClusterArgs {
  */
 export function rolloutGroups<N extends { readonly role: MachineRole }>(
   nodes: readonly N[],
-  workerBatchSize = 1,
+  workerBatchSize: number = ROLLOUT_DEFAULTS.workerBatchSize,
 ): N[][] {
   if (!(Number.isInteger(workerBatchSize) && workerBatchSize >= 1))
     throw new Error(`workerBatchSize must be a whole number of at least 1, got ${workerBatchSize}`);
@@ -205,7 +207,7 @@ export class TalosCluster extends pulumi.ComponentResource {
     super("proxmox-talos:index:TalosCluster", name, {}, opts);
     const controlPlanes = args.nodes.filter((n) => n.role === "controlplane");
     const first = controlPlanes[0];
-    if (!first) throw new Error(`TalosCluster ${name}: at least one control-plane node is required`);
+    if (!first) throw new pulumi.ResourceError("at least one control-plane node is required", this);
     const address = (n: TalosNodeArgs): string => n.apiAddress ?? n.ip;
 
     const production = args.production ?? false;
@@ -225,13 +227,13 @@ export class TalosCluster extends pulumi.ComponentResource {
       this.machineSecrets.secretsYaml.apply((y) => {
         if (typeof y !== "string" || y === "") {
           // Only seen under mocks whose state echoes the inputs: see tests/talos-cluster/mock-state.ts.
-          throw new Error(`TalosCluster ${name}: MachineSecrets has no secretsYaml output`);
+          throw new pulumi.ResourceError("MachineSecrets has no secretsYaml output", this);
         }
         return parseSecretsYaml(y);
       }),
     );
     const clusterFingerprint = pulumi.unsecret(
-      bundle.apply((b) => sha256(`${b.cluster.id}\n${b.certs.os.crt}`).slice(0, 32)),
+      bundle.apply((b) => sha256Hex(`${b.cluster.id}\n${b.certs.os.crt}`).slice(0, 32)),
     );
 
     const cpIps = controlPlanes.map((n) => n.ip);
@@ -267,8 +269,8 @@ export class TalosCluster extends pulumi.ComponentResource {
         clientKey,
         kubeconfig: this.kubeconfig,
         checkKubernetes,
-        drainTimeoutSeconds: args.rollout?.drainTimeoutSeconds ?? 300,
-        timeoutSeconds: args.applyTimeoutSeconds ?? 600,
+        drainTimeoutSeconds: args.rollout?.drainTimeoutSeconds,
+        timeoutSeconds: args.applyTimeoutSeconds,
         protectNodes: production && !args.allowNodeRemoval,
       },
       { parent: this, dependsOn: [this.machineSecrets] },
@@ -279,13 +281,13 @@ export class TalosCluster extends pulumi.ComponentResource {
     const hashes: pulumi.Output<string>[] = [];
     const controlPlanePeers = controlPlanes.map((n) => ({ name: n.name, address: address(n) }));
     let previous: pulumi.Resource[] = [];
-    for (const group of rolloutGroups(args.nodes, args.rollout?.workerBatchSize ?? 1)) {
+    for (const group of rolloutGroups(args.nodes, args.rollout?.workerBatchSize)) {
       const current: pulumi.Resource[] = [];
       for (const node of group) {
         const config = pulumi.secret(
           bundle.apply((b) => renderMachineConfig(nodeConfigInput(args, node, b))),
         );
-        const configHash = pulumi.unsecret(config.apply(sha256));
+        const configHash = pulumi.unsecret(config.apply(sha256Hex));
         const identity = pulumi.output(node.identity ?? "");
         // A replaced machine re-runs the readiness gate even when its config is the same.
         hashes.push(
@@ -320,7 +322,7 @@ export class TalosCluster extends pulumi.ComponentResource {
             machineIdentity: identity,
             maintenanceAllowed: node.newMachine ?? false,
             resetOnDelete: args.resetOnDelete ?? false,
-            timeoutSeconds: args.rollout?.nodeTimeoutSeconds ?? args.applyTimeoutSeconds ?? 600,
+            timeoutSeconds: args.rollout?.nodeTimeoutSeconds ?? args.applyTimeoutSeconds,
           },
           {
             parent: this,
@@ -344,7 +346,7 @@ export class TalosCluster extends pulumi.ComponentResource {
         osCa,
         clientCert,
         clientKey,
-        timeoutSeconds: args.applyTimeoutSeconds ?? 600,
+        timeoutSeconds: args.applyTimeoutSeconds,
       },
       { parent: this, dependsOn: controlPlanes.map((n) => applies[n.name]!) },
     );
@@ -358,10 +360,10 @@ export class TalosCluster extends pulumi.ComponentResource {
         clientKey,
         kubeconfig: this.kubeconfig,
         checkKubernetes,
-        timeoutSeconds: args.readyTimeoutSeconds ?? 900,
+        timeoutSeconds: args.readyTimeoutSeconds,
         generation: pulumi
           .all([clusterFingerprint, ...hashes])
-          .apply((parts) => sha256(parts.join("\n")).slice(0, 32)),
+          .apply((parts) => sha256Hex(parts.join("\n")).slice(0, 32)),
       },
       { parent: this, dependsOn: [this.bootstrap, ...Object.values(applies)] },
     );

@@ -8,9 +8,6 @@ export const OPENEBS_HOSTPATH_BASE = "/var/openebs/local";
 /** KubePrism: in-cluster load balancer for the API server on every node (localhost:7445). */
 export const KUBEPRISM_PORT = 7445;
 
-/** Default install disk of a Proxmox VM (first SCSI disk). */
-export const DEFAULT_INSTALL_DISK = "/dev/sda";
-
 /** Default Kubernetes cluster DNS domain. */
 export const DEFAULT_DNS_DOMAIN = "cluster.local";
 

@@ -4,6 +4,7 @@
  */
 
 import * as YAML from "yaml";
+import { CLIENT_CERT_DEFAULTS } from "../defaults";
 import { toBase64 } from "./encoding";
 import { issueCertificate, truncateToSeconds } from "./pki";
 import type { GeneratedClientConfig } from "./talosconfig";
@@ -18,7 +19,7 @@ export interface AdminKubeconfigOptions {
   readonly endpoint: string;
   readonly bundle: SecretsBundle;
   readonly now?: Date;
-  /** Client certificate lifetime (`KubernetesAdminCertDefaultLifetime` = 365 days). */
+  /** Client certificate lifetime in days; CLIENT_CERT_DEFAULTS.validityDays, Talos' own, when unset. */
   readonly validityDays?: number;
 }
 
@@ -36,7 +37,7 @@ export async function generateAdminKubeconfig(opts: AdminKubeconfigOptions): Pro
   if (url.protocol !== "https:" || !url.hostname) {
     throw new Error(`kubeconfig: endpoint "${opts.endpoint}" must be https://host:port`);
   }
-  const days = opts.validityDays ?? 365;
+  const days = opts.validityDays ?? CLIENT_CERT_DEFAULTS.validityDays;
   if (!(days > 0)) throw new Error("kubeconfig: validityDays must be positive");
   const now = truncateToSeconds(opts.now ?? new Date());
   const notAfter = new Date(now.getTime() + days * 86_400_000);

@@ -5,8 +5,9 @@
  * Pure: no network, no Pulumi.
  */
 import { isIP } from "node:net";
+import { NODE_DEFAULTS } from "../defaults";
 import { SUPPORTED_TALOS_MINORS, type TalosMinor } from "../versions";
-import { DEFAULT_DNS_DOMAIN, DEFAULT_INSTALL_DISK, KUBEPRISM_PORT, OPENEBS_HOSTPATH_BASE } from "./constants";
+import { DEFAULT_DNS_DOMAIN, KUBEPRISM_PORT, OPENEBS_HOSTPATH_BASE } from "./constants";
 import {
   DEFAULT_VIP_LINK,
   hostnameDocument,
@@ -180,7 +181,7 @@ export function buildMachineConfigDocuments(input: MachineConfigInput): PlainObj
   }
 
   const install: PlainObject = {
-    disk: input.installDisk ?? DEFAULT_INSTALL_DISK,
+    disk: input.installDisk ?? NODE_DEFAULTS.installDisk,
     image: input.installImage,
     wipe: false,
   };

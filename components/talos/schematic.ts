@@ -3,7 +3,7 @@
  * references. The ID is the hex SHA-256 of the YAML exactly as the factory canonicalises it
  * (go yaml v4: 4-space indent, omitempty, lists in the given order), so we emit that text by hand.
  */
-import * as crypto from "node:crypto";
+import { sha256Hex } from "../hash";
 import { IMAGE_FACTORY_URL } from "../versions";
 
 export interface SchematicOptions {
@@ -39,7 +39,7 @@ export function schematicYaml(extensions: readonly string[], opts: SchematicOpti
 
 /** Schematic ID: hex SHA-256 of the canonical YAML. */
 export function schematicId(yaml: string): string {
-  return crypto.createHash("sha256").update(yaml, "utf8").digest("hex");
+  return sha256Hex(yaml);
 }
 
 const ID_RE = /^[0-9a-f]{64}$/;

@@ -4,6 +4,7 @@
  */
 
 import * as YAML from "yaml";
+import { CLIENT_CERT_DEFAULTS } from "../defaults";
 import { toBase64 } from "./encoding";
 import { issueCertificate, leafAlgorithmFor, truncateToSeconds } from "./pki";
 import type { CertAndKey, SecretsBundle } from "./types";
@@ -17,7 +18,7 @@ export interface TalosconfigOptions {
   readonly nodes?: readonly string[];
   readonly bundle: SecretsBundle;
   readonly now?: Date;
-  /** Client certificate lifetime; Talos' default is 365 days (8760h). */
+  /** Client certificate lifetime in days; CLIENT_CERT_DEFAULTS.validityDays, Talos' own, when unset. */
   readonly validityDays?: number;
 }
 
@@ -37,7 +38,7 @@ export async function generateTalosconfig(opts: TalosconfigOptions): Promise<Gen
   for (const e of [...opts.endpoints, ...(opts.nodes ?? [])]) {
     if (!e || e.includes("://") || /\s/.test(e)) throw new Error(`talosconfig: invalid address "${e}"`);
   }
-  const days = opts.validityDays ?? 365;
+  const days = opts.validityDays ?? CLIENT_CERT_DEFAULTS.validityDays;
   if (!(days > 0)) throw new Error("talosconfig: validityDays must be positive");
   const notBefore = truncateToSeconds(opts.now ?? new Date());
   const notAfter = new Date(notBefore.getTime() + days * 86_400_000);

@@ -1,8 +1,8 @@
 /**
  * The cluster description a stack policy checks, recovered from the resources of a stack.
  *
- * Preferred source: the `clusterSpec` output the `HomelabCluster` component registers (the
- * validated stack config, plain data, known during preview). Without it, the facts are pieced
+ * Preferred source: the `clusterSpec` output the `HomelabCluster` component registers
+ * (`ClusterSpecWire` in components/plan.ts: plain data from the validated config, known during preview). Without it, the facts are pieced
  * together from the root stack's outputs (`nodes`, `vip`, `talosVersion`, `kubernetesVersion`), the
  * Proxmox VMs (host, VM id, role tag, cloud-init IP) and MetalLB `IPAddressPool` resources. Stacks on
  * existing machines have no VMs: their nodes come from the description alone.
@@ -14,24 +14,6 @@ import { VM_TYPE, type VmFacts, vmFacts, vmIp } from "./vm";
 
 export const STACK_TYPE = "pulumi:pulumi:Stack";
 export const CLUSTER_TYPE = "proxmox-talos:index:HomelabCluster";
-
-/** What `HomelabCluster` registers as its `clusterSpec` output (see the policy README). */
-export interface ClusterSpecWire {
-  readonly clusterName?: string;
-  readonly production?: boolean;
-  readonly talosVersion?: string;
-  readonly kubernetesVersion?: string;
-  readonly controlPlane?: { readonly vip?: string; readonly allowEvenCount?: boolean };
-  readonly network?: { readonly cidr?: string; readonly gateway?: string };
-  readonly nodes?: ReadonlyArray<{
-    readonly name: string;
-    readonly role: "controlplane" | "worker";
-    readonly ip: string;
-    readonly proxmoxNode?: string;
-    readonly vmId?: number;
-  }>;
-  readonly metallbPools?: ReadonlyArray<{ readonly name: string; readonly addresses: readonly string[] }>;
-}
 
 export interface ClusterFacts {
   /** Where the node facts came from. */

@@ -1,6 +1,6 @@
 /** One engine operation (preview, up, destroy) on an opened stack, with progress and summary. */
 import type { OpMap, OutputMap } from "@pulumi/pulumi/automation";
-import type { Context } from "../context";
+import { type Context, info } from "../context";
 import { describeError, UserError } from "../errors";
 import { passphraseRefusal } from "../passphrase";
 import { ensurePlugins } from "../plugins";
@@ -31,25 +31,21 @@ async function expectedTotal(opened: OpenedStack): Promise<number | undefined> {
 }
 
 /**
- * Checks the plugins the stack needs (throws a UserError naming a missing one) and, for an
- * operation that writes state, that a production stack does not run under an empty passphrase.
+ * Installs the plugins the stack needs and lacks (throws a UserError naming one it could not) and,
+ * for an operation that writes state, refuses a production stack under an empty passphrase.
  */
-export async function preflight(opened: OpenedStack, op: Operation = "preview"): Promise<void> {
+export async function preflight(ctx: Context, opened: OpenedStack, op: Operation = "preview"): Promise<void> {
   const config = await opened.stack.getAllConfig();
   if (op !== "preview" && opened.emptyPassphrase && isProduction(config)) {
     const why = passphraseRefusal(
       op,
       opened.stack.name,
       {},
-      {
-        production: true,
-        allowEmpty: false,
-        otherProvider: false,
-      },
+      { production: true, allowEmpty: false, otherProvider: false },
     );
     if (why) throw new UserError(why);
   }
-  await ensurePlugins(config, opened.root, () => opened.workspace.listPlugins());
+  await ensurePlugins(config, opened.root, opened.workspace, (line) => info(ctx, line));
 }
 
 /** Read through a function: TypeScript would keep the `undefined` we reset it to. */
@@ -61,7 +57,7 @@ export async function runOperation(
   opened: OpenedStack,
   op: Operation,
 ): Promise<OperationResult> {
-  await preflight(opened, op);
+  await preflight(ctx, opened, op);
   const progress = new Progress({
     mode: ctx.mode,
     out: ctx.out,

@@ -1,8 +1,10 @@
 import * as assert from "node:assert/strict";
 import { AddonsConfigSchema, formatAddonsIssues } from "../../components/addons/config";
+import { formatIssue } from "../../components/config/errors";
+import { poolIssues } from "../../components/config/rules";
 
 function problems(input: unknown): string[] {
-  const r = AddonsConfigSchema.safeParse(input);
+  const r = AddonsConfigSchema.safeParse(input, { reportInput: true });
   assert.equal(r.success, false, "expected the config to be rejected");
   return r.success ? [] : formatAddonsIssues(r.error);
 }
@@ -70,19 +72,17 @@ describe("addons config schema", () => {
     assert.ok(
       p.some((l) => l.startsWith("addons.metallb.pools[0].addresses[1]: ") && l.includes('"10.0.0.5"')),
     );
-    assert.ok(p.some((l) => l.startsWith("addons.metallb.pools[1].addresses: is empty")));
-    // Refinements over the list run only once every entry parsed.
-    const dup = problems({
-      metallb: {
-        pools: [
-          { name: "a", addresses: ["10.0.0.1/32"] },
-          { name: "a", addresses: ["10.0.0.2/32"] },
-        ],
-      },
-    });
-    assert.deepEqual(dup, [
-      'addons.metallb.pools[1].name: is used by two pools (got "a") — give every pool its own name',
-    ]);
+    assert.ok(p.some((l) => l.startsWith("addons.metallb.pools[1].addresses: [] is empty")));
+    // Unique names are a pool rule (config/rules.ts, shared with the policy pack).
+    const pools = [
+      { name: "a", addresses: ["10.0.0.1/32"] },
+      { name: "a", addresses: ["10.0.0.2/32"] },
+    ];
+    assert.deepEqual(AddonsConfigSchema.parse({ metallb: { pools } }).metallb.pools, pools);
+    assert.deepEqual(
+      poolIssues(pools, { nodes: [] }).map((i) => formatIssue(undefined, i)),
+      ['addons.metallb.pools[1].name: "a" is used by two pools — give every pool its own name'],
+    );
   });
 
   it("reports wrong types, versions, Git URLs, paths and unknown keys with their fixes", () => {
@@ -92,13 +92,13 @@ describe("addons config schema", () => {
       flux: { enabled: true, git: { url: "github.com/me/fleet", path: "clusters/x", interval: "5 minutes" } },
     });
     const expect = [
-      /^addons\.cilium\.enabled: must be true or false \(got "yes"\) — write enabled: true/,
-      /^addons\.cilium\.version: is not a Helm chart version \(got "v1\.16\.3"\) — write a bare semver/,
-      /^addons\.cilium: unknown key\(s\) "valuse" — remove them or correct their spelling/,
-      /^addons\.openebs\.storageClassName: is not a valid Kubernetes name \(got "Fast_SSD"\) — /,
-      /^addons\.flux\.git\.url: is not an https:\/\/ or ssh:\/\/ Git URL without credentials .*\(got "github\.com\/me\/fleet"\) — /,
-      /^addons\.flux\.git\.path: .*\(got "clusters\/x"\) — start it with "\.\/"/,
-      /^addons\.flux\.git\.interval: is not a Go duration \(got "5 minutes"\) — /,
+      /^addons\.cilium\.enabled: "yes" must be true or false — write enabled: true/,
+      /^addons\.cilium\.version: "v1\.16\.3" is not a Helm chart version — write a bare semver/,
+      /^addons\.cilium\.valuse: is not a known setting — remove it or correct its spelling/,
+      /^addons\.openebs\.storageClassName: "Fast_SSD" is not a valid Kubernetes name — /,
+      /^addons\.flux\.git\.url: "github\.com\/me\/fleet" is not an https:\/\/ or ssh:\/\/ Git URL without credentials .* — /,
+      /^addons\.flux\.git\.path: "clusters\/x" .* — start it with "\.\/"/,
+      /^addons\.flux\.git\.interval: "5 minutes" is not a Go duration — /,
     ];
     for (const re of expect)
       assert.ok(
@@ -109,7 +109,7 @@ describe("addons config schema", () => {
 
   it("rejects SOPS without Flux", () => {
     assert.deepEqual(problems({ sops: { enabled: true } }), [
-      "addons.sops.enabled: is true while addons.flux.enabled is false (got true) — the sops-age Secret is for Flux: enable addons.flux or remove addons.sops.enabled",
+      "addons.sops.enabled: true needs addons.flux.enabled, which is false — the sops-age Secret is for Flux: enable addons.flux or remove addons.sops.enabled",
     ]);
   });
 });

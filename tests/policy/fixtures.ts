@@ -7,9 +7,9 @@ import { generateKeyPairSync } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
+import type { ClusterSpecWire } from "../../components/plan";
 import { type VmNode, type VmPlacement, vmArgs } from "../../components/proxmox/vm";
 import { CHARTS } from "../../components/versions";
-import type { ClusterSpecWire } from "../../policy/lib/facts";
 import { PROJECT_ROOT } from "../helpers/shared";
 import { type ResourceSpec, STACK, urnOf } from "./harness";
 

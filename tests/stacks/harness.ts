@@ -29,6 +29,8 @@ export interface FakeStack {
 export interface World {
   stacks?: Record<string, FakeStack>;
   plugins?: { name: string; kind: string; version: string }[];
+  /** What `pulumi plugin install` can fetch, per `--server` URL ("default": Pulumi's own server). */
+  pluginServers?: Record<string, { name: string; version: string }[]>;
   fail?: Record<string, string>;
   resources?: number;
   upOutputs?: Record<string, unknown>;

@@ -103,13 +103,15 @@ describe("stacks cli: preview / up / destroy against the fake pulumi", function 
     assert.ok(!r.stdout.includes("<{%"));
   });
 
-  it("a missing provider plugin stops before the operation with one line naming the fix", async () => {
+  it("a missing provider plugin that cannot be installed stops before the operation with one line naming the fix", async () => {
     sb = new Sandbox({ stacks: { dev: { config: homelabConfig() } }, plugins: [ALL_PLUGINS[1]] });
     const r = await sb.run(["up", "dev"]);
     assert.equal(r.code, 1);
+    // The community plugin's own server (from @muhlba91/pulumi-proxmoxve's package.json) is in the command.
+    const server = "github://api.github.com/muhlba91/pulumi-proxmoxve";
     assert.equal(
       r.stderr,
-      `error: missing Pulumi plugin proxmoxve v${PROXMOX_VERSION} (proxmox-talos:proxmox is set): run \`pulumi plugin install resource proxmoxve ${PROXMOX_VERSION}\`\n`,
+      `error: missing Pulumi plugin proxmoxve v${PROXMOX_VERSION} (proxmox-talos:proxmox is set), and installing it failed ([resource plugin proxmoxve-${PROXMOX_VERSION}] downloading from ${server}: 404 HTTP error fetching plugin): run \`pulumi plugin install resource proxmoxve ${PROXMOX_VERSION} --server ${server}\`\n`,
     );
     assert.ok(!ops(r.calls).includes("up"), "up ran despite the missing plugin");
   });

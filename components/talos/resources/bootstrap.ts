@@ -11,7 +11,7 @@ export interface BootstrapArgs {
   readonly osCa: pulumi.Input<string>;
   readonly clientCert: pulumi.Input<string>;
   readonly clientKey: pulumi.Input<string>;
-  /** Default 600. */
+  /** Seconds; unset: TIMEOUT_DEFAULTS.applySeconds (components/defaults.ts), filled in by the logic. */
   readonly timeoutSeconds?: pulumi.Input<number>;
 }
 
@@ -29,7 +29,7 @@ export class Bootstrap extends pulumi.dynamic.Resource {
         address: args.address,
         clusterFingerprint: args.clusterFingerprint,
         ...secretAdminCredentials(args),
-        timeoutSeconds: args.timeoutSeconds ?? 600,
+        timeoutSeconds: args.timeoutSeconds,
         alreadyBootstrapped: undefined,
         bootstrappedAt: undefined,
       },

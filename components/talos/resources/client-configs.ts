@@ -9,9 +9,9 @@ export interface ClientConfigsArgs {
   readonly endpoint: pulumi.Input<string>;
   readonly endpoints: pulumi.Input<pulumi.Input<string>[]>;
   readonly nodes?: pulumi.Input<pulumi.Input<string>[]>;
-  /** Default 30. */
+  /** Unset: CLIENT_CERT_DEFAULTS.renewBeforeDays (components/defaults.ts), filled in by the logic. */
   readonly renewBeforeDays?: pulumi.Input<number>;
-  /** Default 365. */
+  /** Unset: CLIENT_CERT_DEFAULTS.validityDays, filled in by the logic. */
   readonly validityDays?: pulumi.Input<number>;
 }
 
@@ -31,8 +31,8 @@ export class ClientConfigs extends pulumi.dynamic.Resource {
         endpoint: args.endpoint,
         endpoints: args.endpoints,
         nodes: args.nodes ?? [],
-        renewBeforeDays: args.renewBeforeDays ?? 30,
-        validityDays: args.validityDays ?? 365,
+        renewBeforeDays: args.renewBeforeDays,
+        validityDays: args.validityDays,
         talosconfig: undefined,
         kubeconfig: undefined,
         talosconfigExpiresAt: undefined,

@@ -13,9 +13,9 @@ export interface ClusterMembershipArgs extends AdminCredentialArgs {
   readonly kubeconfig: pulumi.Input<string>;
   /** Drain and delete Kubernetes Nodes of removed nodes. Default true. */
   readonly checkKubernetes?: pulumi.Input<boolean>;
-  /** Bound of one node's drain in seconds. Default 300. */
+  /** Bound of one node's drain in seconds; unset: ROLLOUT_DEFAULTS.drainTimeoutSeconds (logic). */
   readonly drainTimeoutSeconds?: pulumi.Input<number>;
-  /** Bound of the other calls in seconds. Default 600. */
+  /** Bound of the other calls in seconds; unset: TIMEOUT_DEFAULTS.applySeconds (logic). */
   readonly timeoutSeconds?: pulumi.Input<number>;
   /** Refuse every node removal before anything is touched (production). Default false. */
   readonly protectNodes?: pulumi.Input<boolean>;
@@ -34,8 +34,8 @@ export class ClusterMembership extends pulumi.dynamic.Resource {
         ...secretAdminCredentials(args),
         kubeconfig: pulumi.secret(args.kubeconfig),
         checkKubernetes: args.checkKubernetes ?? true,
-        drainTimeoutSeconds: args.drainTimeoutSeconds ?? 300,
-        timeoutSeconds: args.timeoutSeconds ?? 600,
+        drainTimeoutSeconds: args.drainTimeoutSeconds,
+        timeoutSeconds: args.timeoutSeconds,
         protectNodes: args.protectNodes ?? false,
         removed: undefined,
       },

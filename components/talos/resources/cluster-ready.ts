@@ -9,7 +9,7 @@ export interface ClusterReadyArgs extends AdminCredentialArgs {
   readonly kubeconfig: pulumi.Input<string>;
   /** Check the Kubernetes API's /readyz too. Default true. */
   readonly checkKubernetes?: pulumi.Input<boolean>;
-  /** Total bound in seconds. Default 900. */
+  /** Total bound in seconds; unset: TIMEOUT_DEFAULTS.readySeconds, filled in by the logic. */
   readonly timeoutSeconds?: pulumi.Input<number>;
   /** Non-secret summary of the cluster (config hashes…): a change waits again. */
   readonly generation: pulumi.Input<string>;
@@ -28,7 +28,7 @@ export class ClusterReady extends pulumi.dynamic.Resource {
         ...secretAdminCredentials(args),
         kubeconfig: pulumi.secret(args.kubeconfig),
         checkKubernetes: args.checkKubernetes ?? true,
-        timeoutSeconds: args.timeoutSeconds ?? 900,
+        timeoutSeconds: args.timeoutSeconds,
         generation: args.generation,
         readyAt: undefined,
         versions: undefined,

@@ -1,14 +1,9 @@
 /**
- * Program-time helpers of the Talos resources (pure; no network): hashes and the admin mTLS
- * credentials read back from a talosconfig.
+ * Program-time helpers of the Talos resources (pure; no network): the admin mTLS credentials as
+ * secret resource args, and read back from a talosconfig.
  */
-import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-
-export function sha256(text: string): string {
-  return crypto.createHash("sha256").update(text, "utf8").digest("hex");
-}
 
 export interface AdminCredentials {
   readonly osCa: string;

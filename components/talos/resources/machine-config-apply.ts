@@ -1,7 +1,8 @@
 /** `MachineConfigApply`: one node's machine config, applied over the Talos API (see logic/apply.ts). */
 import * as pulumi from "@pulumi/pulumi";
+import { sha256Hex } from "../../hash";
 import type { MachineRole } from "../types";
-import { secretAdminCredentials, sha256 } from "./credentials";
+import { secretAdminCredentials } from "./credentials";
 import { machineConfigApplyProvider } from "./providers";
 
 export interface MachineConfigApplyArgs {
@@ -22,7 +23,7 @@ export interface MachineConfigApplyArgs {
   readonly clientKey: pulumi.Input<string>;
   /** Reset the node (wipe STATE and EPHEMERAL) when this resource is deleted. Default false. */
   readonly resetOnDelete?: pulumi.Input<boolean>;
-  /** Bound of create/update/delete (one rollout step) in seconds. Default 600. */
+  /** Bound of create/update/delete (one rollout step) in seconds; unset: TIMEOUT_DEFAULTS.applySeconds (logic). */
   readonly timeoutSeconds?: pulumi.Input<number>;
   /** Installer image the node must run; a change upgrades the node in its rollout step. */
   readonly installImage?: pulumi.Input<string>;
@@ -63,12 +64,12 @@ export class MachineConfigApply extends pulumi.dynamic.Resource {
         address: args.address,
         role: args.role,
         config,
-        configHash: args.configHash ?? pulumi.unsecret(config.apply(sha256)),
+        configHash: args.configHash ?? pulumi.unsecret(config.apply(sha256Hex)),
         talosVersion: args.talosVersion,
         mode: args.mode ?? "auto",
         ...secretAdminCredentials(args),
         resetOnDelete: args.resetOnDelete ?? false,
-        timeoutSeconds: args.timeoutSeconds ?? 600,
+        timeoutSeconds: args.timeoutSeconds,
         installImage: args.installImage ?? "",
         kubernetesVersion: args.kubernetesVersion ?? "",
         configView: args.configView ?? "",

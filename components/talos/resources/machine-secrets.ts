@@ -1,6 +1,6 @@
 /** `MachineSecrets`: the cluster's Talos secrets bundle, generated once or imported (see logic/secrets.ts). */
 import * as pulumi from "@pulumi/pulumi";
-import { sha256 } from "./credentials";
+import { sha256Hex } from "../../hash";
 import { machineSecretsProvider } from "./providers";
 
 export interface MachineSecretsArgs {
@@ -24,7 +24,7 @@ export class MachineSecrets extends pulumi.dynamic.Resource {
       name,
       {
         importedSecrets: pulumi.secret(imported),
-        importedHash: pulumi.unsecret(imported.apply((t) => (t ? sha256(t) : ""))),
+        importedHash: pulumi.unsecret(imported.apply((t) => (t ? sha256Hex(t) : ""))),
         allowReplacement: args.allowReplacement ?? false,
         secretsYaml: undefined,
         source: undefined,

@@ -84,137 +84,67 @@ export function loadLogic<T>(ref: LogicRef): T {
   return require(file) as T;
 }
 
-type SecretsLogic = typeof secretsLogic;
-type ApplyLogic = typeof applyLogic;
-type BootstrapLogic = typeof bootstrapLogic;
-type ClientConfigsLogic = typeof clientConfigsLogic;
-type ReadyLogic = typeof readyLogic;
-type MembershipLogic = typeof membershipLogic;
-
-const SECRETS = LOGIC.secrets;
-const APPLY = LOGIC.apply;
-const BOOTSTRAP = LOGIC.bootstrap;
-const CLIENT_CONFIGS = LOGIC.clientConfigs;
-const READY = LOGIC.ready;
-const MEMBERSHIP = LOGIC.membership;
-
 // Inputs/outputs are untyped property bags here; the logic modules validate them.
 type Bag = Record<string, unknown>;
 
-export const machineSecretsProvider: pulumi.dynamic.ResourceProvider<Bag, Bag> = {
-  async create(inputs) {
-    const r = await loadLogic<SecretsLogic>(SECRETS).create(inputs);
-    return { id: r.id, outs: { ...r.outs } };
-  },
-  async diff(_id, olds, news) {
-    return loadLogic<SecretsLogic>(SECRETS).diff(olds, news);
-  },
-  async update(_id, olds, news) {
-    return { outs: { ...loadLogic<SecretsLogic>(SECRETS).update(olds, news).outs } };
-  },
-  async read(id, props) {
-    return { id, props };
-  },
-  async delete() {
-    // Nothing outside the state holds the bundle.
-  },
-};
+/**
+ * What a logic module exports for its provider. `update`, `remove` and `checkUpgrade` are optional:
+ * without `update` an update only rewrites the state, without `remove` a delete does nothing outside
+ * the state, without `checkUpgrade` every input passes `check`.
+ */
+interface ProviderLogic {
+  create(inputs: unknown): Promise<{ id: string; outs: object }>;
+  diff(olds: unknown, news: unknown): pulumi.dynamic.DiffResult;
+  update?(olds: unknown, news: unknown): Promise<{ outs: object }>;
+  remove?(props: unknown): Promise<void>;
+  checkUpgrade?(olds: unknown, news: unknown): pulumi.dynamic.CheckFailure[];
+  /** Other refusals known before any step runs (a protected scale-down). */
+  check?(olds: unknown, news: unknown): pulumi.dynamic.CheckFailure[];
+}
 
-export const machineConfigApplyProvider: pulumi.dynamic.ResourceProvider<Bag, Bag> = {
-  async check(olds, news) {
-    return { inputs: news, failures: loadLogic<ApplyLogic>(APPLY).checkUpgrade(olds, news) };
-  },
-  async create(inputs) {
-    const r = await loadLogic<ApplyLogic>(APPLY).create(inputs);
-    return { id: r.id, outs: { ...r.outs } };
-  },
-  async diff(_id, olds, news) {
-    return loadLogic<ApplyLogic>(APPLY).diff(olds, news);
-  },
-  async update(_id, olds, news) {
-    const r = await loadLogic<ApplyLogic>(APPLY).update(olds, news);
-    return { outs: { ...r.outs } };
-  },
-  async delete(_id, props) {
-    await loadLogic<ApplyLogic>(APPLY).remove(props);
-  },
-  async read(id, props) {
-    return { id, props };
-  },
-};
+/**
+ * The provider of one logic module. Its methods capture only `ref` and `loadLogic` (see the file
+ * comment) and load the module when they run, in the dynamic-provider process.
+ */
+export function logicProvider<M extends ProviderLogic>(
+  ref: LogicRef,
+): pulumi.dynamic.ResourceProvider<Bag, Bag> {
+  return {
+    async check(olds, news) {
+      const m = loadLogic<M>(ref);
+      const failures = [...(m.checkUpgrade?.(olds, news) ?? []), ...(m.check?.(olds, news) ?? [])];
+      return { inputs: news, failures };
+    },
+    async create(inputs) {
+      const r = await loadLogic<M>(ref).create(inputs);
+      return { id: r.id, outs: { ...r.outs } };
+    },
+    async diff(_id, olds, news) {
+      return loadLogic<M>(ref).diff(olds, news);
+    },
+    async update(_id, olds, news) {
+      const m = loadLogic<M>(ref);
+      return { outs: m.update ? { ...(await m.update(olds, news)).outs } : { ...olds, ...news } };
+    },
+    async delete(_id, props) {
+      await loadLogic<M>(ref).remove?.(props);
+    },
+    async read(id, props) {
+      return { id, props };
+    },
+  };
+}
 
-export const bootstrapProvider: pulumi.dynamic.ResourceProvider<Bag, Bag> = {
-  async create(inputs) {
-    const r = await loadLogic<BootstrapLogic>(BOOTSTRAP).create(inputs);
-    return { id: r.id, outs: { ...r.outs } };
-  },
-  async diff(_id, olds, news) {
-    return loadLogic<BootstrapLogic>(BOOTSTRAP).diff(olds, news);
-  },
-  async update(_id, olds, news) {
-    // Only state is rewritten (bootstrap happens once).
-    return { outs: { ...olds, ...news } };
-  },
-  async delete() {},
-  async read(id, props) {
-    return { id, props };
-  },
-};
-
-export const clusterReadyProvider: pulumi.dynamic.ResourceProvider<Bag, Bag> = {
-  async create(inputs) {
-    const r = await loadLogic<ReadyLogic>(READY).create(inputs);
-    return { id: r.id, outs: { ...r.outs } };
-  },
-  async diff(_id, olds, news) {
-    return loadLogic<ReadyLogic>(READY).diff(olds, news);
-  },
-  async update(_id, olds, news) {
-    const r = await loadLogic<ReadyLogic>(READY).update(olds, news);
-    return { outs: { ...r.outs } };
-  },
-  async delete() {},
-  async read(id, props) {
-    return { id, props };
-  },
-};
-
-export const clientConfigsProvider: pulumi.dynamic.ResourceProvider<Bag, Bag> = {
-  async create(inputs) {
-    const r = await loadLogic<ClientConfigsLogic>(CLIENT_CONFIGS).create(inputs);
-    return { id: r.id, outs: { ...r.outs } };
-  },
-  async diff(_id, olds, news) {
-    return loadLogic<ClientConfigsLogic>(CLIENT_CONFIGS).diff(olds, news);
-  },
-  async update(_id, olds, news) {
-    const r = await loadLogic<ClientConfigsLogic>(CLIENT_CONFIGS).update(olds, news);
-    return { outs: { ...r.outs } };
-  },
-  async delete() {},
-  async read(id, props) {
-    return { id, props };
-  },
-};
-
-export const clusterMembershipProvider: pulumi.dynamic.ResourceProvider<Bag, Bag> = {
-  async check(olds, news) {
-    return { inputs: news, failures: loadLogic<MembershipLogic>(MEMBERSHIP).check(olds, news) };
-  },
-  async create(inputs) {
-    const r = await loadLogic<MembershipLogic>(MEMBERSHIP).create(inputs);
-    return { id: r.id, outs: { ...r.outs } };
-  },
-  async diff(_id, olds, news) {
-    return loadLogic<MembershipLogic>(MEMBERSHIP).diff(olds, news);
-  },
-  async update(_id, olds, news) {
-    const r = await loadLogic<MembershipLogic>(MEMBERSHIP).update(olds, news);
-    return { outs: { ...r.outs } };
-  },
-  // Nothing on delete: a destroy of the whole cluster skips the per-node ceremony.
-  async delete() {},
-  async read(id, props) {
-    return { id, props };
-  },
-};
+/**
+ * The bundle: a different import replaces it (only when allowed, see logic/secrets.ts); an update
+ * only adopts the bundle already in state; nothing outside the state on delete.
+ */
+export const machineSecretsProvider = logicProvider<typeof secretsLogic>(LOGIC.secrets);
+/** One node's config; `remove` resets it only with `resetOnDelete`. */
+export const machineConfigApplyProvider = logicProvider<typeof applyLogic>(LOGIC.apply);
+/** Bootstraps once: an update only rewrites the state. */
+export const bootstrapProvider = logicProvider<typeof bootstrapLogic>(LOGIC.bootstrap);
+export const clusterReadyProvider = logicProvider<typeof readyLogic>(LOGIC.ready);
+export const clientConfigsProvider = logicProvider<typeof clientConfigsLogic>(LOGIC.clientConfigs);
+/** `check` refuses a protected scale-down; nothing on delete: a destroy skips the per-node ceremony. */
+export const clusterMembershipProvider = logicProvider<typeof membershipLogic>(LOGIC.membership);

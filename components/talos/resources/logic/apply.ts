@@ -21,6 +21,7 @@
  */
 import * as YAML from "yaml";
 import { compareSemVer, parseSemVer, talosUpgradeError } from "../../../compat";
+import { TIMEOUT_DEFAULTS } from "../../../defaults";
 import type { ApplyMode } from "../../api/client";
 import { probeMaintenance } from "../../api/client";
 import {
@@ -31,6 +32,7 @@ import {
   maintenanceClient,
   mtlsClient,
   Props,
+  type ReadMode,
   retryUntil,
   sha256Hex,
   WIPE_STATE_AND_EPHEMERAL,
@@ -53,7 +55,7 @@ export interface ApplyInputs extends MtlsCredentials {
   readonly talosVersion: string;
   readonly mode: ApplyRequestMode;
   readonly resetOnDelete: boolean;
-  /** Bound of a create/update/delete. Default 600. */
+  /** Bound of a create/update/delete. Default TIMEOUT_DEFAULTS.applySeconds. */
   readonly timeoutSeconds: number;
   /** Installer image the node must run ("" in states from before upgrades were managed). */
   readonly installImage: string;
@@ -87,26 +89,21 @@ export interface ApplyDeps extends RolloutDeps {
   readonly pollMs?: number;
 }
 
-export function parseApplyInputs(raw: unknown): ApplyInputs {
-  const p = new Props("MachineConfigApply", raw);
-  const role = p.str("role");
-  if (role !== "controlplane" && role !== "worker")
-    throw new Error(`MachineConfigApply: unknown role "${role}"`);
-  const mode = p.optStr("mode", "auto");
-  if (mode !== "auto" && mode !== "staged")
-    throw new Error(`MachineConfigApply: mode must be auto or staged, got "${mode}"`);
+/** Parses new inputs, or (mode `state`) a stored state with the same defaults. */
+export function parseApplyInputs(raw: unknown, mode: ReadMode = "inputs"): ApplyInputs {
+  const p = new Props("MachineConfigApply", raw, mode);
   const config = p.str("config");
-  const configHash = p.optStr("configHash") || sha256Hex(config);
+  const configHash = p.optStr("configHash") || (config ? sha256Hex(config) : "");
   return {
     node: p.str("node"),
     address: p.str("address"),
-    role,
+    role: p.oneOf("role", ["controlplane", "worker"]),
     config,
     configHash,
     talosVersion: p.optStr("talosVersion"),
-    mode,
+    mode: p.oneOf("mode", ["auto", "staged"], "auto"),
     resetOnDelete: p.bool("resetOnDelete", false),
-    timeoutSeconds: p.num("timeoutSeconds", 600),
+    timeoutSeconds: p.num("timeoutSeconds", TIMEOUT_DEFAULTS.applySeconds),
     installImage: p.optStr("installImage"),
     kubernetesVersion: p.optStr("kubernetesVersion"),
     configView: p.optStr("configView"),
@@ -288,7 +285,7 @@ export interface DiffResult {
 
 /** Compares state (olds) with new inputs: config by hash only, never by the secret text. */
 export function diff(olds: unknown, news: unknown): DiffResult {
-  const o = olds as Partial<Record<string, unknown>>;
+  const o = parseApplyInputs(olds, "state");
   const n = parseApplyInputs(news);
   const replaces: string[] = [];
   if (o.address !== n.address) replaces.push("address");
@@ -300,11 +297,12 @@ export function diff(olds: unknown, news: unknown): DiffResult {
     replaces.push("machineIdentity");
   else if (oldIdentity !== n.machineIdentity) updates.push("machineIdentity");
   if (o.configHash !== n.configHash) updates.push("configHash");
-  if (upgradeNeeded(o as Partial<ApplyOutputs>, n)) updates.push("installImage");
-  if ((o.mode ?? "auto") !== n.mode) updates.push("mode");
-  if ((o.resetOnDelete ?? false) !== n.resetOnDelete) updates.push("resetOnDelete");
-  if ((o.timeoutSeconds ?? 600) !== n.timeoutSeconds) updates.push("timeoutSeconds");
-  if ((o.role ?? n.role) !== n.role) replaces.push("role");
+  if (upgradeNeeded(o, n)) updates.push("installImage");
+  if (o.mode !== n.mode) updates.push("mode");
+  if (o.resetOnDelete !== n.resetOnDelete) updates.push("resetOnDelete");
+  if (o.timeoutSeconds !== n.timeoutSeconds) updates.push("timeoutSeconds");
+  // A state without a role (older versions; read as "") keeps its node.
+  if (o.role && o.role !== n.role) replaces.push("role");
   return {
     changes: replaces.length + updates.length > 0,
     replaces,

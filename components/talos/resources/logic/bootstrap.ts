@@ -3,6 +3,7 @@
  * over mutual TLS. "Already bootstrapped" (ALREADY_EXISTS) counts as success; FAILED_PRECONDITION
  * (node not ready yet, time not synced) and transport trouble are retried until the timeout.
  */
+import { TIMEOUT_DEFAULTS } from "../../../defaults";
 import {
   defaultLog,
   isInvalidArgument,
@@ -10,6 +11,7 @@ import {
   type MtlsCredentials,
   mtlsClient,
   Props,
+  type ReadMode,
   retryUntil,
 } from "./common";
 
@@ -31,13 +33,14 @@ export interface BootstrapDeps {
   readonly pollMs?: number;
 }
 
-export function parseBootstrapInputs(raw: unknown): BootstrapInputs {
-  const p = new Props("Bootstrap", raw);
+/** Parses new inputs, or (mode `state`) a stored state with the same defaults. */
+export function parseBootstrapInputs(raw: unknown, mode: ReadMode = "inputs"): BootstrapInputs {
+  const p = new Props("Bootstrap", raw, mode);
   return {
     node: p.str("node"),
     address: p.str("address"),
     clusterFingerprint: p.optStr("clusterFingerprint"),
-    timeoutSeconds: p.num("timeoutSeconds", 600),
+    timeoutSeconds: p.num("timeoutSeconds", TIMEOUT_DEFAULTS.applySeconds),
     ...p.mtls(),
   };
 }
@@ -75,8 +78,8 @@ export function diff(
   olds: unknown,
   news: unknown,
 ): { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean } {
-  const o = olds as Partial<Record<string, unknown>>;
+  const o = parseBootstrapInputs(olds, "state");
   const n = parseBootstrapInputs(news);
-  const replaces = (o.clusterFingerprint ?? "") !== n.clusterFingerprint ? ["clusterFingerprint"] : [];
+  const replaces = o.clusterFingerprint !== n.clusterFingerprint ? ["clusterFingerprint"] : [];
   return { changes: replaces.length > 0, replaces, deleteBeforeReplace: false };
 }

@@ -5,10 +5,12 @@
  * Kubernetes provider fed from it show an update). Regenerated (in place) when the cluster, the
  * endpoints or the names change, or when a client cert is within `renewBeforeDays` of expiry.
  */
+
+import { CLIENT_CERT_DEFAULTS } from "../../../defaults";
 import { generateAdminKubeconfig } from "../../kubeconfig";
 import { parseSecretsYaml } from "../../secrets";
 import { generateTalosconfig } from "../../talosconfig";
-import { Props, sha256Hex } from "./common";
+import { Props, type ReadMode, sha256Hex } from "./common";
 
 export interface ClientConfigsInputs {
   /** The bundle (secret). */
@@ -19,9 +21,9 @@ export interface ClientConfigsInputs {
   /** talosconfig endpoints (control-plane IPs) and default nodes. */
   readonly endpoints: readonly string[];
   readonly nodes: readonly string[];
-  /** Regenerate when a client cert expires within this many days. Default 30. */
+  /** Regenerate when a client cert expires within this many days. */
   readonly renewBeforeDays: number;
-  /** Client cert lifetime in days. Default 365. */
+  /** Client cert lifetime in days. */
   readonly validityDays: number;
 }
 
@@ -34,23 +36,17 @@ export interface ClientConfigsOutputs extends ClientConfigsInputs {
   readonly bundleHash: string;
 }
 
-const strings = (p: Props, key: string): string[] =>
-  p.list(key).map((v, i) => {
-    if (typeof v !== "string" || v === "")
-      throw new Error(`ClientConfigs: ${key}[${i}] must be a non-empty string`);
-    return v;
-  });
-
-export function parseClientConfigsInputs(raw: unknown): ClientConfigsInputs {
-  const p = new Props("ClientConfigs", raw);
+/** Parses new inputs, or (mode `state`) a stored state with the same defaults. */
+export function parseClientConfigsInputs(raw: unknown, mode: ReadMode = "inputs"): ClientConfigsInputs {
+  const p = new Props("ClientConfigs", raw, mode);
   return {
     secretsYaml: p.str("secretsYaml"),
     clusterName: p.str("clusterName"),
     endpoint: p.str("endpoint"),
-    endpoints: strings(p, "endpoints"),
-    nodes: p.has("nodes") ? strings(p, "nodes") : [],
-    renewBeforeDays: p.num("renewBeforeDays", 30),
-    validityDays: p.num("validityDays", 365),
+    endpoints: p.strings("endpoints"),
+    nodes: p.has("nodes") ? p.strings("nodes") : [],
+    renewBeforeDays: p.num("renewBeforeDays", CLIENT_CERT_DEFAULTS.renewBeforeDays),
+    validityDays: p.num("validityDays", CLIENT_CERT_DEFAULTS.validityDays),
   };
 }
 
@@ -89,18 +85,20 @@ export async function create(raw: unknown): Promise<{ id: string; outs: ClientCo
 
 /** Why the configs must be regenerated, or [] when the stored ones still fit. */
 export function staleReasons(olds: unknown, news: unknown, now = new Date()): string[] {
-  const o = (olds ?? {}) as Partial<Record<string, unknown>>;
+  // The outputs (hash, expiry dates) are read raw; the inputs through the inputs' parser.
+  const out = (olds ?? {}) as Partial<Record<string, unknown>>;
+  const o = parseClientConfigsInputs(olds, "state");
   const n = parseClientConfigsInputs(news);
   const reasons: string[] = [];
-  if (o.bundleHash !== sha256Hex(n.secretsYaml)) reasons.push("secretsYaml");
+  if (out.bundleHash !== sha256Hex(n.secretsYaml)) reasons.push("secretsYaml");
   if (o.clusterName !== n.clusterName) reasons.push("clusterName");
   if (o.endpoint !== n.endpoint) reasons.push("endpoint");
-  if (JSON.stringify(o.endpoints ?? []) !== JSON.stringify(n.endpoints)) reasons.push("endpoints");
-  if (JSON.stringify(o.nodes ?? []) !== JSON.stringify(n.nodes)) reasons.push("nodes");
-  if ((o.validityDays ?? 365) !== n.validityDays) reasons.push("validityDays");
+  if (JSON.stringify(o.endpoints) !== JSON.stringify(n.endpoints)) reasons.push("endpoints");
+  if (JSON.stringify(o.nodes) !== JSON.stringify(n.nodes)) reasons.push("nodes");
+  if (o.validityDays !== n.validityDays) reasons.push("validityDays");
   const renewAt = now.getTime() + n.renewBeforeDays * 86_400_000;
   for (const key of ["talosconfigExpiresAt", "kubeconfigExpiresAt"]) {
-    const at = Date.parse(String(o[key] ?? ""));
+    const at = Date.parse(String(out[key] ?? ""));
     if (!Number.isFinite(at) || at <= renewAt) reasons.push(key);
   }
   return reasons;

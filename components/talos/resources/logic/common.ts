@@ -3,13 +3,10 @@
  * loop and the mTLS/maintenance client factory. Loaded inside the dynamic-provider process, so it
  * only uses relative imports and node_modules packages.
  */
-import * as crypto from "node:crypto";
 import { TalosApiError, TalosClient, type TalosClientOptions } from "../../api/client";
 
-/** Hex SHA-256 of a text (config hashes: diffs are precise without revealing the config). */
-export function sha256Hex(text: string): string {
-  return crypto.createHash("sha256").update(text, "utf8").digest("hex");
-}
+/** Config hashes: diffs are precise without revealing the config. */
+export { sha256Hex } from "../../../hash";
 
 /** The admin credentials for mutual TLS with apid. */
 export interface MtlsCredentials {
@@ -21,17 +18,37 @@ export interface MtlsCredentials {
   readonly clientKey: string;
 }
 
+/**
+ * How a property bag is read. `inputs`: a missing or malformed value is an error. `state`: a stored
+ * state (possibly written by an older version) — a missing or malformed value reads as its fallback
+ * ("" for a required string, [] for a list), so `diff` parses old state and new inputs with the
+ * same parser and sees the same defaults on both sides.
+ */
+export type ReadMode = "inputs" | "state";
+
 /** Reads an untyped property bag (what the dynamic-provider host hands a provider). */
 export class Props {
+  private readonly rec: Record<string, unknown>;
+
   constructor(
     private readonly what: string,
-    private readonly raw: unknown,
+    raw: unknown,
+    readonly mode: ReadMode = "inputs",
   ) {
-    if (typeof raw !== "object" || raw === null) throw new Error(`${what}: inputs are not an object`);
+    if (typeof raw !== "object" || raw === null) {
+      if (mode === "inputs") throw new Error(`${what}: inputs are not an object`);
+      this.rec = {};
+    } else this.rec = raw as Record<string, unknown>;
   }
 
-  private get rec(): Record<string, unknown> {
-    return this.raw as Record<string, unknown>;
+  /** Throws in `inputs` mode; a stored state is read as it is. */
+  fail(message: string): void {
+    if (this.mode === "inputs") throw new Error(`${this.what}: ${message}`);
+  }
+
+  private bad<T>(message: string, fallback: T): T {
+    this.fail(message);
+    return fallback;
   }
 
   has(key: string): boolean {
@@ -40,22 +57,29 @@ export class Props {
 
   str(key: string): string {
     const v = this.rec[key];
-    if (typeof v !== "string" || v === "")
-      throw new Error(`${this.what}: input "${key}" must be a non-empty string`);
+    if (typeof v !== "string" || v === "") return this.bad(`input "${key}" must be a non-empty string`, "");
     return v;
   }
 
   optStr(key: string, fallback = ""): string {
     const v = this.rec[key];
     if (v === undefined || v === null) return fallback;
-    if (typeof v !== "string") throw new Error(`${this.what}: input "${key}" must be a string`);
+    if (typeof v !== "string") return this.bad(`input "${key}" must be a string`, fallback);
     return v;
+  }
+
+  /** One of `allowed`, or `fallback` when unset ("" for a state that lacks a required one). */
+  oneOf<T extends string>(key: string, allowed: readonly T[], fallback?: T): T {
+    const v = fallback === undefined ? this.str(key) : this.optStr(key, fallback);
+    if ((allowed as readonly string[]).includes(v)) return v as T;
+    // Only a state gets here with a value outside `allowed`; its diff compares it as unknown ("").
+    return this.bad(`${key} must be ${allowed.join(" or ")}, got "${v}"`, "" as T);
   }
 
   bool(key: string, fallback: boolean): boolean {
     const v = this.rec[key];
     if (v === undefined || v === null) return fallback;
-    if (typeof v !== "boolean") throw new Error(`${this.what}: input "${key}" must be a boolean`);
+    if (typeof v !== "boolean") return this.bad(`input "${key}" must be a boolean`, fallback);
     return v;
   }
 
@@ -63,21 +87,29 @@ export class Props {
     const v = this.rec[key];
     if (v === undefined || v === null) return fallback;
     if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) {
-      throw new Error(`${this.what}: input "${key}" must be a positive number`);
+      return this.bad(`input "${key}" must be a positive number`, fallback);
     }
     return v;
   }
 
   list(key: string): unknown[] {
     const v = this.rec[key];
-    if (!Array.isArray(v)) throw new Error(`${this.what}: input "${key}" must be a list`);
+    if (!Array.isArray(v)) return this.bad(`input "${key}" must be a list`, []);
     return v;
+  }
+
+  /** A list of non-empty strings. */
+  strings(key: string): string[] {
+    return this.list(key).flatMap((v, i) => {
+      if (typeof v === "string" && v !== "") return [v];
+      return this.bad(`${key}[${i}] must be a non-empty string`, []);
+    });
   }
 
   /** A list of `{name, address}` nodes (apid addresses). */
   nodes(key: string): { name: string; address: string }[] {
     return this.list(key).map((raw, k) => {
-      const q = new Props(`${this.what} ${key}[${k}]`, raw);
+      const q = new Props(`${this.what} ${key}[${k}]`, raw, this.mode);
       return { name: q.str("name"), address: q.str("address") };
     });
   }

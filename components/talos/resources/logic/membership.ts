@@ -11,6 +11,8 @@
  *
  * Its delete does nothing, so `pulumi destroy` of a whole cluster skips the per-node ceremony.
  */
+
+import { ROLLOUT_DEFAULTS, TIMEOUT_DEFAULTS } from "../../../defaults";
 import { KubeClient } from "../../kube/client";
 import {
   defaultLog,
@@ -19,6 +21,7 @@ import {
   type MtlsCredentials,
   mtlsClient,
   Props,
+  type ReadMode,
   retryUntil,
   sha256Hex,
   talosVersionTag,
@@ -62,21 +65,23 @@ export interface MembershipDeps {
   readonly kube?: (kubeconfig: string) => KubeOps;
 }
 
-export function parseMembershipInputs(raw: unknown): MembershipInputs {
-  const p = new Props("ClusterMembership", raw);
+/** Parses new inputs, or (mode `state`) a stored state with the same defaults. */
+export function parseMembershipInputs(raw: unknown, mode: ReadMode = "inputs"): MembershipInputs {
+  const p = new Props("ClusterMembership", raw, mode);
   const nodes = p.list("nodes").map((n, k): MemberNode => {
-    const q = new Props(`ClusterMembership nodes[${k}]`, n);
-    const role = q.str("role");
-    if (role !== "controlplane" && role !== "worker")
-      throw new Error(`ClusterMembership nodes[${k}]: unknown role "${role}"`);
-    return { name: q.str("name"), address: q.str("address"), role };
+    const q = new Props(`ClusterMembership nodes[${k}]`, n, mode);
+    return {
+      name: q.str("name"),
+      address: q.str("address"),
+      role: q.oneOf("role", ["controlplane", "worker"]),
+    };
   });
   return {
     nodes,
     kubeconfig: p.optStr("kubeconfig"),
     checkKubernetes: p.bool("checkKubernetes", true),
-    drainTimeoutSeconds: p.num("drainTimeoutSeconds", 300),
-    timeoutSeconds: p.num("timeoutSeconds", 600),
+    drainTimeoutSeconds: p.num("drainTimeoutSeconds", ROLLOUT_DEFAULTS.drainTimeoutSeconds),
+    timeoutSeconds: p.num("timeoutSeconds", TIMEOUT_DEFAULTS.applySeconds),
     protectNodes: p.bool("protectNodes", false),
     ...p.mtls(),
   };
@@ -106,12 +111,9 @@ export function check(olds: unknown, news: unknown): { property: string; reason:
   return why ? [{ property: "nodes", reason: `ClusterMembership: ${why}` }] : [];
 }
 
-const nodeKey = (nodes: unknown): string =>
-  (Array.isArray(nodes) ? nodes : [])
-    .map((x) => {
-      const r = (x ?? {}) as Partial<Record<string, unknown>>;
-      return `${String(r.name)}/${String(r.role)}@${String(r.address)}`;
-    })
+const nodeKey = (nodes: readonly MemberNode[]): string =>
+  nodes
+    .map((n) => `${n.name}/${n.role}@${n.address}`)
     .sort()
     .join(",");
 
@@ -122,12 +124,12 @@ export async function create(raw: unknown): Promise<{ id: string; outs: Membersh
 
 /** A change of the node set (or of the drain bound) is an in-place update; never a replace. */
 export function diff(olds: unknown, news: unknown): { changes: boolean; replaces: string[] } {
-  const o = (olds ?? {}) as Partial<Record<string, unknown>>;
+  const o = parseMembershipInputs(olds, "state");
   const n = parseMembershipInputs(news);
   const changes =
     nodeKey(o.nodes) !== nodeKey(n.nodes) ||
-    (o.drainTimeoutSeconds ?? 300) !== n.drainTimeoutSeconds ||
-    (o.timeoutSeconds ?? 600) !== n.timeoutSeconds;
+    o.drainTimeoutSeconds !== n.drainTimeoutSeconds ||
+    o.timeoutSeconds !== n.timeoutSeconds;
   return { changes, replaces: [] };
 }
 

@@ -5,6 +5,7 @@
  * with the admin kubeconfig's client certificate. Reports progress while it waits.
  */
 import * as https from "node:https";
+import { TIMEOUT_DEFAULTS } from "../../../defaults";
 import { kubeCredentials } from "../../kube/client";
 import {
   defaultLog,
@@ -12,6 +13,7 @@ import {
   type LogFn,
   type MtlsCredentials,
   Props,
+  type ReadMode,
   sha256Hex,
   sleep,
   talosVersionTag,
@@ -49,16 +51,17 @@ export interface ReadyDeps {
   readonly readyz?: (kubeconfig: string, timeoutMs: number) => Promise<boolean>;
 }
 
-export function parseReadyInputs(raw: unknown): ReadyInputs {
-  const p = new Props("ClusterReady", raw);
+/** Parses new inputs, or (mode `state`) a stored state with the same defaults. */
+export function parseReadyInputs(raw: unknown, mode: ReadMode = "inputs"): ReadyInputs {
+  const p = new Props("ClusterReady", raw, mode);
   const nodes = p.nodes("nodes");
-  if (nodes.length === 0) throw new Error("ClusterReady: no nodes");
+  if (nodes.length === 0) p.fail("no nodes");
   const checkKubernetes = p.bool("checkKubernetes", true);
   return {
     nodes,
     kubeconfig: checkKubernetes ? p.str("kubeconfig") : p.optStr("kubeconfig"),
     checkKubernetes,
-    timeoutSeconds: p.num("timeoutSeconds", 900),
+    timeoutSeconds: p.num("timeoutSeconds", TIMEOUT_DEFAULTS.readySeconds),
     generation: p.optStr("generation"),
     ...p.mtls(),
   };
@@ -169,21 +172,15 @@ export async function create(
 
 /** Re-waits only when the cluster changed (generation, node set, checks); never replaces. */
 export function diff(olds: unknown, news: unknown): { changes: boolean; replaces: string[] } {
-  const o = olds as Partial<Record<string, unknown>>;
+  const o = parseReadyInputs(olds, "state");
   const n = parseReadyInputs(news);
   // Canonical node list: the engine hands state back with object keys sorted.
-  const key = (list: unknown): string =>
-    (Array.isArray(list) ? list : [])
-      .map((x) => {
-        const r = (x ?? {}) as Partial<Record<string, unknown>>;
-        return `${String(r.name)}@${String(r.address)}`;
-      })
-      .join(",");
+  const key = (list: ReadyInputs["nodes"]): string => list.map((x) => `${x.name}@${x.address}`).join(",");
   const changes =
-    (o.generation ?? "") !== n.generation ||
+    o.generation !== n.generation ||
     key(o.nodes) !== key(n.nodes) ||
-    (o.checkKubernetes ?? true) !== n.checkKubernetes ||
-    (o.timeoutSeconds ?? 900) !== n.timeoutSeconds;
+    o.checkKubernetes !== n.checkKubernetes ||
+    o.timeoutSeconds !== n.timeoutSeconds;
   return { changes, replaces: [] };
 }
 

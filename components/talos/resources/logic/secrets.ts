@@ -106,7 +106,7 @@ export function diff(
 }
 
 /** An update only records that the bundle in state is now the imported one. */
-export function update(olds: unknown, news: unknown): { outs: SecretsOutputs } {
+export async function update(olds: unknown, news: unknown): Promise<{ outs: SecretsOutputs }> {
   const o = (olds ?? {}) as Partial<SecretsOutputs>;
   const n = parseSecretsInputs(news);
   if (!sameBundle(n.importedSecrets, o.secretsYaml) || typeof o.secretsYaml !== "string") {

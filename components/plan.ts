@@ -1,0 +1,150 @@
+/**
+ * The cluster plan: everything `HomelabCluster` builds, derived from the validated stack config as
+ * plain data (no Pulumi, no network) — the Image Factory image, the Proxmox VMs, the Talos cluster
+ * args, the addons and the facts the policy pack checks. The component only turns it into
+ * resources; `npm run render`, `npm run bench` and the tests read the same plan.
+ */
+import type { AddonsConfig } from "./addons/config";
+import type { StackConfig } from "./config/validate";
+import type { ProxmoxNodesArgs } from "./proxmox/nodes";
+import { imageFileName } from "./proxmox/vm";
+import type { TalosClusterArgs, TalosNodeArgs } from "./talos/cluster";
+import { installerImage, nocloudImageUrl, schematicId, schematicYaml } from "./talos/schematic";
+
+/**
+ * What `HomelabCluster` registers as its `clusterSpec` output: the plain cluster facts (no secrets)
+ * stack policies check, since they see component outputs only (see policy/README.md).
+ */
+export interface ClusterSpecWire {
+  readonly clusterName?: string;
+  readonly production?: boolean;
+  readonly talosVersion?: string;
+  readonly kubernetesVersion?: string;
+  readonly controlPlane?: { readonly vip?: string; readonly allowEvenCount?: boolean };
+  readonly network?: { readonly cidr?: string; readonly gateway?: string };
+  readonly nodes?: ReadonlyArray<{
+    readonly name: string;
+    readonly role: "controlplane" | "worker";
+    readonly ip: string;
+    readonly proxmoxNode?: string;
+    readonly vmId?: number;
+  }>;
+  readonly metallbPools?: ReadonlyArray<{ readonly name: string; readonly addresses: readonly string[] }>;
+}
+
+export interface ClusterPlan {
+  /** The Image Factory schematic and the images made from it. */
+  readonly image: {
+    readonly schematic: string;
+    readonly schematicId: string;
+    /** Installer image the nodes install and upgrade to. */
+    readonly installImage: string;
+    /** Boot disk image for the Proxmox VMs. */
+    readonly diskImageUrl: string;
+  };
+  /** The Proxmox provider settings and VMs; absent for existing machines. */
+  readonly proxmox?: {
+    readonly provider: { readonly endpoint: string; readonly insecure: boolean };
+    readonly nodes: ProxmoxNodesArgs;
+  };
+  /** `TalosCluster` args, but for the imported secrets (a Pulumi secret) and each node's VM dependency. */
+  readonly talos: Omit<TalosClusterArgs, "nodes" | "importedSecrets"> & {
+    readonly nodes: readonly Omit<TalosNodeArgs, "dependsOn" | "apiAddress">[];
+  };
+  /** The addons to install; absent when every addon is off (then no Kubernetes provider is needed). */
+  readonly addons?: AddonsConfig;
+  readonly spec: ClusterSpecWire;
+}
+
+export interface ClusterPlanOptions {
+  /** Plain settings the stack stores as secrets (`loadStackConfig`): they must not show in config views. */
+  readonly secretSettings?: readonly string[];
+}
+
+export function clusterPlan(config: StackConfig, o: ClusterPlanOptions = {}): ClusterPlan {
+  const schematic = schematicYaml(config.imageFactory.extensions);
+  const id = schematicId(schematic);
+  const factoryHost = new URL(config.imageFactory.url).host;
+  const image = {
+    schematic,
+    schematicId: id,
+    installImage: installerImage(factoryHost, id, config.talosVersion, "nocloud"),
+    diskImageUrl: nocloudImageUrl(config.imageFactory.url, id, config.talosVersion),
+  };
+
+  const px = config.proxmox;
+  const proxmox = px && {
+    provider: { endpoint: px.endpoint, insecure: px.insecure },
+    nodes: {
+      clusterName: config.clusterName,
+      // The config rules require both with a proxmox section.
+      nodes: config.nodes.map((n) => ({ ...n, proxmoxNode: n.proxmoxNode!, vmId: n.vmId! })),
+      placement: {
+        diskDatastore: px.diskDatastore,
+        imageDatastore: px.imageDatastore,
+        bios: px.bios,
+        cpuType: px.cpuType,
+        bridge: config.network.bridge,
+        vlan: config.network.vlan,
+        cidr: config.network.cidr,
+        gateway: config.network.gateway,
+        dnsServers: config.network.dnsServers,
+        tags: px.tags,
+      },
+      image: { url: image.diskImageUrl, fileName: imageFileName(id, config.talosVersion) },
+      protect: config.production,
+    },
+  };
+
+  const secretSettings = o.secretSettings ?? [];
+  const talos: ClusterPlan["talos"] = {
+    clusterName: config.clusterName,
+    endpoint: config.controlPlane.endpoint,
+    vip: config.controlPlane.vip,
+    talosVersion: config.talosVersion,
+    kubernetesVersion: config.kubernetesVersion,
+    installImage: image.installImage,
+    nodes: config.nodes.map((n) => ({
+      name: n.name,
+      role: n.role,
+      ip: n.ip,
+      installDisk: n.installDisk,
+      patches: n.patches,
+      newMachine: n.newMachine,
+    })),
+    network: config.network,
+    patches: config.patches,
+    allowSchedulingOnControlPlanes: config.controlPlane.allowSchedulingOnControlPlanes,
+    openebsHostpath: config.addons.openebs.enabled,
+    rollout: config.rollout,
+    clientCerts: config.clientCerts,
+    // Secret patches or node settings would show in the plain config views.
+    showConfigViews: !secretSettings.some((k) => k === "patches" || k === "nodes"),
+    // Issue #19: production guards (see TalosClusterArgs).
+    production: config.production,
+    allowNodeRemoval: config.rollout.allowNodeRemoval,
+    allowSecretsReplacement: config.allowTalosSecretsReplacement,
+  };
+
+  const spec: ClusterSpecWire = {
+    clusterName: config.clusterName,
+    production: config.production,
+    talosVersion: config.talosVersion,
+    kubernetesVersion: config.kubernetesVersion,
+    controlPlane: { vip: config.controlPlane.vip, allowEvenCount: config.controlPlane.allowEvenCount },
+    network: { cidr: config.network.cidr, gateway: config.network.gateway },
+    nodes: config.nodes.map((n) => ({
+      name: n.name,
+      role: n.role,
+      ip: n.ip,
+      ...(n.proxmoxNode !== undefined ? { proxmoxNode: n.proxmoxNode } : {}),
+      ...(n.vmId !== undefined ? { vmId: n.vmId } : {}),
+    })),
+    metallbPools: config.addons.metallb.enabled
+      ? config.addons.metallb.pools.map((p) => ({ name: p.name, addresses: [...p.addresses] }))
+      : [],
+  };
+
+  const anyAddon = Object.values(config.addons).some((a) => a.enabled);
+  return { image, proxmox, talos, addons: anyAddon ? config.addons : undefined, spec };
+}
