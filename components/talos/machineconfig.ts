@@ -16,9 +16,8 @@ import {
   type VipLink,
   vipDocuments,
 } from "./machineconfig-network";
-import { applyPatches, type ConfigPatch } from "./patch";
+import { applyPatchesToDocuments, type ConfigPatch } from "./patch";
 import type { PlainObject, PlainValue } from "./patch-yaml";
-import { stringifyYamlDocuments } from "./patch-yaml";
 import type { MachineRole, SecretsBundle } from "./types";
 import type { ValidateExpectations } from "./validate";
 
@@ -292,13 +291,12 @@ export function buildMachineConfigDocuments(input: MachineConfigInput): PlainObj
  */
 export function renderMachineConfig(input: MachineConfigInput): string {
   const docs: PlainValue[] = buildMachineConfigDocuments(input);
-  const text = stringifyYamlDocuments(docs);
   const expect: ValidateExpectations = {
     role: input.role,
     ...(input.role === "controlplane" && input.vip ? { vip: input.vip } : {}),
   };
-  // applyPatches with no patches still validates.
-  return applyPatches(text, input.patches ?? [], {
+  // With no patches it still validates.
+  return applyPatchesToDocuments(docs, input.patches ?? [], {
     node: input.hostname,
     expect,
     talosVersion: input.talosVersion,

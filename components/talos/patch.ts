@@ -636,8 +636,7 @@ function applyStrategic(
 // ---------------------------------------------------------------------------------------------
 // Entry point
 
-function parseConfig(configYaml: string): ConfigDoc[] {
-  const docs = parseYamlDocuments(configYaml, "machine config");
+function configDocs(docs: readonly PlainValue[]): ConfigDoc[] {
   return docs.map((d, i) => {
     if (!isPlainObject(d)) throw new Error(`machine config document #${i + 1} is not a map`);
     return { id: documentId(d), doc: d };
@@ -654,12 +653,38 @@ export function applyPatches(
   patches: readonly ConfigPatch[],
   opts: ApplyPatchesOptions,
 ): string {
-  let docs: ConfigDoc[];
+  let values: PlainValue[];
   try {
-    docs = parseConfig(configYaml);
+    values = parseYamlDocuments(configYaml, "machine config");
   } catch (e) {
     throw new ConfigPatchError(opts.node, undefined, (e as Error).message);
   }
+  return applyPatchesToDocuments(values, patches, opts);
+}
+
+/**
+ * `applyPatches` over config documents built in memory (fresh plain values, which it may change):
+ * the same result without writing and re-reading the YAML first.
+ */
+export function applyPatchesToDocuments(
+  documents: readonly PlainValue[],
+  patches: readonly ConfigPatch[],
+  opts: ApplyPatchesOptions,
+): string {
+  let docs: ConfigDoc[];
+  try {
+    docs = configDocs(documents);
+  } catch (e) {
+    throw new ConfigPatchError(opts.node, undefined, (e as Error).message);
+  }
+  return patchDocuments(docs, patches, opts);
+}
+
+function patchDocuments(
+  docs: ConfigDoc[],
+  patches: readonly ConfigPatch[],
+  opts: ApplyPatchesOptions,
+): string {
   const quirks = quirksFor(opts.talosVersion);
   patches.forEach((patch, i) => {
     try {

@@ -17,11 +17,24 @@ import {
   PROXMOX_VERSION,
   REPO_ROOT,
   Sandbox,
+  type World,
 } from "./harness";
 
 const PROXMOX_SERVER = JSON.parse(
   fs.readFileSync(path.join(REPO_ROOT, "node_modules/@muhlba91/pulumi-proxmoxve/package.json"), "utf8"),
 ).pulumi.server as string;
+
+/** A homelab stack with no plugin installed; each plugin's server offers it. */
+function installableWorld(): World {
+  return {
+    stacks: { dev: { config: homelabConfig() } },
+    plugins: [],
+    pluginServers: {
+      [PROXMOX_SERVER]: [{ name: "proxmoxve", version: PROXMOX_VERSION }],
+      default: [{ name: "kubernetes", version: KUBERNETES_VERSION }],
+    },
+  };
+}
 
 describe("stacks: the runner sets itself up", function () {
   this.timeout(60_000);
@@ -33,14 +46,7 @@ describe("stacks: the runner sets itself up", function () {
 
   it("installs missing plugins, a community one from its own server, then runs the operation", async () => {
     assert.equal(PROXMOX_SERVER, "github://api.github.com/muhlba91/pulumi-proxmoxve");
-    sb = new Sandbox({
-      stacks: { dev: { config: homelabConfig() } },
-      plugins: [],
-      pluginServers: {
-        [PROXMOX_SERVER]: [{ name: "proxmoxve", version: PROXMOX_VERSION }],
-        default: [{ name: "kubernetes", version: KUBERNETES_VERSION }],
-      },
-    });
+    sb = new Sandbox(installableWorld());
     const r = await sb.run(["up", "dev"]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, "");
@@ -58,14 +64,7 @@ describe("stacks: the runner sets itself up", function () {
   });
 
   it("a second run finds the plugins installed and installs nothing", async () => {
-    sb = new Sandbox({
-      stacks: { dev: { config: homelabConfig() } },
-      plugins: [],
-      pluginServers: {
-        [PROXMOX_SERVER]: [{ name: "proxmoxve", version: PROXMOX_VERSION }],
-        default: [{ name: "kubernetes", version: KUBERNETES_VERSION }],
-      },
-    });
+    sb = new Sandbox(installableWorld());
     assert.equal((await sb.run(["preview", "dev"])).code, 0);
     const before = fs.readFileSync(sb.logFile, "utf8").split("\n").filter(Boolean).length;
     const r = await sb.run(["preview", "dev"]);

@@ -19,6 +19,7 @@ import {
   machineConfigApplyProvider,
   machineSecretsProvider,
   PROJECT_ROOT,
+  providerModuleText,
 } from "../../components/talos/resources/providers";
 
 const MTLS = { osCa: "ca", clientCert: "crt", clientKey: "key" };
@@ -146,6 +147,27 @@ describe("dynamic providers survive Pulumi's closure serialization", function ()
       assert.equal(r.ok, true, r.error);
       assert.equal(r.tsBefore, false, "tsx must not be preloaded in the child");
       assert.deepEqual(r.execArgv, []);
+      assert.equal(r.tsAfter, true, "the provider registered tsx itself");
+      assert.ok(r.loaded.includes(c.logic), `logic module not loaded: ${r.loaded.join(", ")}`);
+      assert.equal(typeof r.diff.changes, "boolean");
+    });
+  }
+
+  // What the resources actually carry (LogicResource): the same provider as written-out module text.
+  const REFS = {
+    MachineSecrets: LOGIC.secrets,
+    MachineConfigApply: LOGIC.apply,
+    Bootstrap: LOGIC.bootstrap,
+    ClientConfigs: LOGIC.clientConfigs,
+    ClusterReady: LOGIC.ready,
+  } as const;
+  for (const c of CASES) {
+    it(`${c.name}: the written-out provider module runs in a plain node process too`, () => {
+      const text = providerModuleText(REFS[c.name]);
+      assert.ok(text.length < 20_000, `${c.name} provider text is ${text.length} bytes`);
+      const r = runChild(dir, text, c.olds, c.news, os.tmpdir());
+      assert.equal(r.ok, true, r.error);
+      assert.equal(r.tsBefore, false, "tsx must not be preloaded in the child");
       assert.equal(r.tsAfter, true, "the provider registered tsx itself");
       assert.ok(r.loaded.includes(c.logic), `logic module not loaded: ${r.loaded.join(", ")}`);
       assert.equal(typeof r.diff.changes, "boolean");

@@ -1,7 +1,7 @@
 /** `Bootstrap`: etcd bootstrap on the first control plane, once (see logic/bootstrap.ts). */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { secretAdminCredentials } from "./credentials";
-import { bootstrapProvider } from "./providers";
+import { LOGIC, LogicResource } from "./providers";
 
 export interface BootstrapArgs {
   readonly node: pulumi.Input<string>;
@@ -15,14 +15,14 @@ export interface BootstrapArgs {
   readonly timeoutSeconds?: pulumi.Input<number>;
 }
 
-export class Bootstrap extends pulumi.dynamic.Resource {
+export class Bootstrap extends LogicResource {
   declare readonly node: pulumi.Output<string>;
   declare readonly alreadyBootstrapped: pulumi.Output<boolean>;
   declare readonly bootstrappedAt: pulumi.Output<string>;
 
   constructor(name: string, args: BootstrapArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      bootstrapProvider,
+      LOGIC.bootstrap,
       name,
       {
         node: args.node,
@@ -34,7 +34,6 @@ export class Bootstrap extends pulumi.dynamic.Resource {
         bootstrappedAt: undefined,
       },
       { ...opts, additionalSecretOutputs: ["osCa", "clientCert", "clientKey"] },
-      "talos",
       "Bootstrap",
     );
   }

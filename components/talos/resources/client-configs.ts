@@ -1,6 +1,6 @@
 /** `ClientConfigs`: admin talosconfig + kubeconfig made from the bundle, kept stable (see logic/client-configs.ts). */
 import * as pulumi from "@pulumi/pulumi";
-import { clientConfigsProvider } from "./providers";
+import { LOGIC, LogicResource } from "./providers";
 
 export interface ClientConfigsArgs {
   /** The secrets bundle YAML (made secret here). */
@@ -15,7 +15,7 @@ export interface ClientConfigsArgs {
   readonly validityDays?: pulumi.Input<number>;
 }
 
-export class ClientConfigs extends pulumi.dynamic.Resource {
+export class ClientConfigs extends LogicResource {
   declare readonly talosconfig: pulumi.Output<string>;
   declare readonly kubeconfig: pulumi.Output<string>;
   declare readonly talosconfigExpiresAt: pulumi.Output<string>;
@@ -23,7 +23,7 @@ export class ClientConfigs extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: ClientConfigsArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      clientConfigsProvider,
+      LOGIC.clientConfigs,
       name,
       {
         secretsYaml: pulumi.secret(args.secretsYaml),
@@ -40,7 +40,6 @@ export class ClientConfigs extends pulumi.dynamic.Resource {
         bundleHash: undefined,
       },
       { ...opts, additionalSecretOutputs: ["secretsYaml", "talosconfig", "kubeconfig"] },
-      "talos",
       "ClientConfigs",
     );
   }

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { MachineRole } from "../types";
 import { type AdminCredentialArgs, secretAdminCredentials } from "./credentials";
-import { clusterMembershipProvider } from "./providers";
+import { LOGIC, LogicResource } from "./providers";
 
 export interface ClusterMembershipArgs extends AdminCredentialArgs {
   readonly nodes: pulumi.Input<pulumi.Input<{ name: string; role: MachineRole; address: string }>[]>;
@@ -21,13 +21,13 @@ export interface ClusterMembershipArgs extends AdminCredentialArgs {
   readonly protectNodes?: pulumi.Input<boolean>;
 }
 
-export class ClusterMembership extends pulumi.dynamic.Resource {
+export class ClusterMembership extends LogicResource {
   /** Names of the nodes the last update took out. */
   declare readonly removed: pulumi.Output<string[]>;
 
   constructor(name: string, args: ClusterMembershipArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      clusterMembershipProvider,
+      LOGIC.membership,
       name,
       {
         nodes: args.nodes,
@@ -40,7 +40,6 @@ export class ClusterMembership extends pulumi.dynamic.Resource {
         removed: undefined,
       },
       { ...opts, additionalSecretOutputs: ["osCa", "clientCert", "clientKey", "kubeconfig"] },
-      "talos",
       "ClusterMembership",
     );
   }

@@ -1,7 +1,7 @@
 /** `ClusterReady`: waits for apid (mTLS) on every node and the Kubernetes API /readyz (see logic/ready.ts). */
 import * as pulumi from "@pulumi/pulumi";
 import { type AdminCredentialArgs, secretAdminCredentials } from "./credentials";
-import { clusterReadyProvider } from "./providers";
+import { LOGIC, LogicResource } from "./providers";
 
 export interface ClusterReadyArgs extends AdminCredentialArgs {
   readonly nodes: pulumi.Input<pulumi.Input<{ name: string; address: string }>[]>;
@@ -15,13 +15,13 @@ export interface ClusterReadyArgs extends AdminCredentialArgs {
   readonly generation: pulumi.Input<string>;
 }
 
-export class ClusterReady extends pulumi.dynamic.Resource {
+export class ClusterReady extends LogicResource {
   declare readonly readyAt: pulumi.Output<string>;
   declare readonly versions: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: ClusterReadyArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      clusterReadyProvider,
+      LOGIC.ready,
       name,
       {
         nodes: args.nodes,
@@ -34,7 +34,6 @@ export class ClusterReady extends pulumi.dynamic.Resource {
         versions: undefined,
       },
       { ...opts, additionalSecretOutputs: ["osCa", "clientCert", "clientKey", "kubeconfig"] },
-      "talos",
       "ClusterReady",
     );
   }

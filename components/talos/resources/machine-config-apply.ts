@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { sha256Hex } from "../../hash";
 import type { MachineRole } from "../types";
 import { secretAdminCredentials } from "./credentials";
-import { machineConfigApplyProvider } from "./providers";
+import { LOGIC, LogicResource } from "./providers";
 
 export interface MachineConfigApplyArgs {
   readonly node: pulumi.Input<string>;
@@ -43,7 +43,7 @@ export interface MachineConfigApplyArgs {
   readonly maintenanceAllowed?: pulumi.Input<boolean>;
 }
 
-export class MachineConfigApply extends pulumi.dynamic.Resource {
+export class MachineConfigApply extends LogicResource {
   declare readonly node: pulumi.Output<string>;
   declare readonly address: pulumi.Output<string>;
   declare readonly config: pulumi.Output<string>;
@@ -57,7 +57,7 @@ export class MachineConfigApply extends pulumi.dynamic.Resource {
   constructor(name: string, args: MachineConfigApplyArgs, opts?: pulumi.CustomResourceOptions) {
     const config = pulumi.secret(args.config);
     super(
-      machineConfigApplyProvider,
+      LOGIC.apply,
       name,
       {
         node: args.node,
@@ -83,7 +83,6 @@ export class MachineConfigApply extends pulumi.dynamic.Resource {
         appliedAt: undefined,
       },
       { ...opts, additionalSecretOutputs: ["config", "osCa", "clientCert", "clientKey", "kubeconfig"] },
-      "talos",
       "MachineConfigApply",
     );
   }

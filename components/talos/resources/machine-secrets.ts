@@ -1,7 +1,7 @@
 /** `MachineSecrets`: the cluster's Talos secrets bundle, generated once or imported (see logic/secrets.ts). */
 import * as pulumi from "@pulumi/pulumi";
 import { sha256Hex } from "../../hash";
-import { machineSecretsProvider } from "./providers";
+import { LOGIC, LogicResource } from "./providers";
 
 export interface MachineSecretsArgs {
   /** An existing secrets.yaml (talosctl gen secrets / talhelper) to adopt; secret. */
@@ -10,7 +10,7 @@ export interface MachineSecretsArgs {
   readonly allowReplacement?: pulumi.Input<boolean>;
 }
 
-export class MachineSecrets extends pulumi.dynamic.Resource {
+export class MachineSecrets extends LogicResource {
   /** The bundle as secrets.yaml text (secret). */
   declare readonly secretsYaml: pulumi.Output<string>;
   declare readonly source: pulumi.Output<"generated" | "imported">;
@@ -20,7 +20,7 @@ export class MachineSecrets extends pulumi.dynamic.Resource {
   constructor(name: string, args: MachineSecretsArgs, opts?: pulumi.CustomResourceOptions) {
     const imported = pulumi.output(args.importedSecrets).apply((t) => t ?? "");
     super(
-      machineSecretsProvider,
+      LOGIC.secrets,
       name,
       {
         importedSecrets: pulumi.secret(imported),
@@ -31,7 +31,6 @@ export class MachineSecrets extends pulumi.dynamic.Resource {
         createdAt: undefined,
       },
       { ...opts, additionalSecretOutputs: ["secretsYaml"] },
-      "talos",
       "MachineSecrets",
     );
   }

@@ -13,7 +13,7 @@
  *   register API (`tsx/cjs/api`, from the project's node_modules) is registered first.
  */
 import * as path from "node:path";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import type * as applyLogic from "./logic/apply";
 import type * as bootstrapLogic from "./logic/bootstrap";
 import type * as clientConfigsLogic from "./logic/client-configs";
@@ -148,3 +148,44 @@ export const clusterReadyProvider = logicProvider<typeof readyLogic>(LOGIC.ready
 export const clientConfigsProvider = logicProvider<typeof clientConfigsLogic>(LOGIC.clientConfigs);
 /** `check` refuses a protected scale-down; nothing on delete: a destroy skips the per-node ceremony. */
 export const clusterMembershipProvider = logicProvider<typeof membershipLogic>(LOGIC.membership);
+
+/**
+ * The provider of one logic module as the dynamic-provider host loads it: the text of a CommonJS
+ * module whose `handler()` returns `logicProvider(ref)`. Written out here from the two functions
+ * above (self-contained: they use only their arguments, `require` and `process`), so the program
+ * skips Pulumi's closure serialization, which loads the TypeScript compiler and walks every
+ * closure through the inspector — a second or more of each `up` before the first resource.
+ */
+export function providerModuleText(ref: LogicRef): string {
+  return [
+    "exports.handler = function () {",
+    `  const loadLogic = ${loadLogic.toString()};`,
+    `  const logicProvider = ${logicProvider.toString()};`,
+    `  return logicProvider(${JSON.stringify(ref)});`,
+    "};",
+    "",
+  ].join("\n");
+}
+
+const providerTexts = new Map<LogicRef, string>();
+
+/**
+ * A dynamic resource of the Talos layer (`pulumi-nodejs:dynamic/talos:<type>`, as
+ * `pulumi.dynamic.Resource` names it) whose provider is {@link providerModuleText}.
+ */
+export abstract class LogicResource extends pulumi.CustomResource {
+  constructor(
+    ref: LogicRef,
+    name: string,
+    props: pulumi.Inputs,
+    opts: pulumi.CustomResourceOptions | undefined,
+    type: string,
+  ) {
+    let text = providerTexts.get(ref);
+    if (text === undefined) {
+      text = providerModuleText(ref);
+      providerTexts.set(ref, text);
+    }
+    super(`pulumi-nodejs:dynamic/talos:${type}`, name, { ...props, __provider: text }, opts);
+  }
+}

@@ -53,7 +53,8 @@ export async function create(
   const log = deps.log ?? defaultLog;
   const what = `Bootstrap: bootstrap etcd on node ${i.node} (${i.address})`;
   const r = await retryUntil(
-    { what, timeoutMs: i.timeoutSeconds * 1000, pollMs: deps.pollMs, fatal: isInvalidArgument, log },
+    // Polled each second: the first control plane is rebooting, and Ready waits on this bootstrap.
+    { what, timeoutMs: i.timeoutSeconds * 1000, pollMs: deps.pollMs ?? 1000, fatal: isInvalidArgument, log },
     async (remaining) => {
       const client = mtlsClient(i.address, i, {
         timeoutMs: Math.max(1, Math.min(30_000, remaining)),

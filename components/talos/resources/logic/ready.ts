@@ -45,7 +45,7 @@ export interface ReadyOutputs extends ReadyInputs {
 
 export interface ReadyDeps {
   readonly log?: LogFn;
-  /** Pause between polls (ms). Default 3000. */
+  /** Pause between polls (ms). Default 1000. */
   readonly pollMs?: number;
   /** Replaces the /readyz check (tests). Resolves true when ready. */
   readonly readyz?: (kubeconfig: string, timeoutMs: number) => Promise<boolean>;
@@ -90,7 +90,8 @@ export function checkReadyz(kubeconfig: string, timeoutMs: number): Promise<bool
 export async function waitReady(raw: unknown, deps: ReadyDeps = {}): Promise<ReadyOutputs> {
   const i = parseReadyInputs(raw);
   const log = deps.log ?? defaultLog;
-  const pollMs = deps.pollMs ?? 3000;
+  // Short: a node that came back is seen within a second (each poll is one Version call per node).
+  const pollMs = deps.pollMs ?? 1000;
   const start = Date.now();
   const deadline = start + i.timeoutSeconds * 1000;
   const elapsed = () => `${Math.round((Date.now() - start) / 1000)} s`;
