@@ -4,6 +4,7 @@
  * reported before any resource is registered — builds the cluster and returns the stack outputs.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { platformStackOutputs } from "./components/addons/platform-cluster";
 import { HomelabCluster } from "./components/cluster";
 import { loadStackConfig } from "./components/config/load";
 
@@ -23,5 +24,6 @@ export async function clusterProgram(): Promise<Record<string, unknown>> {
     kubeconfigExpiresAt: cluster.kubeconfigExpiresAt,
     ...(cluster.sopsRecipient ? { sopsRecipient: cluster.sopsRecipient } : {}),
     ...(cluster.sopsConfig ? { sopsConfig: cluster.sopsConfig } : {}),
+    ...platformStackOutputs(cluster.platform),
   };
 }

@@ -5,7 +5,8 @@
  */
 import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterAddons } from "./addons";
+import { ClusterAddons, type PlatformOutputs } from "./addons";
+import { platformSecretsOf } from "./addons/platform-cluster";
 import type { StackSecrets } from "./config/load";
 import type { StackConfig } from "./config/validate";
 import { clusterPlan } from "./plan";
@@ -56,6 +57,8 @@ export class HomelabCluster extends pulumi.ComponentResource {
   public readonly sopsRecipient?: pulumi.Output<string>;
   /** A ready `.sops.yaml` creation rule, when the SOPS addon is on. */
   public readonly sopsConfig?: pulumi.Output<string>;
+  /** Outputs of the platform addons: the self-signed CA (plain), Headlamp tokens, Grafana password (secret). */
+  public readonly platform: PlatformOutputs;
 
   constructor(name: string, args: HomelabClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("proxmox-talos:index:HomelabCluster", name, {}, opts);
@@ -107,6 +110,10 @@ export class HomelabCluster extends pulumi.ComponentResource {
               password,
             })),
             ageKey: secrets.sopsAgeKey,
+            platformSecrets: platformSecretsOf(secrets),
+            controlPlaneIps: config.nodes.filter((n) => n.role === "controlplane").map((n) => n.ip),
+            kubeProxy: config.network.kubeProxy,
+            clientCertRenewBeforeDays: config.clientCerts.renewBeforeDays,
             production: config.production,
             secretValues: (args.secretSettings ?? []).includes("addons"),
           },
@@ -126,6 +133,7 @@ export class HomelabCluster extends pulumi.ComponentResource {
     this.kubeconfigExpiresAt = talos.kubeconfigExpiresAt;
     this.sopsRecipient = addons?.sopsRecipient;
     this.sopsConfig = addons?.sopsConfig;
+    this.platform = addons?.platform ?? {};
 
     this.registerOutputs({
       endpoint: this.endpoint,

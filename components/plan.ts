@@ -5,6 +5,7 @@
  * resources; `npm run render`, `npm run bench` and the tests read the same plan.
  */
 import type { AddonsConfig } from "./addons/config";
+import { withPlatformPatches } from "./addons/platform-cluster";
 import type { StackConfig } from "./config/validate";
 import type { ProxmoxNodesArgs } from "./proxmox/nodes";
 import { imageFileName } from "./proxmox/vm";
@@ -113,7 +114,8 @@ export function clusterPlan(config: StackConfig, o: ClusterPlanOptions = {}): Cl
       newMachine: n.newMachine,
     })),
     network: config.network,
-    patches: config.patches,
+    // Addons that need Talos settings (monitoring: control-plane metrics listeners) add their patch first.
+    patches: withPlatformPatches(config.patches, config.addons),
     allowSchedulingOnControlPlanes: config.controlPlane.allowSchedulingOnControlPlanes,
     openebsHostpath: config.addons.openebs.enabled,
     rollout: config.rollout,

@@ -49,7 +49,16 @@ export const proxmoxTls: StackValidationPolicy = {
 };
 
 export const OUTPUT_DEFAULTS = {
-  secretOutputs: ["talosconfig", "kubeconfig", "sopsAgeKey", "ageKey", "ageIdentity"],
+  secretOutputs: [
+    "talosconfig",
+    "kubeconfig",
+    "sopsAgeKey",
+    "ageKey",
+    "ageIdentity",
+    "headlampAdminToken",
+    "headlampViewerToken",
+    "grafanaAdminPassword",
+  ],
   components: ["proxmox-talos:index:HomelabCluster"],
 } as const;
 

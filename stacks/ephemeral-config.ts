@@ -103,23 +103,47 @@ function dropFluxSource(addons: unknown): unknown {
   return { ...addons, flux };
 }
 
-function shiftAddons(addons: unknown, off: Offsets): unknown {
-  if (!isRecord(addons) || !isRecord(addons.metallb) || !Array.isArray(addons.metallb.pools)) return addons;
-  const pools = addons.metallb.pools.map((p: unknown) => {
+function shiftPools(pools: unknown, off: Offsets, owner: string): unknown {
+  if (!Array.isArray(pools)) return pools;
+  return pools.map((p: unknown) => {
     if (!isRecord(p) || !Array.isArray(p.addresses)) return p;
     const addresses = p.addresses.map((a: unknown) => {
       if (typeof a !== "string") return a;
       const cidr = /\/(\d+)$/.exec(a);
       if (cidr && cidr[1] !== "32") {
         throw new UserError(
-          `MetalLB pool address ${a} is a CIDR; ephemeral clusters shift pools by --ip-offset, so give the pool as a range a.b.c.d-a.b.c.e`,
+          `${owner} pool address ${a} is a CIDR; ephemeral clusters shift pools by --ip-offset, so give the pool as a range a.b.c.d-a.b.c.e`,
         );
       }
       return shiftIps(a, off.ipOffset);
     });
     return { ...p, addresses };
   });
-  return { ...addons, metallb: { ...addons.metallb, pools } };
+}
+
+/** `ip:port` of an exposed UI (`expose.loadBalancer`), shifted with the pools it comes from. */
+function shiftExpose(holder: unknown, off: Offsets): unknown {
+  if (!isRecord(holder) || !isRecord(holder.expose) || typeof holder.expose.loadBalancer !== "string")
+    return holder;
+  return {
+    ...holder,
+    expose: { ...holder.expose, loadBalancer: shiftIps(holder.expose.loadBalancer, off.ipOffset) },
+  };
+}
+
+function shiftAddons(addons: unknown, off: Offsets): unknown {
+  if (!isRecord(addons)) return addons;
+  const out: Record<string, unknown> = { ...addons };
+  if (isRecord(addons.metallb) && addons.metallb.pools !== undefined)
+    out.metallb = { ...addons.metallb, pools: shiftPools(addons.metallb.pools, off, "MetalLB") };
+  if (isRecord(addons.cilium) && addons.cilium.pools !== undefined)
+    out.cilium = { ...addons.cilium, pools: shiftPools(addons.cilium.pools, off, "Cilium") };
+  if (isRecord(addons.gateway) && typeof addons.gateway.address === "string")
+    out.gateway = { ...addons.gateway, address: shiftIps(addons.gateway.address, off.ipOffset) };
+  if (addons.headlamp !== undefined) out.headlamp = shiftExpose(addons.headlamp, off);
+  if (isRecord(addons.monitoring) && addons.monitoring.grafana !== undefined)
+    out.monitoring = { ...addons.monitoring, grafana: shiftExpose(addons.monitoring.grafana, off) };
+  return out;
 }
 
 /** What `ephemeral.copy` may name: the identity secrets, and `flux` for the Flux Git source. */

@@ -9,6 +9,14 @@
 import { z } from "zod";
 import { formatIssue, zodIssues } from "../config/errors";
 import { parseRange } from "../net/ipv4";
+import {
+  CertManagerSchema,
+  CiliumLoadBalancerFields,
+  GatewaySchema,
+  HeadlampSchema,
+  MonitoringSchema,
+  VeleroSchema,
+} from "./platform-config";
 
 /** A message in the config errors' style: what is wrong, then (after " — ") the fix; errors.ts shows the value. */
 function wrong(what: string, fix: string): string {
@@ -101,21 +109,26 @@ export const FluxGitSchema = z.strictObject({
   interval: fluxInterval.optional(),
 });
 
+/** LoadBalancer address pools: MetalLB's, or Cilium's LB IPAM pools (the same schema and rules). */
+const poolsSchema = z
+  .array(MetallbPoolSchema, {
+    error: wrong("must be a list of pools", "write pools: [{name: default, addresses: [10.0.0.240/28]}]"),
+  })
+  // Unique names, emptiness and overlaps: poolIssues in config/rules.ts (shared with the policy pack).
+  .default([]);
+
 const CiliumSchema = z.strictObject({
   enabled: enabledFlag(true),
   version: chartVersion,
+  ...CiliumLoadBalancerFields,
+  pools: poolsSchema,
   values: helmValues,
 });
 
 const MetallbSchema = z.strictObject({
   enabled: enabledFlag(false),
   version: chartVersion,
-  pools: z
-    .array(MetallbPoolSchema, {
-      error: wrong("must be a list of pools", "write pools: [{name: default, addresses: [10.0.0.240/28]}]"),
-    })
-    // Unique names, emptiness and overlaps: poolIssues in config/rules.ts (shared with the policy pack).
-    .default([]),
+  pools: poolsSchema,
   l2Advertisement: z
     .boolean({ error: wrong("must be true or false", "write l2Advertisement: false to announce nothing") })
     .default(true),
@@ -151,6 +164,11 @@ export const AddonsConfigSchema = z
     openebs: OpenebsSchema.prefault({}),
     flux: FluxSchema.prefault({}),
     sops: SopsSchema.prefault({}),
+    gateway: GatewaySchema.prefault({}),
+    certManager: CertManagerSchema.prefault({}),
+    headlamp: HeadlampSchema.prefault({}),
+    monitoring: MonitoringSchema.prefault({}),
+    velero: VeleroSchema.prefault({}),
   })
   .superRefine((a, ctx) => {
     if (a.sops.enabled === true && !a.flux.enabled) {

@@ -13,10 +13,19 @@ import * as pulumi from "@pulumi/pulumi";
 import { type AddonName, CHARTS } from "../versions";
 import { AgeIdentity, sopsCreationRule } from "./age-identity";
 import type { AddonsConfig } from "./config";
+import {
+  installCiliumLoadBalancer,
+  installGatewayApiCrds,
+  installPlatform,
+  PLATFORM_NAMESPACES,
+  type PlatformOutputs,
+  type PlatformSecrets,
+} from "./platform";
 import { ciliumValues, fluxValues, type HelmValues, metallbValues, openebsValues } from "./values";
 
 export { AgeIdentity, ageIdentityProvider, sopsCreationRule } from "./age-identity";
 export { type AddonsConfig, type AddonsConfigInput, AddonsConfigSchema, formatAddonsIssues } from "./config";
+export type { PlatformOutputs, PlatformSecrets } from "./platform";
 export { helmMerge } from "./values";
 
 /** Namespace each addon installs into. */
@@ -25,6 +34,7 @@ export const ADDON_NAMESPACES: Readonly<Record<AddonName, string>> = {
   metallb: "metallb-system",
   openebs: "openebs",
   flux: "flux-system",
+  ...PLATFORM_NAMESPACES,
 };
 
 /** PodSecurity labels of a namespace whose pods need host access (MetalLB speaker, LocalPV). */
@@ -56,6 +66,14 @@ export interface ClusterAddonsArgs {
   readonly gitCredentials?: pulumi.Input<GitCredentials>;
   /** An age identity to adopt for SOPS (a Pulumi secret). Defaults to none: one is generated once. */
   readonly ageKey?: pulumi.Input<string>;
+  /** Secrets of the platform addons (S3 keys, SMTP password, DNS token …), each a Pulumi secret. */
+  readonly platformSecrets?: PlatformSecrets;
+  /** Control-plane node IPs: the monitoring addon scrapes their etcd, scheduler and controller-manager. */
+  readonly controlPlaneIps?: readonly string[];
+  /** kube-proxy runs (flannel); default false (Cilium replaces it). */
+  readonly kubeProxy?: boolean;
+  /** `clientCerts.renewBeforeDays`: the client-cert expiry alert fires inside this window. Default 30. */
+  readonly clientCertRenewBeforeDays?: number;
   /**
    * The stack stores `addons` as a secret (`pulumi config set --secret --path addons.*.values…`):
    * every release's values stay a Pulumi secret. Default false.
@@ -78,6 +96,8 @@ export class ClusterAddons extends pulumi.ComponentResource {
   public readonly sopsConfig?: pulumi.Output<string>;
   /** The age identity (a Pulumi secret), when SOPS is on. Not registered as a component output. */
   public readonly sopsAgeIdentity?: pulumi.Output<string>;
+  /** Outputs of the platform addons (CA certificate, Headlamp tokens). */
+  public readonly platform: PlatformOutputs;
 
   constructor(name: string, args: ClusterAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("proxmox-talos:index:ClusterAddons", name, {}, opts);
@@ -119,10 +139,21 @@ export class ClusterAddons extends pulumi.ComponentResource {
 
     // Cilium first: without a CNI no pod of any other addon can start.
     const afterCni: pulumi.Resource[] = [];
+    // The Gateway API CRDs go before Cilium: its operator starts the Gateway controller only if they exist.
+    const gatewayCrds = installGatewayApiCrds(config, k8s, [args.clusterReady]);
+    const lbReady: pulumi.Resource[] = [];
     if (config.cilium.enabled) {
-      afterCni.push(
-        release("cilium", ADDON_NAMESPACES.cilium, ciliumValues(config.cilium.values), [args.clusterReady]),
+      const cilium = release(
+        "cilium",
+        ADDON_NAMESPACES.cilium,
+        ciliumValues(config.cilium.values, {
+          l2LoadBalancer: config.cilium.loadBalancer === "l2",
+          gatewayApi: config.gateway.enabled,
+        }),
+        [args.clusterReady, ...(gatewayCrds ? [gatewayCrds] : [])],
       );
+      afterCni.push(cilium);
+      lbReady.push(...installCiliumLoadBalancer(config, k8s, cilium));
     } else {
       afterCni.push(args.clusterReady);
     }
@@ -146,8 +177,9 @@ export class ClusterAddons extends pulumi.ComponentResource {
             { ...k8s, dependsOn: [metallb] },
           ),
       );
+      lbReady.push(metallb, ...pools);
       if (config.metallb.l2Advertisement && pools.length > 0) {
-        new kubernetes.apiextensions.CustomResource(
+        const l2 = new kubernetes.apiextensions.CustomResource(
           "metallb-l2",
           {
             apiVersion: "metallb.io/v1beta1",
@@ -157,6 +189,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
           },
           { ...k8s, dependsOn: [metallb, ...pools] },
         );
+        lbReady.push(l2);
       }
     }
 
@@ -253,12 +286,29 @@ export class ClusterAddons extends pulumi.ComponentResource {
       }
     }
 
+    this.platform = installPlatform({
+      config,
+      k8s,
+      afterCni,
+      lbReady,
+      releases,
+      release,
+      namespace,
+      privileged: PRIVILEGED_POD_SECURITY_LABELS,
+      secrets: args.platformSecrets ?? {},
+      controlPlaneIps: args.controlPlaneIps ?? [],
+      kubeProxy: args.kubeProxy ?? false,
+      renewBeforeDays: args.clientCertRenewBeforeDays ?? 30,
+      gatewayCrds,
+    });
+
     this.releases = releases;
     this.enabledAddons = pulumi.output(Object.keys(releases) as AddonName[]);
     this.registerOutputs({
       enabledAddons: this.enabledAddons,
       ...(this.sopsRecipient ? { sopsRecipient: this.sopsRecipient } : {}),
       ...(this.sopsConfig ? { sopsConfig: this.sopsConfig } : {}),
+      ...(this.platform.caCertificate ? { caCertificate: this.platform.caCertificate } : {}),
     });
   }
 }

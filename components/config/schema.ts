@@ -263,5 +263,11 @@ export const SECRET_KEYS = {
   sopsAgeKey: z
     .string()
     .regex(/^AGE-SECRET-KEY-1[0-9A-Z]+$/, { error: "is not an age identity (AGE-SECRET-KEY-1...)" }),
+  /** Platform addons (components/addons/platform-config.ts): DNS-01 token, SMTP password, S3 keys, OIDC secret. */
+  certManagerCloudflareToken: z.string().min(1),
+  alertmanagerSmtpPassword: z.string().min(1),
+  veleroS3AccessKeyId: z.string().min(1),
+  veleroS3SecretAccessKey: z.string().min(1),
+  headlampOidcClientSecret: z.string().min(1),
 } as const;
 export type SecretKey = keyof typeof SECRET_KEYS;

@@ -7,6 +7,7 @@ import type { z } from "zod";
 import { AddonsConfigSchema } from "../addons/config";
 import { CLIENT_CERT_DEFAULTS, NODE_DEFAULTS } from "../defaults";
 import { ConfigError, type ConfigIssue, zodIssues } from "./errors";
+import { platformConfigIssues } from "./platform-rules";
 import {
   addressingIssues,
   cniIssues,
@@ -93,6 +94,13 @@ export function validateStackConfig(
         ),
       );
     if (p.network) issues.push(...cniIssues(p.network, p.addons.cilium.enabled));
+    issues.push(
+      ...platformConfigIssues(
+        p.addons,
+        { nodes, vip: p.controlPlane?.vip, gateway: p.network?.gateway },
+        secrets,
+      ),
+    );
   }
   if (p.talosVersion && p.kubernetesVersion)
     issues.push(...versionIssues(p.talosVersion, p.kubernetesVersion));

@@ -14,13 +14,17 @@ import { AddonsConfigSchema } from "../../components/addons/config";
 import {
   CILIUM_AGENT_CAPABILITIES,
   CILIUM_CLEAN_STATE_CAPABILITIES,
+  certManagerValues,
   ciliumValues,
   fluxValues,
   type HelmValues,
+  headlampValues,
   helmMerge,
   isHelmMap,
   metallbValues,
+  monitoringValues,
   openebsValues,
+  veleroValues,
 } from "../../components/addons/values";
 import { OPENEBS_HOSTPATH_BASE } from "../../components/talos/constants";
 import { type AddonName, CHARTS } from "../../components/versions";
@@ -41,14 +45,62 @@ const SAMPLE = AddonsConfigSchema.parse({
     values: { localpv: { nodeSelector: { "node.kubernetes.io/storage": "local" } } },
   },
   flux: { enabled: true, values: { imageAutomationController: { create: false }, logLevel: "debug" } },
+  certManager: { enabled: true, values: { replicaCount: 2 } },
+  headlamp: {
+    enabled: true,
+    oidc: { issuerURL: "https://auth.example.com/realms/lab", clientID: "headlamp" },
+  },
+  monitoring: {
+    enabled: true,
+    alerting: {
+      smtp: {
+        smarthost: "smtp.example.com:587",
+        from: "lab@example.com",
+        to: ["me@example.com"],
+        username: "lab",
+      },
+    },
+  },
+  velero: { enabled: true, s3: { endpoint: "https://minio.lan:9000", bucket: "velero" } },
 });
+
+/** The platform options the program derives from a stack (LoadBalancer exposure, control planes). */
+const LB_SERVICE = {
+  type: "LoadBalancer" as const,
+  port: 8080,
+  annotations: { "metallb.io/loadBalancerIPs": "192.168.50.202" },
+};
 
 /** What the program hands each release for SAMPLE. */
 const GENERATED: Record<AddonName, () => HelmValues> = {
-  cilium: () => ciliumValues(SAMPLE.cilium.values),
+  cilium: () => ciliumValues(SAMPLE.cilium.values, { l2LoadBalancer: true, gatewayApi: true }),
   metallb: () => metallbValues(SAMPLE.metallb.values),
   openebs: () => openebsValues(SAMPLE.openebs.storageClassName, SAMPLE.openebs.values),
   flux: () => fluxValues(SAMPLE.flux.values),
+  certManager: () => certManagerValues(SAMPLE.certManager.values),
+  headlamp: () =>
+    headlampValues(
+      {
+        service: LB_SERVICE,
+        fluxPlugin: true,
+        oidc: true,
+        oidcCallbackUrl: "https://h.example.com/oidc-callback",
+      },
+      SAMPLE.headlamp.values,
+    ),
+  monitoring: () =>
+    monitoringValues(
+      {
+        controlPlaneIps: ["192.168.50.11", "192.168.50.12", "192.168.50.13"],
+        kubeProxy: false,
+        storage: { ...SAMPLE.monitoring.storage, storageClassName: "openebs-hostpath" },
+        grafanaService: LB_SERVICE,
+        smtp: SAMPLE.monitoring.alerting?.smtp,
+      },
+      SAMPLE.monitoring.values,
+    ),
+  velero: () =>
+    veleroValues({ s3: SAMPLE.velero.s3!, schedule: SAMPLE.velero.schedule }, SAMPLE.velero.values),
 };
 
 /**
@@ -60,13 +112,24 @@ const FREE_FORM: Record<AddonName, readonly string[]> = {
   metallb: [],
   openebs: [],
   flux: [],
+  certManager: [],
+  headlamp: [],
+  // Alertmanager's own configuration file (global.smtp_*, receivers ...), passed through as is.
+  monitoring: ["alertmanager.config"],
+  velero: [],
 };
 const KNOWN_EXTRA: Record<AddonName, readonly string[]> = {
-  // Commented out in 1.16.3's values.yaml, read by its templates (declared in 1.18's schema).
+  // Declared in 1.18+ values.yaml; listed for a stack that overrides the pin back to 1.16, whose values.yaml comments it out.
   cilium: ["kubeProxyReplacement"],
   metallb: [],
   openebs: [],
   flux: [],
+  certManager: [],
+  headlamp: [],
+  // The grafana subchart's own values (grafana/grafana values.yaml: service.type, service.port,
+  // service.annotations); the shared data holds kube-prometheus-stack's values.yaml only.
+  monitoring: ["grafana.service.type", "grafana.service.port", "grafana.service.annotations"],
+  velero: [],
 };
 
 function chartDir(addon: AddonName): string[] {
@@ -138,7 +201,7 @@ for (const addon of Object.keys(CHARTS) as AddonName[]) {
     });
 
     /** Charts that never shipped a values.schema.json: only the key-path check applies. */
-    const NO_SCHEMA: readonly string[] = ["flux2", "localpv-provisioner"];
+    const NO_SCHEMA: readonly string[] = ["flux2", "localpv-provisioner", "kube-prometheus-stack"];
     if (NO_SCHEMA.includes(pin.chart)) {
       it("has no values.schema.json (key paths are the check)", function () {
         requireShared(this, ...chartDir(addon), "values.yaml");
@@ -263,5 +326,92 @@ describe("deliberately invalid values are caught", () => {
     assert.deepEqual(unknownKeyPaths(fluxValues({ kustomizeControler: { create: false } }), fx, [], []), [
       "kustomizeControler",
     ]);
+  });
+});
+
+describe("platform charts: deliberately invalid values are caught", () => {
+  it("Cilium 1.19.6's schema declares kubeProxyReplacement, gatewayAPI and l2announcements", function () {
+    const file = requireShared(this, ...chartDir("cilium"), "values.schema.json");
+    const props = (JSON.parse(fs.readFileSync(file, "utf8")) as { properties: Record<string, unknown> })
+      .properties;
+    for (const key of ["kubeProxyReplacement", "gatewayAPI", "l2announcements", "k8sClientRateLimit"]) {
+      assert.ok(key in props, `${key} is declared`);
+    }
+    const defaults = loadDefaults(requireShared(this, ...chartDir("cilium"), "values.yaml"));
+    const validate = compileSchema(file);
+    const bad = helmMerge(defaults, ciliumValues({ gatewayAPI: { enabled: "yes" } }, { gatewayApi: true }));
+    assert.equal(validate(bad), false);
+    assert.ok(
+      validate.errors?.some((e) => e.instancePath === "/gatewayAPI/enabled"),
+      JSON.stringify(validate.errors),
+    );
+  });
+
+  it("misspelt keys fail the key-path check for cert-manager, Headlamp, kube-prometheus-stack and Velero", function () {
+    const load = (addon: AddonName) => loadDefaults(requireShared(this, ...chartDir(addon), "values.yaml"));
+    assert.deepEqual(
+      unknownKeyPaths(certManagerValues({ crds: { enable: true } }), load("certManager"), [], []),
+      ["crds.enable"],
+    );
+    const svc = { type: "ClusterIP" as const, port: 80, annotations: {} };
+    assert.deepEqual(
+      unknownKeyPaths(
+        headlampValues(
+          { service: svc, fluxPlugin: false, oidc: false },
+          { clusterRoleBindng: { create: false } },
+        ),
+        load("headlamp"),
+        [],
+        [],
+      ),
+      ["clusterRoleBindng"],
+    );
+    const kps = GENERATED.monitoring();
+    assert.deepEqual(
+      unknownKeyPaths(
+        helmMerge(kps, { kubeEtcd: { endpoint: ["10.0.0.1"] } }),
+        load("monitoring"),
+        FREE_FORM.monitoring,
+        KNOWN_EXTRA.monitoring,
+      ),
+      ["kubeEtcd.endpoint"],
+    );
+    assert.deepEqual(
+      unknownKeyPaths(
+        helmMerge(GENERATED.velero(), { nodeAgent: { podVolumPath: "/x" } }),
+        load("velero"),
+        [],
+        [],
+      ),
+      ["nodeAgent.podVolumPath"],
+    );
+  });
+
+  it("values of the wrong type fail the cert-manager, Headlamp and Velero schemas", function () {
+    for (const [addon, bad] of [
+      ["certManager", { crds: { enabled: "yes" } }],
+      ["headlamp", { service: { port: "80" } }],
+      ["velero", { deployNodeAgent: "true" }],
+    ] as const) {
+      const defaults = loadDefaults(requireShared(this, ...chartDir(addon), "values.yaml"));
+      const validate = compileSchema(requireShared(this, ...chartDir(addon), "values.schema.json"));
+      assert.ok(validate(helmMerge(defaults, GENERATED[addon]())), `${addon}: our values pass`);
+      assert.equal(
+        validate(helmMerge(helmMerge(defaults, GENERATED[addon]()), bad)),
+        false,
+        `${addon}: ${JSON.stringify(bad)} fails`,
+      );
+    }
+  });
+});
+
+describe("Cilium 1.18.9 (a supported version override with a known Gateway API release)", () => {
+  const dir = ["reference", "charts", "cilium", "1.18.9"];
+  it("our values (L2 LoadBalancer, Gateway API) use only its keys and validate merged into its defaults", function () {
+    const defaults = loadDefaults(requireShared(this, ...dir, "values.yaml"));
+    const validate = compileSchema(requireShared(this, ...dir, "values.schema.json"));
+    const ours = GENERATED.cilium();
+    assert.deepEqual(unknownKeyPaths(ours, defaults, [], []), []);
+    assert.ok(validate(helmMerge(defaults, ours)), JSON.stringify(validate.errors, null, 2));
   });
 });

@@ -12,11 +12,25 @@ function problems(input: unknown): string[] {
 describe("addons config schema", () => {
   it("accepts an empty config and resolves the defaults", () => {
     assert.deepEqual(AddonsConfigSchema.parse({}), {
-      cilium: { enabled: true },
+      cilium: { enabled: true, pools: [] },
       metallb: { enabled: false, pools: [], l2Advertisement: true },
       openebs: { enabled: false, storageClassName: "openebs-hostpath" },
       flux: { enabled: false },
       sops: { enabled: false },
+      // Platform addons: all off; their defaults resolved.
+      gateway: { enabled: false },
+      certManager: {
+        enabled: false,
+        issuer: {
+          type: "selfSigned",
+          server: "production",
+          dns01: "cloudflare",
+          caCommonName: "proxmox-talos homelab CA",
+        },
+      },
+      headlamp: { enabled: false },
+      monitoring: { enabled: false, storage: { size: "20Gi", retention: "15d" }, grafana: {} },
+      velero: { enabled: false, schedule: { cron: "0 3 * * *", ttl: "720h" } },
     });
   });
 

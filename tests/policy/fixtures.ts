@@ -86,12 +86,18 @@ export function clusterSpecOf(c: RawConfig): ClusterSpecWire {
   };
 }
 
+const PLATFORM_ADDONS: readonly string[] = ["certManager", "headlamp", "monitoring", "velero"];
+
 /** Namespaces the addons install into. */
 const ADDON_NAMESPACES: Record<keyof typeof CHARTS, string> = {
   cilium: "kube-system",
   metallb: "metallb-system",
   openebs: "openebs",
   flux: "flux-system",
+  certManager: "cert-manager",
+  headlamp: "headlamp",
+  monitoring: "monitoring",
+  velero: "velero",
 };
 
 export interface StackOptions {
@@ -282,6 +288,8 @@ export function stackResources(c: RawConfig, opts: StackOptions = {}): ResourceS
     [keyof typeof CHARTS, (typeof CHARTS)[keyof typeof CHARTS]]
   >) {
     if (addons[addon]?.enabled === false) continue;
+    // The platform addons are off unless a stack turns them on.
+    if (PLATFORM_ADDONS.includes(addon) && addons[addon]?.enabled !== true) continue;
     out.push({
       type: releaseType,
       name: addon,

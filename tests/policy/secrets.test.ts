@@ -143,6 +143,31 @@ describe("policy: secrets", () => {
         /output of proxmox-talos:index:ClusterAddons addons "sops\.config" carries an age identity/,
       );
     });
+    it("flags a ServiceAccount token (the Headlamp tokens) outside its designated secret outputs", async () => {
+      const payload = Buffer.from(
+        JSON.stringify({
+          iss: "kubernetes/serviceaccount",
+          sub: "system:serviceaccount:headlamp:headlamp-admin",
+        }),
+      ).toString("base64url");
+      const token = `eyJhbGciOiJSUzI1NiJ9.${payload}.c2ln`;
+      const outcome = await run(secretOutputs, withStackOutputs({ adminToken: token }));
+      assert.equal(outcome.violations.length, 1);
+      assert.match(
+        outcome.violations[0].message,
+        /^stack output "adminToken" carries a Kubernetes ServiceAccount token/,
+      );
+      for (const name of ["headlampAdminToken", "headlampViewerToken"]) {
+        assert.deepEqual(
+          (await run(secretOutputs, withStackOutputs({ [name]: token }))).violations,
+          [],
+          name,
+        );
+      }
+      // Other JWTs (an OIDC id token) are not ServiceAccount tokens.
+      const other = `eyJhbGciOiJSUzI1NiJ9.${Buffer.from('{"sub":"alice"}').toString("base64url")}.c2ln`;
+      assert.deepEqual((await run(secretOutputs, withStackOutputs({ note: other }))).violations, []);
+    });
     it("accepts the age identity under a designated name, and names from policy config", async () => {
       assert.deepEqual(
         (await run(secretOutputs, withStackOutputs({ sopsAgeKey: FAKE_AGE_IDENTITY }))).violations,

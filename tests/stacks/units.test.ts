@@ -39,6 +39,37 @@ describe("stacks units", () => {
     assert.throws(() => ephemeralConfig(cidr, "x", { vmidOffset: 1, ipOffset: 1 }), /is a CIDR/);
   });
 
+  it("ephemeral config: Cilium pools, the Gateway address and UI ip:port shift with the nodes", () => {
+    const addons = {
+      cilium: {
+        enabled: true,
+        loadBalancer: "l2",
+        pools: [{ name: "d", addresses: ["192.168.50.200-192.168.50.220"] }],
+      },
+      gateway: { enabled: true, domain: "home.example.com", address: "192.168.50.200" },
+      headlamp: { enabled: true, expose: { loadBalancer: "192.168.50.202:8080" } },
+      monitoring: { enabled: true, grafana: { expose: { hostname: "grafana.home.example.com" } } },
+    };
+    const out = ephemeralConfig(homelabConfig({ "proxmox-talos:addons": cfg(addons) }), "x", {
+      vmidOffset: 1,
+      ipOffset: 5,
+    });
+    const shifted = JSON.parse(out["proxmox-talos:addons"].value);
+    assert.deepEqual(shifted.cilium.pools, [{ name: "d", addresses: ["192.168.50.205-192.168.50.225"] }]);
+    assert.equal(shifted.gateway.address, "192.168.50.205");
+    assert.equal(shifted.headlamp.expose.loadBalancer, "192.168.50.207:8080");
+    assert.deepEqual(shifted.monitoring, addons.monitoring);
+    const cidr = homelabConfig({
+      "proxmox-talos:addons": cfg({
+        cilium: { loadBalancer: "l2", pools: [{ name: "p", addresses: ["10.0.0.0/28"] }] },
+      }),
+    });
+    assert.throws(
+      () => ephemeralConfig(cidr, "x", { vmidOffset: 1, ipOffset: 1 }),
+      /Cilium pool address 10\.0\.0\.0\/28 is a CIDR/,
+    );
+  });
+
   it("parses flags", () => {
     assert.deepEqual(parseArgs(["ephemeral", "lab", "--ip-offset=3", "--vmid-offset", "7", "--json"]), {
       command: "ephemeral",

@@ -40,6 +40,31 @@ export interface CiliumValues extends HelmValues {
   cgroup: { autoMount: { enabled: false }; hostRoot: "/sys/fs/cgroup" };
 }
 
+/** Optional Cilium features the platform addons turn on. */
+export interface CiliumFeatures {
+  /** L2 announcements + LB IPAM as the cluster's LoadBalancer (`addons.cilium.loadBalancer: l2`). */
+  readonly l2LoadBalancer?: boolean;
+  /** Cilium's Gateway API controller (`addons.gateway`). */
+  readonly gatewayApi?: boolean;
+}
+
+/**
+ * Values for the optional features. L2 announcements hold one Lease per Service, renewed every few
+ * seconds by the agents: Cilium's docs ("L2 Announcements", sizing) tell to raise the client rate
+ * limit above the default 10/20 accordingly.
+ */
+export function ciliumFeatureValues(features: CiliumFeatures): HelmValues {
+  return {
+    ...(features.l2LoadBalancer
+      ? {
+          l2announcements: { enabled: true },
+          k8sClientRateLimit: { qps: 50, burst: 100 },
+        }
+      : {}),
+    ...(features.gatewayApi ? { gatewayAPI: { enabled: true } } : {}),
+  };
+}
+
 /** The program's own Cilium values (before user values). */
 export function ciliumBaseValues(): CiliumValues {
   return {
@@ -61,8 +86,8 @@ export function ciliumBaseValues(): CiliumValues {
  * Cilium values with the user's `addons.cilium.values` merged last. Throws when the result breaks
  * a rule the chart only enforces while rendering (`kubeProxyReplacement` must be true or false).
  */
-export function ciliumValues(user?: HelmValues): HelmValues {
-  const values = helmMerge(ciliumBaseValues(), user);
+export function ciliumValues(user?: HelmValues, features: CiliumFeatures = {}): HelmValues {
+  const values = helmMerge(helmMerge(ciliumBaseValues(), ciliumFeatureValues(features)), user);
   const kpr = values.kubeProxyReplacement;
   if (kpr !== undefined && typeof kpr !== "boolean") {
     throw new Error(
