@@ -20,6 +20,8 @@ export const ROLLOUT_DEFAULTS = {
   nodeTimeoutSeconds: 900,
   /** Bound of draining a node before its removal. */
   drainTimeoutSeconds: 300,
+  /** Production stacks may remove or reinstall nodes only when this is set. */
+  allowNodeRemoval: false,
 } as const;
 
 /** The admin talosconfig/kubeconfig client certs (`clientCerts`); 365 days is Talos' own lifetime. */

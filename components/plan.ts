@@ -7,6 +7,7 @@
 import type { AddonsConfig } from "./addons/config";
 import { withPlatformPatches } from "./addons/platform-cluster";
 import type { StackConfig } from "./config/validate";
+import { openebsBasePath, planNodes } from "./hardware/plan";
 import type { ProxmoxNodesArgs } from "./proxmox/nodes";
 import { imageFileName } from "./proxmox/vm";
 import type { TalosClusterArgs, TalosNodeArgs } from "./talos/cluster";
@@ -66,6 +67,9 @@ export function clusterPlan(config: StackConfig, o: ClusterPlanOptions = {}): Cl
   const schematic = schematicYaml(config.imageFactory.extensions);
   const id = schematicId(schematic);
   const factoryHost = new URL(config.imageFactory.url).host;
+  // Per node: its schematic (cluster + class + node), image, boot security, machine hardware.
+  const nodePlans = new Map(planNodes(config).map((p) => [p.name, p]));
+  const planOf = (name: string) => nodePlans.get(name)!;
   const image = {
     schematic,
     schematicId: id,
@@ -79,7 +83,27 @@ export function clusterPlan(config: StackConfig, o: ClusterPlanOptions = {}): Cl
     nodes: {
       clusterName: config.clusterName,
       // The config rules require both with a proxmox section.
-      nodes: config.nodes.map((n) => ({ ...n, proxmoxNode: n.proxmoxNode!, vmId: n.vmId! })),
+      nodes: config.nodes.map((n) => {
+        const node = planOf(n.name);
+        return {
+          name: n.name,
+          role: n.role,
+          ip: n.ip,
+          proxmoxNode: n.proxmoxNode!,
+          vmId: n.vmId!,
+          cores: n.cores,
+          memoryMiB: n.memoryMiB,
+          diskGiB: n.diskGiB,
+          tags: n.tags,
+          ...(node.image.bootImage.variant !== "" ? { bootImage: node.image.bootImage } : {}),
+          dataDisks: node.hardware.dataDisks,
+          pci: node.hardware.pci,
+          secureBoot: node.hardware.secureBoot,
+          tpm: node.hardware.secureBoot || node.hardware.diskEncryption === "tpm",
+          // Control planes are not replaced for a boot-security change (their apply refuses it).
+          ...(n.role === "worker" ? { bootSecurity: node.bootSecurity } : {}),
+        };
+      }),
       placement: {
         diskDatastore: px.diskDatastore,
         imageDatastore: px.imageDatastore,
@@ -93,7 +117,8 @@ export function clusterPlan(config: StackConfig, o: ClusterPlanOptions = {}): Cl
         tags: px.tags,
       },
       image: { url: image.diskImageUrl, fileName: imageFileName(id, config.talosVersion) },
-      protect: config.production,
+      // Protected unless the stack allows node removal: a boot-security change replaces a VM too.
+      protect: config.production && !config.rollout.allowNodeRemoval,
     },
   };
 
@@ -112,12 +137,18 @@ export function clusterPlan(config: StackConfig, o: ClusterPlanOptions = {}): Cl
       installDisk: n.installDisk,
       patches: n.patches,
       newMachine: n.newMachine,
+      installImage: planOf(n.name).image.installImage,
+      hardware: planOf(n.name).machine,
+      bootSecurity: planOf(n.name).bootSecurity,
+      reinstallable: config.proxmox !== undefined,
     })),
     network: config.network,
     // Addons that need Talos settings (monitoring: control-plane metrics listeners) add their patch first.
     patches: withPlatformPatches(config.patches, config.addons),
     allowSchedulingOnControlPlanes: config.controlPlane.allowSchedulingOnControlPlanes,
     openebsHostpath: config.addons.openebs.enabled,
+    openebsBasePath: openebsBasePath(config),
+    allowReinstall: !config.production || config.rollout.allowNodeRemoval,
     rollout: config.rollout,
     clientCerts: config.clientCerts,
     // Secret patches or node settings would show in the plain config views.

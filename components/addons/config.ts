@@ -139,6 +139,13 @@ const OpenebsSchema = z.strictObject({
   enabled: enabledFlag(false),
   version: chartVersion,
   storageClassName: k8sName("openebs-hostpath").default("openebs-hostpath"),
+  /** Keep volumes on this node data disk (`nodes[].dataDisks[].name`): base path /var/mnt/<name>. */
+  dataDisk: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?$/, {
+      error: "must name a node data disk (nodes[].dataDisks[].name)",
+    })
+    .optional(),
   values: helmValues,
 });
 

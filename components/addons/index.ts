@@ -10,6 +10,7 @@
  */
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { userVolumeMountPath } from "../talos/machineconfig-hardware";
 import { type AddonName, CHARTS } from "../versions";
 import { AgeIdentity, sopsCreationRule } from "./age-identity";
 import type { AddonsConfig } from "./config";
@@ -198,7 +199,11 @@ export class ClusterAddons extends pulumi.ComponentResource {
       release(
         "openebs",
         ns.metadata.name,
-        openebsValues(config.openebs.storageClassName, config.openebs.values),
+        openebsValues(
+          config.openebs.storageClassName,
+          config.openebs.values,
+          config.openebs.dataDisk !== undefined ? userVolumeMountPath(config.openebs.dataDisk) : undefined,
+        ),
         afterCni,
       );
     }

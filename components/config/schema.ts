@@ -12,6 +12,14 @@ import {
   DEFAULT_TALOS_VERSION,
   IMAGE_FACTORY_URL,
 } from "../versions";
+import {
+  extensionName,
+  NODE_HARDWARE_FIELDS,
+  NodeClassesSchema,
+  PciMappingsSchema,
+  SECURITY_DEFAULTS,
+  SecuritySchema,
+} from "./hardware";
 
 /** The project's config namespace (`name` in Pulumi.yaml). */
 export const CONFIG_NAMESPACE = "proxmox-talos";
@@ -82,6 +90,8 @@ export const NodeSchema = z.strictObject({
   patches: z.array(PatchSchema).default([]),
   /** Extra Proxmox tags for the VM. */
   tags: z.array(z.string().regex(/^[a-z0-9_.-]+$/)).default([]),
+  /** Node class, image additions, data disks, PCI passthrough, boot security (see hardware.ts). */
+  ...NODE_HARDWARE_FIELDS,
 });
 export type NodeConfig = z.infer<typeof NodeSchema>;
 
@@ -137,6 +147,8 @@ export const ProxmoxSchema = z.strictObject({
     .default("host"),
   /** SSH-less API user for the provider, e.g. root@pam. Only used for tagging. */
   tags: z.array(z.string()).default(["talos", "kubernetes"]),
+  /** PCI resource mappings nodes pass through, with the hosts that have the device. */
+  pciMappings: PciMappingsSchema.default({}),
 });
 
 export const PatchesSchema = z.strictObject({
@@ -153,13 +165,7 @@ export const ImageFactorySchema = z.strictObject({
       error: "must be an https URL without credentials or path, like https://factory.talos.dev",
     })
     .default(IMAGE_FACTORY_URL),
-  extensions: z
-    .array(
-      z.string().regex(/^[a-z0-9-]+\/[a-z0-9._-]+$/, {
-        error: "must name an official extension like siderolabs/qemu-guest-agent",
-      }),
-    )
-    .default([...DEFAULT_EXTENSIONS]),
+  extensions: z.array(extensionName).default([...DEFAULT_EXTENSIONS]),
 });
 
 /** How `up` rolls changes (upgrades, config changes) and removals across the nodes. */
@@ -183,11 +189,8 @@ export const RolloutSchema = z.strictObject({
     .int()
     .min(10, { error: "must be at least 10 seconds" })
     .default(ROLLOUT_DEFAULTS.drainTimeoutSeconds),
-  /**
-   * Production stacks only: let this `up` take nodes out (drain, etcd member removal, reset).
-   * Without it a removed node is refused before anything is touched. Defaults to false.
-   */
-  allowNodeRemoval: z.boolean().default(false),
+  /** Production stacks: allow removing or replacing (reinstalling) nodes. */
+  allowNodeRemoval: z.boolean().default(ROLLOUT_DEFAULTS.allowNodeRemoval),
 });
 
 /** The admin talosconfig / kubeconfig client certificates. */
@@ -244,6 +247,10 @@ export const TOP_LEVEL = {
    */
   allowTalosSecretsReplacement: z.boolean().default(false),
   clientCerts: ClientCertsSchema.default(CLIENT_CERT_DEFAULTS),
+  /** Secure Boot and disk encryption of every node (nodes and node classes may override). */
+  security: SecuritySchema.default(SECURITY_DEFAULTS),
+  /** Named node hardware definitions (`nodes[].class`). */
+  nodeClasses: NodeClassesSchema.default({}),
 } as const;
 
 /**

@@ -7,6 +7,7 @@ import type { z } from "zod";
 import { AddonsConfigSchema } from "../addons/config";
 import { CLIENT_CERT_DEFAULTS, NODE_DEFAULTS } from "../defaults";
 import { ConfigError, type ConfigIssue, zodIssues } from "./errors";
+import { hardwareIssues } from "./hardware-rules";
 import { platformConfigIssues } from "./platform-rules";
 import {
   addressingIssues,
@@ -105,6 +106,18 @@ export function validateStackConfig(
   if (p.talosVersion && p.kubernetesVersion)
     issues.push(...versionIssues(p.talosVersion, p.kubernetesVersion));
   if (p.proxmox && p.nodes) issues.push(...proxmoxPlacementIssues(nodes));
+  // `"proxmox" in p`: the key parsed (an absent section parses to undefined: existing machines).
+  if (p.nodes && p.imageFactory && p.security && p.nodeClasses && "proxmox" in p) {
+    issues.push(
+      ...hardwareIssues({
+        ...p,
+        nodes,
+        imageFactory: p.imageFactory,
+        openebsDataDisk: p.addons?.openebs.enabled ? p.addons.openebs.dataDisk : undefined,
+        talosMinor: p.talosVersion?.replace(/^v/, "").split(".").slice(0, 2).join("."),
+      }),
+    );
+  }
   if (p.clientCerts && p.clientCerts.renewBeforeDays >= p.clientCerts.validityDays) {
     issues.push({
       path: "clientCerts.renewBeforeDays",

@@ -4,13 +4,13 @@
  */
 import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
-import { planImages, type VmNode, type VmPlacement, vmArgs } from "./vm";
+import { imageKey, nodeBootImage, planImages, type VmNode, type VmPlacement, vmArgs } from "./vm";
 
 export interface ProxmoxNodesArgs {
   readonly clusterName: string;
   readonly nodes: readonly VmNode[];
   readonly placement: VmPlacement;
-  /** The Image Factory image (nocloud, zstd-compressed raw disk) and its name on the datastore. */
+  /** The cluster's default Image Factory image (nocloud, zstd raw disk) and its datastore file name. */
   readonly image: { readonly url: string; readonly fileName: string };
   /** Protect the VMs from deletion (production stacks). Defaults to false. */
   readonly protect?: boolean;
@@ -19,7 +19,7 @@ export interface ProxmoxNodesArgs {
 export class ProxmoxNodes extends pulumi.ComponentResource {
   /** VM per node name. */
   public readonly vms: Readonly<Record<string, proxmox.VmLegacy>>;
-  /** Downloaded image per Proxmox host. */
+  /** Downloaded image per `<host>/<datastore>/<file name>` (see `imageKey`). */
   public readonly images: Readonly<Record<string, proxmox.download.File>>;
   /** Proxmox VM id per node name. */
   public readonly vmIds: pulumi.Output<Record<string, number>>;
@@ -29,7 +29,7 @@ export class ProxmoxNodes extends pulumi.ComponentResource {
 
     const images: Record<string, proxmox.download.File> = {};
     for (const plan of planImages(args.nodes, args.placement.imageDatastore, args.image)) {
-      images[plan.proxmoxNode] = new proxmox.download.File(
+      images[imageKey(plan.proxmoxNode, plan.datastore, plan)] = new proxmox.download.File(
         plan.resourceName,
         {
           nodeName: plan.proxmoxNode,
@@ -47,7 +47,8 @@ export class ProxmoxNodes extends pulumi.ComponentResource {
 
     const vms: Record<string, proxmox.VmLegacy> = {};
     for (const node of args.nodes) {
-      const image = images[node.proxmoxNode];
+      const image =
+        images[imageKey(node.proxmoxNode, args.placement.imageDatastore, nodeBootImage(node, args.image))];
       vms[node.name] = new proxmox.VmLegacy(
         node.name,
         vmArgs(node, args.placement, args.clusterName, image.id),
@@ -58,6 +59,11 @@ export class ProxmoxNodes extends pulumi.ComponentResource {
           // The boot image only seeds a new disk; Talos upgrades itself through its installer
           // image, so a new Talos version must not recreate existing VMs.
           ignoreChanges: ["disks[0].fileId"],
+          // Secure Boot or disk encryption changed: a reinstall on a fresh disk and vTPM, never in
+          // place (only for nodes given a profile: workers; a control plane's apply refuses it).
+          ...(node.bootSecurity !== undefined
+            ? { replaceOnChanges: ["tpmState"], replacementTrigger: node.bootSecurity }
+            : {}),
           customTimeouts: { create: "20m", update: "20m", delete: "10m" },
         },
       );

@@ -22,6 +22,7 @@ import type { StackConfig } from "../config/validate";
 import { ROLLOUT_DEFAULTS } from "../defaults";
 import { sha256Hex } from "../hash";
 import { endpointHost, type MachineConfigInput, renderMachineConfig } from "./machineconfig";
+import type { MachineHardware } from "./machineconfig-hardware";
 import type { ConfigPatch } from "./patch";
 import { redactMachineConfig } from "./redact";
 import { Bootstrap } from "./resources/bootstrap";
@@ -56,6 +57,14 @@ export interface TalosNodeArgs {
    * stack): only then may its first apply use the unauthenticated maintenance API. Default false.
    */
   readonly newMachine?: boolean;
+  /** The node's own installer image (its schematic, Secure Boot); the cluster's when unset. */
+  readonly installImage?: string;
+  /** Data disks, disk encryption, GPU kernel modules in the node's machine config. */
+  readonly hardware?: MachineHardware;
+  /** Secure Boot / disk encryption profile: a change reinstalls the node. */
+  readonly bootSecurity?: string;
+  /** True for Proxmox VMs (a reinstall replaces the VM); existing machines cannot be re-imaged. */
+  readonly reinstallable?: boolean;
 }
 
 export interface TalosClusterArgs {
@@ -81,6 +90,10 @@ export interface TalosClusterArgs {
   readonly allowSchedulingOnControlPlanes: boolean;
   /** Mount the OpenEBS LocalPV hostpath into the kubelet. */
   readonly openebsHostpath: boolean;
+  /** OpenEBS LocalPV's base path when it lives on a data disk (`/var/mnt/<name>`). */
+  readonly openebsBasePath?: string;
+  /** May a boot-security change reinstall nodes (production stacks: the node-removal allowance). Default true. */
+  readonly allowReinstall?: boolean;
   /** An existing secrets.yaml to adopt (secret). */
   readonly importedSecrets?: pulumi.Input<string | undefined>;
   /** Apply mode for config updates: auto (default) or staged. */
@@ -140,7 +153,7 @@ export function rolloutGroups<N extends { readonly role: MachineRole }>(
  */
 export function nodeConfigInput(
   args: Omit<TalosClusterArgs, "nodes" | "importedSecrets">,
-  node: Pick<TalosNodeArgs, "name" | "role" | "ip" | "installDisk" | "patches">,
+  node: Pick<TalosNodeArgs, "name" | "role" | "ip" | "installDisk" | "patches" | "installImage" | "hardware">,
   bundle: SecretsBundle,
 ): MachineConfigInput {
   const cni = args.network.cni === "flannel" ? "flannel" : "none";
@@ -161,11 +174,13 @@ export function nodeConfigInput(
     vip: node.role === "controlplane" ? args.vip : undefined,
     nameservers: args.network.dnsServers,
     installDisk: node.installDisk,
-    installImage: args.installImage,
+    installImage: node.installImage ?? args.installImage,
     certSANs: endpointName === args.vip ? [] : [endpointName],
     cni,
     kubeProxyDisabled: !(args.network.kubeProxy ?? cni === "flannel"),
     openebsHostpath: args.openebsHostpath,
+    ...(args.openebsBasePath !== undefined ? { openebsBasePath: args.openebsBasePath } : {}),
+    ...(node.hardware !== undefined ? { hardware: node.hardware } : {}),
     allowSchedulingOnControlPlanes: args.allowSchedulingOnControlPlanes,
     discovery: true,
     podSubnets: args.network.podSubnets,
@@ -311,7 +326,7 @@ export class TalosCluster extends pulumi.ComponentResource {
                   ),
             talosVersion: withV(args.talosVersion),
             kubernetesVersion: args.kubernetesVersion,
-            installImage: args.installImage,
+            installImage: node.installImage ?? args.installImage,
             mode: args.applyMode ?? "auto",
             osCa,
             clientCert,
@@ -323,6 +338,13 @@ export class TalosCluster extends pulumi.ComponentResource {
             maintenanceAllowed: node.newMachine ?? false,
             resetOnDelete: args.resetOnDelete ?? false,
             timeoutSeconds: args.rollout?.nodeTimeoutSeconds ?? args.applyTimeoutSeconds,
+            ...(node.bootSecurity !== undefined
+              ? {
+                  bootSecurity: node.bootSecurity,
+                  allowReinstall: args.allowReinstall ?? true,
+                  reinstallable: node.reinstallable ?? false,
+                }
+              : {}),
           },
           {
             parent: this,

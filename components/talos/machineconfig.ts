@@ -8,6 +8,7 @@ import { isIP } from "node:net";
 import { NODE_DEFAULTS } from "../defaults";
 import { SUPPORTED_TALOS_MINORS, type TalosMinor } from "../versions";
 import { DEFAULT_DNS_DOMAIN, KUBEPRISM_PORT, OPENEBS_HOSTPATH_BASE } from "./constants";
+import { addHardwareMachineFields, hardwareDocuments, type MachineHardware } from "./machineconfig-hardware";
 import {
   DEFAULT_VIP_LINK,
   hostnameDocument,
@@ -53,6 +54,10 @@ export interface MachineConfigInput {
   readonly kubeProxyDisabled: boolean;
   /** Mount OPENEBS_HOSTPATH_BASE into the kubelet for OpenEBS LocalPV hostpath. */
   readonly openebsHostpath: boolean;
+  /** OpenEBS LocalPV's base path when not OPENEBS_HOSTPATH_BASE (a data disk's /var/mnt/<name>). */
+  readonly openebsBasePath?: string;
+  /** Data disks, disk encryption, GPU kernel modules (see machineconfig-hardware.ts). */
+  readonly hardware?: MachineHardware;
   readonly allowSchedulingOnControlPlanes: boolean;
   /** Talos cluster discovery (service registry). */
   readonly discovery: boolean;
@@ -162,11 +167,12 @@ export function buildMachineConfigDocuments(input: MachineConfigInput): PlainObj
     disableManifestsDirectory: true,
   };
   if (input.openebsHostpath) {
+    const openebsPath = input.openebsBasePath ?? OPENEBS_HOSTPATH_BASE;
     kubelet.extraMounts = [
       {
-        destination: OPENEBS_HOSTPATH_BASE,
+        destination: openebsPath,
         type: "bind",
-        source: OPENEBS_HOSTPATH_BASE,
+        source: openebsPath,
         options: ["bind", "rshared", "rw"],
       },
     ];
@@ -207,6 +213,7 @@ export function buildMachineConfigDocuments(input: MachineConfigInput): PlainObj
   machine.install = install;
   machine.features = features;
   if (cp) machine.nodeLabels = { "node.kubernetes.io/exclude-from-external-load-balancers": "" };
+  addHardwareMachineFields(machine, input.hardware, minor);
 
   // cluster
   const clusterNetwork: PlainObject = {
@@ -282,6 +289,7 @@ export function buildMachineConfigDocuments(input: MachineConfigInput): PlainObj
     if (input.nameservers.length > 0) docs.push(resolverDocument(input.nameservers));
     if (vip) docs.push(...vipDocuments(vip, vipLink));
   }
+  docs.push(...hardwareDocuments(input.hardware, minor));
   return docs;
 }
 

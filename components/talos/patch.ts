@@ -31,6 +31,7 @@
  * Patches apply in the order given, as `talosctl --config-patch` does.
  */
 import { applyJson6902, type JsonPatchOperation, toJsonPatchOperations } from "./patch-json6902";
+import { applyMergerOverwrites } from "./patch-overwrite";
 import {
   clonePlain,
   isPlainObject,
@@ -629,6 +630,7 @@ function applyStrategic(
     }
     const root: MergePath = [item.id.kind === "v1alpha1" ? "v1alpha1" : item.id.kind];
     mergeValue(target.doc, item.doc, root);
+    applyMergerOverwrites(item.id.kind, target.doc, item.doc);
   }
   return out;
 }

@@ -6,14 +6,35 @@
 import { sha256Hex } from "../hash";
 import { IMAGE_FACTORY_URL } from "../versions";
 
+/** One `customization.meta` entry: a Talos META key (0–255) and its value. */
+export interface SchematicMeta {
+  readonly key: number;
+  readonly value: string;
+}
+
 export interface SchematicOptions {
   /** Extra kernel command-line arguments (`customization.extraKernelArgs`). */
   readonly extraKernelArgs?: readonly string[];
+  /** Talos META entries written into the image (`customization.meta`). */
+  readonly meta?: readonly SchematicMeta[];
+  /** `customization.secureboot.includeWellKnownCertificates`: enroll Microsoft's UEFI CAs too. */
+  readonly includeWellKnownCertificates?: boolean;
 }
 
 // Only values go yaml emits as plain scalars are accepted, so the hand-written YAML stays canonical.
 const EXTENSION_RE = /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)+$/;
-const KERNEL_ARG_RE = /^[A-Za-z_][A-Za-z0-9_.,=/+-]*$/;
+/**
+ * A string yaml.v3 writes unquoted: starts (after at most two dashes) with a letter or `_`, has no
+ * space, quote, `#` or flow character, does not end in `:` and is not a YAML 1.1 boolean or null
+ * (those are quoted). Checked against image-factory's own Marshal with ../shared/tools/schematic-id.
+ */
+const PLAIN_SCALAR_RE = /^-{0,2}[A-Za-z_][A-Za-z0-9_.,=/:+@-]*$/;
+const QUOTED_WORDS = new Set(["y", "yes", "n", "no", "on", "off", "true", "false", "null"]);
+
+/** True when the factory's canonical YAML carries `value` as a plain (unquoted) scalar. */
+export function isPlainSchematicScalar(value: string): boolean {
+  return PLAIN_SCALAR_RE.test(value) && !value.endsWith(":") && !QUOTED_WORDS.has(value.toLowerCase());
+}
 
 function list(indent: string, items: readonly string[]): string {
   return items.map((i) => `${indent}- ${i}\n`).join("");
@@ -27,13 +48,24 @@ export function schematicYaml(extensions: readonly string[], opts: SchematicOpti
   }
   const args = opts.extraKernelArgs ?? [];
   for (const a of args) {
-    if (!KERNEL_ARG_RE.test(a)) throw new Error(`schematic: unsupported kernel argument "${a}"`);
+    if (!isPlainSchematicScalar(a)) throw new Error(`schematic: unsupported kernel argument "${a}"`);
+  }
+  const meta = opts.meta ?? [];
+  for (const m of meta) {
+    if (!(Number.isInteger(m.key) && m.key >= 0 && m.key <= 255))
+      throw new Error(`schematic: META key ${m.key} is not a whole number from 0 to 255`);
+    if (!isPlainSchematicScalar(m.value)) throw new Error(`schematic: unsupported META value "${m.value}"`);
   }
   let body = "";
-  // Field order of the factory's Customization struct: extraKernelArgs, meta, systemExtensions.
+  // Field order of the factory's Customization struct (v0.8.4): extraKernelArgs, meta,
+  // systemExtensions, secureboot; empty fields are left out (omitempty).
   if (args.length > 0) body += `    extraKernelArgs:\n${list("        ", args)}`;
+  if (meta.length > 0)
+    body += `    meta:\n${meta.map((m) => `        - key: ${m.key}\n          value: ${m.value}\n`).join("")}`;
   if (extensions.length > 0)
     body += `    systemExtensions:\n        officialExtensions:\n${list("            ", extensions)}`;
+  if (opts.includeWellKnownCertificates)
+    body += "    secureboot:\n        includeWellKnownCertificates: true\n";
   return body === "" ? "customization: {}\n" : `customization:\n${body}`;
 }
 
@@ -60,15 +92,21 @@ function base(factoryUrl: string): string {
   return factoryUrl.replace(/\/+$/, "");
 }
 
-/** `<factory>/image/<id>/v<ver>/nocloud-amd64.raw.zst` — the Proxmox VM disk image (zstd since Talos 1.8; Proxmox decompresses it). */
+/**
+ * `<factory>/image/<id>/v<ver>/nocloud-amd64[-secureboot].raw.zst` — the Proxmox VM disk image
+ * (zstd since Talos 1.8; Proxmox decompresses it). The factory reads `-secureboot` after the
+ * arch as the Secure Boot (signed UKI, systemd-boot) profile (`internal/profile/profile.go`).
+ */
 export function nocloudImageUrl(
   factoryUrl: string,
   id: string,
   talosVersion: string,
   arch = "amd64",
+  secureBoot = false,
 ): string {
   checkId(id);
-  return `${base(factoryUrl)}/image/${id}/${parseVersion(talosVersion).tag}/nocloud-${arch}.raw.zst`;
+  const profile = `nocloud-${arch}${secureBoot ? "-secureboot" : ""}`;
+  return `${base(factoryUrl)}/image/${id}/${parseVersion(talosVersion).tag}/${profile}.raw.zst`;
 }
 
 /** `<factory>/image/<id>/v<ver>/<platform>-amd64.iso`. */
@@ -84,20 +122,23 @@ export function isoImageUrl(
 }
 
 /**
- * Installer image reference: `<host>/<platform>-installer/<id>:v<ver>` for Talos >= 1.10 (unified
- * installer), legacy `<host>/installer/<id>:v<ver>` below. `factoryHost` may be a URL or a bare host.
+ * Installer image reference: `<host>/<platform>-installer[-secureboot]/<id>:v<ver>` for Talos >= 1.10
+ * (unified installer), legacy `<host>/installer[-secureboot]/<id>:v<ver>` below. `factoryHost` may
+ * be a URL or a bare host.
  */
 export function installerImage(
   factoryHost: string,
   id: string,
   talosVersion: string,
   platform = "nocloud",
+  secureBoot = false,
 ): string {
   checkId(id);
   const v = parseVersion(talosVersion);
   const host = base(factoryHost.replace(/^https?:\/\//, ""));
   const unified = v.major > 1 || (v.major === 1 && v.minor >= 10);
-  return `${host}/${unified ? `${platform}-installer` : "installer"}/${id}:${v.tag}`;
+  const name = `${unified ? `${platform}-installer` : "installer"}${secureBoot ? "-secureboot" : ""}`;
+  return `${host}/${name}/${id}:${v.tag}`;
 }
 
 /** Host part of the default Image Factory URL (`factory.talos.dev`). */

@@ -104,7 +104,8 @@ describe("day 2: rolling Talos upgrade with health gates (fake nodes)", function
   it("a node that does not come back stops the rollout with its name; later nodes stay on the old version", async () => {
     c.node("cp-2").upgrade = { fail: "down" };
     const state = initialState(c, OLD);
-    const r = await rollout(c, state, NEW, { timeoutSeconds: 3 });
+    // Each step also waits for the oracle judging its config (seconds on a loaded machine).
+    const r = await rollout(c, state, NEW, { timeoutSeconds: 8 });
     assert.ok(r.error, "the rollout failed");
     assert.match(r.error.message, /rollout stopped at node cp-2: did not come back on v1\.13\.9/);
     assert.match(r.error.message, /later nodes were left untouched/);
@@ -118,7 +119,7 @@ describe("day 2: rolling Talos upgrade with health gates (fake nodes)", function
   it("a node that rolls back stops the rollout; a re-run after the fix resumes and finishes", async () => {
     c.node("cp-3").upgrade = { fail: "rollback" };
     const state = initialState(c, OLD);
-    const first = await rollout(c, state, NEW, { timeoutSeconds: 6 });
+    const first = await rollout(c, state, NEW, { timeoutSeconds: 12 });
     assert.match(
       first.error?.message ?? "",
       /cp-3: came back on v1\.12\.6 instead of v1\.13\.9 .*Talos rolled back/,
@@ -128,7 +129,7 @@ describe("day 2: rolling Talos upgrade with health gates (fake nodes)", function
 
     c.node("cp-3").upgrade = {};
     const upgradesBefore = SPECS.map((s) => c.node(s.name).callsOf("Upgrade").length);
-    const second = await rollout(c, state, NEW, { timeoutSeconds: 6 });
+    const second = await rollout(c, state, NEW, { timeoutSeconds: 12 });
     assert.equal(second.error, undefined, second.error?.message);
     assert.deepEqual(second.done, ["cp-3", "w-1", "w-2"], "cp-1 and cp-2 are not touched again");
     assert.deepEqual(

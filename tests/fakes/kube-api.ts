@@ -16,6 +16,15 @@
  *
  * Test-facing: `addNode`/`setNode` (a Talos fake flips a node NotReady during a simulated reboot and
  * Ready with the new kubelet version after), `addPod`, `node()`/`pod()` snapshots, `calls`, `close()`.
+ *
+ * Why a fake at all: the client's gates (Ready, cordon, drain through the Eviction API, Node
+ * deletion) are proven against a REAL kube-apiserver + etcd in tests/kube/real-apiserver.test.ts.
+ * This fake stays for what a bare API server cannot do: stand in for the kubelets of fake Talos
+ * nodes — flip Ready and the kubelet version/boot id in step with their simulated reboots and
+ * upgrades (tests/day2, the engine suites) — and inject faults per request (outages, stuck
+ * evictions, PDB refusals on demand) that a real server gives only through controllers. It imitates
+ * kube-apiserver 1.34's answers: Status objects, 201/429 of policy/v1 Eviction, 401 without a
+ * client cert from the cluster CA, merge/strategic-merge patches of spec.unschedulable.
  */
 import * as crypto from "node:crypto";
 import * as https from "node:https";
@@ -579,7 +588,7 @@ function status(e: HttpError): Json {
 // Server certificate
 
 /** A kube-apiserver serving cert (ECDSA P-256) from the CA, with the listen IP in its SANs. */
-async function issueServerCert(
+export async function issueServerCert(
   ca: { crt: string; key: string },
   ip: string,
 ): Promise<{ crt: string; key: string }> {

@@ -1,59 +1,71 @@
 /**
- * Test-only PKI and machine-config fixtures for the Talos API tests: an OS CA, the admin client
- * cert, and a minimal v1alpha1 machine config carrying the OS CA as Talos writes it
- * (`machine.ca.crt`/`key` = base64 of PEM; workers have `key: ""`).
+ * Test-only PKI and machine-config fixtures for the Talos API tests: a Talos secrets bundle (its OS
+ * CA issues the admin client cert) and real machine configs rendered from it by the project's own
+ * renderer, so the fake node's judge (Sidero's machinery, see fakes/talos/config-judge.ts) accepts
+ * them as a real node would. Control planes carry the OS CA key, workers `key: ""`.
  */
-import { issueCert, newCa, type PemPair } from "./certs";
+import { renderMachineConfig } from "../../components/talos/machineconfig";
+import type { ConfigPatch } from "../../components/talos/patch";
+import { generateSecretsBundle } from "../../components/talos/secrets";
+import type { SecretsBundle } from "../../components/talos/types";
+import { issueCert, type PemPair } from "./certs";
 
 export interface TestPki {
+  readonly bundle: SecretsBundle;
   readonly osCa: PemPair;
   /** Admin client cert (O=os:admin, clientAuth) issued by the OS CA. */
   readonly admin: PemPair;
 }
 
+/** One bundle per test process: its RSA-4096 key takes seconds on a loaded machine. */
+let sharedBundle: Promise<SecretsBundle> | undefined;
+
 export async function newTestPki(): Promise<TestPki> {
-  const osCa = await newCa("talos");
+  sharedBundle ??= generateSecretsBundle();
+  const bundle = await sharedBundle;
+  const osCa = { crt: bundle.certs.os.crt, key: bundle.certs.os.key };
   const admin = await issueCert(osCa, { subject: "O=os:admin", usage: "client" });
-  return { osCa, admin };
+  return { bundle, osCa, admin };
 }
 
 export interface MachineConfigOptions {
   readonly type?: "controlplane" | "worker";
-  readonly osCa: PemPair;
+  readonly pki: TestPki;
   readonly installImage?: string;
   readonly certSans?: readonly string[];
   readonly clusterName?: string;
   readonly endpoint?: string;
+  readonly hostname?: string;
+  /** Talos config patches, applied as the project applies them. */
+  readonly patches?: readonly ConfigPatch[];
 }
 
-const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
+export const DEFAULT_TEST_IMAGE =
+  "factory.talos.dev/nocloud-installer/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba:v1.11.5";
 
-/** A small multi-document machine config (v1alpha1 + a second document). */
+/** A machine config for Talos 1.11 (the tag of `installImage`) with Kubernetes 1.34.1. */
 export function machineConfig(o: MachineConfigOptions): string {
-  const type = o.type ?? "controlplane";
-  const sans = o.certSans ?? [];
-  return [
-    "version: v1alpha1",
-    "debug: false",
-    "persist: true",
-    "machine:",
-    `  type: ${type}`,
-    "  token: abcdef.0123456789abcdef",
-    "  ca:",
-    `    crt: ${b64(o.osCa.crt)}`,
-    `    key: ${type === "worker" ? '""' : b64(o.osCa.key)}`,
-    `  certSANs: ${sans.length ? `[${sans.join(", ")}]` : "[]"}`,
-    "  install:",
-    "    disk: /dev/sda",
-    `    image: ${o.installImage ?? "factory.talos.dev/nocloud-installer/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba:v1.11.5"}`,
-    "cluster:",
-    `  clusterName: ${o.clusterName ?? "homelab"}`,
-    "  controlPlane:",
-    `    endpoint: ${o.endpoint ?? "https://10.0.0.10:6443"}`,
-    "---",
-    "apiVersion: v1alpha1",
-    "kind: HostnameConfig",
-    "auto: stable",
-    "",
-  ].join("\n");
+  const image = o.installImage ?? DEFAULT_TEST_IMAGE;
+  return renderMachineConfig({
+    talosVersion: image.slice(image.lastIndexOf(":") + 1),
+    kubernetesVersion: "1.34.1",
+    clusterName: o.clusterName ?? "homelab",
+    endpoint: o.endpoint ?? "https://10.0.0.10:6443",
+    role: o.type ?? "controlplane",
+    hostname: o.hostname ?? "node-1",
+    // Not the fake's listen address: its server cert then names 127.0.0.1 only when the fake adds it.
+    nodeIp: "10.0.0.11",
+    nameservers: ["127.0.0.1"],
+    installImage: image,
+    certSANs: o.certSans ?? [],
+    cni: "none",
+    kubeProxyDisabled: true,
+    openebsHostpath: false,
+    allowSchedulingOnControlPlanes: false,
+    discovery: false,
+    podSubnets: ["10.244.0.0/16"],
+    serviceSubnets: ["10.96.0.0/12"],
+    bundle: o.pki.bundle,
+    patches: o.patches ?? [],
+  });
 }

@@ -24,6 +24,14 @@
  *
  * `startSilentNode()` gives a TCP listener that accepts connections and never speaks (TLS never
  * completes), which makes a client hit its real deadline.
+ *
+ * Held to Talos 1.11.5 (tests/talos-conformance drives it with the real talosctl), in modules under
+ * ./talos/: applied configs are judged by Sidero's machinery with Talos' error codes per mode
+ * (config-judge.ts); apply modes AUTO/NO_REBOOT/STAGED/REBOOT follow CanApplyImmediate
+ * (immediate.ts; STAGED and REBOOT persist the config for the next boot); RBAC on the client
+ * certificate's roles (rbac.ts); maintenance Version only for SideroLink peers (`sideroLink`);
+ * etcd's and Talos' refusals of member removal, leave and upgrade (etcd-rules.ts); control-plane
+ * APIs Unimplemented on workers; a real admin kubeconfig from the Kubeconfig RPC (kubeconfig.ts).
  */
 import * as crypto from "node:crypto";
 import * as net from "node:net";
@@ -33,6 +41,13 @@ import type { MethodDefinition } from "@grpc/proto-loader";
 import * as YAML from "yaml";
 import { loadTalosDefinition } from "../../components/talos/api/proto";
 import { issueCert, type PemPair, selfSignedServerCert, standardKeyPem } from "./certs";
+import { type ConfigJudge, judgeConfig } from "./talos/config-judge";
+import { MEMBER_NOT_FOUND, removeMemberRefusal, upgradeRefusal } from "./talos/etcd-rules";
+import { GrpcFailure } from "./talos/failure";
+import { immediateChangeError } from "./talos/immediate";
+import { adminKubeconfig } from "./talos/kubeconfig";
+import { etcdStatus, loadObserveDefinition, serviceList } from "./talos/observe";
+import { authorized, rolesOf } from "./talos/rbac";
 
 export type FakeMode = "maintenance" | "normal" | "rebooting" | "halted" | "closed";
 
@@ -45,7 +60,10 @@ export interface FakeTalosNodeOptions {
   readonly omitIpSan?: boolean;
   /** OS CA (cert + key) to issue from when the applied config carries no CA key (worker). */
   readonly osCa?: PemPair;
-  /** Talos version tag; default: the tag of `machine.install.image`, else v1.11.5. */
+  /**
+   * Talos version tag (in maintenance mode: the ISO's, which judges the first config); default: the
+   * tag of `machine.install.image` of the config, else v1.11.5.
+   */
   readonly version?: string;
   /** Simulated reboot duration (server down) in ms. Default 20. */
   readonly rebootDelayMs?: number;
@@ -59,6 +77,14 @@ export interface FakeTalosNodeOptions {
   readonly etcd?: FakeEtcdCluster;
   /** Called on reboots ("down"/"up") and config applies, e.g. to mirror into a fake Kubernetes API. */
   readonly onChange?: (node: FakeTalosNode, event: "down" | "up" | "applied") => void;
+  /**
+   * Who judges applied configs: "oracle" (default) is Sidero's machinery for the node's Talos minor
+   * where it was built, else the fake's structural checks; "structure" only the latter (for tests
+   * that send deliberately partial configs).
+   */
+  readonly configJudge?: ConfigJudge;
+  /** Clients reach the maintenance node over SideroLink (Talos then grants them os:admin there). */
+  readonly sideroLink?: boolean;
 }
 
 /** How the next Upgrade behaves (settable per test). */
@@ -105,6 +131,21 @@ export class FakeEtcdCluster {
   hostnames(): string[] {
     return this.members.map((m) => m.hostname);
   }
+
+  /** Set while another session holds Talos' etcd upgrade mutex (`/talos/upgrade/lock`). */
+  upgradeLockedBy: string | undefined;
+
+  /** Members with their node's health (a member whose node is not attached counts as healthy). */
+  health(): { id: string; hostname: string; healthy: boolean }[] {
+    return this.members.map((m) => {
+      const node = [...this.nodes].find((n) => n.hostname === m.hostname);
+      return {
+        id: m.id,
+        hostname: m.hostname,
+        healthy: node ? node.etcdHealthy && node.mode === "normal" : true,
+      };
+    });
+  }
 }
 
 export interface FakeCall {
@@ -136,6 +177,9 @@ export interface ParsedConfig {
   readonly clusterName: string;
   readonly endpoint: string;
   readonly kubeletImage?: string;
+  /** `cluster.ca` (PEM) of the config; the key is absent on workers. */
+  readonly clusterCaCrt: string;
+  readonly clusterCaKey: string;
 }
 
 interface FakeRequest {
@@ -161,15 +205,6 @@ export interface FakeEtcdMember {
   peer_urls: string[];
   client_urls: string[];
   is_learner: boolean;
-}
-
-class GrpcFailure extends Error {
-  constructor(
-    readonly code: grpc.status,
-    readonly details: string,
-  ) {
-    super(details);
-  }
 }
 
 const MAINTENANCE_METHODS = new Set(["ApplyConfiguration", "Version", "Disks"]);
@@ -217,8 +252,23 @@ export function parseMachineConfig(text: string): ParsedConfig {
     installImage: typeof image === "string" ? image : undefined,
     certSans: Array.isArray(sans) ? sans.map(String) : [],
     clusterName: String(get(main, "cluster", "clusterName") ?? "cluster"),
+    clusterCaCrt: b64pem(get(main, "cluster", "ca", "crt")),
+    clusterCaKey: b64pem(get(main, "cluster", "ca", "key")),
     endpoint: String(get(main, "cluster", "controlPlane", "endpoint") ?? "https://127.0.0.1:6443"),
   };
+}
+
+/** `machine.install.image` of a config text, if it parses (for the ISO version a test left open). */
+function installImageOf(text: string): string | undefined {
+  try {
+    for (const d of YAML.parseAllDocuments(text)) {
+      const image = get(d.toJS(), "machine", "install", "image");
+      if (typeof image === "string") return image;
+    }
+  } catch {
+    // the judge reports an unparsable config
+  }
+  return undefined;
 }
 
 function imageTag(image: string | undefined): string | undefined {
@@ -260,11 +310,14 @@ function isMethod(v: unknown): v is MethodDefinition<object, object> {
 }
 
 /** The project's service definitions with request deserializers that keep the raw bytes. */
-function capturingService(name: "machine.MachineService" | "storage.StorageService"): {
+function capturingService(
+  name: "machine.MachineService" | "storage.StorageService",
+  definition = loadTalosDefinition(),
+): {
   def: grpc.ServiceDefinition;
   methods: string[];
 } {
-  const svc = loadTalosDefinition()[name];
+  const svc = definition[name];
   if (!svc || "format" in svc) throw new Error(`no service ${name} in the project's proto`);
   const def: Record<string, grpc.MethodDefinition<FakeRequest, object>> = {};
   for (const [method, m] of Object.entries(svc)) {
@@ -293,8 +346,12 @@ function memberId(hostname: string): string {
 export class FakeTalosNode {
   readonly calls: FakeCall[] = [];
   mode: FakeMode = "closed";
-  /** Config as applied (last successful non-dry-run ApplyConfiguration). */
+  /** Config the node runs (last applied without a reboot, or active since the last boot). */
   appliedConfig: ParsedConfig | undefined;
+  /** Config persisted for the next boot (mode STAGED, or REBOOT until the reboot happens). */
+  stagedConfig: ParsedConfig | undefined;
+  /** Which judge passed the last applied config ("oracle" or "structure"). */
+  lastJudge: ConfigJudge | undefined;
   bootstrapped = false;
   etcdMembers: FakeEtcdMember[] = [];
   /** Times the node "rebooted". */
@@ -416,6 +473,10 @@ export class FakeTalosNode {
       await new Promise((r) => setTimeout(r, delayMs ?? this.opts.rebootDelayMs ?? 20));
       if (this.closed) return;
       before?.();
+      if (target === "normal" && this.stagedConfig) {
+        this.appliedConfig = this.stagedConfig;
+        this.stagedConfig = undefined;
+      }
       await this.boot(target);
       if (target === "normal") this.joinEtcd();
       this.opts.onChange?.(this, "up");
@@ -520,6 +581,13 @@ export class FakeTalosNode {
       }
       server.addService(def, impl);
     }
+    if (mode === "normal") {
+      // Observing calls talosctl makes beyond the project's proto (talos/observe.ts).
+      const { def, methods } = capturingService("machine.MachineService", loadObserveDefinition());
+      const impl: grpc.UntypedServiceImplementation = {};
+      for (const method of methods) impl[method] = this.unaryHandler(method, def[method]!.path, mode);
+      server.addService(def, impl);
+    }
     let lastErr: unknown;
     for (let i = 0; i < 50; i++) {
       try {
@@ -590,6 +658,12 @@ export class FakeTalosNode {
   ): grpc.handleUnaryCall<FakeRequest, object> {
     return (call, callback) => {
       const rec = this.record(method, path, mode, call, call.request);
+      const denied = this.accessRefusal(path, mode, call);
+      if (denied) {
+        rec.code = denied.code;
+        callback({ code: denied.code, details: denied.details });
+        return;
+      }
       const fault = this.takeFault(method);
       if (fault) {
         rec.code = fault.code;
@@ -614,29 +688,52 @@ export class FakeTalosNode {
   ): grpc.handleServerStreamingCall<FakeRequest, object> {
     return (call) => {
       const rec = this.record(method, path, mode, call, call.request);
-      const fault = this.takeFault(method);
-      if (fault) {
-        rec.code = fault.code;
-        call.emit("error", { code: fault.code, details: fault.message });
-        return;
-      }
-      try {
-        const payload = this.kubeconfigPayload();
-        const md = this.metadataFor(method);
-        if (md.error) {
-          call.write({ metadata: md, bytes: Buffer.alloc(0) });
-        } else {
-          const half = Math.floor(payload.length / 2);
-          call.write({ metadata: md, bytes: payload.subarray(0, half) });
-          call.write({ metadata: { hostname: this.hostname }, bytes: payload.subarray(half) });
-        }
-        call.end();
-      } catch (e) {
-        const f = e instanceof GrpcFailure ? e : new GrpcFailure(grpc.status.INTERNAL, String(e));
+      const fail = (f: { code: grpc.status; details: string }) => {
         rec.code = f.code;
         call.emit("error", { code: f.code, details: f.details });
-      }
+      };
+      const denied = this.accessRefusal(path, mode, call);
+      if (denied) return fail(denied);
+      const fault = this.takeFault(method);
+      if (fault) return fail({ code: fault.code, details: fault.message });
+      this.kubeconfigPayload().then(
+        (payload) => {
+          const md = this.metadataFor(method);
+          if (md.error) {
+            call.write({ metadata: md, bytes: Buffer.alloc(0) });
+          } else {
+            const half = Math.floor(payload.length / 2);
+            call.write({ metadata: md, bytes: payload.subarray(0, half) });
+            call.write({ metadata: { hostname: this.hostname }, bytes: payload.subarray(half) });
+          }
+          call.end();
+        },
+        (e: unknown) => fail(e instanceof GrpcFailure ? e : new GrpcFailure(grpc.status.INTERNAL, String(e))),
+      );
     };
+  }
+
+  /**
+   * Talos' access rules before a method runs. Normal mode: RBAC on the client certificate's roles
+   * (PermissionDenied "not authorized"). Maintenance mode: clients get os:reader unless they come
+   * over SideroLink, and Version asks for os:admin (`assertAdminRole`, Talos 1.11.5
+   * internal/app/maintenance/server.go: Unimplemented "API is not implemented in maintenance mode").
+   */
+  private accessRefusal(
+    path: string,
+    mode: FakeMode,
+    call: { getAuthContext(): { sslPeerCertificate?: import("node:tls").PeerCertificate } },
+  ): GrpcFailure | undefined {
+    if (mode === "maintenance") {
+      if (path.endsWith("/Version") && !this.opts.sideroLink) {
+        return new GrpcFailure(grpc.status.UNIMPLEMENTED, "API is not implemented in maintenance mode");
+      }
+      return undefined;
+    }
+    if (!authorized(path, rolesOf(call.getAuthContext().sslPeerCertificate))) {
+      return new GrpcFailure(grpc.status.PERMISSION_DENIED, "not authorized");
+    }
+    return undefined;
   }
 
   private config(): ParsedConfig {
@@ -673,32 +770,129 @@ export class FakeTalosNode {
     return id;
   }
 
-  private kubeconfigPayload(): Buffer {
+  /** This node's etcd runs as a member (bootstrapped or joined, not left). */
+  private isEtcdMember(): boolean {
+    return this.memberHealth().some((m) => m.hostname === this.hostname);
+  }
+
+  /** Talos' refusal of control-plane-only APIs on a worker (`checkControlplane`). */
+  private requireControlPlane(apiName: string): void {
     if (!this.isControlPlane()) {
+      throw new GrpcFailure(grpc.status.UNIMPLEMENTED, `${apiName} is only available on control plane nodes`);
+    }
+  }
+
+  private async kubeconfigPayload(): Promise<Buffer> {
+    this.requireControlPlane("kubeconfig");
+    const cfg = this.config();
+    if (!cfg.clusterCaCrt || !cfg.clusterCaKey) {
+      throw new GrpcFailure(grpc.status.UNKNOWN, "cluster CA is missing from the machine config");
+    }
+    const kc = await adminKubeconfig({
+      clusterName: cfg.clusterName,
+      endpoint: cfg.endpoint,
+      ca: { crt: cfg.clusterCaCrt, key: cfg.clusterCaKey },
+    });
+    return tarGzOneFile("kubeconfig", Buffer.from(kc));
+  }
+
+  /** Members of this node's etcd with their health, for etcd's and Talos' refusals. */
+  private memberHealth(): { id: string; hostname: string; healthy: boolean }[] {
+    if (this.opts.etcd) return this.opts.etcd.health();
+    return this.etcdMembers.map((m) => ({
+      id: m.id,
+      hostname: m.hostname,
+      healthy: m.hostname !== this.hostname || this.etcdHealthy,
+    }));
+  }
+
+  /** ApplyConfiguration as Talos 1.11.5 answers it (see config-judge.ts and immediate.ts). */
+  private applyConfiguration(mode: FakeMode, req: Record<string, unknown>): Record<string, unknown> {
+    const data = req.data instanceof Uint8Array ? Buffer.from(req.data).toString("utf8") : "";
+    const reqMode = String(req.mode ?? "REBOOT");
+    const maintenance = mode === "maintenance";
+    if (maintenance && !["REBOOT", "AUTO", "TRY"].includes(reqMode)) {
       throw new GrpcFailure(
-        grpc.status.FAILED_PRECONDITION,
-        "kubeconfig is only available on control plane nodes",
+        grpc.status.UNIMPLEMENTED,
+        `apply configuration --mode='${reqMode.toLowerCase().replaceAll("_", "-")}' is not supported in maintenance mode`,
       );
     }
-    const cfg = this.config();
-    const kc = [
-      "apiVersion: v1",
-      "kind: Config",
-      "clusters:",
-      `  - name: ${cfg.clusterName}`,
-      "    cluster:",
-      `      server: ${cfg.endpoint}`,
-      "users:",
-      `  - name: admin@${cfg.clusterName}`,
-      "contexts:",
-      `  - name: admin@${cfg.clusterName}`,
-      "    context:",
-      `      cluster: ${cfg.clusterName}`,
-      `      user: admin@${cfg.clusterName}`,
-      `current-context: admin@${cfg.clusterName}`,
-      "",
-    ].join("\n");
-    return tarGzOneFile("kubeconfig", Buffer.from(kc));
+    let parsed: ParsedConfig | undefined;
+    this.lastJudge = judgeConfig(
+      data,
+      {
+        mode: maintenance ? "maintenance" : "normal",
+        // An ISO version the test did not state is taken to match the config's installer image.
+        talosTag: maintenance
+          ? (this.version ?? imageTag(installImageOf(data)) ?? "v1.11.5")
+          : this.runningVersion,
+        judge: this.opts.configJudge ?? "oracle",
+      },
+      (text) => {
+        parsed = parseMachineConfig(text);
+      },
+    );
+    if (!parsed) throw new GrpcFailure(grpc.status.INTERNAL, "fake: config not parsed");
+    if (!parsed.caKey && !this.opts.osCa) {
+      throw new GrpcFailure(grpc.status.INVALID_ARGUMENT, "fake: worker config needs the osCa option");
+    }
+    if (maintenance) {
+      if (req.dry_run === true) {
+        return {
+          mode: "REBOOT",
+          mode_details:
+            "Dry run summary:\nNode is running in maintenance mode and does not have a config yet.",
+        };
+      }
+      this.stagedConfig = parsed;
+      setTimeout(() => void this.reboot("normal"), 5);
+      // The maintenance server's reply sets no mode: the enum's zero value, REBOOT.
+      return { mode: "REBOOT", mode_details: "" };
+    }
+    let outMode = reqMode;
+    let details = "Applied configuration with a reboot";
+    const immediate = () => immediateChangeError(this.config().yaml, data);
+    if (reqMode === "NO_REBOOT" || reqMode === "TRY") {
+      const why = immediate();
+      if (why) throw new GrpcFailure(grpc.status.INVALID_ARGUMENT, why);
+      details = "Applied configuration without a reboot";
+    } else if (reqMode === "STAGED") {
+      details = "Staged configuration to be applied after the next reboot";
+    } else if (reqMode === "AUTO") {
+      const why = immediate();
+      outMode = why ? "REBOOT" : "NO_REBOOT";
+      details = why
+        ? `Applied configuration with a reboot: ${why}`
+        : "Applied configuration without a reboot";
+    }
+    if (req.dry_run === true) {
+      return { mode: outMode, mode_details: `Dry run summary:\n${details} (skipped in dry-run).\n` };
+    }
+    if (outMode === "NO_REBOOT" || outMode === "TRY") {
+      this.appliedConfig = parsed;
+      setTimeout(() => this.opts.onChange?.(this, "applied"), 5);
+    } else {
+      // STAGED and REBOOT persist the config; it runs from the next boot on.
+      this.stagedConfig = parsed;
+      if (outMode === "REBOOT") setTimeout(() => void this.reboot("normal"), 5);
+    }
+    return { mode: outMode, mode_details: details };
+  }
+
+  /**
+   * Talos' pre-upgrade checks on a control plane (Talos 1.11.5 v1alpha1_server.go `Upgrade`): the
+   * etcd upgrade mutex, then `ValidateForUpgrade`. Both fail as plain errors (gRPC UNKNOWN).
+   */
+  private upgradeEtcdChecks(): void {
+    const etcd = this.opts.etcd;
+    if (etcd?.upgradeLockedBy !== undefined && etcd.upgradeLockedBy !== this.hostname) {
+      throw new GrpcFailure(
+        grpc.status.UNKNOWN,
+        "failed to acquire upgrade mutex: error trying to lock etcd upgrade mutex: mutex: Locked by another session",
+      );
+    }
+    const why = upgradeRefusal(this.memberHealth());
+    if (why) throw new GrpcFailure(grpc.status.UNKNOWN, `error validating etcd for upgrade: ${why}`);
   }
 
   private async handle(
@@ -707,32 +901,8 @@ export class FakeTalosNode {
     req: Record<string, unknown>,
   ): Promise<Record<string, unknown>> {
     switch (method) {
-      case "ApplyConfiguration": {
-        const data = req.data instanceof Uint8Array ? Buffer.from(req.data).toString("utf8") : "";
-        let parsed: ParsedConfig;
-        try {
-          parsed = parseMachineConfig(data);
-        } catch (e) {
-          throw new GrpcFailure(grpc.status.INVALID_ARGUMENT, e instanceof Error ? e.message : String(e));
-        }
-        if (!parsed.caKey && !this.opts.osCa) {
-          throw new GrpcFailure(grpc.status.INVALID_ARGUMENT, "fake: worker config needs the osCa option");
-        }
-        const reqMode = String(req.mode ?? "REBOOT");
-        if (req.dry_run === true) {
-          return { mode: reqMode === "AUTO" ? "NO_REBOOT" : reqMode, mode_details: "Dry run: no changes" };
-        }
-        this.appliedConfig = parsed;
-        const rebootNeeded = mode === "maintenance" || reqMode === "REBOOT";
-        if (rebootNeeded) setTimeout(() => void this.reboot("normal"), 5);
-        else setTimeout(() => this.opts.onChange?.(this, "applied"), 5);
-        return {
-          mode: mode === "maintenance" ? "REBOOT" : reqMode === "AUTO" ? "NO_REBOOT" : reqMode,
-          mode_details: rebootNeeded
-            ? "Applied configuration with a reboot"
-            : "Applied configuration without a reboot",
-        };
-      }
+      case "ApplyConfiguration":
+        return this.applyConfiguration(mode, req);
       case "Version": {
         const tag = mode === "maintenance" ? (this.version ?? "v1.11.5") : this.runningVersion;
         return {
@@ -761,7 +931,7 @@ export class FakeTalosNode {
         if (!this.isControlPlane()) {
           throw new GrpcFailure(
             grpc.status.FAILED_PRECONDITION,
-            "bootstrap is only available on control plane nodes",
+            "bootstrap can only be performed on a control plane node",
           );
         }
         if (this.bootstrapped) {
@@ -782,9 +952,13 @@ export class FakeTalosNode {
         ];
         return {};
       case "EtcdMemberList": {
-        if (!this.isControlPlane())
-          throw new GrpcFailure(grpc.status.FAILED_PRECONDITION, "etcd is not running");
+        this.requireControlPlane("member list");
         const etcd = this.opts.etcd;
+        // Before a bootstrap no etcd runs and no control-plane endpoint is known
+        // (Talos 1.11.5 internal/pkg/etcd/endpoints.go).
+        if (etcd ? !etcd.bootstrapped : !this.bootstrapped && this.etcdMembers.length === 0) {
+          throw new GrpcFailure(grpc.status.UNKNOWN, "no controlplane endpoints discovered yet");
+        }
         if (etcd) {
           const self = etcd.members.some((m) => m.hostname === this.hostname);
           if (!this.etcdHealthy || !self)
@@ -800,27 +974,59 @@ export class FakeTalosNode {
         };
       }
       case "EtcdRemoveMemberByID": {
+        this.requireControlPlane("etcd remove member");
         const id = String(req.member_id ?? "");
-        const etcd = this.opts.etcd;
-        if (etcd) {
-          if (!etcd.remove(id)) throw new GrpcFailure(grpc.status.NOT_FOUND, `etcd member ${id} not found`);
-          return {};
+        const refusal = removeMemberRefusal(this.memberHealth(), id);
+        if (refusal === MEMBER_NOT_FOUND) {
+          throw new GrpcFailure(grpc.status.NOT_FOUND, `failed to remove member ${id}: ${refusal}`);
         }
-        const before = this.etcdMembers.length;
-        this.etcdMembers = this.etcdMembers.filter((m) => m.id !== id);
-        if (this.etcdMembers.length === before) {
-          throw new GrpcFailure(grpc.status.NOT_FOUND, `etcd member ${id} not found`);
+        if (refusal) {
+          throw new GrpcFailure(
+            grpc.status.UNKNOWN,
+            `failed to remove member: failed to remove member ${id}: ${refusal}`,
+          );
         }
+        if (this.opts.etcd) this.opts.etcd.remove(id);
+        else this.etcdMembers = this.etcdMembers.filter((m) => m.id !== id);
         return {};
       }
-      case "EtcdLeaveCluster":
+      case "ServiceList":
+        return serviceList({ controlPlane: this.isControlPlane(), etcdRunning: this.isEtcdMember() });
+      case "EtcdStatus": {
+        this.requireControlPlane("etcd status");
+        if (!this.isEtcdMember()) {
+          throw new GrpcFailure(
+            grpc.status.UNKNOWN,
+            "failed to query etcd status: context deadline exceeded",
+          );
+        }
+        const members = this.memberHealth();
+        return etcdStatus({
+          memberId: this.selfMember().id,
+          leaderId: members[0]!.id,
+          members: members.length,
+        });
+      }
+      case "EtcdLeaveCluster": {
+        this.requireControlPlane("etcd leave");
+        const id = this.selfMember().id;
+        const refusal = removeMemberRefusal(this.memberHealth(), id);
+        // Talos treats "member not found" as already left; it retries "unhealthy" for 5 minutes,
+        // which the fake answers at once.
+        if (refusal && refusal !== MEMBER_NOT_FOUND) {
+          throw new GrpcFailure(
+            grpc.status.UNKNOWN,
+            `failed to leave cluster: failed to remove member ${id}: ${refusal}`,
+          );
+        }
         if (this.opts.etcd) {
-          this.opts.etcd.remove(this.selfMember().id);
+          this.opts.etcd.remove(id);
           this.leftEtcd = true;
           return {};
         }
         this.etcdMembers = this.etcdMembers.filter((m) => m.hostname !== this.hostname);
         return {};
+      }
       case "Reboot":
         setTimeout(() => void this.reboot("normal"), 5);
         return { actor_id: crypto.randomUUID() };
@@ -845,6 +1051,7 @@ export class FakeTalosNode {
         const b = { ...this.upgrade };
         if (b.replyAfterMs) await new Promise((r) => setTimeout(r, b.replyAfterMs));
         if (b.refuse) throw new GrpcFailure(grpc.status.UNKNOWN, b.refuse);
+        if (this.isControlPlane() && req.force !== true) this.upgradeEtcdChecks();
         if (req.stage !== true) {
           setTimeout(() => {
             if (b.fail === "down") {

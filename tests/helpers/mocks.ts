@@ -59,6 +59,10 @@ export interface RecordedResource {
   readonly retainOnDelete: boolean;
   /** Property paths of the `ignoreChanges` option. */
   readonly ignoreChanges: readonly string[];
+  /** Property paths of the `replaceOnChanges` option. */
+  readonly replaceOnChanges?: readonly string[];
+  /** The `replacementTrigger` option's value, when set. */
+  readonly replacementTrigger?: unknown;
   readonly additionalSecretOutputs: readonly string[];
   /** Outputs a component registered (secrets unwrapped). */
   outputs?: Record<string, unknown>;
@@ -116,6 +120,9 @@ interface RegisterRequest {
   };
   getAdditionalsecretoutputsList(): string[];
   getIgnorechangesList(): string[];
+  getReplaceonchangesList(): string[];
+  hasReplacementTrigger(): boolean;
+  getReplacementTrigger(): { toJavaScript(): unknown } | undefined;
 }
 interface OutputsRequest {
   getUrn(): string;
@@ -200,6 +207,10 @@ export async function recordProgram(
           protect: req.getProtect() ?? false,
           retainOnDelete: req.getRetainondelete?.() ?? false,
           ignoreChanges: req.getIgnorechangesList(),
+          replaceOnChanges: req.getReplaceonchangesList(),
+          ...(req.hasReplacementTrigger()
+            ? { replacementTrigger: req.getReplacementTrigger()?.toJavaScript() }
+            : {}),
           additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
           secretOutputPaths: [],
         });

@@ -46,7 +46,8 @@ describe("talos-api: client against three fake nodes", function () {
     return c;
   }
 
-  before(async () => {
+  before(async function () {
+    this.timeout(120_000); // the secrets bundle's RSA-4096 key takes a while on a loaded machine
     pki = await newTestPki();
     for (const [i, type] of (["controlplane", "controlplane", "worker"] as const).entries()) {
       nodes.push(
@@ -100,7 +101,7 @@ describe("talos-api: client against three fake nodes", function () {
     for (const [i, n] of nodes.entries()) {
       const type = i < 2 ? "controlplane" : "worker";
       const res = await maintenance(n).applyConfiguration({
-        data: machineConfig({ type, osCa: pki.osCa }),
+        data: machineConfig({ type, pki }),
         mode: "auto",
       });
       assert.equal(res.mode, "reboot");
@@ -125,7 +126,13 @@ describe("talos-api: client against three fake nodes", function () {
       assert.equal(v.platform?.name, "nocloud");
       assert.equal((await mtls(n).disks())[0]?.systemDisk, true);
     }
-    assert.deepEqual(await mtls(nodes[0]!).etcdMemberList(), []);
+    // Before a bootstrap no etcd runs: Talos finds no control-plane endpoint
+    // (Talos 1.11.5 internal/pkg/etcd/endpoints.go; a plain error, so UNKNOWN).
+    await assert.rejects(
+      mtls(nodes[0]!).etcdMemberList(),
+      (e: unknown) =>
+        e instanceof TalosApiError && e.codeName === "UNKNOWN" && /no controlplane endpoints/.test(e.details),
+    );
   });
 
   it("bootstraps once; the second bootstrap reports alreadyBootstrapped instead of failing", async () => {
@@ -177,7 +184,7 @@ describe("talos-api: client against three fake nodes", function () {
 
   it("verifies the server certificate name against the node address", async () => {
     const n = await FakeTalosNode.start({
-      config: machineConfig({ osCa: pki.osCa }),
+      config: machineConfig({ pki }),
       omitIpSan: true,
       hostname: "cp-x",
     });
@@ -241,9 +248,13 @@ describe("talos-api: client against three fake nodes", function () {
       /Talos kubeconfig on node cp-1 failed: kubeconfig generation/,
     );
     assert.equal(nodes[0]!.callsOf("Kubeconfig").length, before + 1);
+    // Talos' checkControlplane (v1alpha1_server.go): Unimplemented on a worker.
     await assert.rejects(
       mtls(nodes[2]!).kubeconfig(),
-      (e: unknown) => e instanceof TalosApiError && e.codeName === "FAILED_PRECONDITION",
+      (e: unknown) =>
+        e instanceof TalosApiError &&
+        e.codeName === "UNIMPLEMENTED" &&
+        /kubeconfig is only available on control plane nodes/.test(e.details),
     );
   });
 
@@ -261,19 +272,29 @@ describe("talos-api: client against three fake nodes", function () {
       c.etcdRemoveMember(id),
       (e: unknown) => e instanceof TalosApiError && e.codeName === "NOT_FOUND",
     );
-    await c.etcdLeaveCluster();
-    assert.deepEqual(await c.etcdMemberList(), []);
+    // etcd refuses to remove its last voting member (mayRemoveMember, strict reconfig check).
+    await assert.rejects(
+      c.etcdLeaveCluster(),
+      (e: unknown) =>
+        e instanceof TalosApiError &&
+        e.codeName === "UNKNOWN" &&
+        /failed to leave cluster: .*not enough started members/.test(e.details),
+    );
+    assert.deepEqual(
+      (await c.etcdMemberList()).map((m) => m.hostname),
+      ["cp-1"],
+    );
   });
 
   it("applies a config change in normal mode (auto → no reboot) and a dry run", async () => {
     const c = mtls(nodes[1]!);
-    const cfg = machineConfig({ osCa: pki.osCa, certSans: ["cp.example"] });
+    const cfg = machineConfig({ pki, certSans: ["cp.example"] });
     const dry = await c.applyConfiguration({ data: cfg, mode: "auto", dryRun: true });
     assert.equal(dry.mode, "no_reboot");
-    assert.deepEqual(nodes[1]!.appliedConfig?.certSans, []);
+    assert.ok(!nodes[1]!.appliedConfig?.certSans.includes("cp.example"));
     const res = await c.applyConfiguration({ data: cfg, mode: "auto" });
     assert.equal(res.mode, "no_reboot");
-    assert.deepEqual(nodes[1]!.appliedConfig?.certSans, ["cp.example"]);
+    assert.ok(nodes[1]!.appliedConfig?.certSans.includes("cp.example"));
   });
 
   it("reboots and upgrades: the client rides through the restart with its retries", async () => {

@@ -34,9 +34,10 @@ describe("talos-api: request bytes on the wire", function () {
   let c: TalosClient;
   let cfg: string;
 
-  before(async () => {
+  before(async function () {
+    this.timeout(120_000); // the secrets bundle's RSA-4096 key takes a while on a loaded machine
     pki = await newTestPki();
-    cfg = machineConfig({ osCa: pki.osCa });
+    cfg = machineConfig({ pki });
     node = await FakeTalosNode.start({ config: cfg, hostname: "cp-w" });
     c = new TalosClient({
       endpoint: node.address,

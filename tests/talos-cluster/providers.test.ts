@@ -37,7 +37,7 @@ const SPECS: readonly NodeSpec[] = [
 ];
 
 function applyInputs(pki: TestPki, node: FakeTalosNode, spec: NodeSpec, clusterName = "homelab") {
-  const config = machineConfig({ type: spec.role, osCa: pki.osCa, clusterName });
+  const config = machineConfig({ type: spec.role, pki, clusterName });
   return {
     node: spec.name,
     address: node.address,

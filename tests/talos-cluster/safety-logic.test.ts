@@ -25,7 +25,7 @@ describe("safe by default in the Talos resources' logic (#19)", function () {
   after(async () => node.close());
 
   const inputs = (over: Record<string, unknown> = {}) => {
-    const config = machineConfig({ type: "worker", osCa: pki.osCa, clusterName: "homelab" });
+    const config = machineConfig({ type: "worker", pki, clusterName: "homelab" });
     return {
       node: "w-1",
       address: node.address,
@@ -74,7 +74,7 @@ describe("safe by default in the Talos resources' logic (#19)", function () {
   it("a configured node that answers only in maintenance mode is an error naming it, never a silent re-apply", async () => {
     await node.reboot("maintenance");
     const before = node.callsOf("ApplyConfiguration").length;
-    const changed = machineConfig({ type: "worker", osCa: pki.osCa, clusterName: "homelab2" });
+    const changed = machineConfig({ type: "worker", pki, clusterName: "homelab2" });
     await assert.rejects(
       applyLogic.update(
         applied,

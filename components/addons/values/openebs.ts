@@ -13,21 +13,24 @@ export interface OpenebsValues extends HelmValues {
   analytics: { enabled: boolean };
 }
 
-export function openebsBaseValues(storageClassName: string): OpenebsValues {
+export function openebsBaseValues(storageClassName: string, basePath = OPENEBS_HOSTPATH_BASE): OpenebsValues {
   return {
-    localpv: { basePath: OPENEBS_HOSTPATH_BASE },
+    localpv: { basePath },
     hostpathClass: {
       enabled: true,
       name: storageClassName,
       isDefaultClass: true,
-      basePath: OPENEBS_HOSTPATH_BASE,
+      basePath,
     },
     // No usage pings to Google Analytics from a homelab.
     analytics: { enabled: false },
   };
 }
 
-/** LocalPV values with the user's `addons.openebs.values` merged last. */
-export function openebsValues(storageClassName: string, user?: HelmValues): HelmValues {
-  return helmMerge(openebsBaseValues(storageClassName), user);
+/**
+ * LocalPV values with the user's `addons.openebs.values` merged last. `basePath` is where volumes
+ * live on the nodes: OPENEBS_HOSTPATH_BASE, or a data disk's user volume (/var/mnt/<name>).
+ */
+export function openebsValues(storageClassName: string, user?: HelmValues, basePath?: string): HelmValues {
+  return helmMerge(openebsBaseValues(storageClassName, basePath), user);
 }

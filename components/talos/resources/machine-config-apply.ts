@@ -41,6 +41,12 @@ export interface MachineConfigApplyArgs {
   readonly machineIdentity?: pulumi.Input<string>;
   /** The node is known to be new: its first apply may use the maintenance API. Default false. */
   readonly maintenanceAllowed?: pulumi.Input<boolean>;
+  /** Secure Boot / disk encryption profile; a change replaces (reinstalls) the node. */
+  readonly bootSecurity?: pulumi.Input<string>;
+  /** May a boot-security change reinstall the node (false on production stacks without the allowance). */
+  readonly allowReinstall?: pulumi.Input<boolean>;
+  /** Can this program reinstall the node (true for Proxmox VMs, false for existing machines). */
+  readonly reinstallable?: pulumi.Input<boolean>;
 }
 
 export class MachineConfigApply extends LogicResource {
@@ -78,6 +84,9 @@ export class MachineConfigApply extends LogicResource {
         checkKubernetes: args.checkKubernetes ?? false,
         machineIdentity: args.machineIdentity ?? "",
         maintenanceAllowed: args.maintenanceAllowed ?? false,
+        bootSecurity: args.bootSecurity ?? "",
+        allowReinstall: args.allowReinstall ?? true,
+        reinstallable: args.reinstallable ?? false,
         appliedMode: undefined,
         fromMaintenance: undefined,
         appliedAt: undefined,

@@ -7,7 +7,8 @@
  *   the machine new) gets its config over that unauthenticated connection (mode auto: it installs
  *   and reboots into mTLS); any other node in maintenance mode is refused, naming the way to
  *   re-provision it. A configured node gets the config over mutual TLS with the admin cert. Transport trouble is
- *   retried until `timeoutSeconds`; INVALID_ARGUMENT (the node refused the config) fails at once.
+ *   retried until `timeoutSeconds`; Talos' permanent answers for the mode the node is in (a config it
+ *   refuses or cannot parse, a mode it does not support, a role it denies) fail at once.
  * - check: refuses an unsupported Talos upgrade path or a Kubernetes minor skip before any RPC.
  * - diff: on the non-secret config hash and the installer image (and mode/address); a changed
  *   `machineIdentity` (the VM behind the node was replaced) replaces the apply, so the new machine
@@ -24,21 +25,26 @@ import { compareSemVer, parseSemVer, talosUpgradeError } from "../../../compat";
 import { TIMEOUT_DEFAULTS } from "../../../defaults";
 import type { ApplyMode } from "../../api/client";
 import { probeMaintenance } from "../../api/client";
+import { bootSecurityChange, checkBootSecurity } from "./boot-security";
 import {
   defaultLog,
-  isInvalidArgument,
+  isPermanentTalosError,
   type LogFn,
   type MtlsCredentials,
   maintenanceClient,
+  markPermanent,
   mtlsClient,
   Props,
   type ReadMode,
+  RefusedByNode,
   retryUntil,
   sha256Hex,
   WIPE_STATE_AND_EPHEMERAL,
 } from "./common";
 import type { PeerNode } from "./etcd";
 import { imageTag, type RolloutDeps, rollNode } from "./rollout";
+
+export { checkBootSecurity } from "./boot-security";
 
 export type ApplyRequestMode = "auto" | "staged";
 
@@ -124,7 +130,7 @@ export class MaintenanceRefusal extends Error {
   }
 }
 
-const isFatal = (e: unknown): boolean => e instanceof MaintenanceRefusal || isInvalidArgument(e);
+const isFatal = (e: unknown): boolean => e instanceof MaintenanceRefusal || e instanceof RefusedByNode;
 
 /** How to configure the node again, for the refusals below. */
 function reprovisionHint(i: Pick<ApplyInputs, "node">): string {
@@ -155,8 +161,15 @@ export interface CheckFailure {
   readonly reason: string;
 }
 
-/** Refusals known before any node is touched: the Talos upgrade path and Kubernetes skips. */
+/**
+ * Refusals known before any node is touched: the Talos upgrade path, Kubernetes skips, and
+ * boot-security changes that may not reinstall the node (boot-security.ts).
+ */
 export function checkUpgrade(olds: unknown, news: unknown): CheckFailure[] {
+  return [...versionFailures(olds, news), ...checkBootSecurity(olds, news)];
+}
+
+function versionFailures(olds: unknown, news: unknown): CheckFailure[] {
   const o = (olds ?? {}) as Partial<Record<string, unknown>>;
   const n = (news ?? {}) as Partial<Record<string, unknown>>;
   const failures: CheckFailure[] = [];
@@ -236,7 +249,9 @@ async function applyOnce(
   try {
     // Maintenance mode knows no STAGED (1.9–1.12): the first apply is always auto.
     const mode: ApplyMode = maintenance ? "auto" : i.mode;
-    const r = await client.applyConfiguration({ data: i.config, mode });
+    const r = await client
+      .applyConfiguration({ data: i.config, mode })
+      .catch((e: unknown) => markPermanent(e, maintenance ? "maintenance" : "normal"));
     return { mode: r.mode, maintenance };
   } finally {
     client.close();
@@ -254,7 +269,9 @@ async function apply(i: ApplyInputs, firstApply: boolean, deps: ApplyDeps): Prom
       log,
     },
     (remaining) => applyOnce(i, remaining, firstApply),
-  );
+  ).catch((e: unknown) => {
+    throw e instanceof RefusedByNode ? e.refusal : e;
+  });
   log(
     `MachineConfigApply: applied config ${i.configHash.slice(0, 12)} to ${label(i)}` +
       `${r.maintenance ? " (maintenance mode)" : ""}, mode ${r.mode}`,
@@ -303,6 +320,7 @@ export function diff(olds: unknown, news: unknown): DiffResult {
   if (o.timeoutSeconds !== n.timeoutSeconds) updates.push("timeoutSeconds");
   // A state without a role (older versions; read as "") keeps its node.
   if (o.role && o.role !== n.role) replaces.push("role");
+  if (bootSecurityChange(olds, news)) replaces.push("bootSecurity");
   return {
     changes: replaces.length + updates.length > 0,
     replaces,
@@ -381,7 +399,7 @@ export async function remove(props: unknown, deps: ApplyDeps = {}): Promise<void
       what: `MachineConfigApply: reset ${label(i)}`,
       timeoutMs: i.timeoutSeconds * 1000,
       pollMs: deps.pollMs,
-      fatal: isInvalidArgument,
+      fatal: (e) => isPermanentTalosError(e, "normal"),
       log,
     },
     async (remaining) => {

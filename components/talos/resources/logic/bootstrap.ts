@@ -1,12 +1,16 @@
 /**
  * Logic of the `Bootstrap` dynamic resource: bootstraps etcd once, on the first control plane,
  * over mutual TLS. "Already bootstrapped" (ALREADY_EXISTS) counts as success; FAILED_PRECONDITION
- * (node not ready yet, time not synced) and transport trouble are retried until the timeout.
+ * (node not ready yet, time not synced) and transport trouble are retried until the timeout; Talos'
+ * permanent answers (a worker: "bootstrap can only be performed on a control plane node", a role
+ * that may not bootstrap, …) fail at once.
  */
+
 import { TIMEOUT_DEFAULTS } from "../../../defaults";
+import { TalosApiError } from "../../api/client";
 import {
   defaultLog,
-  isInvalidArgument,
+  isPermanentTalosError,
   type LogFn,
   type MtlsCredentials,
   mtlsClient,
@@ -45,6 +49,12 @@ export function parseBootstrapInputs(raw: unknown, mode: ReadMode = "inputs"): B
   };
 }
 
+/** Talos 1.11.5 v1alpha1_server.go `Bootstrap`: only "not a control plane" of its preconditions is final. */
+function bootstrapRefused(e: unknown): boolean {
+  if (isPermanentTalosError(e, "normal")) return true;
+  return e instanceof TalosApiError && e.code === 9 && /only be performed on a control plane/.test(e.details);
+}
+
 export async function create(
   raw: unknown,
   deps: BootstrapDeps = {},
@@ -54,7 +64,7 @@ export async function create(
   const what = `Bootstrap: bootstrap etcd on node ${i.node} (${i.address})`;
   const r = await retryUntil(
     // Polled each second: the first control plane is rebooting, and Ready waits on this bootstrap.
-    { what, timeoutMs: i.timeoutSeconds * 1000, pollMs: deps.pollMs ?? 1000, fatal: isInvalidArgument, log },
+    { what, timeoutMs: i.timeoutSeconds * 1000, pollMs: deps.pollMs ?? 1000, fatal: bootstrapRefused, log },
     async (remaining) => {
       const client = mtlsClient(i.address, i, {
         timeoutMs: Math.max(1, Math.min(30_000, remaining)),

@@ -3,7 +3,7 @@
  * loop and the mTLS/maintenance client factory. Loaded inside the dynamic-provider process, so it
  * only uses relative imports and node_modules packages.
  */
-import { TalosApiError, TalosClient, type TalosClientOptions } from "../../api/client";
+import { TalosApiError, TalosClient, type TalosClientOptions, TalosTimeoutError } from "../../api/client";
 
 /** Config hashes: diffs are precise without revealing the config. */
 export { sha256Hex } from "../../../hash";
@@ -185,9 +185,31 @@ export function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** gRPC INVALID_ARGUMENT: the node refused the request itself; retrying cannot help. */
-export function isInvalidArgument(e: unknown): boolean {
-  return e instanceof TalosApiError && e.code === 3;
+/**
+ * Talos' answers that no retry can change, by the mode the node answered in (Talos 1.11.5
+ * internal/app/maintenance/server.go, internal/app/machined/internal/server/v1alpha1/v1alpha1_server.go,
+ * pkg/grpc/middleware/authz): INVALID_ARGUMENT (config or request refused), PERMISSION_DENIED (the
+ * certificate's role may not), UNIMPLEMENTED (API or apply mode not available there), and in
+ * maintenance mode UNKNOWN "failed to parse config" — a config that does not load, e.g. keys of a
+ * newer Talos sent to an older ISO, which the maintenance server returns as a plain error.
+ */
+export function isPermanentTalosError(e: unknown, nodeMode: "maintenance" | "normal"): boolean {
+  if (!(e instanceof TalosApiError) || e instanceof TalosTimeoutError) return false;
+  if (e.code === 3 || e.code === 7 || e.code === 12) return true;
+  return nodeMode === "maintenance" && e.code === 2 && e.details.startsWith("failed to parse config");
+}
+
+/** A node's answer that retrying cannot change (see isPermanentTalosError); keeps the node's error. */
+export class RefusedByNode extends Error {
+  constructor(readonly refusal: unknown) {
+    super(errorText(refusal));
+    this.name = "RefusedByNode";
+  }
+}
+
+/** Rethrows a permanent answer of a node in `nodeMode` as RefusedByNode (ends retryUntil at once). */
+export function markPermanent(e: unknown, nodeMode: "maintenance" | "normal"): never {
+  throw isPermanentTalosError(e, nodeMode) ? new RefusedByNode(e) : e;
 }
 
 export interface RetryUntilOptions {

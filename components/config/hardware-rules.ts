@@ -1,0 +1,224 @@
+/**
+ * Cross-field rules of node hardware (`hardware.ts`): PCI passthrough, data disks and boot security
+ * per node, then the cluster-wide ones. Every fault is returned, each naming the key that set the
+ * offending value (the node's own, its class's, or the cluster's).
+ */
+import { type ConfigIssue, showValue } from "./errors";
+import {
+  type HardwareClusterInput,
+  type HardwareNodeInput,
+  type NodeHardware,
+  resolveNodeHardware,
+} from "./hardware";
+
+/** Everything the rules look at. */
+export interface HardwareRuleInput extends HardwareClusterInput {
+  readonly nodes: readonly HardwareNodeInput[];
+  readonly proxmox?: {
+    readonly diskDatastore: string;
+    readonly bios: "ovmf" | "seabios";
+    readonly pciMappings?: Readonly<Record<string, { readonly hosts: readonly string[] }>>;
+  };
+  /** `addons.openebs.dataDisk` when OpenEBS is on. */
+  readonly openebsDataDisk?: string;
+  /** Talos minor (`1.13`) of the stack, when it parsed. */
+  readonly talosMinor?: string;
+}
+
+/** Proxmox allows 16 hostpci slots (hostpci0 … hostpci15). */
+const MAX_PCI = 16;
+/** virtio-scsi-single: scsi0 is the boot disk, scsi1 … scsi30 are free. */
+const MAX_DATA_DISKS = 30;
+
+/** Where a field of a node's effective hardware was set: the node's own key or its class's. */
+function origin(node: HardwareNodeInput, i: number, field: "dataDisks" | "pci"): string {
+  return node[field] === undefined && node.class !== undefined
+    ? `nodeClasses.${node.class}.${field}`
+    : `nodes[${i}].${field}`;
+}
+
+/** The key that set a node's effective `security.<field>` (node, class, or cluster). */
+function securityKey(
+  cluster: HardwareClusterInput,
+  node: HardwareNodeInput,
+  i: number,
+  field: "secureBoot" | "diskEncryption" | "includeWellKnownCertificates",
+): string {
+  if (node.security?.[field] !== undefined) return `nodes[${i}].security.${field}`;
+  const cls = node.class !== undefined ? cluster.nodeClasses?.[node.class] : undefined;
+  if (cls?.security?.[field] !== undefined) return `nodeClasses.${node.class}.security.${field}`;
+  return `security.${field}`;
+}
+
+interface NodeRuleContext {
+  readonly input: HardwareRuleInput;
+  readonly node: HardwareNodeInput;
+  readonly i: number;
+  readonly hw: NodeHardware;
+}
+
+function classOf(input: HardwareClusterInput, node: HardwareNodeInput) {
+  return node.class !== undefined ? input.nodeClasses?.[node.class] : undefined;
+}
+
+/** Passthrough by resource mapping, on Proxmox only, on a host the mapping names. */
+function pciIssues({ input, node, i, hw }: NodeRuleContext): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const mappings = input.proxmox?.pciMappings ?? {};
+  const pciKey = origin(node, i, "pci");
+  if (hw.pci.length > 0 && !input.proxmox) {
+    issues.push({
+      path: pciKey,
+      message: "passes PCI devices through, but this stack has no proxmox section (existing machines)",
+      fix: "remove the pci list, or manage the node as a Proxmox VM",
+    });
+  } else if (hw.pci.length > MAX_PCI) {
+    issues.push({
+      path: pciKey,
+      message: `has ${hw.pci.length} devices; a Proxmox VM has ${MAX_PCI} hostpci slots`,
+      fix: `pass at most ${MAX_PCI} devices`,
+    });
+  } else if (input.proxmox) {
+    hw.pci.forEach((dev, j) => {
+      const key = `${pciKey}[${j}]`;
+      if (dev.id !== undefined) {
+        issues.push({
+          path: `${key}.id`,
+          message: `${showValue(dev.id)} is a raw host PCI id: Proxmox accepts those only from root@pam with a password, and this program authenticates with an API token (proxmoxApiToken)`,
+          fix: "create a resource mapping (Datacenter → Resource Mappings → PCI Devices) and set mapping: <its name> instead",
+        });
+      } else if (dev.mapping === undefined) {
+        issues.push({
+          path: `${key}.mapping`,
+          message: "is unset",
+          fix: "name the Proxmox PCI resource mapping to pass through, e.g. mapping: gpu",
+        });
+      } else {
+        const hosts = mappings[dev.mapping]?.hosts ?? [];
+        if (hosts.length > 0 && node.proxmoxNode !== undefined && !hosts.includes(node.proxmoxNode)) {
+          issues.push({
+            path: `${key}.mapping`,
+            message: `${showValue(dev.mapping)} has devices on ${hosts.join(", ")} (proxmox.pciMappings), not on this node's host ${showValue(node.proxmoxNode)}`,
+            fix: `move nodes[${i}] (${node.name}) to one of ${hosts.join(", ")}, or add its host to the mapping`,
+          });
+        }
+      }
+    });
+  }
+  return issues;
+}
+
+/** Unique names, a stable selector wherever the serial cannot be used. */
+function dataDiskIssues({ input, node, i, hw }: NodeRuleContext): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const diskKey = origin(node, i, "dataDisks");
+  const seen = new Set<string>();
+  if (hw.dataDisks.length > MAX_DATA_DISKS) {
+    issues.push({
+      path: diskKey,
+      message: `has ${hw.dataDisks.length} disks; virtio-scsi-single leaves ${MAX_DATA_DISKS} after the boot disk`,
+      fix: `use at most ${MAX_DATA_DISKS} data disks`,
+    });
+  }
+  const raw = node.dataDisks ?? classOf(input, node)?.dataDisks ?? [];
+  raw.forEach((d, j) => {
+    if (seen.has(d.name)) {
+      issues.push({
+        path: `${diskKey}[${j}].name`,
+        message: `${showValue(d.name)} is used by another data disk of ${node.name}`,
+        fix: "give each data disk of a node its own name",
+      });
+    }
+    seen.add(d.name);
+    if (!input.proxmox && d.selector === undefined) {
+      issues.push({
+        path: `${diskKey}[${j}].selector`,
+        message: `is unset on ${node.name}, an existing machine: nothing says which of its disks is ${showValue(d.name)}`,
+        fix: 'give a stable Talos disk selector, e.g. selector: disk.serial == "S3EWNX0M" (see talosctl get disks)',
+      });
+    }
+    if (input.proxmox && d.selector === undefined && input.talosMinor === "1.10") {
+      issues.push({
+        path: `${diskKey}[${j}].selector`,
+        message: `is unset on ${node.name} with talosVersion ${input.talosMinor}: Talos 1.10 reads no serial of a virtio-scsi disk (1.11 reads it through udev), so the disk cannot be found by the serial this program gives it`,
+        fix: "use Talos 1.11 or later, or give a selector that matches only this disk",
+      });
+    }
+  });
+  return issues;
+}
+
+/** TPM keys need Secure Boot; Secure Boot needs UEFI; well-known certificates need Secure Boot. */
+function bootSecurityIssues({ input, node, i, hw }: NodeRuleContext): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (hw.diskEncryption === "tpm" && !hw.secureBoot) {
+    issues.push({
+      path: securityKey(input, node, i, "diskEncryption"),
+      message: `is "tpm" for ${node.name} while ${securityKey(input, node, i, "secureBoot")} is false: Talos seals the keys to the TPM's Secure Boot measurements`,
+      fix: `set ${securityKey(input, node, i, "secureBoot")}: true, or use diskEncryption: nodeID (weaker: derived from the node's id)`,
+    });
+  }
+  // Node- or class-level includeWellKnownCertificates without Secure Boot has no effect.
+  const wkcKey = securityKey(input, node, i, "includeWellKnownCertificates");
+  const wkcSet =
+    node.security?.includeWellKnownCertificates ??
+    classOf(input, node)?.security?.includeWellKnownCertificates;
+  if (wkcSet === true && !hw.secureBoot) {
+    issues.push({
+      path: wkcKey,
+      message: `is true for ${node.name} while ${securityKey(input, node, i, "secureBoot")} is false: only Secure Boot images enroll certificates`,
+      fix: "turn secureBoot on for the node, or remove includeWellKnownCertificates",
+    });
+  }
+  if (hw.secureBoot && input.proxmox?.bios === "seabios") {
+    issues.push({
+      path: securityKey(input, node, i, "secureBoot"),
+      message: `is true for ${node.name} while proxmox.bios is "seabios": Secure Boot needs UEFI`,
+      fix: "set proxmox.bios: ovmf (the default), or turn secureBoot off",
+    });
+  }
+  return issues;
+}
+
+/** Cross-field rules of node hardware; every fault, each naming its key (reported once). */
+export function hardwareIssues(input: HardwareRuleInput): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const classes = input.nodeClasses ?? {};
+  input.nodes.forEach((node, i) => {
+    if (node.class !== undefined && !(node.class in classes)) {
+      issues.push({
+        path: `nodes[${i}].class`,
+        message: `${showValue(node.class)} is not a key of nodeClasses`,
+        fix: `define nodeClasses.${node.class} or use one of: ${Object.keys(classes).join(", ") || "(none defined)"}`,
+      });
+      return;
+    }
+    const ctx = { input, node, i, hw: resolveNodeHardware(input, node) };
+    issues.push(...pciIssues(ctx), ...dataDiskIssues(ctx), ...bootSecurityIssues(ctx));
+  });
+
+  const anySecureBoot = input.nodes.some(
+    (n) => (n.class === undefined || n.class in classes) && resolveNodeHardware(input, n).secureBoot,
+  );
+  if (input.security?.includeWellKnownCertificates && !anySecureBoot) {
+    issues.push({
+      path: "security.includeWellKnownCertificates",
+      message: "is true while no node boots with Secure Boot: only Secure Boot images enroll certificates",
+      fix: "set security.secureBoot: true (or on the nodes that need it), or remove includeWellKnownCertificates",
+    });
+  }
+  if (input.openebsDataDisk !== undefined) {
+    const owners = input.nodes.filter((n) =>
+      resolveNodeHardware(input, n).dataDisks.some((d) => d.name === input.openebsDataDisk),
+    );
+    if (owners.length === 0) {
+      issues.push({
+        path: "addons.openebs.dataDisk",
+        message: `${showValue(input.openebsDataDisk)} is no node's data disk`,
+        fix: "add a data disk of that name to the nodes that run volumes, or remove addons.openebs.dataDisk",
+      });
+    }
+  }
+  // A class's fault shows once, not once per node of the class.
+  return issues.filter((x, k) => issues.findIndex((y) => y.path === x.path && y.message === x.message) === k);
+}
