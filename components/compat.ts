@@ -1,47 +1,24 @@
 /**
  * Talos / Kubernetes version compatibility, mirroring Talos' own compatibility package
- * (`pkg/machinery/compatibility`): per Talos minor, a Kubernetes minimum (inclusive) and a maximum
- * expressed as `<max minor>.99` (exclusive), plus the oldest Talos a node may be upgraded from.
- * Pure functions; the stack config, the policy pack and the upgrade planner all call these.
+ * (`pkg/machinery/compatibility`): per Talos minor (its row in talos-minors.ts), a Kubernetes
+ * minimum (inclusive) and a maximum expressed as `<max minor>.99` (exclusive), plus the oldest
+ * Talos a node may be upgraded from. Pure functions; the stack config, the policy pack and the
+ * upgrade planner all call these. Versions are parsed once (version.ts), `v` prefix or not.
  */
-import { SUPPORTED_TALOS_MINORS, TALOS_KUBERNETES_SUPPORT, type TalosMinor } from "./versions";
+import { SUPPORTED_TALOS_MINORS, type TalosMinorFacts, talosMinorFacts } from "./talos-minors";
+import { compareVersions, mustParseVersion, parseVersion, type Version } from "./version";
 
-export interface SemVer {
-  readonly major: number;
-  readonly minor: number;
-  readonly patch: number;
-}
-
-const SEMVER = /^v?(\d+)\.(\d+)\.(\d+)$/;
-
-/** Parses `1.2.3` (a leading `v` allowed); undefined for anything else, pre-releases included. */
-export function parseSemVer(text: string): SemVer | undefined {
-  const m = SEMVER.exec(text.trim());
-  if (!m) return undefined;
-  return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]) };
-}
-
-export function compareSemVer(a: SemVer, b: SemVer): number {
-  return a.major - b.major || a.minor - b.minor || a.patch - b.patch;
-}
-
-export function formatSemVer(v: SemVer): string {
-  return `${v.major}.${v.minor}.${v.patch}`;
-}
-
-/** `1.11.6` → `1.11`, when that minor is supported by this project. */
-export function talosMinor(version: string): TalosMinor | undefined {
-  const v = parseSemVer(version);
-  if (!v) return undefined;
-  const minor = `${v.major}.${v.minor}`;
-  return (SUPPORTED_TALOS_MINORS as readonly string[]).includes(minor) ? (minor as TalosMinor) : undefined;
+/** The row of a Talos version's minor, when this project supports that minor. */
+export function talosMinorOfVersion(v: Version): TalosMinorFacts | undefined {
+  return talosMinorFacts(v.minorKey);
 }
 
 /** Why a Talos version is not usable with this project, or undefined when it is. */
 export function talosVersionError(talosVersion: string): string | undefined {
-  if (!parseSemVer(talosVersion)) return `"${talosVersion}" is not a Talos release version like 1.13.9`;
-  if (!talosMinor(talosVersion)) {
-    return `Talos ${talosVersion} is not supported; use a ${SUPPORTED_TALOS_MINORS.join(", ")} release`;
+  const v = parseVersion(talosVersion, { release: true });
+  if (!v) return `"${talosVersion}" is not a Talos release version like 1.14.1`;
+  if (!talosMinorOfVersion(v)) {
+    return `Talos ${v.plain} is not supported; use a ${SUPPORTED_TALOS_MINORS.join(", ")} release`;
   }
   return undefined;
 }
@@ -53,16 +30,18 @@ export function talosVersionError(talosVersion: string): string | undefined {
 export function kubernetesSupportError(talos: string, k8s: string): string | undefined {
   const talosError = talosVersionError(talos);
   if (talosError) return talosError;
-  const kv = parseSemVer(k8s);
-  if (!kv) return `"${k8s}" is not a Kubernetes release version like 1.36.3`;
-  const support = TALOS_KUBERNETES_SUPPORT[talosMinor(talos)!];
-  const min = parseSemVer(support.minKubernetes)!;
-  const maxExclusive = parseSemVer(`${support.maxKubernetesMinor}.99`)!;
-  const range = `${support.minKubernetes} up to ${support.maxKubernetesMinor}.x`;
-  if (compareSemVer(kv, min) < 0)
-    return `Kubernetes ${k8s} is too old for Talos ${talos} (supported: ${range})`;
-  if (compareSemVer(kv, maxExclusive) >= 0) {
-    return `Kubernetes ${k8s} is too new for Talos ${talos} (supported: ${range})`;
+  const kv = parseVersion(k8s, { release: true });
+  if (!kv) return `"${k8s}" is not a Kubernetes release version like 1.37.2`;
+  const tv = mustParseVersion(talos, "Talos version", { release: true });
+  const support = talosMinorOfVersion(tv)!.kubernetes;
+  const min = mustParseVersion(support.min, "minimum Kubernetes");
+  const maxExclusive = mustParseVersion(`${support.maxMinor}.99`, "maximum Kubernetes");
+  const range = `${support.min} up to ${support.maxMinor}.x`;
+  if (compareVersions(kv, min) < 0) {
+    return `Kubernetes ${kv.plain} is too old for Talos ${tv.plain} (supported: ${range})`;
+  }
+  if (compareVersions(kv, maxExclusive) >= 0) {
+    return `Kubernetes ${kv.plain} is too new for Talos ${tv.plain} (supported: ${range})`;
   }
   return undefined;
 }
@@ -71,14 +50,29 @@ export function kubernetesSupportError(talos: string, k8s: string): string | und
 export function talosUpgradeError(from: string, to: string): string | undefined {
   const toError = talosVersionError(to);
   if (toError) return toError;
-  const fv = parseSemVer(from);
+  const fv = parseVersion(from);
   if (!fv) return `"${from}" is not a Talos release version`;
-  const tv = parseSemVer(to)!;
-  if (compareSemVer(tv, fv) < 0)
-    return `Talos ${to} is older than the running ${from}; downgrades are not supported`;
-  const minFrom = parseSemVer(TALOS_KUBERNETES_SUPPORT[talosMinor(to)!].minUpgradeFrom)!;
-  if (compareSemVer(fv, minFrom) < 0) {
-    return `Talos ${to} cannot be reached from ${from}: upgrade to ${formatSemVer(minFrom)} or later first`;
+  const tv = mustParseVersion(to, "Talos version", { release: true });
+  if (compareVersions(tv, fv) < 0) {
+    return `Talos ${tv.plain} is older than the running ${fv.plain}; downgrades are not supported`;
+  }
+  const minFrom = mustParseVersion(talosMinorOfVersion(tv)!.minUpgradeFrom, "minimum upgrade source");
+  if (compareVersions(fv, minFrom) < 0) {
+    return `Talos ${tv.plain} cannot be reached from ${fv.plain}: upgrade to ${minFrom.plain} or later first`;
+  }
+  return undefined;
+}
+
+/** Why Kubernetes cannot move from `from` to `to` in one step (as `talosctl upgrade-k8s` decides). */
+export function kubernetesUpgradeError(from: string, to: string): string | undefined {
+  const f = parseVersion(from, { release: true });
+  const t = parseVersion(to, { release: true });
+  if (!f || !t) return undefined; // the config schema rejects malformed versions
+  if (compareVersions(t, f) < 0 && (t.major !== f.major || t.minor !== f.minor)) {
+    return `Kubernetes ${t.plain} is older than the running ${f.plain}; minor downgrades are not supported`;
+  }
+  if (t.major !== f.major || t.minor > f.minor + 1) {
+    return `Kubernetes ${f.plain} → ${t.plain} skips a minor version; upgrade one minor at a time (${f.major}.${f.minor + 1}.x first)`;
   }
   return undefined;
 }

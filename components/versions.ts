@@ -4,27 +4,16 @@
  * base hard-codes a version.
  */
 
-/** Talos minor versions this project renders configs for. */
-export const SUPPORTED_TALOS_MINORS = ["1.10", "1.11", "1.12", "1.13"] as const;
-export type TalosMinor = (typeof SUPPORTED_TALOS_MINORS)[number];
+/** The supported Talos minors and every fact about each: one row per minor in talos-minors.ts. */
+export { SUPPORTED_TALOS_MINORS, type TalosMinor } from "./talos-minors";
 
 /** Default Talos release (latest stable patch of the newest supported minor). */
-export const DEFAULT_TALOS_VERSION = "1.13.9";
-/** Default Kubernetes release: the default of the pinned Talos release. */
-export const DEFAULT_KUBERNETES_VERSION = "1.36.3";
-
+export const DEFAULT_TALOS_VERSION = "1.14.1";
 /**
- * Kubernetes minor range each Talos minor supports (inclusive), from Talos' compatibility
- * package (`pkg/machinery/compatibility/talosNNN`), and the oldest Talos an upgrade may start from.
+ * Default Kubernetes release: the newest 1.37 patch (k8s.io/api v0.37.2 on the Go module proxy),
+ * inside Talos 1.14's supported 1.32.0–1.37.x.
  */
-export const TALOS_KUBERNETES_SUPPORT: Readonly<
-  Record<TalosMinor, { minKubernetes: string; maxKubernetesMinor: string; minUpgradeFrom: string }>
-> = {
-  "1.10": { minKubernetes: "1.28.0", maxKubernetesMinor: "1.33", minUpgradeFrom: "1.8.0" },
-  "1.11": { minKubernetes: "1.29.0", maxKubernetesMinor: "1.34", minUpgradeFrom: "1.9.0" },
-  "1.12": { minKubernetes: "1.30.0", maxKubernetesMinor: "1.35", minUpgradeFrom: "1.10.0" },
-  "1.13": { minKubernetes: "1.31.0", maxKubernetesMinor: "1.36", minUpgradeFrom: "1.11.0" },
-};
+export const DEFAULT_KUBERNETES_VERSION = "1.37.2";
 
 /** Image Factory and the extension every Proxmox VM needs. */
 export const IMAGE_FACTORY_URL = "https://factory.talos.dev";

@@ -9,6 +9,7 @@ import { performance } from "node:perf_hooks";
 import { renderMachineConfig } from "../components/talos/machineconfig";
 import { installerImage } from "../components/talos/schematic";
 import { generateSecretsBundle, serializeSecretsYaml } from "../components/talos/secrets";
+import { DEFAULT_KUBERNETES_VERSION, DEFAULT_TALOS_VERSION } from "../components/versions";
 import { generatedStackConfig, runProgram } from "../tests/helpers/program";
 import { talosMockState } from "../tests/talos-cluster/mock-state";
 
@@ -32,8 +33,8 @@ async function main(): Promise<void> {
     const [, ms] = await time(() => {
       for (let i = 0; i < count; i++) {
         renderMachineConfig({
-          talosVersion: "1.13.9",
-          kubernetesVersion: "1.36.3",
+          talosVersion: DEFAULT_TALOS_VERSION,
+          kubernetesVersion: DEFAULT_KUBERNETES_VERSION,
           clusterName: "bench",
           endpoint: "https://10.20.200.1:6443",
           role: i < 3 ? "controlplane" : "worker",
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
           nodeIp: `10.20.0.${i + 10}`,
           ...(i < 3 ? { vip: "10.20.200.1" } : {}),
           nameservers: ["10.20.255.254"],
-          installImage: installerImage("factory.talos.dev", "0".repeat(64), "1.13.9", "nocloud"),
+          installImage: installerImage("factory.talos.dev", "0".repeat(64), DEFAULT_TALOS_VERSION, "nocloud"),
           cni: "none",
           kubeProxyDisabled: true,
           openebsHostpath: true,

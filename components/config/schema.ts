@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { CLIENT_CERT_DEFAULTS, ROLLOUT_DEFAULTS } from "../defaults";
 import { isIpv4, parseCidr } from "../net/ipv4";
+import { isReleaseVersion } from "../version";
 import {
   DEFAULT_EXTENSIONS,
   DEFAULT_KUBERNETES_VERSION,
@@ -33,7 +34,7 @@ const cidr = z
   .string()
   .refine((s) => parseCidr(s) !== undefined, { error: "is not an IPv4 CIDR — write it like 10.0.0.0/24" });
 const version = (example: string) =>
-  z.string().regex(/^v?\d+\.\d+\.\d+$/, { error: `is not a release version — write it like ${example}` });
+  z.string().refine(isReleaseVersion, { error: `is not a release version — write it like ${example}` });
 
 /**
  * A Talos config patch: a YAML string (a strategic-merge document, several `---` documents, or a
@@ -214,8 +215,8 @@ export const ClientCertsSchema = z.strictObject({
 /** Top-level keys and their schemas (plain, non-secret keys). */
 export const TOP_LEVEL = {
   clusterName: z.string().regex(DNS_LABEL, { error: "must be a DNS label like homelab" }),
-  talosVersion: version("1.13.9").default(DEFAULT_TALOS_VERSION),
-  kubernetesVersion: version("1.36.3").default(DEFAULT_KUBERNETES_VERSION),
+  talosVersion: version(DEFAULT_TALOS_VERSION).default(DEFAULT_TALOS_VERSION),
+  kubernetesVersion: version(DEFAULT_KUBERNETES_VERSION).default(DEFAULT_KUBERNETES_VERSION),
   production: z.boolean().default(false),
   controlPlane: ControlPlaneSchema,
   network: NetworkSchema,

@@ -6,6 +6,7 @@
 import type { z } from "zod";
 import { AddonsConfigSchema } from "../addons/config";
 import { CLIENT_CERT_DEFAULTS, NODE_DEFAULTS } from "../defaults";
+import { mustParseVersion } from "../version";
 import { ConfigError, type ConfigIssue, zodIssues } from "./errors";
 import { hardwareIssues } from "./hardware-rules";
 import { platformConfigIssues } from "./platform-rules";
@@ -160,8 +161,9 @@ export function validateStackConfig(
   );
   return {
     ...full,
-    talosVersion: full.talosVersion.replace(/^v/, ""),
-    kubernetesVersion: full.kubernetesVersion.replace(/^v/, ""),
+    // Parsed once (the schema refused anything else); the config carries the plain form.
+    talosVersion: mustParseVersion(full.talosVersion, "talosVersion", { release: true }).plain,
+    kubernetesVersion: mustParseVersion(full.kubernetesVersion, "kubernetesVersion", { release: true }).plain,
     nodes: resolvedNodes,
     controlPlane: {
       ...full.controlPlane,

@@ -21,6 +21,7 @@ import type { ConfigPatch as StackPatch } from "../config/schema";
 import type { StackConfig } from "../config/validate";
 import { ROLLOUT_DEFAULTS } from "../defaults";
 import { sha256Hex } from "../hash";
+import { mustParseVersion } from "../version";
 import { endpointHost, type MachineConfigInput, renderMachineConfig } from "./machineconfig";
 import type { MachineHardware } from "./machineconfig-hardware";
 import type { ConfigPatch } from "./patch";
@@ -193,9 +194,6 @@ export function nodeConfigInput(
 /** The config view when the stack keeps its patches secret. */
 export const CONFIG_VIEW_WITHHELD = "(withheld: the stack stores its patches or nodes as secrets)";
 
-/** `1.13.9` → `v1.13.9`. */
-const withV = (v: string): string => (v.startsWith("v") ? v : `v${v}`);
-
 export class TalosCluster extends pulumi.ComponentResource {
   /** Admin talosconfig (secret); endpoints = control-plane IPs. */
   public readonly talosconfig: pulumi.Output<string>;
@@ -220,6 +218,7 @@ export class TalosCluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: TalosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("proxmox-talos:index:TalosCluster", name, {}, opts);
+    const talosVersion = mustParseVersion(args.talosVersion, "talosVersion");
     const controlPlanes = args.nodes.filter((n) => n.role === "controlplane");
     const first = controlPlanes[0];
     if (!first) throw new pulumi.ResourceError("at least one control-plane node is required", this);
@@ -324,7 +323,8 @@ export class TalosCluster extends pulumi.ComponentResource {
                 : pulumi.unsecret(
                     pulumi.all([config, bundle]).apply(([c, b]) => redactMachineConfig(c, b.cluster.secret)),
                   ),
-            talosVersion: withV(args.talosVersion),
+            // The apply resource records the wire form (`v1.14.1`), as states before it did.
+            talosVersion: talosVersion.tag,
             kubernetesVersion: args.kubernetesVersion,
             installImage: node.installImage ?? args.installImage,
             mode: args.applyMode ?? "auto",

@@ -6,6 +6,7 @@
  * `KernelModuleConfig`/`SysctlConfig` documents from 1.14, where those fields left the schema).
  * Pure; checked against Sidero's machinery with talos-oracle on every supported minor.
  */
+import type { ConfigLayout } from "../talos-minors";
 import type { PlainObject } from "./patch-yaml";
 
 /** One data disk as a Talos user volume, mounted by Talos at /var/mnt/<name>. */
@@ -40,17 +41,7 @@ export function userVolumeMountPath(name: string): string {
   return `/var/mnt/${name}`;
 }
 
-interface Gates {
-  /** 1.10: `machine.systemDiskEncryption`; 1.11+: `VolumeConfig` encryption. */
-  readonly volumeConfigEncryption: boolean;
-  /** 1.14+: `KernelModuleConfig` / `SysctlConfig` documents. */
-  readonly kernelDocuments: boolean;
-}
-
-function gates(minor: string): Gates {
-  const n = Number(minor.split(".")[1]);
-  return { volumeConfigEncryption: n >= 11, kernelDocuments: n >= 14 };
-}
+type Gates = Pick<ConfigLayout, "volumeConfigEncryption" | "kernelDocuments">;
 
 function encryptionSpec(kind: "tpm" | "nodeID"): PlainObject {
   // TPM: refuse to enroll unless the node booted with Secure Boot (what the key is sealed to).
@@ -63,10 +54,9 @@ function encryptionSpec(kind: "tpm" | "nodeID"): PlainObject {
 export function addHardwareMachineFields(
   machine: PlainObject,
   hw: MachineHardware | undefined,
-  minor: string,
+  g: Gates,
 ): void {
   if (!hw) return;
-  const g = gates(minor);
   if (hw.nvidia && !g.kernelDocuments) {
     machine.kernel = { modules: NVIDIA_KERNEL_MODULES.map((name) => ({ name })) };
     machine.sysctls = { ...NVIDIA_SYSCTLS };
@@ -78,9 +68,8 @@ export function addHardwareMachineFields(
 }
 
 /** The extra documents of a node's hardware. */
-export function hardwareDocuments(hw: MachineHardware | undefined, minor: string): PlainObject[] {
+export function hardwareDocuments(hw: MachineHardware | undefined, g: Gates): PlainObject[] {
   if (!hw) return [];
-  const g = gates(minor);
   const docs: PlainObject[] = [];
   const enc = hw.diskEncryption ?? "none";
   if (enc !== "none" && g.volumeConfigEncryption) {

@@ -1,14 +1,22 @@
 /**
  * Renders the Talos machine config of one node as one (multi-document) YAML text, following what
- * `talosctl gen config` emits for each supported Talos minor (1.10 … 1.13), plus this project's
- * settings (install disk/image, nameservers, VIP, cert SANs, CNI/kube-proxy, OpenEBS mount …).
+ * `talosctl gen config` emits for each supported Talos minor (the rows of talos-minors.ts; the
+ * fully multi-document layout of 1.14+ is machineconfig-multidoc.ts), plus this project's settings
+ * (install disk/image, nameservers, VIP, cert SANs, CNI/kube-proxy, OpenEBS mount …).
  * Pure: no network, no Pulumi.
  */
 import { isIP } from "node:net";
 import { NODE_DEFAULTS } from "../defaults";
-import { SUPPORTED_TALOS_MINORS, type TalosMinor } from "../versions";
+import {
+  SUPPORTED_TALOS_MINORS,
+  type TalosMinor,
+  type TalosMinorFacts,
+  talosMinorFacts,
+} from "../talos-minors";
+import { mustParseVersion, parseVersion } from "../version";
 import { DEFAULT_DNS_DOMAIN, KUBEPRISM_PORT, OPENEBS_HOSTPATH_BASE } from "./constants";
 import { addHardwareMachineFields, hardwareDocuments, type MachineHardware } from "./machineconfig-hardware";
+import { buildMultiDocConfig, defaultAuditPolicy, podSecurityConfiguration } from "./machineconfig-multidoc";
 import {
   DEFAULT_VIP_LINK,
   hostnameDocument,
@@ -26,7 +34,7 @@ export type { VipLink } from "./machineconfig-network";
 
 /** Everything needed to render one node's machine config. */
 export interface MachineConfigInput {
-  /** Talos version the node runs: `1.11`, `1.11.5` or `v1.11.5` (minor must be 1.10–1.13). */
+  /** Talos version the node runs: `1.11`, `1.11.5` or `v1.11.5` (a supported minor). */
   readonly talosVersion: string;
   /** Kubernetes version, `1.34.1` or `v1.34.1`. */
   readonly kubernetesVersion: string;
@@ -70,46 +78,23 @@ export interface MachineConfigInput {
   readonly patches?: readonly ConfigPatch[];
 }
 
-/** Parses `1.11`, `1.11.5`, `v1.11.5` into a supported minor, or throws. */
-export function talosMinorOf(version: string): TalosMinor {
-  const m = /^v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+].*)?$/.exec(version.trim());
-  const minor = m ? `${m[1]}.${m[2]}` : "";
-  const found = SUPPORTED_TALOS_MINORS.find((s) => s === minor);
-  if (!found) {
+/** The row of the Talos minor of `1.11`, `1.11.5`, `v1.11.5`, or throws naming the supported ones. */
+export function talosMinorRow(version: string): TalosMinorFacts {
+  const row = talosMinorFacts(parseVersion(version)?.minorKey ?? "");
+  if (!row) {
     throw new Error(
       `unsupported Talos version "${version}" (supported minors: ${SUPPORTED_TALOS_MINORS.join(", ")})`,
     );
   }
-  return found;
+  return row;
 }
 
-/** Version-gated differences of the generated config (facts.md §2). */
-export interface TalosFeatureGates {
-  /** 1.12+: HostnameConfig/Layer2VIPConfig/ResolverConfig documents instead of machine.network fields. */
-  readonly multiDocNetwork: boolean;
-  /** ≤ 1.11: features.rbac/stableHostname/apidCheckExtKeyUsage are emitted. */
-  readonly legacyFeatureFlags: boolean;
-  /** ≤ 1.11: cluster.apiServer.certSANs and disablePodSecurityPolicy are emitted. */
-  readonly apiServerCertSANs: boolean;
-  /** 1.12+: machine.install.grubUseUKICmdline: true. */
-  readonly grubUseUKICmdline: boolean;
-  /** ≤ 1.12: an empty `machine.network: {}` is emitted. */
-  readonly emptyNetworkSection: boolean;
-}
-
-export function featureGates(minor: TalosMinor): TalosFeatureGates {
-  const n = Number(minor.split(".")[1]);
-  return {
-    multiDocNetwork: n >= 12,
-    legacyFeatureFlags: n <= 11,
-    apiServerCertSANs: n <= 11,
-    grubUseUKICmdline: n >= 12,
-    emptyNetworkSection: n <= 12,
-  };
+/** Parses `1.11`, `1.11.5`, `v1.11.5` into a supported minor, or throws. */
+export function talosMinorOf(version: string): TalosMinor {
+  return talosMinorRow(version).minor as TalosMinor;
 }
 
 const b64 = (pem: string): string => Buffer.from(pem, "utf8").toString("base64");
-const stripV = (v: string): string => v.trim().replace(/^v/, "");
 
 /** Host part of an `https://host:port` endpoint (IPv6 brackets removed). */
 export function endpointHost(endpoint: string): string {
@@ -147,18 +132,61 @@ function checkInput(input: MachineConfigInput): void {
   }
 }
 
+/**
+ * `docs` plus `extra`; an extra document naming a document that is already there (same kind and
+ * name, e.g. 1.14's default `VolumeConfig` EPHEMERAL) is merged into it, key by key, so the config
+ * never carries the same document twice (Talos refuses duplicates).
+ */
+function withDocuments(docs: PlainObject[], extra: readonly PlainObject[]): PlainObject[] {
+  for (const doc of extra) {
+    const same = docs.find((d) => d.kind !== undefined && d.kind === doc.kind && d.name === doc.name);
+    if (same) Object.assign(same, doc);
+    else docs.push(doc);
+  }
+  return docs;
+}
+
 /** The v1alpha1 document and the extra documents of one node, before patches. */
 export function buildMachineConfigDocuments(input: MachineConfigInput): PlainObject[] {
   checkInput(input);
-  const minor = talosMinorOf(input.talosVersion);
-  const gates = featureGates(minor);
-  const k8s = stripV(input.kubernetesVersion);
+  const gates = talosMinorRow(input.talosVersion).config;
+  const k8s = mustParseVersion(input.kubernetesVersion, "kubernetesVersion").plain;
   const cp = input.role === "controlplane";
   const host = endpointHost(input.endpoint);
   const vip = cp ? input.vip : undefined;
   const vipLink = input.vipLink ?? DEFAULT_VIP_LINK;
   const b = input.bundle;
   const sans = unique([vip, host, input.nodeIp, ...(input.certSANs ?? [])]);
+  if (gates.multiDocKubernetes) {
+    const docs = buildMultiDocConfig({
+      role: input.role,
+      k8s,
+      clusterName: input.clusterName,
+      endpoint: input.endpoint,
+      hostname: input.hostname,
+      certSANs: sans,
+      vip,
+      vipLink,
+      nameservers: input.nameservers,
+      installDisk: input.installDisk ?? NODE_DEFAULTS.installDisk,
+      installImage: input.installImage,
+      cni: input.cni,
+      kubeProxyDisabled: input.kubeProxyDisabled,
+      openebsHostpath: input.openebsHostpath,
+      allowSchedulingOnControlPlanes: input.allowSchedulingOnControlPlanes,
+      discovery: input.discovery,
+      podSubnets: input.podSubnets,
+      serviceSubnets: input.serviceSubnets,
+      dnsDomain: input.dnsDomain ?? DEFAULT_DNS_DOMAIN,
+      openebsBasePath: input.openebsBasePath,
+      bundle: b,
+    });
+    const main = docs[0]?.machine;
+    if (main && typeof main === "object" && !Array.isArray(main)) {
+      addHardwareMachineFields(main as PlainObject, input.hardware, gates);
+    }
+    return withDocuments(docs, hardwareDocuments(input.hardware, gates));
+  }
 
   // machine
   const kubelet: PlainObject = {
@@ -213,7 +241,7 @@ export function buildMachineConfigDocuments(input: MachineConfigInput): PlainObj
   machine.install = install;
   machine.features = features;
   if (cp) machine.nodeLabels = { "node.kubernetes.io/exclude-from-external-load-balancers": "" };
-  addHardwareMachineFields(machine, input.hardware, minor);
+  addHardwareMachineFields(machine, input.hardware, gates);
 
   // cluster
   const clusterNetwork: PlainObject = {
@@ -249,25 +277,8 @@ export function buildMachineConfigDocuments(input: MachineConfigInput): PlainObj
       apiServer.certSANs = sans;
       apiServer.disablePodSecurityPolicy = true;
     }
-    apiServer.admissionControl = [
-      {
-        name: "PodSecurity",
-        configuration: {
-          apiVersion: "pod-security.admission.config.k8s.io/v1alpha1",
-          defaults: {
-            audit: "restricted",
-            "audit-version": "latest",
-            enforce: "baseline",
-            "enforce-version": "latest",
-            warn: "restricted",
-            "warn-version": "latest",
-          },
-          exemptions: { namespaces: ["kube-system"], runtimeClasses: [], usernames: [] },
-          kind: "PodSecurityConfiguration",
-        },
-      },
-    ];
-    apiServer.auditPolicy = { apiVersion: "audit.k8s.io/v1", kind: "Policy", rules: [{ level: "Metadata" }] };
+    apiServer.admissionControl = [{ name: "PodSecurity", configuration: podSecurityConfiguration() }];
+    apiServer.auditPolicy = defaultAuditPolicy();
     cluster.apiServer = apiServer;
     cluster.controllerManager = { image: `registry.k8s.io/kube-controller-manager:v${k8s}` };
     const proxy: PlainObject = { image: `registry.k8s.io/kube-proxy:v${k8s}` };
@@ -289,7 +300,7 @@ export function buildMachineConfigDocuments(input: MachineConfigInput): PlainObj
     if (input.nameservers.length > 0) docs.push(resolverDocument(input.nameservers));
     if (vip) docs.push(...vipDocuments(vip, vipLink));
   }
-  docs.push(...hardwareDocuments(input.hardware, minor));
+  withDocuments(docs, hardwareDocuments(input.hardware, gates));
   return docs;
 }
 

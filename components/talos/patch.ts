@@ -30,6 +30,8 @@
  *
  * Patches apply in the order given, as `talosctl --config-patch` does.
  */
+import { documentKindsOf, NEWEST_TALOS_MINOR, talosMinorFacts } from "../talos-minors";
+import { parseVersion } from "../version";
 import { applyJson6902, type JsonPatchOperation, toJsonPatchOperations } from "./patch-json6902";
 import { applyMergerOverwrites } from "./patch-overwrite";
 import {
@@ -83,59 +85,8 @@ export class ConfigPatchError extends Error {
   }
 }
 
-/**
- * Document kinds (apiVersion v1alpha1) Talos registers, with the first minor (as 1000·major+minor)
- * that knows them; 1010 = "1.10 or older". Checked against the oracle's machinery per minor.
- */
-export const DOCUMENT_KIND_SINCE: ReadonlyMap<string, number> = new Map<string, number>([
-  ["EventSinkConfig", 1010],
-  ["KmsgLogConfig", 1010],
-  ["NetworkDefaultActionConfig", 1010],
-  ["NetworkRuleConfig", 1010],
-  ["SideroLinkConfig", 1010],
-  ["ExtensionServiceConfig", 1010],
-  ["WatchdogTimerConfig", 1010],
-  ["KubeSpanEndpointsConfig", 1010],
-  ["TrustedRootsConfig", 1010],
-  ["VolumeConfig", 1010],
-  ["EthernetConfig", 1010],
-  ["PCIDriverRebindConfig", 1010],
-  ["UserVolumeConfig", 1010],
-  ["ExistingVolumeConfig", 1011],
-  ["RawVolumeConfig", 1011],
-  ["SwapVolumeConfig", 1011],
-  ["ZswapConfig", 1011],
-  ["HostnameConfig", 1012],
-  ["Layer2VIPConfig", 1012],
-  ["HCloudVIPConfig", 1012],
-  ["LinkConfig", 1012],
-  ["LinkAliasConfig", 1012],
-  ["DHCPv4Config", 1012],
-  ["DHCPv6Config", 1012],
-  ["BondConfig", 1012],
-  ["BridgeConfig", 1012],
-  ["VLANConfig", 1012],
-  ["DummyLinkConfig", 1012],
-  ["WireguardConfig", 1012],
-  ["ResolverConfig", 1012],
-  ["StaticHostConfig", 1012],
-  ["TimeSyncConfig", 1012],
-  ["OOMConfig", 1012],
-  ["RegistryMirrorConfig", 1012],
-  ["RegistryAuthConfig", 1012],
-  ["RegistryTLSConfig", 1012],
-  ["BlackholeRouteConfig", 1013],
-  ["RoutingRuleConfig", 1013],
-  ["VRFConfig", 1013],
-  ["TCPProbeConfig", 1013],
-  ["KubeSpanConfig", 1013],
-  ["EnvironmentConfig", 1013],
-  ["ExternalVolumeConfig", 1013],
-  ["ImageVerificationConfig", 1013],
-]);
-
-/** Every document kind Talos 1.10–1.13 registers. */
-export const KNOWN_DOCUMENT_KINDS: ReadonlySet<string> = new Set(DOCUMENT_KIND_SINCE.keys());
+/** Every document kind the newest supported Talos minor registers (talos-minors.ts rows). */
+export const KNOWN_DOCUMENT_KINDS: ReadonlySet<string> = documentKindsOf(NEWEST_TALOS_MINOR.minor);
 
 const V1ALPHA1_KEYS = new Set(["version", "debug", "persist", "machine", "cluster"]);
 
@@ -158,18 +109,22 @@ export function documentIdString(id: DocumentId): string {
   return `${id.apiVersion}/${id.kind}${id.name === undefined ? "" : `/${id.name}`}`;
 }
 
-/** Version-dependent behaviour of Talos' patcher. */
+/** Version-dependent behaviour of Talos' patcher: the `patcher` facts of the minor's row. */
 interface PatcherQuirks {
-  /** Talos version as 1000·major+minor (Infinity = newest). */
-  readonly version: number;
+  /** Document kinds the patcher decodes. */
+  readonly kinds: ReadonlySet<string>;
   /** ≤ 1.11: `$patch: delete` cannot reach inside Unstructured fields at all. */
   readonly noDeleteInsideUnstructured: boolean;
 }
 
+/** The quirks of `talosVersion`'s minor; the newest supported minor's when absent or unknown. */
 function quirksFor(talosVersion: string | undefined): PatcherQuirks {
-  const m = talosVersion === undefined ? null : /^v?(\d+)\.(\d+)/.exec(talosVersion.trim());
-  const version = m ? Number(m[1]) * 1000 + Number(m[2]) : Number.POSITIVE_INFINITY;
-  return { version, noDeleteInsideUnstructured: version <= 1011 };
+  const parsed = talosVersion === undefined ? undefined : parseVersion(talosVersion);
+  const row = (parsed && talosMinorFacts(parsed.minorKey)) || NEWEST_TALOS_MINOR;
+  return {
+    kinds: documentKindsOf(row.minor),
+    noDeleteInsideUnstructured: !row.patcher.deleteInsideUnstructured,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -272,8 +227,7 @@ function extractDeletes(root: PlainObject, out: DeleteSelector[]): boolean {
 }
 
 function knownKind(kind: string, quirks: PatcherQuirks): boolean {
-  const since = DOCUMENT_KIND_SINCE.get(kind);
-  return since !== undefined && since <= quirks.version;
+  return quirks.kinds.has(kind);
 }
 
 function loadStrategic(docs: readonly PlainValue[], quirks: PatcherQuirks): LoadedPatch {
@@ -457,6 +411,18 @@ function mergeValue(
   if (left === undefined || left === null) {
     // Merging into nothing still runs the keyed-list merge (duplicates inside the patch collapse).
     if (Array.isArray(right) && KEYED_LISTS.has(key)) return mergeValue([], right, path);
+    // Into an absent struct field (not a Go map entry, not free-form): a Go zero value stays zero,
+    // which Talos' encoder omits (omitempty) — e.g. `kubePrism: {port: 0}` on a 1.14 config.
+    const typed = !insideUnstructured(path);
+    if (
+      typed &&
+      typeof right !== "boolean" &&
+      isZeroScalar(right) &&
+      !MAP_PATHS.has(pathKey(path.slice(0, -1)))
+    ) {
+      return undefined;
+    }
+    if (typed && isPlainObject(right) && !MAP_PATHS.has(key)) return mergeValue({}, right, path);
     return clonePlain(right);
   }
   if (Array.isArray(right)) {
@@ -575,8 +541,8 @@ function applyDelete(docs: ConfigDoc[], sel: DeleteSelector, quirks: PatcherQuir
     const next: PlainValue | undefined = cur[keys[i]!];
     if (next === undefined || next === null) {
       // Talos zeroes struct fields that are already empty; an absent parent is nothing to delete,
-      // except a Go map (nil map: lookup failed).
-      if (MAP_PATHS.has(pathKey([root, ...keys.slice(0, -1)]))) fail("lookup failed");
+      // except a Go map (nil map: lookup failed) or a list item (no list to search).
+      if (sel.match || MAP_PATHS.has(pathKey([root, ...keys.slice(0, -1)]))) fail("lookup failed");
       return;
     }
     cur = next;

@@ -4,6 +4,7 @@
  * (go yaml v4: 4-space indent, omitempty, lists in the given order), so we emit that text by hand.
  */
 import { sha256Hex } from "../hash";
+import { mustParseVersion } from "../version";
 import { IMAGE_FACTORY_URL } from "../versions";
 
 /** One `customization.meta` entry: a Talos META key (0–255) and its value. */
@@ -75,17 +76,13 @@ export function schematicId(yaml: string): string {
 }
 
 const ID_RE = /^[0-9a-f]{64}$/;
-const VERSION_RE = /^v?(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?$/;
-
 function checkId(id: string): void {
   if (!ID_RE.test(id)) throw new Error(`schematic: invalid schematic id "${id}"`);
 }
 
-/** `1.13.9` or `v1.13.9` → `{ tag: "v1.13.9", major, minor }`. */
-function parseVersion(v: string): { tag: string; major: number; minor: number } {
-  const m = VERSION_RE.exec(v);
-  if (!m) throw new Error(`schematic: invalid Talos version "${v}"`);
-  return { tag: v.startsWith("v") ? v : `v${v}`, major: Number(m[1]), minor: Number(m[2]) };
+/** `1.14.1` or `v1.14.1` (pre-releases too) → its parsed form; the URL paths use its `tag`. */
+function parseVersion(v: string) {
+  return mustParseVersion(v, "schematic: Talos version");
 }
 
 function base(factoryUrl: string): string {

@@ -100,9 +100,16 @@ export function validateMachineConfigDocuments(
     }
     if (expect.role && type !== expect.role)
       add("v1alpha1", "machine.type", `expected ${expect.role}, got ${String(type)}`);
-    const endpoint = get(v1, "cluster.controlPlane.endpoint");
+    // 1.14+ configs carry the endpoint in a KubeClusterConfig document instead (never both).
+    const kubeCluster = objects.find((d) => d.kind === "KubeClusterConfig");
+    const legacyEndpoint = get(v1, "cluster.controlPlane.endpoint");
+    if (kubeCluster && legacyEndpoint !== undefined) {
+      add("v1alpha1", "cluster.controlPlane.endpoint", "conflicts with the KubeClusterConfig document");
+    }
+    const endpoint = kubeCluster ? kubeCluster.endpoint : legacyEndpoint;
     if (typeof endpoint !== "string" || !endpoint.startsWith("https://")) {
-      add("v1alpha1", "cluster.controlPlane.endpoint", "must be an https:// URL");
+      if (kubeCluster) add("KubeClusterConfig", "endpoint", "must be an https:// URL");
+      else add("v1alpha1", "cluster.controlPlane.endpoint", "must be an https:// URL");
     }
     for (const p of ["machine.certSANs", "cluster.apiServer.certSANs", "machine.network.nameservers"]) {
       const v = get(v1, p);
@@ -183,6 +190,14 @@ export function validateMachineConfigDocuments(
         if (typeof d.name !== "string" || isIP(d.name) === 0)
           add("Layer2VIPConfig", "name", "must be an IP address");
         if (typeof d.link !== "string" || d.link === "") add("Layer2VIPConfig", "link", "is required");
+        break;
+      case "KubeNetworkConfig":
+        for (const p of ["podSubnets", "serviceSubnets"]) {
+          const v = d[p];
+          if (v !== undefined && (!Array.isArray(v) || v.some((x) => typeof x !== "string" || !isCidr(x)))) {
+            add("KubeNetworkConfig", p, "must be a list of CIDRs");
+          }
+        }
         break;
       case "LinkAliasConfig":
         if (typeof d.name !== "string" || d.name === "") add("LinkAliasConfig", "name", "is required");

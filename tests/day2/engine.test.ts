@@ -4,7 +4,9 @@
  * "VM" dynamic resource whose delete is logged. Up on Talos 1.12.6; a talosVersion change previews
  * as an upgrade per node and `up` performs it in rollout order (control planes never down
  * together); a second preview shows no changes; removing cp-3 drains it and removes its etcd member
- * before the engine deletes its VM; destroy skips the per-node ceremony. Skipped without the engine.
+ * before the engine deletes its VM; destroy skips the per-node ceremony. A rolling upgrade into the
+ * newest supported Talos minor (1.13 → 1.14: a new config layout) runs through the engine too.
+ * Skipped without the engine.
  */
 import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
@@ -13,9 +15,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import { talosUpgradeError } from "../../components/compat";
 import { TalosCluster } from "../../components/talos/cluster";
 import * as clientConfigsLogic from "../../components/talos/resources/logic/client-configs";
 import { generateSecretsBundle, serializeSecretsYaml } from "../../components/talos/secrets";
+import { TALOS_MINORS } from "../../components/talos-minors";
 import { FakeKubeApi } from "../fakes/kube-api";
 import { FakeEtcdCluster, FakeTalosNode } from "../fakes/talos-node";
 import { ENGINE_BIN, engineBuilt, inlineStack } from "../helpers/engine";
@@ -225,6 +229,34 @@ describe("day 2 under the real engine: upgrade plan, rolling upgrade, scale-down
     const resumed = count("Upgrade").map((n, k) => n - before[k]!);
     assert.deepEqual(resumed, [1, 2, 1, 1, 1], "cp-1 is not upgraded again");
     for (const s of SPECS) assert.equal(node(s.name).runningVersion, "v1.13.10");
+    const p = await stack.preview();
+    assert.deepEqual(
+      Object.entries(p.changeSummary).filter(([k, v]) => k !== "same" && v > 0),
+      [],
+    );
+  });
+
+  it("a rolling upgrade into the newest Talos minor (its own config layout) runs through the engine", async () => {
+    assert.ok(stack);
+    // The newest row and its example release: 1.13 → 1.14 switches every node to the fully
+    // multi-document config (UnattendedInstallConfig, KubeletConfig …) in the same step.
+    const newest = TALOS_MINORS[TALOS_MINORS.length - 1]!;
+    assert.equal(talosUpgradeError(talosVersion, newest.machineryRelease), undefined);
+    talosVersion = newest.machineryRelease;
+    const before = count("Upgrade");
+    let out = "";
+    const r = await stack.up({ onOutput: (s) => (out += s) });
+    assert.equal(r.summary.result, "succeeded", out);
+    assert.deepEqual(
+      count("Upgrade").map((n, k) => n - before[k]!),
+      [1, 1, 1, 1, 1],
+    );
+    for (const s of SPECS) {
+      assert.equal(node(s.name).runningVersion, `v${newest.machineryRelease}`);
+      const applied = node(s.name).appliedConfig!.yaml;
+      assert.match(applied, /kind: UnattendedInstallConfig/, `${s.name} got the ${newest.minor} layout`);
+      assert.match(applied, /kind: KubeletConfig/);
+    }
     const p = await stack.preview();
     assert.deepEqual(
       Object.entries(p.changeSummary).filter(([k, v]) => k !== "same" && v > 0),

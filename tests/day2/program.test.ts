@@ -11,6 +11,7 @@ import { CONFIG_VIEW_WITHHELD } from "../../components/talos/cluster";
 import * as clientConfigsLogic from "../../components/talos/resources/logic/client-configs";
 import * as secretsLogic from "../../components/talos/resources/logic/secrets";
 import { parseSecretsYaml } from "../../components/talos/secrets";
+import { DEFAULT_KUBERNETES_VERSION, DEFAULT_TALOS_VERSION } from "../../components/versions";
 import type { Recording } from "../helpers/mocks";
 import { generatedStackConfig, runProgram, sampleStackConfig } from "../helpers/program";
 import { TALOS_TYPES } from "../talos-cluster/mock-state";
@@ -68,9 +69,11 @@ describe("day 2 under mocks: the rollout chain and the membership", function () 
       const a = applyOf(rec, n);
       assert.match(
         String(a.inputs.installImage),
-        /^factory\.talos\.dev\/nocloud-installer\/[0-9a-f]{64}:v1\.13\.9$/,
+        new RegExp(
+          `^factory\\.talos\\.dev/nocloud-installer/[0-9a-f]{64}:v${DEFAULT_TALOS_VERSION.replace(/\./g, "\\.")}$`,
+        ),
       );
-      assert.equal(a.inputs.kubernetesVersion, "1.36.3");
+      assert.equal(a.inputs.kubernetesVersion, DEFAULT_KUBERNETES_VERSION);
       assert.equal(a.inputs.checkKubernetes, true);
       assert.equal(a.inputs.timeoutSeconds, 900);
       assert.deepEqual(

@@ -209,6 +209,10 @@ export interface FakeEtcdMember {
 
 const MAINTENANCE_METHODS = new Set(["ApplyConfiguration", "Version", "Disks"]);
 
+function plainPem(v: unknown): string {
+  return typeof v === "string" ? v : "";
+}
+
 function b64pem(v: unknown): string {
   return typeof v === "string" && v !== "" ? Buffer.from(v, "base64").toString("utf8") : "";
 }
@@ -240,9 +244,15 @@ export function parseMachineConfig(text: string): ParsedConfig {
     throw new Error("machine.ca.crt is missing or not a PEM certificate");
   const type = String(get(main, "machine", "type") ?? "");
   if (!["controlplane", "worker", "init"].includes(type)) throw new Error(`unknown machine type "${type}"`);
-  const image = get(main, "machine", "install", "image");
+  // Talos 1.14+ configs carry these in documents of their own (UnattendedInstallConfig, KubeletConfig,
+  // KubeClusterConfig), as talosctl gen config 1.14 lays them out.
+  const ofKind = (kind: string): unknown => docs.find((d) => get(d, "kind") === kind);
+  const image =
+    get(main, "machine", "install", "image") ?? get(ofKind("UnattendedInstallConfig"), "installer", "image");
   const sans = get(main, "machine", "certSANs");
-  const kubelet = get(main, "machine", "kubelet", "image");
+  const kubelet = get(main, "machine", "kubelet", "image") ?? get(ofKind("KubeletConfig"), "image");
+  const kubeCluster = ofKind("KubeClusterConfig");
+  const apiServerCa = ofKind("KubeAPIServerCAConfig");
   return {
     kubeletImage: typeof kubelet === "string" ? kubelet : undefined,
     yaml: text,
@@ -251,10 +261,17 @@ export function parseMachineConfig(text: string): ParsedConfig {
     caKey: b64pem(get(main, "machine", "ca", "key")),
     installImage: typeof image === "string" ? image : undefined,
     certSans: Array.isArray(sans) ? sans.map(String) : [],
-    clusterName: String(get(main, "cluster", "clusterName") ?? "cluster"),
-    clusterCaCrt: b64pem(get(main, "cluster", "ca", "crt")),
-    clusterCaKey: b64pem(get(main, "cluster", "ca", "key")),
-    endpoint: String(get(main, "cluster", "controlPlane", "endpoint") ?? "https://127.0.0.1:6443"),
+    clusterName: String(get(main, "cluster", "clusterName") ?? get(kubeCluster, "clusterName") ?? "cluster"),
+    // Up to 1.13 the Kubernetes CA is base64 PEM in v1alpha1 `cluster.ca`; 1.14 moves it, as plain
+    // PEM, into the KubeAPIServerCAConfig document's issuingCA.
+    clusterCaCrt:
+      b64pem(get(main, "cluster", "ca", "crt")) || plainPem(get(apiServerCa, "issuingCA", "cert")),
+    clusterCaKey: b64pem(get(main, "cluster", "ca", "key")) || plainPem(get(apiServerCa, "issuingCA", "key")),
+    endpoint: String(
+      get(main, "cluster", "controlPlane", "endpoint") ??
+        get(kubeCluster, "endpoint") ??
+        "https://127.0.0.1:6443",
+    ),
   };
 }
 

@@ -4,7 +4,7 @@ import type { MachineHardware } from "../../components/talos/machineconfig-hardw
 import { applyPatches } from "../../components/talos/patch";
 import { type PlainObject, parseYamlDocuments } from "../../components/talos/patch-yaml";
 import type { MachineRole } from "../../components/talos/types";
-import { SUPPORTED_TALOS_MINORS, TALOS_KUBERNETES_SUPPORT } from "../../components/versions";
+import { SUPPORTED_TALOS_MINORS, talosMinorFacts } from "../../components/talos-minors";
 import { requireOracle, runOracle, tempDir } from "../helpers/shared";
 import { baseInput, fakeBundle, oracleBundle, writeTemp } from "../talos/fixtures-machineconfig";
 
@@ -13,7 +13,7 @@ import { baseInput, fakeBundle, oracleBundle, writeTemp } from "../talos/fixture
  * metal mode) on every supported Talos minor: user volumes per data disk, STATE/EPHEMERAL
  * encryption in the form each minor uses, NVIDIA kernel modules and sysctl.
  */
-const minorNumber = (m: string) => Number(m.split(".")[1]);
+const layout = (m: string) => talosMinorFacts(m)!.config;
 function input(
   minor: string,
   role: MachineRole,
@@ -24,7 +24,7 @@ function input(
   return {
     ...base,
     talosVersion: `${minor}.0`,
-    kubernetesVersion: `${TALOS_KUBERNETES_SUPPORT[minor as keyof typeof TALOS_KUBERNETES_SUPPORT].maxKubernetesMinor}.0`,
+    kubernetesVersion: `${talosMinorFacts(minor)!.kubernetes.maxMinor}.0`,
     hardware: hw,
     ...over,
   };
@@ -54,7 +54,7 @@ describe("node hardware in the machine config (pure)", () => {
         minSize: "99GiB",
       });
       const tpmKey = { slot: 0, tpm: { checkSecurebootStatusOnEnroll: true } };
-      if (minorNumber(minor) <= 10) {
+      if (!layout(minor).volumeConfigEncryption) {
         assert.deepEqual(machine.systemDiskEncryption, {
           state: { provider: "luks2", keys: [tpmKey] },
           ephemeral: { provider: "luks2", keys: [tpmKey] },
@@ -68,7 +68,7 @@ describe("node hardware in the machine config (pure)", () => {
         }
       }
       const modules = ["nvidia", "nvidia_uvm", "nvidia_drm", "nvidia_modeset"];
-      if (minorNumber(minor) <= 13) {
+      if (!layout(minor).kernelDocuments) {
         assert.deepEqual(machine.kernel, { modules: modules.map((name) => ({ name })) });
         assert.deepEqual(machine.sysctls, { "net.core.bpf_jit_harden": "1" });
       } else {

@@ -7,6 +7,7 @@ import {
   versionIssues,
   vipIssues,
 } from "../../components/config/rules";
+import { DEFAULT_KUBERNETES_VERSION, DEFAULT_TALOS_VERSION } from "../../components/versions";
 import { controlPlaneCount, controlPlaneSpread, metallbPools, versions, vip } from "../../policy/cluster";
 import { clusterFacts } from "../../policy/lib/facts";
 import { issueMessage } from "../../policy/lib/report";
@@ -76,7 +77,7 @@ describe("policy: cluster", () => {
         ],
       );
       assert.equal(facts?.vip, "192.168.50.10");
-      assert.equal(facts?.talosVersion, "1.13.9");
+      assert.equal(facts?.talosVersion, DEFAULT_TALOS_VERSION);
     });
     it("fall back to the VMs alone (role tag, cloud-init IP)", () => {
       const vms = resources(sampleConfig()).filter((r) => r.type === "proxmoxve:index/vmLegacy:VmLegacy");
@@ -264,7 +265,7 @@ describe("policy: cluster", () => {
   });
 
   describe("cluster-talos-kubernetes-supported (mandatory)", () => {
-    it("passes Talos 1.13.9 with Kubernetes 1.36.3", async () => {
+    it("passes the sample stack's (default) Talos and Kubernetes", async () => {
       assert.deepEqual((await run(versions, resources(sampleConfig()))).violations, []);
     });
     it("flags Kubernetes too new for Talos 1.11", async () => {
@@ -274,7 +275,7 @@ describe("policy: cluster", () => {
       const outcome = await run(versions, resources(c));
       assert.deepEqual(
         outcome.violations.map((v) => v.message),
-        versionIssues("1.11.6", "1.36.3").map((i) => issueMessage(i, "clusterSpec")),
+        versionIssues("1.11.6", DEFAULT_KUBERNETES_VERSION).map((i) => issueMessage(i, "clusterSpec")),
       );
       assert.match(outcome.violations[0].message, /too new for Talos 1\.11\.6/);
     });

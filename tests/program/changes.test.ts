@@ -8,6 +8,8 @@
 import * as assert from "node:assert/strict";
 import type { MockResourceArgs } from "@pulumi/pulumi/runtime/mocks";
 import * as YAML from "yaml";
+import { mustParseVersion } from "../../components/version";
+import { DEFAULT_TALOS_VERSION } from "../../components/versions";
 import type { RecordedResource, Recording } from "../helpers/mocks";
 import { type NewResourceHook, runProgram, sampleStackConfig, sharedTalosState } from "../helpers/program";
 import { TALOS_TYPES } from "../talos-cluster/mock-state";
@@ -60,13 +62,21 @@ function pair(a: Recording, b: Recording) {
 }
 
 /** `machine.install.image` of the apply's rendered config (the v1alpha1 document of the multi-doc YAML). */
+/** The installer image in a config: `machine.install.image`, or (1.14+) `UnattendedInstallConfig.installer.image`. */
 function installImage(apply: RecordedResource): string {
   const docs = YAML.parseAllDocuments(String(apply.inputs.config)).map(
-    (d) => d.toJS() as { version?: string; machine?: { install?: { image?: string } } } | null,
+    (d) =>
+      d.toJS() as {
+        version?: string;
+        kind?: string;
+        machine?: { install?: { image?: string } };
+        installer?: { image?: string };
+      } | null,
   );
   const main = docs.filter((d) => d?.version === "v1alpha1");
   assert.equal(main.length, 1, `${apply.name}: one v1alpha1 document`);
-  return String(main[0]!.machine?.install?.image);
+  const unattended = docs.find((d) => d?.kind === "UnattendedInstallConfig");
+  return String(main[0]!.machine?.install?.image ?? unattended?.installer?.image);
 }
 
 describe("the program under mocks: what a stack change changes", function () {
@@ -164,9 +174,11 @@ describe("the program under mocks: what a stack change changes", function () {
     });
   });
 
-  describe("changing talosVersion (1.13.9 → 1.13.10)", () => {
-    const FROM = "1.13.9";
-    const TO = "1.13.10";
+  // The sample stack's Talos release and the next patch release of it.
+  const FROM = DEFAULT_TALOS_VERSION;
+  const from = mustParseVersion(FROM, "default Talos version");
+  const TO = `${from.major}.${from.minor}.${from.patch + 1}`;
+  describe(`changing talosVersion (${FROM} → ${TO})`, () => {
     let a: Recording;
     let b: Recording;
     before(async () => {

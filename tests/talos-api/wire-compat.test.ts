@@ -11,9 +11,8 @@ import * as path from "node:path";
 import * as protobuf from "protobufjs";
 import * as descriptor from "protobufjs/ext/descriptor";
 import { PROTO_DIR, PROTO_ENTRY } from "../../components/talos/api/proto";
+import { TALOS_MINORS } from "../../components/talos-minors";
 import { requireShared } from "../helpers/shared";
-
-const MINORS = ["1.10", "1.11", "1.12", "1.13"] as const;
 
 /** The project's definition, loaded with protobufjs (the parser behind @grpc/proto-loader). */
 function loadOurs(): protobuf.Root {
@@ -233,7 +232,8 @@ describe("talos-api: wire compatibility with upstream Talos API definitions", ()
     assert.ok(problems.some((p) => p.includes("RebootRequest.Mode.POWERCYCLE = 3, upstream 1")));
   });
 
-  for (const minor of MINORS) {
+  for (const row of TALOS_MINORS) {
+    const minor = row.minor;
     describe(`Talos ${minor}`, () => {
       let upstream: protobuf.Root;
 
@@ -252,6 +252,21 @@ describe("talos-api: wire compatibility with upstream Talos API definitions", ()
         assert.ok(
           !svc.methods.ApplyConfiguration?.responseStream && !svc.methods.ApplyConfiguration?.requestStream,
         );
+      });
+
+      it("serves the upgrade RPC the row names, with the same shape, deprecated as the row says", () => {
+        const [service, method] = row.api.upgradeRpc.split("/") as [string, string];
+        const up = upstream.lookupService(service).methods[method];
+        const mine = ours.lookupService(service).methods[method];
+        assert.ok(up && mine, `${row.api.upgradeRpc} missing`);
+        assert.equal(up.resolvedRequestType?.fullName, mine.resolvedRequestType?.fullName);
+        assert.equal(up.resolvedResponseType?.fullName, mine.resolvedResponseType?.fullName);
+        assert.equal(Boolean(up.requestStream), Boolean(mine.requestStream));
+        assert.equal(Boolean(up.responseStream), Boolean(mine.responseStream));
+        const deprecated = (up.options as { deprecated?: boolean } | undefined)?.deprecated === true;
+        assert.equal(deprecated, row.api.upgradeRpcDeprecated);
+        // Where it is deprecated, its successor exists (a later row may switch to it).
+        if (deprecated) assert.ok(upstream.lookupService("machine.LifecycleService").methods.Upgrade);
       });
 
       it("round-trips messages through both definitions unchanged", () => {

@@ -11,25 +11,37 @@ import type { MachineConfigInput } from "../../components/talos/machineconfig";
 import { isPlainObject, type PlainValue, parseYamlDocuments } from "../../components/talos/patch-yaml";
 import { parseSecretsYaml } from "../../components/talos/secrets";
 import type { MachineRole, SecretsBundle } from "../../components/talos/types";
-import type { TalosMinor } from "../../components/versions";
+import {
+  type ConfigLayout,
+  NEWEST_TALOS_MINOR,
+  SUPPORTED_TALOS_MINORS,
+  TALOS_MINORS,
+  type TalosMinor,
+} from "../../components/talos-minors";
 import { runOracle, sharedPath, tempDir } from "../helpers/shared";
 
-export const MINORS: readonly TalosMinor[] = ["1.10", "1.11", "1.12", "1.13"];
+/** Every supported minor (the rows of components/talos-minors.ts). */
+export const MINORS: readonly TalosMinor[] = SUPPORTED_TALOS_MINORS;
 export const ROLES: readonly MachineRole[] = ["controlplane", "worker"];
 
-/** Talos patch release and a supported Kubernetes version per minor. */
-export const VERSIONS: Readonly<Record<TalosMinor, { talos: string; k8s: string }>> = {
-  "1.10": { talos: "1.10.9", k8s: "1.33.6" },
-  "1.11": { talos: "1.11.6", k8s: "1.34.1" },
-  "1.12": { talos: "1.12.11", k8s: "1.35.4" },
-  "1.13": { talos: "1.13.9", k8s: "1.36.3" },
-};
+/** The row's example release (the oracle's machinery) and that release's default Kubernetes. */
+export const VERSIONS: Readonly<Record<string, { talos: string; k8s: string }>> = Object.fromEntries(
+  TALOS_MINORS.map((r) => [r.minor, { talos: r.machineryRelease, k8s: r.defaultKubernetes }]),
+);
 
-/** A bundle made by the oracle's `gen-secrets` (Talos' own generator); needs the 1.13 oracle. */
+/** The supported minors whose row's config layout satisfies `pred` (tests pick minors by fact, never by name). */
+export function minorsWhere(pred: (layout: ConfigLayout) => boolean): TalosMinor[] {
+  return TALOS_MINORS.filter((r) => pred(r.config)).map((r) => r.minor);
+}
+
+/** The newest supported minor: its oracle makes the secrets bundles. */
+export const NEWEST: TalosMinor = NEWEST_TALOS_MINOR.minor as TalosMinor;
+
+/** A bundle made by the oracle's `gen-secrets` (Talos' own generator); needs the newest minor's oracle. */
 export function oracleBundle(): { readonly bundle: SecretsBundle; readonly file: string } {
   const dir = tempDir("pt-talos-secrets-");
   const file = path.join(dir, "secrets.yaml");
-  const r = runOracle("1.13", ["gen-secrets", file]);
+  const r = runOracle(NEWEST, ["gen-secrets", file]);
   if (r.status !== 0) throw new Error(`gen-secrets failed: ${r.stdout}${r.stderr}`);
   return { bundle: parseSecretsYaml(fs.readFileSync(file, "utf8")), file };
 }
@@ -66,7 +78,7 @@ export function baseInput(
   bundle: SecretsBundle,
   over: Partial<MachineConfigInput> = {},
 ): MachineConfigInput {
-  const v = VERSIONS[minor];
+  const v = VERSIONS[minor]!;
   return {
     talosVersion: v.talos,
     kubernetesVersion: v.k8s,
@@ -132,6 +144,21 @@ export function schemaErrors(minor: TalosMinor, configYaml: string): string[] {
     }
   });
   return errors;
+}
+
+/**
+ * Kinds of the documents in `configYaml` that `minor`'s published schema does not describe: none
+ * for a schema made from the release, some for one made from a pre-release (1.14's, from rc.1).
+ */
+export function kindsMissingFromSchema(minor: TalosMinor, configYaml: string): string[] {
+  const text = fs.readFileSync(sharedPath("reference", "talos", `v${minor}`, "config.schema.json"), "utf8");
+  const known = new Set(
+    Array.from(text.matchAll(/"kind":\s*\{[^}]*?"enum":\s*\[\s*"([A-Za-z0-9]+)"/g), (m) => m[1]!),
+  );
+  const kinds = parseYamlDocuments(configYaml).flatMap((d) =>
+    isPlainObject(d) && typeof d.kind === "string" ? [d.kind] : [],
+  );
+  return [...new Set(kinds)].filter((k) => !known.has(k));
 }
 
 /** Drops null, empty maps and empty lists (Go's encoder emits or omits them depending on the field type). */

@@ -12,8 +12,18 @@ import {
   parseYamlDocuments,
 } from "../../components/talos/patch-yaml";
 import { validateMachineConfig } from "../../components/talos/validate";
+import { TALOS_MINORS, talosMinorFacts } from "../../components/talos-minors";
 import { requireShared } from "../helpers/shared";
-import { baseInput, fakeBundle, MINORS, ROLES, schemaErrors } from "./fixtures-machineconfig";
+import {
+  baseInput,
+  fakeBundle,
+  kindsMissingFromSchema,
+  MINORS,
+  minorsWhere,
+  NEWEST,
+  ROLES,
+  schemaErrors,
+} from "./fixtures-machineconfig";
 
 function docs(yaml: string): PlainObject[] {
   return parseYamlDocuments(yaml).map((d) => {
@@ -31,19 +41,32 @@ function at(v: PlainValue | undefined, path: string): PlainValue | undefined {
 const kinds = (yaml: string): string[] => docs(yaml).map((d) => String(d.kind ?? "v1alpha1"));
 const b64 = (s: string): string => Buffer.from(s).toString("base64");
 
+/** The rows by config layout (tests pick minors by their row's facts, never by name). */
+const LEGACY_NETWORK = minorsWhere((c) => !c.multiDocNetwork);
+const NETWORK_DOCS = minorsWhere((c) => c.multiDocNetwork);
+const V1ALPHA1_KUBERNETES = minorsWhere((c) => !c.multiDocKubernetes);
+const KUBERNETES_DOCS = minorsWhere((c) => c.multiDocKubernetes);
+const last = <T>(xs: readonly T[]): T => xs[xs.length - 1]!;
+const docOf = (ds: PlainObject[], kind: string, name?: string): PlainObject | undefined =>
+  ds.find((d) => d.kind === kind && (name === undefined || d.name === name));
+
 describe("talos machine config: rendering", () => {
   const bundle = fakeBundle();
 
   it("parses Talos versions into supported minors and refuses others", () => {
-    assert.equal(talosMinorOf("v1.11.5"), "1.11");
-    assert.equal(talosMinorOf("1.13"), "1.13");
-    assert.equal(talosMinorOf("1.12.0-beta.1"), "1.12");
-    assert.throws(() => talosMinorOf("1.9.6"), /unsupported Talos version "1.9.6"/);
-    assert.throws(() => talosMinorOf("1.14.0"), /unsupported/);
+    const oldest = MINORS[0]!;
+    const [oMaj, oMin] = oldest.split(".").map(Number) as [number, number];
+    const [nMaj, nMin] = NEWEST.split(".").map(Number) as [number, number];
+    assert.equal(talosMinorOf(`v${oldest}.5`), oldest);
+    assert.equal(talosMinorOf(NEWEST), NEWEST);
+    assert.equal(talosMinorOf(`${NEWEST}.0-beta.1`), NEWEST);
+    const below = `${oMaj}.${oMin - 1}.6`;
+    assert.throws(() => talosMinorOf(below), new RegExp(`unsupported Talos version "${below}"`));
+    assert.throws(() => talosMinorOf(`${nMaj}.${nMin + 1}.0`), /unsupported/);
   });
 
-  it("1.10/1.11: single v1alpha1 document with legacy features, apiServer SANs, hostname/nameservers/VIP in machine.network", () => {
-    for (const minor of ["1.10", "1.11"] as const) {
+  it("single v1alpha1 document (≤ 1.11 rows): legacy features, apiServer SANs, hostname/nameservers/VIP in machine.network", () => {
+    for (const minor of LEGACY_NETWORK) {
       const y = renderMachineConfig(baseInput(minor, "controlplane", bundle));
       assert.deepEqual(kinds(y), ["v1alpha1"]);
       const [v1] = docs(y);
@@ -61,17 +84,23 @@ describe("talos machine config: rendering", () => {
     }
   });
 
-  it("1.12+: HostnameConfig (static, no auto), ResolverConfig, LinkAliasConfig + Layer2VIPConfig; legacy fields gone", () => {
-    for (const minor of ["1.12", "1.13"] as const) {
-      const y = renderMachineConfig(baseInput(minor, "controlplane", bundle));
-      assert.deepEqual(kinds(y), [
-        "v1alpha1",
+  it("network documents (1.12+ rows): HostnameConfig (static, no auto), ResolverConfig, LinkAliasConfig + Layer2VIPConfig; legacy fields gone", () => {
+    for (const minor of NETWORK_DOCS) {
+      const layout = talosMinorFacts(minor)!.config;
+      const ds = docs(renderMachineConfig(baseInput(minor, "controlplane", bundle)));
+      const v1 = ds[0];
+      if (!layout.multiDocKubernetes) {
+        assert.deepEqual(
+          ds.map((d) => d.kind ?? "v1alpha1"),
+          ["v1alpha1", "HostnameConfig", "ResolverConfig", "LinkAliasConfig", "Layer2VIPConfig"],
+        );
+      }
+      const [host, resolver, alias, vip] = [
         "HostnameConfig",
         "ResolverConfig",
         "LinkAliasConfig",
         "Layer2VIPConfig",
-      ]);
-      const [v1, host, resolver, alias, vip] = docs(y);
+      ].map((k) => docOf(ds, k));
       assert.deepEqual(host, { apiVersion: "v1alpha1", kind: "HostnameConfig", hostname: "cp-1" });
       assert.deepEqual(resolver!.nameservers, [{ address: "10.0.0.1" }, { address: "1.1.1.1" }]);
       assert.equal(alias!.name, vip!.link);
@@ -88,45 +117,48 @@ describe("talos machine config: rendering", () => {
       ]) {
         assert.equal(at(v1, gone), undefined, `${minor}: ${gone} must not be emitted`);
       }
-      assert.equal(at(v1, "machine.install.grubUseUKICmdline"), true);
+      assert.equal(at(v1, "machine.install.grubUseUKICmdline"), layout.multiDocKubernetes ? undefined : true);
       assert.deepEqual(at(v1, "machine.certSANs"), ["10.0.0.10", "10.0.0.11", "k8s.home.arpa"]);
+      // The empty machine.network: {} of the generator, where the row says it emits one.
+      const worker = docs(renderMachineConfig(baseInput(minor, "worker", bundle)))[0];
+      if (layout.emptyNetworkSection) assert.deepEqual(at(worker, "machine.network"), {});
+      else assert.equal(at(worker, "machine.network"), undefined);
     }
-    // 1.12 keeps the empty machine.network: {}, 1.13 drops it.
-    const v112 = docs(renderMachineConfig(baseInput("1.12", "worker", bundle)))[0];
-    const v113 = docs(renderMachineConfig(baseInput("1.13", "worker", bundle)))[0];
-    assert.deepEqual(at(v112, "machine.network"), {});
-    assert.equal(at(v113, "machine.network"), undefined);
   });
 
   it("a MAC or fixed link name selects the VIP link", () => {
-    const mac = docs(
-      renderMachineConfig(
-        baseInput("1.13", "controlplane", bundle, { vipLink: { kind: "mac", mac: "BC:24:11:00:00:01" } }),
-      ),
-    );
-    assert.equal(at(mac[3], "selector.match"), 'mac(link.permanent_addr) == "bc:24:11:00:00:01"');
-    const named = docs(
-      renderMachineConfig(
-        baseInput("1.12", "controlplane", bundle, { vipLink: { kind: "name", name: "ens18" } }),
-      ),
-    );
-    assert.deepEqual(
-      named.map((d) => d.kind ?? "v1alpha1"),
-      ["v1alpha1", "HostnameConfig", "ResolverConfig", "Layer2VIPConfig"],
-    );
-    assert.equal(named[3]!.link, "ens18");
-    const legacy = docs(
-      renderMachineConfig(
-        baseInput("1.11", "controlplane", bundle, { vipLink: { kind: "name", name: "eth0" } }),
-      ),
-    );
-    assert.deepEqual(at(legacy[0], "machine.network.interfaces"), [
-      { interface: "eth0", vip: { ip: "10.0.0.10" } },
-    ]);
+    for (const minor of NETWORK_DOCS) {
+      const mac = docs(
+        renderMachineConfig(
+          baseInput(minor, "controlplane", bundle, { vipLink: { kind: "mac", mac: "BC:24:11:00:00:01" } }),
+        ),
+      );
+      assert.equal(
+        at(docOf(mac, "LinkAliasConfig"), "selector.match"),
+        'mac(link.permanent_addr) == "bc:24:11:00:00:01"',
+      );
+      const named = docs(
+        renderMachineConfig(
+          baseInput(minor, "controlplane", bundle, { vipLink: { kind: "name", name: "ens18" } }),
+        ),
+      );
+      assert.equal(docOf(named, "LinkAliasConfig"), undefined);
+      assert.equal(docOf(named, "Layer2VIPConfig")!.link, "ens18");
+    }
+    for (const minor of LEGACY_NETWORK) {
+      const legacy = docs(
+        renderMachineConfig(
+          baseInput(minor, "controlplane", bundle, { vipLink: { kind: "name", name: "eth0" } }),
+        ),
+      );
+      assert.deepEqual(at(legacy[0], "machine.network.interfaces"), [
+        { interface: "eth0", vip: { ip: "10.0.0.10" } },
+      ]);
+    }
   });
 
-  it("workers: empty CA keys, reduced cluster section, no nodeLabels, never a VIP", () => {
-    for (const minor of MINORS) {
+  it("workers (v1alpha1 Kubernetes rows): empty CA keys, reduced cluster section, no nodeLabels, never a VIP", () => {
+    for (const minor of V1ALPHA1_KUBERNETES) {
       const y = renderMachineConfig(baseInput(minor, "worker", bundle));
       const [v1, ...rest] = docs(y);
       assert.equal(at(v1, "machine.type"), "worker");
@@ -150,8 +182,8 @@ describe("talos machine config: rendering", () => {
     }
   });
 
-  it("control planes carry every CA key, secretbox secret, KubePrism, CNI none, kube-proxy disabled", () => {
-    for (const minor of MINORS) {
+  it("control planes (v1alpha1 Kubernetes rows) carry every CA key, secretbox secret, KubePrism, CNI none, kube-proxy disabled", () => {
+    for (const minor of V1ALPHA1_KUBERNETES) {
       const [v1] = docs(renderMachineConfig(baseInput(minor, "controlplane", bundle)));
       assert.equal(at(v1, "machine.ca.key"), b64(bundle.certs.os.key));
       assert.equal(at(v1, "cluster.ca.key"), b64(bundle.certs.k8s.key));
@@ -173,10 +205,10 @@ describe("talos machine config: rendering", () => {
     }
   });
 
-  it("flannel + kube-proxy, no OpenEBS, no discovery, scheduling on CPs, custom subnets/disk", () => {
+  it("flannel + kube-proxy, no OpenEBS, no discovery, scheduling on CPs, custom subnets/disk (v1alpha1 Kubernetes)", () => {
     const [v1] = docs(
       renderMachineConfig(
-        baseInput("1.13", "controlplane", bundle, {
+        baseInput(last(V1ALPHA1_KUBERNETES), "controlplane", bundle, {
           cni: "flannel",
           kubeProxyDisabled: false,
           openebsHostpath: false,
@@ -198,10 +230,126 @@ describe("talos machine config: rendering", () => {
     assert.equal(at(v1, "machine.install.disk"), "/dev/vda");
   });
 
+  it("Kubernetes documents (1.14+ rows): secrets, CAs and settings each in their own document; v1alpha1 keeps the rest", () => {
+    for (const minor of KUBERNETES_DOCS) {
+      const cp = docs(renderMachineConfig(baseInput(minor, "controlplane", bundle)));
+      const v1 = cp[0]!;
+      assert.deepEqual(Object.keys(at(v1, "machine") as PlainObject), [
+        "type",
+        "token",
+        "ca",
+        "certSANs",
+        "kubelet",
+        "features",
+      ]);
+      assert.deepEqual(at(v1, "machine.ca"), {
+        crt: b64(bundle.certs.os.crt),
+        key: b64(bundle.certs.os.key),
+      });
+      assert.deepEqual(at(v1, "cluster"), {
+        token: bundle.secrets.bootstrapToken,
+        etcd: { ca: { crt: b64(bundle.certs.etcd.crt), key: b64(bundle.certs.etcd.key) } },
+      });
+      assert.deepEqual(docOf(cp, "DiscoveryIdentityConfig"), {
+        apiVersion: "v1alpha1",
+        kind: "DiscoveryIdentityConfig",
+        clusterID: bundle.cluster.id,
+        clusterSecret: bundle.cluster.secret,
+      });
+      assert.equal(docOf(cp, "DiscoveryServiceConfig")!.endpoint, "https://discovery.talos.dev/");
+      assert.deepEqual(
+        at(docOf(cp, "UnattendedInstallConfig"), "installer.image"),
+        baseInput(minor, "controlplane", bundle).installImage,
+      );
+      assert.equal(
+        at(docOf(cp, "UnattendedInstallConfig"), "provisioning.diskSelector.match"),
+        'disk.dev_path == "/dev/sda"',
+      );
+      assert.deepEqual(at(docOf(cp, "ResolverConfig"), "hostDNS"), {
+        enabled: true,
+        forwardKubeDNSToHost: true,
+      });
+      assert.equal(docOf(cp, "KubeClusterConfig")!.endpoint, "https://10.0.0.10:6443");
+      assert.deepEqual(at(docOf(cp, "KubeNodeConfig"), "taints"), {
+        "node-role.kubernetes.io/control-plane": "NoSchedule",
+      });
+      assert.deepEqual(docOf(cp, "KubeAPIServerCAConfig")!.issuingCA, {
+        cert: bundle.certs.k8s.crt,
+        key: bundle.certs.k8s.key,
+      });
+      assert.deepEqual(docOf(cp, "KubeAggregatorCAConfig")!.issuingCA, {
+        cert: bundle.certs.k8sAggregator.crt,
+        key: bundle.certs.k8sAggregator.key,
+      });
+      assert.equal(
+        at(docOf(cp, "KubeServiceAccountConfig"), "issuer.privateKey"),
+        bundle.certs.k8sServiceAccount.key,
+      );
+      assert.match(
+        JSON.stringify(docOf(cp, "KubeEtcdEncryptionConfig")),
+        new RegExp(bundle.secrets.secretboxEncryptionSecret!.replace(/[+/]/g, "\\$&")),
+      );
+      assert.equal(docOf(cp, "KubePrismConfig")!.port, 7445);
+      assert.equal(docOf(cp, "KubeProxyConfig")!.enabled, false, "kube-proxy off with Cilium");
+      assert.equal(docOf(cp, "KubeFlannelCNIConfig"), undefined, "CNI none: no flannel document");
+      assert.equal(
+        docOf(cp, "KubeletConfig"),
+        undefined,
+        "OpenEBS mount keeps the kubelet in machine.kubelet",
+      );
+      assert.deepEqual(
+        at(v1, "machine.kubelet.image"),
+        `ghcr.io/siderolabs/kubelet:v${baseInput(minor, "controlplane", bundle).kubernetesVersion}`,
+      );
+
+      const worker = docs(renderMachineConfig(baseInput(minor, "worker", bundle)));
+      assert.deepEqual(at(worker[0], "cluster"), { token: bundle.secrets.bootstrapToken });
+      assert.equal(at(worker[0], "machine.ca.key"), "");
+      assert.deepEqual(docOf(worker, "KubeAPIServerCAConfig")!.acceptedCAs, [bundle.certs.k8s.crt]);
+      assert.deepEqual(docOf(worker, "KubeNodeConfig"), {
+        apiVersion: "v1alpha1",
+        kind: "KubeNodeConfig",
+        nodeIP: {},
+      });
+      for (const cpOnly of [
+        "KubeAggregatorCAConfig",
+        "KubeServiceAccountConfig",
+        "KubeEtcdEncryptionConfig",
+        "KubeAPIServerConfig",
+      ]) {
+        assert.equal(docOf(worker, cpOnly), undefined, `worker without ${cpOnly}`);
+      }
+      assert.ok(!worker.some((d) => d.kind === "Layer2VIPConfig" || d.kind === "LinkAliasConfig"));
+
+      const plain = docs(
+        renderMachineConfig(
+          baseInput(minor, "controlplane", bundle, {
+            cni: "flannel",
+            kubeProxyDisabled: false,
+            openebsHostpath: false,
+            discovery: false,
+            allowSchedulingOnControlPlanes: true,
+          }),
+        ),
+      );
+      assert.equal(at(plain[0], "machine.kubelet"), undefined);
+      assert.equal(docOf(plain, "KubeletConfig")!.defaultRuntimeSeccompProfileEnabled, true);
+      assert.equal(docOf(plain, "KubeProxyConfig")!.enabled, undefined);
+      assert.deepEqual(docOf(plain, "KubeFlannelCNIConfig"), {
+        apiVersion: "v1alpha1",
+        kind: "KubeFlannelCNIConfig",
+        backendType: "vxlan",
+        backendPort: 4789,
+      });
+      assert.equal(docOf(plain, "DiscoveryServiceConfig"), undefined);
+      assert.equal(at(docOf(plain, "KubeNodeConfig"), "taints"), undefined);
+    }
+  });
+
   it("OpenEBS hostpath: rshared bind mount of OPENEBS_HOSTPATH_BASE into the kubelet, on both roles", () => {
     assert.equal(OPENEBS_HOSTPATH_BASE, "/var/openebs/local");
-    for (const role of ROLES) {
-      const [v1] = docs(renderMachineConfig(baseInput("1.11", role, bundle)));
+    for (const [minor, role] of MINORS.flatMap((m) => ROLES.map((r) => [m, r] as const))) {
+      const [v1] = docs(renderMachineConfig(baseInput(minor, role, bundle)));
       assert.deepEqual(at(v1, "machine.kubelet.extraMounts"), [
         {
           destination: OPENEBS_HOSTPATH_BASE,
@@ -214,53 +362,60 @@ describe("talos machine config: rendering", () => {
   });
 
   it("no VIP given: none configured and the endpoint host still in the SANs", () => {
-    const input = baseInput("1.13", "controlplane", bundle, {
-      vip: undefined,
-      endpoint: "https://k8s.home.arpa:6443",
-      certSANs: [],
-    });
-    const y = renderMachineConfig(input);
-    assert.ok(!kinds(y).includes("Layer2VIPConfig"));
-    assert.deepEqual(at(docs(y)[0], "machine.certSANs"), ["k8s.home.arpa", "10.0.0.11"]);
-    const legacy = docs(renderMachineConfig({ ...input, talosVersion: "1.10.9" }))[0];
-    assert.equal(at(legacy, "machine.network.interfaces"), undefined);
-    assert.deepEqual(at(legacy, "cluster.apiServer.certSANs"), ["k8s.home.arpa", "10.0.0.11"]);
+    for (const minor of MINORS) {
+      const input = baseInput(minor, "controlplane", bundle, {
+        vip: undefined,
+        endpoint: "https://k8s.home.arpa:6443",
+        certSANs: [],
+      });
+      const [v1, ...rest] = docs(renderMachineConfig(input));
+      assert.ok(!rest.some((d) => d.kind === "Layer2VIPConfig"));
+      assert.equal(at(v1, "machine.network.interfaces"), undefined);
+      assert.deepEqual(at(v1, "machine.certSANs"), ["k8s.home.arpa", "10.0.0.11"]);
+      if (talosMinorFacts(minor)!.config.apiServerCertSANs) {
+        assert.deepEqual(at(v1, "cluster.apiServer.certSANs"), ["k8s.home.arpa", "10.0.0.11"]);
+      }
+    }
   });
 
   it("is deterministic and applies patches at the end", () => {
-    const input = baseInput("1.12", "controlplane", bundle);
-    assert.equal(renderMachineConfig(input), renderMachineConfig(input));
-    const patched = renderMachineConfig({
-      ...input,
-      patches: ["machine:\n  sysctls:\n    vm.max_map_count: '262144'\n"],
-    });
-    assert.deepEqual(at(docs(patched)[0], "machine.sysctls"), { "vm.max_map_count": "262144" });
+    for (const minor of MINORS) {
+      const input = baseInput(minor, "controlplane", bundle);
+      assert.equal(renderMachineConfig(input), renderMachineConfig(input));
+      const patched = renderMachineConfig({
+        ...input,
+        patches: ["machine:\n  sysctls:\n    vm.max_map_count: '262144'\n"],
+      });
+      assert.deepEqual(at(docs(patched)[0], "machine.sysctls"), { "vm.max_map_count": "262144" });
+    }
   });
 
   it("refuses bad input and patches that break the config, naming the node and path", () => {
     assert.throws(
-      () => renderMachineConfig(baseInput("1.13", "worker", bundle, { endpoint: "http://x:6443" })),
+      () => renderMachineConfig(baseInput(NEWEST, "worker", bundle, { endpoint: "http://x:6443" })),
       /https/,
     );
     assert.throws(
-      () => renderMachineConfig(baseInput("1.13", "worker", bundle, { podSubnets: [] })),
+      () => renderMachineConfig(baseInput(NEWEST, "worker", bundle, { podSubnets: [] })),
       /worker-1: podSubnets is empty/,
     );
     assert.throws(
-      () => renderMachineConfig(baseInput("1.13", "controlplane", bundle, { vip: "10.0.0" })),
+      () => renderMachineConfig(baseInput(NEWEST, "controlplane", bundle, { vip: "10.0.0" })),
       /cp-1: vip "10.0.0" is not an IP address/,
     );
     assert.throws(
       () =>
         renderMachineConfig(
-          baseInput("1.11", "controlplane", bundle, { patches: ["machine:\n  install:\n    disk: sda\n"] }),
+          baseInput(MINORS[0]!, "controlplane", bundle, {
+            patches: ["machine:\n  install:\n    disk: sda\n"],
+          }),
         ),
       /node cp-1: config invalid after patches: v1alpha1: machine.install.disk: must be a \/dev\/… path/,
     );
     assert.throws(
       () =>
         renderMachineConfig(
-          baseInput("1.13", "worker", bundle, {
+          baseInput(NEWEST, "worker", bundle, {
             patches: ["apiVersion: v1alpha1\nkind: Layer2VIPConfig\nname: 10.0.0.99\nlink: eth0\n"],
           }),
         ),
@@ -268,29 +423,43 @@ describe("talos machine config: rendering", () => {
     );
   });
 
-  it("patches are judged by the rendered Talos version (1.11 does not know HostnameConfig)", () => {
-    const patch = "apiVersion: v1alpha1\nkind: HostnameConfig\nhostname: other\n";
-    assert.throws(
-      () => renderMachineConfig(baseInput("1.11", "worker", bundle, { patches: [patch] })),
-      /node worker-1: patch #1: .*"HostnameConfig" "v1alpha1": not registered/,
-    );
-    const y = renderMachineConfig(baseInput("1.12", "worker", bundle, { patches: [patch] }));
-    assert.equal(docs(y)[1]!.hostname, "other");
+  it("patches are judged by the rendered Talos version: a kind is refused before the row that registers it", () => {
+    for (const [i, row] of TALOS_MINORS.entries()) {
+      const older = TALOS_MINORS[i - 1];
+      if (!older) continue;
+      const kind = (row.newDocumentKinds as readonly string[]).includes("HostnameConfig")
+        ? "HostnameConfig"
+        : row.newDocumentKinds[0]!;
+      const patch =
+        kind === "HostnameConfig"
+          ? `apiVersion: v1alpha1\nkind: ${kind}\nhostname: other\n`
+          : `apiVersion: v1alpha1\nkind: ${kind}\nname: x\n`;
+      assert.throws(
+        () => renderMachineConfig(baseInput(older.minor, "worker", bundle, { patches: [patch] })),
+        new RegExp(`node worker-1: patch #1: .*"${kind}" "v1alpha1": not registered`),
+      );
+      if (kind === "HostnameConfig") {
+        const y = renderMachineConfig(baseInput(row.minor, "worker", bundle, { patches: [patch] }));
+        assert.equal(docOf(docs(y), "HostnameConfig")!.hostname, "other");
+      }
+    }
   });
 
   it("validate: cross-field checks find a missing or unexpected VIP and hostname conflicts", () => {
-    const cp = renderMachineConfig(baseInput("1.13", "controlplane", bundle));
-    assert.deepEqual(validateMachineConfig(cp, { role: "controlplane", vip: "10.0.0.10" }), []);
-    assert.match(
-      JSON.stringify(validateMachineConfig(cp, { role: "controlplane", vip: "10.0.0.77" })),
-      /VIP 10.0.0.77 is not configured/,
-    );
-    assert.match(
-      JSON.stringify(validateMachineConfig(cp, { role: "controlplane", vip: undefined })),
-      /unexpected VIP 10.0.0.10/,
-    );
-    assert.match(JSON.stringify(validateMachineConfig(cp, { role: "worker" })), /expected worker/);
-    const built = buildMachineConfigDocuments(baseInput("1.12", "controlplane", bundle));
+    for (const minor of MINORS) {
+      const cp = renderMachineConfig(baseInput(minor, "controlplane", bundle));
+      assert.deepEqual(validateMachineConfig(cp, { role: "controlplane", vip: "10.0.0.10" }), []);
+      assert.match(
+        JSON.stringify(validateMachineConfig(cp, { role: "controlplane", vip: "10.0.0.77" })),
+        /VIP 10.0.0.77 is not configured/,
+      );
+      assert.match(
+        JSON.stringify(validateMachineConfig(cp, { role: "controlplane", vip: undefined })),
+        /unexpected VIP 10.0.0.10/,
+      );
+      assert.match(JSON.stringify(validateMachineConfig(cp, { role: "worker" })), /expected worker/);
+    }
+    const built = buildMachineConfigDocuments(baseInput(NETWORK_DOCS[0]!, "controlplane", bundle));
     (built[0]!.machine as PlainObject).network = { hostname: "x" };
     const issues = validateMachineConfig(built.map((d) => JSON.stringify(d)).join("\n---\n"));
     assert.match(JSON.stringify(issues), /machine.network.hostname.*conflicts with the HostnameConfig/);
@@ -314,8 +483,16 @@ describe("talos machine config: published JSON schema (../shared)", () => {
       for (const withPatches of [false, true]) {
         it(`${minor} ${role} ${withPatches ? "with" : "without"} patches validates against v${minor}/config.schema.json`, function () {
           requireShared(this, "reference", "talos", `v${minor}`, "config.schema.json");
+          const missing = kindsMissingFromSchema(minor, renderMachineConfig(baseInput(minor, role, bundle)));
+          if (missing.length > 0) {
+            // A schema from a pre-release (1.14's is from rc.1): the oracle is the judge there.
+            console.log(
+              `      skipped: v${minor}/config.schema.json lacks kinds of the release: ${missing.join(", ")}`,
+            );
+            this.skip();
+          }
           // JSON 6902 only applies to single-document (≤ 1.11) configs.
-          const multi = minor === "1.12" || minor === "1.13";
+          const multi = talosMinorFacts(minor)!.config.multiDocNetwork;
           const list = withPatches ? patches[role].filter((p) => !(multi && p.startsWith("- op"))) : [];
           const y = renderMachineConfig(baseInput(minor, role, bundle, { patches: list }));
           if (withPatches && role === "controlplane") assert.match(y, /somaxconn/);
@@ -326,12 +503,19 @@ describe("talos machine config: published JSON schema (../shared)", () => {
   }
 
   it("the schema check itself rejects a wrong document", function () {
-    requireShared(this, "reference", "talos", "v1.13", "config.schema.json");
-    const y = renderMachineConfig(baseInput("1.13", "controlplane", bundle));
+    const minor = last(
+      NETWORK_DOCS.filter(
+        (m) =>
+          kindsMissingFromSchema(m, renderMachineConfig(baseInput(m, "controlplane", bundle))).length === 0,
+      ),
+    );
+    requireShared(this, "reference", "talos", `v${minor}`, "config.schema.json");
+    const y = renderMachineConfig(baseInput(minor, "controlplane", bundle));
+    assert.deepEqual(schemaErrors(minor, y), []);
     assert.notDeepEqual(
-      schemaErrors("1.13", y.replace("hostname: cp-1", "hostname: cp-1\nauto: sometimes")),
+      schemaErrors(minor, y.replace("hostname: cp-1", "hostname: cp-1\nauto: sometimes")),
       [],
     );
-    assert.notDeepEqual(schemaErrors("1.13", y.replace("persist: true", "persist: true\nbogus: 1")), []);
+    assert.notDeepEqual(schemaErrors(minor, y.replace("persist: true", "persist: true\nbogus: 1")), []);
   });
 });

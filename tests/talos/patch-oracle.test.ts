@@ -2,6 +2,7 @@ import * as assert from "node:assert/strict";
 import { renderMachineConfig } from "../../components/talos/machineconfig";
 import { applyPatches } from "../../components/talos/patch";
 import type { MachineRole } from "../../components/talos/types";
+import { TALOS_MINORS, type TalosMinorFacts, talosMinorFacts } from "../../components/talos-minors";
 import type { TalosMinor } from "../../components/versions";
 import { requireOracle, runOracle, tempDir } from "../helpers/shared";
 import {
@@ -27,7 +28,43 @@ interface Case {
   readonly refused?: RegExp;
 }
 
+/** The first row whose Kubernetes settings are documents of their own (1.14). */
+const KUBE_DOCS_MINOR = TALOS_MINORS.find((r) => r.config.multiDocKubernetes)!.minor as TalosMinor;
+
 const CASES: readonly Case[] = [
+  {
+    name: "Kubernetes documents: a KubeProxyConfig field merges into the generated document",
+    minor: KUBE_DOCS_MINOR,
+    role: "controlplane",
+    patches: ["apiVersion: v1alpha1\nkind: KubeProxyConfig\nmode: ipvs\nextraArgs:\n  v: '2'\n"],
+  },
+  {
+    name: "Kubernetes documents: KubeNodeConfig labels merge, a taint is deleted",
+    minor: KUBE_DOCS_MINOR,
+    role: "controlplane",
+    patches: [
+      "apiVersion: v1alpha1\nkind: KubeNodeConfig\nlabels:\n  zone: a\ntaints:\n  node-role.kubernetes.io/control-plane:\n    $patch: delete\n",
+    ],
+  },
+  {
+    name: "Kubernetes documents: deleting the CoreDNS document",
+    minor: KUBE_DOCS_MINOR,
+    role: "controlplane",
+    patches: ["apiVersion: v1alpha1\nkind: KubeCoreDNSConfig\n$patch: delete\n"],
+  },
+  {
+    name: "Kubernetes documents: a worker's KubeletConfig-less config gets kubelet extraArgs in machine.kubelet",
+    minor: KUBE_DOCS_MINOR,
+    role: "worker",
+    patches: ["machine:\n  kubelet:\n    extraArgs:\n      max-pods: '150'\n"],
+  },
+  {
+    name: "Kubernetes documents: JSON 6902 refused on the multi-document config",
+    minor: KUBE_DOCS_MINOR,
+    role: "worker",
+    patches: ["- op: add\n  path: /machine/certSANs/-\n  value: x\n"],
+    refused: /JSON6902 patches are not supported for multi-document/,
+  },
   {
     name: "maps merge, lists append (certSANs, nameservers, sysctls)",
     minor: "1.11",
@@ -363,6 +400,21 @@ const CASES: readonly Case[] = [
   },
 ];
 
+/** `minor` and the newer rows whose patcher and network-layout facts equal its row's. */
+function equivalentMinors(minor: TalosMinor): TalosMinor[] {
+  const row = talosMinorFacts(minor)!;
+  const same = (r: TalosMinorFacts): boolean =>
+    JSON.stringify(r.patcher) === JSON.stringify(row.patcher) &&
+    r.config.multiDocNetwork === row.config.multiDocNetwork &&
+    r.config.multiDocKubernetes === row.config.multiDocKubernetes &&
+    r.config.emptyNetworkSection === row.config.emptyNetworkSection;
+  const rows: readonly TalosMinorFacts[] = TALOS_MINORS;
+  return rows
+    .slice(rows.indexOf(row))
+    .filter(same)
+    .map((r) => r.minor as TalosMinor);
+}
+
 /** Fragments for the seeded random combinations. */
 const POOL: readonly string[] = [
   "machine:\n  certSANs: [x]\n",
@@ -407,7 +459,8 @@ describe("talos patches: differential against Talos' configpatcher (talos-oracle
     assert.ok(CASES.length >= 20);
     assert.ok(CASES.some((c) => c.refused) && CASES.some((c) => !c.refused));
     assert.ok(CASES.some((c) => c.role === "worker") && CASES.some((c) => c.role === "controlplane"));
-    assert.ok(CASES.some((c) => c.minor === "1.11") && CASES.some((c) => c.minor === "1.13"));
+    const multiDoc = (c: Case) => talosMinorFacts(c.minor)!.config.multiDocNetwork;
+    assert.ok(CASES.some(multiDoc) && CASES.some((c) => !multiDoc(c)));
   });
 
   it("seeded random combinations of 1–3 patches agree (result or refusal) on every minor and role", function () {
@@ -455,7 +508,9 @@ describe("talos patches: differential against Talos' configpatcher (talos-oracle
     assert.ok(accepted > 50 && refused > 10, `accepted ${accepted}, refused ${refused}`);
   });
 
-  CASES.forEach((c, n) => {
+  // Each case runs on its own row and on every newer row with the same patcher and network-layout
+  // facts (so 1.13's multi-document cases run on 1.14 too).
+  CASES.flatMap((c) => equivalentMinors(c.minor).map((minor) => ({ ...c, minor }))).forEach((c, n) => {
     it(`${c.minor} ${c.role}: ${c.name}`, function () {
       requireOracle(this, c.minor);
       const config = renderMachineConfig(baseInput(c.minor, c.role, bundle));

@@ -7,7 +7,15 @@ import { generateSecretsBundle } from "../../components/talos/secrets";
 import { generateToken } from "../../components/talos/tokens";
 import type { MachineRole, SecretsBundle } from "../../components/talos/types";
 import type { TalosMinor } from "../../components/versions";
-import { baseInput, MINORS, ROLES } from "./fixtures-machineconfig";
+import { baseInput, minorsWhere, ROLES } from "./fixtures-machineconfig";
+
+const last = <T>(xs: readonly T[]): T => xs[xs.length - 1]!;
+/** Rows by layout: tests pick minors by their row's facts. */
+const V1ALPHA1_KUBERNETES = minorsWhere((c) => !c.multiDocKubernetes);
+const KUBERNETES_DOCS = minorsWhere((c) => c.multiDocKubernetes);
+/** The newest row with network documents and a v1alpha1 Kubernetes section, and the newest single-document row. */
+const NETWORK_DOCS_MINOR = last(minorsWhere((c) => c.multiDocNetwork && !c.multiDocKubernetes));
+const SINGLE_DOC_MINOR = last(minorsWhere((c) => !c.multiDocNetwork));
 
 const b64 = (s: string): string => Buffer.from(s, "utf8").toString("base64");
 
@@ -81,6 +89,23 @@ function assertNoSecrets(view: string, bundle: SecretsBundle, what: string): voi
   }
 }
 
+/** The secret paths of a fully multi-document (1.14+) config: what changedPaths(config, view) must report. */
+function expectedMultiDocSecretPaths(role: MachineRole): string[] {
+  const identity = ["DiscoveryIdentityConfig.clusterID", "DiscoveryIdentityConfig.clusterSecret"];
+  if (role === "worker") return ["machine.token", "cluster.token", ...identity];
+  return [
+    "machine.token",
+    "machine.ca.key",
+    "cluster.token",
+    "cluster.etcd.ca.key",
+    ...identity,
+    "KubeAPIServerCAConfig.issuingCA.key",
+    "KubeAggregatorCAConfig.issuingCA.key",
+    "KubeEtcdEncryptionConfig.config.resources[0].providers[0].secretbox.keys[0].secret",
+    "KubeServiceAccountConfig.issuer.privateKey",
+  ];
+}
+
 /** The secret paths of a rendered config: what changedPaths(config, view) must report. */
 function expectedSecretPaths(role: MachineRole): string[] {
   const common = ["machine.token"];
@@ -115,7 +140,29 @@ describe("talos machine config: redacted view", function () {
     b: SecretsBundle = bundle,
   ): string => renderMachineConfig(baseInput(minor, role, b, over));
 
-  for (const minor of MINORS) {
+  for (const minor of KUBERNETES_DOCS) {
+    for (const role of ROLES) {
+      it(`${minor} ${role}: no secret of the bundle in the view, public certs and settings kept, exactly the secret paths changed`, () => {
+        const config = render(minor, role);
+        const view = redactMachineConfig(config);
+        assert.ok(config.includes(bundle.trustdInfo.token));
+        assertNoSecrets(view, bundle, `${minor} ${role}`);
+        const kubeCa = parseYamlDocuments(view).find(
+          (d) => isPlainObject(d) && d.kind === "KubeAPIServerCAConfig",
+        );
+        assert.ok(isPlainObject(kubeCa));
+        if (role === "controlplane")
+          assert.equal((kubeCa.issuingCA as { cert?: unknown }).cert, bundle.certs.k8s.crt);
+        else assert.deepEqual(kubeCa.acceptedCAs, [bundle.certs.k8s.crt]);
+        assert.equal(at(view, 0, "machine.ca.crt"), b64(bundle.certs.os.crt));
+        const c = leaves(config);
+        assert.deepEqual([...leaves(view).keys()], [...c.keys()]);
+        assert.deepEqual(changedPaths(config, view), expectedMultiDocSecretPaths(role));
+      });
+    }
+  }
+
+  for (const minor of V1ALPHA1_KUBERNETES) {
     for (const role of ROLES) {
       it(`${minor} ${role}: no secret of the bundle in the view, public certs and settings kept, same key paths`, () => {
         const config = render(minor, role);
@@ -165,8 +212,8 @@ describe("talos machine config: redacted view", function () {
   }
 
   it("is deterministic and idempotent", () => {
-    const a = redactMachineConfig(render("1.13", "controlplane"));
-    const b = redactMachineConfig(render("1.13", "controlplane"));
+    const a = redactMachineConfig(render(NETWORK_DOCS_MINOR, "controlplane"));
+    const b = redactMachineConfig(render(NETWORK_DOCS_MINOR, "controlplane"));
     assert.equal(a, b);
     assert.equal(redactMachineConfig(a), a);
     assert.match(a, /token: <redacted sha256:[0-9a-f]{8}>\n/);
@@ -187,7 +234,7 @@ describe("talos machine config: redacted view", function () {
     it("a different machine.install.image", () => {
       for (const role of ROLES) {
         assert.deepEqual(
-          diff("1.13", role, {}, { installImage: "factory.talos.dev/installer/abc:v1.13.9" }),
+          diff(NETWORK_DOCS_MINOR, role, {}, { installImage: "factory.talos.dev/installer/abc:v1.13.9" }),
           ["machine.install.image"],
         );
       }
@@ -197,8 +244,10 @@ describe("talos machine config: redacted view", function () {
       const p = (v: string): ConfigPatch[] => [
         { machine: { kubelet: { extraArgs: { "rotate-server-certificates": v } } } },
       ];
-      assert.deepEqual(diff("1.12", "worker", {}, { patches: p("true") }), ["machine.kubelet.extraArgs"]);
-      assert.deepEqual(diff("1.12", "worker", { patches: p("true") }, { patches: p("false") }), [
+      assert.deepEqual(diff(NETWORK_DOCS_MINOR, "worker", {}, { patches: p("true") }), [
+        "machine.kubelet.extraArgs",
+      ]);
+      assert.deepEqual(diff(NETWORK_DOCS_MINOR, "worker", { patches: p("true") }, { patches: p("false") }), [
         "machine.kubelet.extraArgs.rotate-server-certificates",
       ]);
     });
@@ -207,19 +256,27 @@ describe("talos machine config: redacted view", function () {
       const patch: ConfigPatch =
         "cluster:\n  apiServer:\n    image: registry.k8s.io/kube-apiserver:v1.36.2\n";
       assert.deepEqual(
-        diff("1.13", "controlplane", {}, { installImage: "x/installer:v1.13.9", patches: [patch] }),
+        diff(
+          NETWORK_DOCS_MINOR,
+          "controlplane",
+          {},
+          { installImage: "x/installer:v1.13.9", patches: [patch] },
+        ),
         ["machine.install.image", "cluster.apiServer.image"],
       );
-      assert.deepEqual(diff("1.13", "controlplane", {}, { nameservers: ["10.0.0.1", "9.9.9.9"] }), [
-        "ResolverConfig.nameservers[1].address",
+      assert.deepEqual(
+        diff(NETWORK_DOCS_MINOR, "controlplane", {}, { nameservers: ["10.0.0.1", "9.9.9.9"] }),
+        ["ResolverConfig.nameservers[1].address"],
+      );
+      assert.deepEqual(diff(NETWORK_DOCS_MINOR, "worker", {}, { hostname: "worker-9" }), [
+        "HostnameConfig.hostname",
       ]);
-      assert.deepEqual(diff("1.13", "worker", {}, { hostname: "worker-9" }), ["HostnameConfig.hostname"]);
-      assert.deepEqual(diff("1.13", "controlplane", {}, { certSANs: ["k8s2.home.arpa"] }), [
+      assert.deepEqual(diff(NETWORK_DOCS_MINOR, "controlplane", {}, { certSANs: ["k8s2.home.arpa"] }), [
         "machine.certSANs[2]",
       ]);
       // Moving the VIP: the old Layer2VIPConfig document goes, a new one comes (documents match by name).
       assert.deepEqual(
-        diff("1.13", "controlplane", {}, { vip: "10.0.0.9", endpoint: "https://10.0.0.9:6443" }),
+        diff(NETWORK_DOCS_MINOR, "controlplane", {}, { vip: "10.0.0.9", endpoint: "https://10.0.0.9:6443" }),
         [
           "machine.certSANs[0]",
           "cluster.controlPlane.endpoint",
@@ -230,19 +287,19 @@ describe("talos machine config: redacted view", function () {
     });
 
     it("rotating a secret changes its marker, and only that", () => {
-      const before = redactMachineConfig(render("1.13", "controlplane"));
+      const before = redactMachineConfig(render(NETWORK_DOCS_MINOR, "controlplane"));
       const token = generateToken();
       const rotated: SecretsBundle = { ...bundle, trustdInfo: { token } };
-      const after = redactMachineConfig(render("1.13", "controlplane", {}, rotated));
+      const after = redactMachineConfig(render(NETWORK_DOCS_MINOR, "controlplane", {}, rotated));
       assert.deepEqual(changedPaths(before, after), ["machine.token"]);
       assert.equal(at(after, 0, "machine.token"), redactionMarker(token));
       assert.notEqual(at(before, 0, "machine.token"), at(after, 0, "machine.token"));
 
       const newCa: SecretsBundle = { ...bundle, certs: { ...bundle.certs, k8s: other.certs.k8s } };
-      const afterCa = redactMachineConfig(render("1.13", "controlplane", {}, newCa));
+      const afterCa = redactMachineConfig(render(NETWORK_DOCS_MINOR, "controlplane", {}, newCa));
       assert.deepEqual(changedPaths(before, afterCa), ["cluster.ca.crt", "cluster.ca.key"]);
-      const workerBefore = redactMachineConfig(render("1.13", "worker"));
-      const workerAfter = redactMachineConfig(render("1.13", "worker", {}, newCa));
+      const workerBefore = redactMachineConfig(render(NETWORK_DOCS_MINOR, "worker"));
+      const workerAfter = redactMachineConfig(render(NETWORK_DOCS_MINOR, "worker", {}, newCa));
       assert.deepEqual(changedPaths(workerBefore, workerAfter), ["cluster.ca.crt"]);
     });
   });
@@ -272,7 +329,7 @@ describe("talos machine config: redacted view", function () {
     };
 
     it("registry auth, client key, mirror URL password and env tokens are redacted; the rest stays", () => {
-      const config = render("1.11", "worker", { patches: [registryPatch] });
+      const config = render(SINGLE_DOC_MINOR, "worker", { patches: [registryPatch] });
       assert.ok(config.includes(password));
       const view = redactMachineConfig(config);
       for (const s of [
@@ -330,8 +387,8 @@ describe("talos machine config: redacted view", function () {
           registries: { config: { "registry.example.com": { auth: { username: "robot", password } } } },
         },
       };
-      const a = redactMachineConfig(render("1.13", "worker", { patches: [first] }));
-      const b = redactMachineConfig(render("1.13", "worker", { patches: [changed] }));
+      const a = redactMachineConfig(render(NETWORK_DOCS_MINOR, "worker", { patches: [first] }));
+      const b = redactMachineConfig(render(NETWORK_DOCS_MINOR, "worker", { patches: [changed] }));
       assert.deepEqual(changedPaths(a, b), [
         'machine.registries.config["registry.example.com"].auth.password',
       ]);
@@ -350,7 +407,7 @@ describe("talos machine config: redacted view", function () {
         "apiUrl: https://siderolink.example.com:8099/?jointoken=join-secret-4242&grpc_tunnel=true",
         "",
       ].join("\n");
-      const config = render("1.13", "worker", { patches: [patch] });
+      const config = render(NETWORK_DOCS_MINOR, "worker", { patches: [patch] });
       const view = redactMachineConfig(config);
       assert.ok(config.includes("join-secret-4242") && config.includes(password));
       assert.ok(!view.includes("join-secret-4242") && !view.includes(password));

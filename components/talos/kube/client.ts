@@ -8,6 +8,7 @@
  */
 import * as https from "node:https";
 import * as YAML from "yaml";
+import { sameVersion } from "../../version";
 import { normalizeKeyPem } from "../api/client";
 
 // ---------------------------------------------------------------------------------------------
@@ -163,7 +164,6 @@ export function parsePod(pod: KubeObject): PodRef {
 }
 
 const podKey = (p: PodRef): string => `${p.namespace}/${p.name}`;
-const noV = (v: string): string => v.trim().replace(/^v/, "");
 
 // ---------------------------------------------------------------------------------------------
 // Waiting
@@ -492,7 +492,7 @@ export class KubeClient {
    */
   async waitNodeReady(name: string, opts: WaitNodeReadyOptions): Promise<NodeStatus> {
     const d = new Deadline(opts, this.timeoutMs);
-    const want = opts.kubeletVersion ? noV(opts.kubeletVersion) : undefined;
+    const want = opts.kubeletVersion || undefined;
     const goal =
       `node ${name} to be Ready${opts.kubeletVersion ? ` with kubelet ${opts.kubeletVersion}` : ""}` +
       `${opts.rebootedFrom ? " after its reboot (new boot id)" : ""}${opts.schedulable ? " and schedulable" : ""}`;
@@ -506,7 +506,7 @@ export class KubeClient {
           s.ready &&
           rebooted &&
           (!opts.schedulable || !s.unschedulable) &&
-          (want === undefined || noV(s.kubeletVersion) === want)
+          (want === undefined || sameVersion(s.kubeletVersion, want))
         ) {
           opts.log?.(`node ${name} is Ready (kubelet ${s.kubeletVersion}) after ${d.elapsed()}`);
           return s;

@@ -21,8 +21,9 @@
  *   a scale-down's ceremony is `ClusterMembership`'s, so a whole-stack destroy stays fast.
  */
 import * as YAML from "yaml";
-import { compareSemVer, parseSemVer, talosUpgradeError } from "../../../compat";
+import { kubernetesUpgradeError, talosUpgradeError } from "../../../compat";
 import { TIMEOUT_DEFAULTS } from "../../../defaults";
+import { imageTag, parseVersion, sameVersion } from "../../../version";
 import type { ApplyMode } from "../../api/client";
 import { probeMaintenance } from "../../api/client";
 import { bootSecurityChange, checkBootSecurity } from "./boot-security";
@@ -42,7 +43,7 @@ import {
   WIPE_STATE_AND_EPHEMERAL,
 } from "./common";
 import type { PeerNode } from "./etcd";
-import { imageTag, type RolloutDeps, rollNode } from "./rollout";
+import { type RolloutDeps, rollNode } from "./rollout";
 
 export { checkBootSecurity } from "./boot-security";
 
@@ -142,19 +143,7 @@ function reprovisionHint(i: Pick<ApplyInputs, "node">): string {
   );
 }
 
-/** Why Kubernetes cannot move from `from` to `to` in one step (as `talosctl upgrade-k8s` decides). */
-export function kubernetesUpgradeError(from: string, to: string): string | undefined {
-  const f = parseSemVer(from);
-  const t = parseSemVer(to);
-  if (!f || !t) return undefined; // the config schema rejects malformed versions
-  if (compareSemVer(t, f) < 0 && (t.major !== f.major || t.minor !== f.minor)) {
-    return `Kubernetes ${to} is older than the running ${from}; minor downgrades are not supported`;
-  }
-  if (t.major !== f.major || t.minor > f.minor + 1) {
-    return `Kubernetes ${from} → ${to} skips a minor version; upgrade one minor at a time (${f.major}.${f.minor + 1}.x first)`;
-  }
-  return undefined;
-}
+export { kubernetesUpgradeError } from "../../../compat";
 
 export interface CheckFailure {
   readonly property: string;
@@ -173,14 +162,14 @@ function versionFailures(olds: unknown, news: unknown): CheckFailure[] {
   const o = (olds ?? {}) as Partial<Record<string, unknown>>;
   const n = (news ?? {}) as Partial<Record<string, unknown>>;
   const failures: CheckFailure[] = [];
-  const str = (v: unknown) => (typeof v === "string" ? v.replace(/^v/, "") : "");
+  const str = (v: unknown) => (typeof v === "string" ? v : "");
   const [oldTalos, newTalos] = [str(o.talosVersion), str(n.talosVersion)];
-  if (oldTalos && newTalos && oldTalos !== newTalos) {
+  if (oldTalos && newTalos && !sameVersion(oldTalos, newTalos)) {
     const why = talosUpgradeError(oldTalos, newTalos);
     if (why) failures.push({ property: "talosVersion", reason: `node ${String(n.node)}: ${why}` });
   }
   const [oldK8s, newK8s] = [str(o.kubernetesVersion), str(n.kubernetesVersion)];
-  if (oldK8s && newK8s && oldK8s !== newK8s) {
+  if (oldK8s && newK8s && !sameVersion(oldK8s, newK8s)) {
     const why = kubernetesUpgradeError(oldK8s, newK8s);
     if (why) failures.push({ property: "kubernetesVersion", reason: `node ${String(n.node)}: ${why}` });
   }
@@ -210,8 +199,7 @@ export function previousImage(o: Partial<ApplyOutputs>): string {
 function previousTag(o: Partial<ApplyOutputs>): string {
   const fromImage = imageTag(previousImage(o));
   if (fromImage) return fromImage;
-  const v = o.talosVersion ?? "";
-  return v ? (v.startsWith("v") ? v : `v${v}`) : "";
+  return parseVersion(o.talosVersion ?? "")?.tag ?? "";
 }
 
 /** Upgrade when the installer image changed (or, without any record of it, the Talos version). */

@@ -13,6 +13,7 @@
  *    member healthy again.
  */
 import { talosUpgradeError } from "../../../compat";
+import { imageTag } from "../../../version";
 import { TalosApiError, TalosNodeError, TalosTimeoutError } from "../../api/client";
 import { KubeClient, type NodeStatus } from "../../kube/client";
 import {
@@ -58,13 +59,6 @@ export interface RolloutDeps {
   readonly log?: LogFn;
   /** Pause between polls (ms). Default 2000. */
   readonly pollMs?: number;
-}
-
-/** Tag of an installer image reference (`repo/name:v1.13.9` → `v1.13.9`); "" when it has none. */
-export function imageTag(image: string): string {
-  const ref = image.split("@")[0] ?? "";
-  const colon = ref.lastIndexOf(":");
-  return colon > ref.lastIndexOf("/") ? ref.slice(colon + 1) : "";
 }
 
 /**
@@ -212,9 +206,7 @@ export async function rollNode(t: RolloutTarget, plan: RolloutPlan, deps: Rollou
       throw new RolloutError(t.node, errorText(e));
     });
     const oldTag = plan.previousTag || running;
-    const pathError = wantTag
-      ? talosUpgradeError(running.replace(/^v/, ""), wantTag.replace(/^v/, ""))
-      : undefined;
+    const pathError = wantTag ? talosUpgradeError(running, wantTag) : undefined;
     if (pathError) throw new RolloutError(t.node, pathError);
     if (running === wantTag && oldTag !== wantTag) {
       // A previous run upgraded this node and stopped before recording it.

@@ -1,0 +1,271 @@
+/**
+ * Every fact about a Talos minor that this project depends on, one row per minor, each fact
+ * named. Supporting a new minor = one row here + its talos-oracle build (../shared/tools/talos-oracle)
+ * + the defaults in versions.ts; code and tests read the rows (no other module lists minors).
+ *
+ * Sources (Sidero's Go machinery at `machineryRelease`, the module the oracle is built from):
+ * Kubernetes range and upgrade floor: `pkg/machinery/compatibility/talosNNN`; default Kubernetes:
+ * `constants.DefaultKubernetesVersion`; config layout: `pkg/machinery/config/contract.go` gates and
+ * `config/generate`; document kinds: `registry.Register` in `config/types/**`; API: the release's
+ * descriptors (../shared/reference/talos/proto/talos-api-<minor>.binpb).
+ */
+
+/** How `talosctl gen config` lays out the machine config of this minor (contract.go gates). */
+export interface ConfigLayout {
+  /** 1.12+ `MultidocNetworkConfigSupported`: hostname, nameservers and VIP as HostnameConfig/ResolverConfig/Layer2VIPConfig documents. */
+  readonly multiDocNetwork: boolean;
+  /** ≤ 1.11 (`!HideRBACAndKeyUsage`, `StableHostnameEnabled`): features.rbac/stableHostname/apidCheckExtKeyUsage emitted. */
+  readonly legacyFeatureFlags: boolean;
+  /** ≤ 1.11 `PopulateClusterSANsFromEndpoint`, `!HideDisablePSP`: cluster.apiServer.certSANs and disablePodSecurityPolicy emitted. */
+  readonly apiServerCertSANs: boolean;
+  /** 1.12+ `GrubUseUKICmdlineDefault`: machine.install.grubUseUKICmdline: true (where machine.install exists). */
+  readonly grubUseUKICmdline: boolean;
+  /** ≤ 1.12 (`!KubeSpanMultidocConfig`): an empty `machine.network: {}` emitted. */
+  readonly emptyNetworkSection: boolean;
+  /**
+   * 1.14+ `MultidocKubernetesConfigSupported` (with `UnattendedInstallConfig`, `HostDNSMultidocConfig`,
+   * `DiscoveryServiceMultidocConfig`, `DiscoveryIdentityMultidocConfig`, `FilesystemTrimEnabledByDefault`,
+   * `WorkloadIsolationEnabledByDefault`, all gated on the same version): the v1alpha1 document keeps
+   * only machine type/token/CA/certSANs/features and cluster token/etcd; everything else is one
+   * Kube*Config, Discovery*Config, UnattendedInstallConfig, ResolverConfig (hostDNS), VolumeConfig
+   * EPHEMERAL, FilesystemTrimConfig and SecurityProfileConfig document each.
+   */
+  readonly multiDocKubernetes: boolean;
+  /** 1.11+: STATE/EPHEMERAL encryption is a `VolumeConfig` document (`machine.systemDiskEncryption` left the schema). */
+  readonly volumeConfigEncryption: boolean;
+  /** 1.14+: kernel modules and sysctls are `KernelModuleConfig`/`SysctlConfig` documents (`machine.kernel`/`machine.sysctls` left the schema). */
+  readonly kernelDocuments: boolean;
+}
+
+/** Behaviour of Talos' own config patcher (`configpatcher`) in this minor. */
+export interface PatcherFacts {
+  /** 1.12+: `$patch: delete` reaches inside free-form (Unstructured) fields. */
+  readonly deleteInsideUnstructured: boolean;
+}
+
+/** The Talos API this project calls, as this minor serves it. */
+export interface ApiFacts {
+  /**
+   * The RPC a rolling upgrade calls. `machine.MachineService/Upgrade` exists with the same shape in
+   * every supported minor; 1.13 marked it deprecated (removal planned for 1.18) and added the
+   * streaming `machine.LifecycleService/Upgrade`, which 1.14 keeps unchanged.
+   */
+  readonly upgradeRpc: "machine.MachineService/Upgrade";
+  /** Marked `deprecated` in this minor's descriptors (the call still works the same). */
+  readonly upgradeRpcDeprecated: boolean;
+}
+
+export interface TalosMinorFacts {
+  /** `1.14`. */
+  readonly minor: string;
+  /** The release whose machinery the talos-oracle for this minor is built from; tests use it as the minor's example release. */
+  readonly machineryRelease: string;
+  /** `constants.DefaultKubernetesVersion` of `machineryRelease`. */
+  readonly defaultKubernetes: string;
+  /** Kubernetes supported (`talosNNN.MinimumKubernetesVersion`, `MaximumKubernetesVersion` = `<maxMinor>.99`). */
+  readonly kubernetes: { readonly min: string; readonly maxMinor: string };
+  /** `talosNNN.MinimumHostUpgradeVersion`: the oldest Talos a node may upgrade from. */
+  readonly minUpgradeFrom: string;
+  readonly config: ConfigLayout;
+  /** Document kinds (apiVersion v1alpha1) first registered in this minor (1.10: all it registers). */
+  readonly newDocumentKinds: readonly string[];
+  readonly patcher: PatcherFacts;
+  readonly api: ApiFacts;
+}
+
+const V1ALPHA1_LAYOUT: ConfigLayout = {
+  multiDocNetwork: false,
+  legacyFeatureFlags: true,
+  apiServerCertSANs: true,
+  grubUseUKICmdline: false,
+  emptyNetworkSection: true,
+  multiDocKubernetes: false,
+  volumeConfigEncryption: true,
+  kernelDocuments: false,
+};
+const MULTIDOC_NETWORK_LAYOUT: ConfigLayout = {
+  multiDocNetwork: true,
+  legacyFeatureFlags: false,
+  apiServerCertSANs: false,
+  grubUseUKICmdline: true,
+  emptyNetworkSection: true,
+  multiDocKubernetes: false,
+  volumeConfigEncryption: true,
+  kernelDocuments: false,
+};
+
+/** The rows, oldest first. */
+export const TALOS_MINORS = [
+  {
+    minor: "1.10",
+    machineryRelease: "1.10.6",
+    defaultKubernetes: "1.33.3",
+    kubernetes: { min: "1.28.0", maxMinor: "1.33" },
+    minUpgradeFrom: "1.8.0",
+    config: { ...V1ALPHA1_LAYOUT, volumeConfigEncryption: false },
+    newDocumentKinds: [
+      "EventSinkConfig",
+      "KmsgLogConfig",
+      "NetworkDefaultActionConfig",
+      "NetworkRuleConfig",
+      "SideroLinkConfig",
+      "ExtensionServiceConfig",
+      "WatchdogTimerConfig",
+      "KubeSpanEndpointsConfig",
+      "TrustedRootsConfig",
+      "VolumeConfig",
+      "EthernetConfig",
+      "PCIDriverRebindConfig",
+      "UserVolumeConfig",
+    ],
+    patcher: { deleteInsideUnstructured: false },
+    api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: false },
+  },
+  {
+    minor: "1.11",
+    machineryRelease: "1.11.6",
+    defaultKubernetes: "1.34.1",
+    kubernetes: { min: "1.29.0", maxMinor: "1.34" },
+    minUpgradeFrom: "1.9.0",
+    config: V1ALPHA1_LAYOUT,
+    newDocumentKinds: ["ExistingVolumeConfig", "RawVolumeConfig", "SwapVolumeConfig", "ZswapConfig"],
+    patcher: { deleteInsideUnstructured: false },
+    api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: false },
+  },
+  {
+    minor: "1.12",
+    machineryRelease: "1.12.6",
+    defaultKubernetes: "1.35.2",
+    kubernetes: { min: "1.30.0", maxMinor: "1.35" },
+    minUpgradeFrom: "1.10.0",
+    config: MULTIDOC_NETWORK_LAYOUT,
+    newDocumentKinds: [
+      "HostnameConfig",
+      "Layer2VIPConfig",
+      "HCloudVIPConfig",
+      "LinkConfig",
+      "LinkAliasConfig",
+      "DHCPv4Config",
+      "DHCPv6Config",
+      "BondConfig",
+      "BridgeConfig",
+      "VLANConfig",
+      "DummyLinkConfig",
+      "WireguardConfig",
+      "ResolverConfig",
+      "StaticHostConfig",
+      "TimeSyncConfig",
+      "OOMConfig",
+      "RegistryMirrorConfig",
+      "RegistryAuthConfig",
+      "RegistryTLSConfig",
+    ],
+    patcher: { deleteInsideUnstructured: true },
+    api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: false },
+  },
+  {
+    minor: "1.13",
+    machineryRelease: "1.13.9",
+    defaultKubernetes: "1.36.3",
+    kubernetes: { min: "1.31.0", maxMinor: "1.36" },
+    minUpgradeFrom: "1.11.0",
+    config: { ...MULTIDOC_NETWORK_LAYOUT, emptyNetworkSection: false },
+    newDocumentKinds: [
+      "BlackholeRouteConfig",
+      "RoutingRuleConfig",
+      "VRFConfig",
+      "TCPProbeConfig",
+      "KubeSpanConfig",
+      "EnvironmentConfig",
+      "ExternalVolumeConfig",
+      "ImageVerificationConfig",
+    ],
+    patcher: { deleteInsideUnstructured: true },
+    api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: true },
+  },
+  {
+    minor: "1.14",
+    machineryRelease: "1.14.1",
+    defaultKubernetes: "1.37.0",
+    kubernetes: { min: "1.32.0", maxMinor: "1.37" },
+    minUpgradeFrom: "1.12.0",
+    config: {
+      ...MULTIDOC_NETWORK_LAYOUT,
+      emptyNetworkSection: false,
+      multiDocKubernetes: true,
+      kernelDocuments: true,
+    },
+    newDocumentKinds: [
+      "BGPInstanceConfig",
+      "CRIBaseRuntimeSpecConfig",
+      "CRICustomizationConfig",
+      "ContainerConfig",
+      "DiscoveryIdentityConfig",
+      "DiscoveryServiceConfig",
+      "EtcFileConfig",
+      "FilesystemScrubConfig",
+      "FilesystemTrimConfig",
+      "HTTPProbeConfig",
+      "ImageCacheConfig",
+      "KernelModuleConfig",
+      "KubeAPIServerCAConfig",
+      "KubeAPIServerConfig",
+      "KubeAdmissionControlConfig",
+      "KubeAggregatorCAConfig",
+      "KubeAuditPolicyConfig",
+      "KubeAuthenticationConfig",
+      "KubeAuthorizerConfig",
+      "KubeClusterConfig",
+      "KubeControllerManagerConfig",
+      "KubeCoreDNSConfig",
+      "KubeCredentialProviderConfig",
+      "KubeEtcdEncryptionConfig",
+      "KubeExternalManifestConfig",
+      "KubeFlannelCNIConfig",
+      "KubeInlineManifestConfig",
+      "KubeNetworkConfig",
+      "KubeNodeConfig",
+      "KubePrismConfig",
+      "KubeProxyConfig",
+      "KubeSchedulerConfig",
+      "KubeServiceAccountConfig",
+      "KubeStaticPodConfig",
+      "KubeTalosAPIAccessConfig",
+      "KubeletConfig",
+      "LVMLogicalVolumeConfig",
+      "LVMVolumeGroupConfig",
+      "RAIDArrayConfig",
+      "SecurityProfileConfig",
+      "SysctlConfig",
+      "SysfsConfig",
+      "UdevRulesConfig",
+      "UnattendedInstallConfig",
+      "VethConfig",
+    ],
+    patcher: { deleteInsideUnstructured: true },
+    api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: true },
+  },
+] as const satisfies readonly TalosMinorFacts[];
+
+export type TalosMinor = (typeof TALOS_MINORS)[number]["minor"];
+
+/** The supported minors, oldest first. */
+export const SUPPORTED_TALOS_MINORS: readonly TalosMinor[] = TALOS_MINORS.map((r) => r.minor);
+
+/** The newest supported minor's row. */
+export const NEWEST_TALOS_MINOR: TalosMinorFacts = TALOS_MINORS[TALOS_MINORS.length - 1]!;
+
+/** The row of `minor` (`1.14`), or undefined when this project does not support it. */
+export function talosMinorFacts(minor: string): TalosMinorFacts | undefined {
+  return TALOS_MINORS.find((r) => r.minor === minor);
+}
+
+/** Every document kind `minor` registers (its row's and all older rows' new kinds). */
+export function documentKindsOf(minor: string): ReadonlySet<string> {
+  const kinds = new Set<string>();
+  for (const row of TALOS_MINORS) {
+    for (const k of row.newDocumentKinds) kinds.add(k);
+    if (row.minor === minor) return kinds;
+  }
+  return kinds;
+}
