@@ -12,8 +12,28 @@ import { backupDir } from "./config/backup";
 import type { StackSecrets } from "./config/load";
 import type { StackConfig } from "./config/validate";
 import { clusterPlan } from "./plan";
+import { allowNodeRemovalFromEnv } from "./production";
 import { ProxmoxNodes } from "./proxmox/nodes";
 import { TalosCluster } from "./talos/cluster";
+
+/**
+ * What the Talos layer knows about the machine behind a node. A Proxmox VM: its identity (host,
+ * VM id, NIC MACs — a replaced VM gets new MACs even with the same id) and "new" (an apply is created
+ * only with its VM, or because the VM's identity changed). An existing machine: new only when the
+ * stack says so (`nodes[].newMachine`).
+ */
+export function machineOf(
+  vm: proxmox.VmLegacy | undefined,
+  newMachine: boolean,
+): { dependsOn: pulumi.Resource[]; identity?: pulumi.Output<string>; newMachine: boolean } {
+  if (!vm) return { dependsOn: [], newMachine };
+  // The configured NIC MACs (Proxmox generates them per new VM), not the agent-reported
+  // `macAddresses`, which change with every interface the CNI creates inside the guest.
+  const identity = pulumi
+    .all([vm.nodeName, vm.vmId, vm.networkDevices])
+    .apply(([host, id, nics]) => `proxmox:${host}/${id}/${(nics ?? []).map((d) => d.macAddress).join(",")}`);
+  return { dependsOn: [vm], identity, newMachine: true };
+}
 
 export interface HomelabClusterArgs {
   readonly config: StackConfig;
@@ -59,7 +79,7 @@ export class HomelabCluster extends pulumi.ComponentResource {
     const plan = clusterPlan(config, { secretSettings: args.secretSettings });
 
     let vms: pulumi.Resource[] = [];
-    let vmsByNode: Record<string, pulumi.Resource> = {};
+    let vmsByNode: Record<string, proxmox.VmLegacy> = {};
     if (plan.proxmox) {
       const provider = new proxmox.Provider(
         "proxmox",
@@ -80,8 +100,10 @@ export class HomelabCluster extends pulumi.ComponentResource {
         ...plan.talos,
         nodes: plan.talos.nodes.map((n) => ({
           ...n,
-          dependsOn: vmsByNode[n.name] ? [vmsByNode[n.name]] : [],
+          ...machineOf(vmsByNode[n.name], n.newMachine ?? false),
         })),
+        // The runner's run-only allowance (`up --allow-node-removal`) joins the stack's.
+        allowNodeRemoval: plan.talos.allowNodeRemoval || allowNodeRemovalFromEnv(),
         importedSecrets: secrets.talosSecrets,
         backup: {
           stack: pulumi.getStack(),
@@ -125,6 +147,8 @@ export class HomelabCluster extends pulumi.ComponentResource {
                     secretAccessKey: secrets.etcdBackupS3SecretAccessKey,
                   }
                 : undefined,
+            production: config.production,
+            secretValues: (args.secretSettings ?? []).includes("addons"),
           },
           { parent: this },
         )

@@ -138,6 +138,7 @@ export function clusterPlan(config: StackConfig, o: ClusterPlanOptions = {}): Cl
       ip: n.ip,
       installDisk: n.installDisk,
       patches: n.patches,
+      newMachine: n.newMachine,
       installImage: planOf(n.name).image.installImage,
       hardware: planOf(n.name).machine,
       bootSecurity: planOf(n.name).bootSecurity,
@@ -158,6 +159,10 @@ export function clusterPlan(config: StackConfig, o: ClusterPlanOptions = {}): Cl
     clientCerts: config.clientCerts,
     // Secret patches or node settings would show in the plain config views.
     showConfigViews: !secretSettings.some((k) => k === "patches" || k === "nodes"),
+    // Issue #19: production guards (see TalosClusterArgs).
+    production: config.production,
+    allowNodeRemoval: config.rollout.allowNodeRemoval,
+    allowSecretsReplacement: config.allowTalosSecretsReplacement,
   };
 
   const spec: ClusterSpecWire = {

@@ -2,8 +2,11 @@
  * `npm run render -- --stack <name> --out <dir> [--config-file <Pulumi.x.yaml>] [--secrets <secrets.yaml>]
  * [--with-secrets]`: offline, no Pulumi engine. Validates the stack config with the program's own
  * rules, reuses the given secrets bundle or generates one, and writes each node's machine config,
- * talosconfig, kubeconfig, schematic.yaml and a summary of the VMs. Without --with-secrets, key
- * material is redacted and secrets.yaml is not written.
+ * talosconfig, kubeconfig, schematic.yaml and a summary of the VMs. Without --with-secrets, the
+ * machine configs go through the same redactor as the config views (an allowlist: patch secrets
+ * such as a registry password or a `machine.files` content become markers too), the client configs
+ * lose their keys, and secrets.yaml is not written. Every file is written 0600 through a temp file
+ * (exclusive, no-follow) renamed into place; only schematic.yaml and summary.txt are 0644.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -14,9 +17,11 @@ import { clusterPlan } from "../components/plan";
 import { nodeConfigInput } from "../components/talos/cluster";
 import { generateAdminKubeconfig } from "../components/talos/kubeconfig";
 import { renderMachineConfig } from "../components/talos/machineconfig";
+import { redactMachineConfig } from "../components/talos/redact";
 import { generateSecretsBundle, parseSecretsYaml, serializeSecretsYaml } from "../components/talos/secrets";
 import { generateTalosconfig } from "../components/talos/talosconfig";
 import type { SecretsBundle } from "../components/talos/types";
+import { writePrivateFile } from "./private-file";
 
 /** Values of secret-bearing keys (PEM/base64 keys, tokens, secrets) → a short marker. */
 export function redact(text: string, bundle: SecretsBundle): string {
@@ -65,18 +70,25 @@ async function main(argv: string[]): Promise<number> {
     ? parseSecretsYaml(fs.readFileSync(secretsFile, "utf8"))
     : await generateSecretsBundle();
 
-  fs.mkdirSync(out, { recursive: true });
-  const write = (name: string, text: string, mode = 0o644) => {
-    fs.writeFileSync(path.join(out, name), withSecrets ? text : redact(text, bundle), { mode });
+  fs.mkdirSync(out, { recursive: true, mode: 0o700 });
+  const write = (name: string, text: string, mode = 0o600, view = (t: string) => redact(t, bundle)) => {
+    writePrivateFile(path.join(out, name), withSecrets ? text : view(text), mode);
     console.log(`wrote ${path.join(out, name)}`);
   };
+  // Keyed with the cluster secret, as in the program's views: markers reveal nothing.
+  const configView = (t: string) => redact(redactMachineConfig(t, bundle.cluster.secret), bundle);
   if (withSecrets) write("secrets.yaml", serializeSecretsYaml(bundle), 0o600);
 
   // The same plan the program's HomelabCluster creates its resources from.
   const plan = clusterPlan(cfg);
   const id = plan.image.schematicId;
   for (const node of plan.talos.nodes) {
-    write(`${node.name}.yaml`, renderMachineConfig(nodeConfigInput(plan.talos, node, bundle)), 0o600);
+    write(
+      `${node.name}.yaml`,
+      renderMachineConfig(nodeConfigInput(plan.talos, node, bundle)),
+      0o600,
+      configView,
+    );
   }
   const cps = cfg.nodes.filter((n) => n.role === "controlplane").map((n) => n.ip);
   const talosconfig = await generateTalosconfig({
@@ -92,7 +104,7 @@ async function main(argv: string[]): Promise<number> {
     bundle,
   });
   write("kubeconfig", kubeconfig.yaml, 0o600);
-  write("schematic.yaml", `# schematic id: ${id}\n${plan.image.schematic}`);
+  write("schematic.yaml", `# schematic id: ${id}\n${plan.image.schematic}`, 0o644);
   const summary = [
     `cluster ${cfg.clusterName}: Talos ${cfg.talosVersion}, Kubernetes ${cfg.kubernetesVersion}, endpoint ${cfg.controlPlane.endpoint}`,
     `schematic ${id}`,
@@ -104,7 +116,7 @@ async function main(argv: string[]): Promise<number> {
           : " (existing machine)"),
     ),
   ].join("\n");
-  write("summary.txt", `${summary}\n`);
+  write("summary.txt", `${summary}\n`, 0o644);
   return 0;
 }
 

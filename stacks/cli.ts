@@ -2,14 +2,15 @@
  * Command line over the Automation API:
  *
  *   tsx stacks/cli.ts preview <stack>            # plan
- *   tsx stacks/cli.ts up <stack>                 # converge (waits for ClusterReady)
- *   tsx stacks/cli.ts destroy <stack>
+ *   tsx stacks/cli.ts up <stack> [--allow-node-removal]   # converge (waits for ClusterReady)
+ *   tsx stacks/cli.ts destroy <stack> [--yes-destroy-production]
  *   tsx stacks/cli.ts rebuild <stack> [--yes-destroy-production]
  *   tsx stacks/cli.ts ephemeral <base-stack> [--vmid-offset N --ip-offset N] [--name NAME]
  *   tsx stacks/cli.ts snapshot <stack> [--out FILE] [--unencrypted]
  *   tsx stacks/cli.ts restore <stack> --from FILE [--force] [--yes-restore-production] [--identity FILE]
  *
- * Flags: --json (one JSON object per line, for CI), --plain (no updating line on a TTY).
+ * Flags: --json (one JSON object per line, for CI), --plain (no updating line on a TTY),
+ * --allow-empty-passphrase (a non-production stack may run with an empty passphrase).
  * Exit code: 0 success, 1 failure, 2 usage.
  */
 
@@ -27,15 +28,18 @@ import type { WorkspaceOptions } from "./workspace";
 export const USAGE = `usage: stack <command> <stack> [flags]
 commands:
   preview <stack>     show what up would change
-  up <stack>          create or update the cluster (waits until it is ready)
-  destroy <stack>     delete every resource of the stack
+  up <stack>          create or update the cluster (waits until it is ready); a production stack
+                      takes removed nodes out only with --allow-node-removal
+  destroy <stack>     delete every resource of the stack (--yes-destroy-production for a production stack)
   rebuild <stack>     destroy, then up (--yes-destroy-production for a production stack)
   ephemeral <base>    throwaway copy of <base>: up, smoke checks, destroy, remove
                       (--vmid-offset N --ip-offset N, or proxmox-talos:ephemeral in <base>; --name NAME)
   snapshot <stack>    etcd snapshot into backups/<stack>/ (--out FILE, --unencrypted)
   restore <stack>     etcd recovery after quorum loss: --from FILE (--force, --yes-restore-production,
                       --identity FILE for an .age snapshot)
-flags: --json (JSON lines), --plain (no live line)`;
+flags: --json (JSON lines), --plain (no live line),
+       --allow-empty-passphrase (up/destroy/rebuild/ephemeral of a non-production stack without
+       PULUMI_CONFIG_PASSPHRASE(_FILE): its secrets are then encrypted with an empty passphrase)`;
 
 export interface ParsedArgs {
   readonly command: string;
@@ -48,6 +52,8 @@ const BOOL_FLAGS = new Set([
   "json",
   "plain",
   "yes-destroy-production",
+  "allow-node-removal",
+  "allow-empty-passphrase",
   "help",
   "force",
   "unencrypted",
@@ -112,6 +118,16 @@ function reportError(io: Io, mode: ProgressMode, message: string): void {
 /** Runs one command line; resolves to the exit code. Never throws. */
 export async function main(argv: readonly string[], opts: MainOptions = {}): Promise<number> {
   const io: Io = opts.io ?? { stdout: process.stdout, stderr: process.stderr };
+  // The CLI it starts inherits this: state files, backups and logs readable by their owner only.
+  const umask = process.umask(0o077);
+  try {
+    return await run(argv, opts, io);
+  } finally {
+    process.umask(umask);
+  }
+}
+
+async function run(argv: readonly string[], opts: MainOptions, io: Io): Promise<number> {
   let mode: ProgressMode = argv.includes("--json") ? "json" : "plain";
   let stack: string | undefined;
   try {
@@ -126,7 +142,10 @@ export async function main(argv: readonly string[], opts: MainOptions = {}): Pro
       out: io.stdout,
       err: io.stderr,
       mode,
-      workspace: opts.workspace ?? {},
+      workspace: {
+        ...(opts.workspace ?? {}),
+        ...(args.flags["allow-empty-passphrase"] === true ? { allowEmptyPassphrase: true } : {}),
+      },
       smoke: opts.smoke,
       now: opts.now,
     };
@@ -137,8 +156,13 @@ export async function main(argv: readonly string[], opts: MainOptions = {}): Pro
     switch (args.command) {
       case "preview":
       case "up":
-      case "destroy":
-        return (await runStackOperation(ctx, args.stack, args.command)).ok ? 0 : 1;
+      case "destroy": {
+        const flags = {
+          yesDestroyProduction: args.flags["yes-destroy-production"] === true,
+          allowNodeRemoval: args.flags["allow-node-removal"] === true,
+        };
+        return (await runStackOperation(ctx, args.stack, args.command, flags)).ok ? 0 : 1;
+      }
       case "rebuild":
         return (await rebuild(ctx, args.stack, args.flags["yes-destroy-production"] === true)).ok ? 0 : 1;
       case "ephemeral": {

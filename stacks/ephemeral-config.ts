@@ -1,8 +1,12 @@
 /**
  * The config of a throwaway stack derived from a base stack: its own cluster name, VM ids and
- * addresses shifted by offsets, never production.
+ * addresses shifted by offsets, never production. It gets a fresh cluster identity: the base's
+ * `talosSecrets`, `sopsAgeKey`, `fluxGitPassword` and Flux source (`addons.flux.git`) are left
+ * behind unless `proxmox-talos:ephemeral.copy` names them; patches that name an address of the
+ * base's node network are refused (the copy would claim a production address).
  */
 import type { ConfigMap } from "@pulumi/pulumi/automation";
+import { parseCidr, parseIpv4, rangeContains } from "../components/net/ipv4";
 import { UserError } from "./errors";
 import { configValue, decode, isRecord, key } from "./stack-config";
 
@@ -92,6 +96,13 @@ function shiftControlPlane(cp: unknown, off: Offsets): unknown {
   return out;
 }
 
+/** Without `flux` in `ephemeral.copy` the copy's Flux gets no Git source (nothing is reconciled). */
+function dropFluxSource(addons: unknown): unknown {
+  if (!isRecord(addons) || !isRecord(addons.flux) || addons.flux.git === undefined) return addons;
+  const { git: _git, ...flux } = addons.flux;
+  return { ...addons, flux };
+}
+
 function shiftPools(pools: unknown, off: Offsets, owner: string): unknown {
   if (!Array.isArray(pools)) return pools;
   return pools.map((p: unknown) => {
@@ -135,10 +146,78 @@ function shiftAddons(addons: unknown, off: Offsets): unknown {
   return out;
 }
 
+/** What `ephemeral.copy` may name: the identity secrets, and `flux` for the Flux Git source. */
+export const COPYABLE = ["talosSecrets", "sopsAgeKey", "fluxGitPassword", "flux"] as const;
+export type Copyable = (typeof COPYABLE)[number];
+
+/** The base's `ephemeral.copy` list (validated: an unknown name is an error). */
+export function copyList(base: ConfigMap): Copyable[] {
+  const cfg = configValue(base, "ephemeral");
+  const list = isRecord(cfg) ? cfg.copy : undefined;
+  if (list === undefined) return [];
+  if (!Array.isArray(list) || list.some((x) => !(COPYABLE as readonly unknown[]).includes(x))) {
+    throw new UserError(
+      `${key("ephemeral")}.copy must be a list of ${COPYABLE.map((c) => JSON.stringify(c)).join(", ")} (got ${JSON.stringify(list)})`,
+    );
+  }
+  return list as Copyable[];
+}
+
+/** Every IPv4 literal in `value` (strings inside objects and lists too), with its key path. */
+function ipv4Literals(value: unknown, at: string, out: { path: string; ip: string }[]): void {
+  if (typeof value === "string") {
+    for (const m of value.matchAll(IPV4)) out.push({ path: at, ip: m[0] });
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => {
+      ipv4Literals(v, `${at}[${i}]`, out);
+    });
+  } else if (isRecord(value)) {
+    for (const [k, v] of Object.entries(value)) ipv4Literals(v, `${at}.${k}`, out);
+  }
+}
+
+/**
+ * Refuses patches (`patches.*`, `nodes[].patches`) naming an address of the base's node network:
+ * the throwaway cluster would claim it. Addresses elsewhere (public DNS, pod CIDRs) pass.
+ */
+export function patchAddressProblems(base: ConfigMap): string[] {
+  const network = configValue(base, "network");
+  const cidr = isRecord(network) && typeof network.cidr === "string" ? parseCidr(network.cidr) : undefined;
+  if (!cidr) return [];
+  const found: { path: string; ip: string }[] = [];
+  ipv4Literals(configValue(base, "patches"), key("patches"), found);
+  const nodes = configValue(base, "nodes");
+  if (Array.isArray(nodes)) {
+    nodes.forEach((n, i) => {
+      if (isRecord(n)) ipv4Literals(n.patches, `${key("nodes")}[${i}].patches`, found);
+    });
+  }
+  return found
+    .filter((f) => {
+      const a = parseIpv4(f.ip);
+      return a !== undefined && rangeContains(cidr, a);
+    })
+    .map(
+      (f) =>
+        `${f.path}: ${f.ip} is in the base's node network ${String(network && (network as Record<string, unknown>).cidr)}`,
+    );
+}
+
 /** The throwaway stack's config, in the `pulumi config --json` shape. */
 export function ephemeralConfig(base: ConfigMap, stackName: string, off: Offsets): ConfigMap {
+  const copy = copyList(base);
+  const addressProblems = patchAddressProblems(base);
+  if (addressProblems.length > 0) {
+    throw new UserError(
+      `ephemeral refuses to copy patches that name production addresses (the throwaway cluster would claim them):\n${addressProblems.map((p) => `  - ${p}`).join("\n")}\n  move those settings out of the patches or run the throwaway cluster from its own stack file`,
+    );
+  }
   const out: ConfigMap = {};
   for (const [k, v] of Object.entries(base)) out[k] = { ...v };
+  // A fresh cluster identity unless opted in per key.
+  for (const name of ["talosSecrets", "sopsAgeKey", "fluxGitPassword"] as const) {
+    if (!copy.includes(name)) delete out[key(name)];
+  }
   const set = (name: string, value: unknown) => {
     out[key(name)] = { value: typeof value === "string" ? value : JSON.stringify(value), secret: false };
   };
@@ -148,7 +227,7 @@ export function ephemeralConfig(base: ConfigMap, stackName: string, off: Offsets
   const transforms: Record<string, (v: unknown, o: Offsets) => unknown> = {
     nodes: shiftNodes,
     controlPlane: shiftControlPlane,
-    addons: shiftAddons,
+    addons: (v, o) => shiftAddons(copy.includes("flux") ? v : dropFluxSource(v), o),
   };
   for (const [name, fn] of Object.entries(transforms)) {
     const entry = base[key(name)];
@@ -159,16 +238,27 @@ export function ephemeralConfig(base: ConfigMap, stackName: string, off: Offsets
   return out;
 }
 
-/** JSON for `pulumi config set-all --json`: objects as objectValue so they stay structured. */
+/**
+ * JSON for `pulumi config set-all --json` (a command line argument, visible in /proc/<pid>/cmdline):
+ * the PLAIN entries only, objects as objectValue so they stay structured. Secret entries are
+ * copied with `pulumi config cp` ({@link secretKeys}), never put on a command line.
+ */
 export function configJson(config: ConfigMap): string {
-  const out: Record<string, { value: string; secret: boolean; objectValue?: unknown }> = {};
+  const out: Record<string, { value: string; secret: false; objectValue?: unknown }> = {};
   for (const [k, v] of Object.entries(config)) {
-    const secret = v.secret ?? false;
-    const decoded = v.secret ? undefined : decode(v.value);
+    if (v.secret) continue;
+    const decoded = decode(v.value);
     out[k] =
       typeof decoded === "object" && decoded !== null
-        ? { value: v.value, secret, objectValue: decoded }
-        : { value: v.value, secret };
+        ? { value: v.value, secret: false, objectValue: decoded }
+        : { value: v.value, secret: false };
   }
   return JSON.stringify(out);
+}
+
+/** The secret entries of `config` (full keys): copied from the base stack by `pulumi config cp`. */
+export function secretKeys(config: ConfigMap): string[] {
+  return Object.entries(config)
+    .filter(([, v]) => v.secret)
+    .map(([k]) => k);
 }

@@ -15,6 +15,7 @@ import {
   StackNotFoundError,
 } from "@pulumi/pulumi/automation";
 import { NoCliError, UserError } from "./errors";
+import { hasPassphrase, passphraseRefusal, stackFileFacts, usesOtherProvider } from "./passphrase";
 
 export const PROJECT_NAME = "proxmox-talos";
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
@@ -30,6 +31,8 @@ export interface WorkspaceOptions {
   readonly pulumiCommand?: PulumiCommand;
   /** The program (default: `clusterProgram` from program.ts, loaded lazily). */
   readonly program?: PulumiFn;
+  /** `--allow-empty-passphrase`: a non-production stack may run with an empty passphrase. */
+  readonly allowEmptyPassphrase?: boolean;
   /** Progress lines of a set-up step, e.g. the engine build (default: stderr). */
   readonly log?: (line: string) => void;
 }
@@ -60,8 +63,12 @@ function isExecutable(file: string): boolean {
   }
 }
 
-/** The environment every CLI call gets. */
-export function workspaceEnv(root: string, env: Env): Record<string, string> {
+/**
+ * The environment every CLI call gets. Without a passphrase in `env` it is empty only when
+ * `emptyPassphrase` (a preview, or a run the passphrase guard let through); otherwise unset, so
+ * the CLI itself refuses to encrypt.
+ */
+export function workspaceEnv(root: string, env: Env, emptyPassphrase = true): Record<string, string> {
   const out: Record<string, string> = {
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PROXMOX_TALOS_ROOT: root,
@@ -70,8 +77,7 @@ export function workspaceEnv(root: string, env: Env): Record<string, string> {
   if (env.PULUMI_CONFIG_PASSPHRASE !== undefined) out.PULUMI_CONFIG_PASSPHRASE = env.PULUMI_CONFIG_PASSPHRASE;
   else if (env.PULUMI_CONFIG_PASSPHRASE_FILE)
     out.PULUMI_CONFIG_PASSPHRASE_FILE = env.PULUMI_CONFIG_PASSPHRASE_FILE;
-  // Documented local default: an empty passphrase. Set PULUMI_CONFIG_PASSPHRASE(_FILE) for real stacks.
-  else out.PULUMI_CONFIG_PASSPHRASE = "";
+  else if (emptyPassphrase) out.PULUMI_CONFIG_PASSPHRASE = "";
   const bin = engineBinDir(env, sdkVersion(root));
   const basePath = env.PATH ?? "";
   out.PATH = fs.existsSync(bin) ? `${bin}${path.delimiter}${basePath}` : basePath;
@@ -201,7 +207,12 @@ export interface OpenedStack {
   readonly root: string;
   /** The project's own program runs (not a test's): its stack config is checked offline first. */
   readonly clusterProgram?: boolean;
+  /** The stack runs under an empty passphrase (a preview, or `--allow-empty-passphrase`). */
+  readonly emptyPassphrase: boolean;
 }
+
+/** Operations that write state (and so encrypt secrets): they get the passphrase guard. */
+export type GuardedOperation = "up" | "destroy" | "rebuild" | "ephemeral";
 
 /**
  * Opens a stack. `select` fails on an unknown stack; `select-or-init` creates it when the
@@ -211,12 +222,27 @@ export async function openStack(
   stackName: string,
   mode: OpenMode,
   opts: WorkspaceOptions = {},
+  guarded?: GuardedOperation,
 ): Promise<OpenedStack> {
   const root = opts.projectRoot ?? PROJECT_ROOT;
   const env = opts.env ?? process.env;
-  const envVars = workspaceEnv(root, env);
+  let emptyPassphrase = !hasPassphrase(env);
+  if (guarded) {
+    const facts = stackFileFacts(root, stackName);
+    const why = passphraseRefusal(guarded, stackName, env, {
+      production: facts.production,
+      allowEmpty: opts.allowEmptyPassphrase === true,
+      otherProvider: usesOtherProvider(facts),
+    });
+    if (why) throw new UserError(why);
+    emptyPassphrase = emptyPassphrase && !usesOtherProvider(facts);
+  }
+  const envVars = workspaceEnv(root, env, emptyPassphrase);
   if (envVars.PULUMI_BACKEND_URL.startsWith("file://") && !env.PULUMI_BACKEND_URL) {
-    fs.mkdirSync(envVars.PULUMI_BACKEND_URL.slice("file://".length), { recursive: true });
+    // State holds the encrypted secrets and everything else: readable by its owner only.
+    const dir = envVars.PULUMI_BACKEND_URL.slice("file://".length);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(dir, 0o700);
   }
   const pulumiCommand = opts.pulumiCommand ?? (await findPulumiCommand(root, env, opts.log));
   const programErrors: ProgramErrors = {};
@@ -246,5 +272,6 @@ export async function openStack(
     programErrors,
     root,
     clusterProgram: opts.program === undefined,
+    emptyPassphrase,
   };
 }

@@ -78,9 +78,10 @@ export const MetallbPoolSchema = z.strictObject({
 
 const gitUrl = z
   .string({ error: wrong("must be a string", 'write url: "https://github.com/me/fleet.git"') })
-  .regex(/^(https?|ssh):\/\/\S+$/, {
+  // https (no userinfo: the token belongs in the secret fluxGitPassword) or ssh (a user name only).
+  .regex(/^(https:\/\/[^/\s@]+|ssh:\/\/([^/\s@:]+@)?[^/\s@]+)\/\S*$/, {
     error: wrong(
-      "is not an http(s):// or ssh:// Git URL",
+      "is not an https:// or ssh:// Git URL without credentials (put a token in the secret fluxGitPassword)",
       'write it like "https://github.com/me/fleet.git" or "ssh://git@github.com/me/fleet.git"',
     ),
   });

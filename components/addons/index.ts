@@ -84,6 +84,13 @@ export interface ClusterAddonsArgs {
     readonly accessKeyId: pulumi.Input<string>;
     readonly secretAccessKey: pulumi.Input<string>;
   };
+  /**
+   * The stack stores `addons` as a secret (`pulumi config set --secret --path addons.*.values…`):
+   * every release's values stay a Pulumi secret. Default false.
+   */
+  readonly secretValues?: boolean;
+  /** Production: the age identity gets `protect` and `retainOnDelete`. Default false. */
+  readonly production?: boolean;
 }
 
 export class ClusterAddons extends pulumi.ComponentResource {
@@ -130,7 +137,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
           repositoryOpts: { repo: pin.repository },
           namespace,
           createNamespace: false,
-          values,
+          values: args.secretValues ? pulumi.secret(values) : values,
         },
         { ...k8s, dependsOn },
       );
@@ -219,7 +226,13 @@ export class ClusterAddons extends pulumi.ComponentResource {
         const age = new AgeIdentity(
           "sops-age",
           { importedIdentity: args.ageKey },
-          { parent: this, dependsOn: afterCni },
+          {
+            parent: this,
+            dependsOn: afterCni,
+            // The only copy of a generated identity: no engine path may drop it in production.
+            protect: args.production ?? false,
+            retainOnDelete: args.production ?? false,
+          },
         );
         const identity = pulumi.secret(age.identity);
         sopsSecret = new kubernetes.core.v1.Secret(

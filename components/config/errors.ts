@@ -16,9 +16,15 @@ export interface ConfigIssue {
   readonly fix?: string;
 }
 
+/** Credentials in a URL (`https://user:token@host`) never reach a message. */
+export function maskUrlCredentials(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s@"]+@/gi, "$1(credentials)@");
+}
+
 /** Formats a value for a message: short, JSON-ish, never a secret (callers pass no secrets). */
 export function showValue(value: unknown): string {
   if (value === undefined) return "(unset)";
+  if (typeof value === "string") value = maskUrlCredentials(value);
   const text = typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

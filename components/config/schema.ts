@@ -74,6 +74,12 @@ export const NodeSchema = z.strictObject({
   ip: ipv4,
   /** Proxmox node (host) the VM runs on. Required with a `proxmox` section. */
   proxmoxNode: z.string().min(1).optional(),
+  /**
+   * Existing machines only: the machine is known to be new (booted from the Talos image, in
+   * maintenance mode), so its first apply may use the unauthenticated maintenance API. Proxmox
+   * VMs need no flag: a VM created or replaced in this update is new. Defaults to false.
+   */
+  newMachine: z.boolean().default(false),
   /** Proxmox VM id. Required with a `proxmox` section. */
   vmId: z
     .number({ error: "must be a whole number from 100 to 999999999 (a Proxmox VM id)" })
@@ -189,9 +195,12 @@ export const PatchesSchema = z.strictObject({
 });
 
 export const ImageFactorySchema = z.strictObject({
+  // https only (the boot image and installer come from here), no credentials in the URL.
   url: z
     .string()
-    .regex(/^https?:\/\/[^/\s]+$/, { error: "must be a URL like https://factory.talos.dev" })
+    .regex(/^https:\/\/[^/\s@]+$/, {
+      error: "must be an https URL without credentials or path, like https://factory.talos.dev",
+    })
     .default(IMAGE_FACTORY_URL),
   extensions: z.array(extensionName).default([...DEFAULT_EXTENSIONS]),
 });
@@ -257,10 +266,23 @@ export const TOP_LEVEL = {
     .strictObject({
       vmidOffset: z.number().int().min(1).optional(),
       ipOffset: z.number().int().min(1).optional(),
+      /** Secret keys (and `flux`) the throwaway copy may take from this stack; none by default. */
+      copy: z
+        .array(
+          z.enum(["talosSecrets", "sopsAgeKey", "fluxGitPassword", "flux"], {
+            error: 'must be one of "talosSecrets", "sopsAgeKey", "fluxGitPassword", "flux"',
+          }),
+        )
+        .default([]),
     })
     .optional(),
   imageFactory: ImageFactorySchema.default({ url: IMAGE_FACTORY_URL, extensions: [...DEFAULT_EXTENSIONS] }),
-  rollout: RolloutSchema.default(ROLLOUT_DEFAULTS),
+  rollout: RolloutSchema.default({ ...ROLLOUT_DEFAULTS, allowNodeRemoval: false }),
+  /**
+   * Let a changed or removed `talosSecrets` replace the cluster's secrets bundle (a new PKI: the
+   * running cluster rejects the new credentials). Defaults to false: such a change is refused.
+   */
+  allowTalosSecretsReplacement: z.boolean().default(false),
   clientCerts: ClientCertsSchema.default(CLIENT_CERT_DEFAULTS),
   backup: BackupSchema.default(BACKUP_DEFAULTS),
   /** Secure Boot and disk encryption of every node (nodes and node classes may override). */

@@ -116,7 +116,7 @@ export function validateSource(
   const before = [...extra, ...src.issues];
   let config: StackConfig;
   try {
-    config = validateStackConfig(src.raw, { ...offlineSecrets, ...src.secrets });
+    config = validateStackConfig(src.raw, { ...offlineSecrets, ...src.secrets }, src.secretSettings);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     throw new ConfigError(CONFIG_NAMESPACE, [...before, ...err.issues]);

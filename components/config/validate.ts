@@ -25,6 +25,7 @@ import {
   vipIssues,
 } from "./rules";
 import { CONFIG_NAMESPACE, NodeSchema, SECRET_KEYS, type SecretKey, TOP_LEVEL } from "./schema";
+import { scrubSecretSettings } from "./secret-settings";
 
 const SCHEMAS = { ...TOP_LEVEL, addons: AddonsConfigSchema.default(AddonsConfigSchema.parse({})) };
 type Parsed = { [K in keyof typeof SCHEMAS]: z.output<(typeof SCHEMAS)[K]> };
@@ -64,6 +65,8 @@ function trimStrings(value: unknown, key?: string): unknown {
 export function validateStackConfig(
   raw: Readonly<Record<string, unknown>>,
   secrets: Partial<Record<SecretKey, string>> = {},
+  /** Plain keys stored as secrets: their values never appear in an error. */
+  secretSettings: readonly string[] = [],
 ): StackConfig {
   const issues: ConfigIssue[] = [];
   const parsed: Partial<Record<string, unknown>> = {};
@@ -205,7 +208,8 @@ export function validateStackConfig(
     );
   }
 
-  if (issues.length > 0) throw new ConfigError(CONFIG_NAMESPACE, issues);
+  if (issues.length > 0)
+    throw new ConfigError(CONFIG_NAMESPACE, scrubSecretSettings(issues, raw, secretSettings));
 
   const full = parsed as Parsed;
   const resolvedNodes = full.nodes.map(

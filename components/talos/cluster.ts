@@ -48,6 +48,17 @@ export interface TalosNodeArgs {
   readonly patches?: readonly StackPatch[];
   /** Resources the node's apply waits for (e.g. its VM). */
   readonly dependsOn?: readonly pulumi.Resource[];
+  /**
+   * Identity of the machine behind the node (e.g. its VM's host, id and MACs): when it changes,
+   * the node's apply is replaced (the new machine is configured again) and the readiness gate
+   * runs again. Default "" (unknown: existing machines).
+   */
+  readonly identity?: pulumi.Input<string>;
+  /**
+   * The machine is known to be new (a VM created or replaced in this update, or marked new by the
+   * stack): only then may its first apply use the unauthenticated maintenance API. Default false.
+   */
+  readonly newMachine?: boolean;
   /** The node's own installer image (its schematic, Secure Boot); the cluster's when unset. */
   readonly installImage?: string;
   /** Data disks, disk encryption, GPU kernel modules in the node's machine config. */
@@ -122,6 +133,16 @@ export interface TalosClusterArgs {
     /** age recipient to encrypt for. */
     readonly recipient?: pulumi.Input<string>;
   };
+  /**
+   * Production: node removals are refused before anything is touched (unless `allowNodeRemoval`),
+   * and the cluster identity (`MachineSecrets`, `ClientConfigs`) gets `protect` + `retainOnDelete`.
+   * Default false.
+   */
+  readonly production?: boolean;
+  /** Let this update take nodes out of a production cluster. Default false. */
+  readonly allowNodeRemoval?: boolean;
+  /** Let a changed or removed `importedSecrets` replace the bundle. Default false (refused). */
+  readonly allowSecretsReplacement?: boolean;
 }
 
 /**
@@ -219,10 +240,18 @@ export class TalosCluster extends pulumi.ComponentResource {
     if (!first) throw new pulumi.ResourceError("at least one control-plane node is required", this);
     const address = (n: TalosNodeArgs): string => n.apiAddress ?? n.ip;
 
+    const production = args.production ?? false;
+    // The cluster identity: no engine path (destroy, replacement) may drop it in production. A
+    // replacement the stack allows explicitly must not be blocked by `protect`.
+    const keepIdentity = { protect: production, retainOnDelete: production };
     this.machineSecrets = new MachineSecrets(
       `${name}-secrets`,
-      { importedSecrets: args.importedSecrets },
-      { parent: this },
+      { importedSecrets: args.importedSecrets, allowReplacement: args.allowSecretsReplacement ?? false },
+      {
+        parent: this,
+        protect: production && !args.allowSecretsReplacement,
+        retainOnDelete: production,
+      },
     );
     const bundle: pulumi.Output<SecretsBundle> = pulumi.secret(
       this.machineSecrets.secretsYaml.apply((y) => {
@@ -249,7 +278,7 @@ export class TalosCluster extends pulumi.ComponentResource {
         renewBeforeDays: args.clientCerts?.renewBeforeDays,
         validityDays: args.clientCerts?.validityDays,
       },
-      { parent: this },
+      { parent: this, ...keepIdentity },
     );
     this.talosconfig = pulumi.secret(this.clientConfigs.talosconfig);
     this.kubeconfig = pulumi.secret(this.clientConfigs.kubeconfig);
@@ -294,6 +323,7 @@ export class TalosCluster extends pulumi.ComponentResource {
         checkKubernetes,
         drainTimeoutSeconds: args.rollout?.drainTimeoutSeconds,
         timeoutSeconds: args.applyTimeoutSeconds,
+        protectNodes: production && !args.allowNodeRemoval,
       },
       { parent: this, dependsOn: [this.machineSecrets, ...(this.snapshotStep ? [this.snapshotStep] : [])] },
     );
@@ -309,7 +339,11 @@ export class TalosCluster extends pulumi.ComponentResource {
           bundle.apply((b) => renderMachineConfig(nodeConfigInput(args, node, b))),
         );
         const configHash = pulumi.unsecret(config.apply(sha256Hex));
-        hashes.push(configHash.apply((h) => `${node.name}=${h}`));
+        const identity = pulumi.output(node.identity ?? "");
+        // A replaced machine re-runs the readiness gate even when its config is the same.
+        hashes.push(
+          pulumi.all([configHash, identity]).apply(([h, id]) => `${node.name}=${h}${id ? `@${id}` : ""}`),
+        );
         configs[node.name] = config;
         const apply = new MachineConfigApply(
           `${name}-apply-${node.name}`,
@@ -337,6 +371,8 @@ export class TalosCluster extends pulumi.ComponentResource {
             controlPlanes: controlPlanePeers,
             kubeconfig: this.kubeconfig,
             checkKubernetes,
+            machineIdentity: identity,
+            maintenanceAllowed: node.newMachine ?? false,
             resetOnDelete: args.resetOnDelete ?? false,
             timeoutSeconds: args.rollout?.nodeTimeoutSeconds ?? args.applyTimeoutSeconds,
             ...(node.bootSecurity !== undefined

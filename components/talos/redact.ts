@@ -7,7 +7,16 @@
  * changes exactly when a secret changes without revealing it. Comments are dropped (a
  * comment may hold a commented-out secret; rendered configs carry none). Empty values stay empty.
  *
- * What counts as secret:
+ * The view is an ALLOWLIST: a string value stays readable only at a known non-secret path
+ * (READABLE_PATHS: the settings the renderer writes and common patch settings, certificates,
+ * images, addresses); every other string becomes its marker, so a setting nobody anticipated
+ * (a new Talos field, a patch's free-form value) never shows in plain text. Numbers and booleans
+ * stay readable outside opaque subtrees. Opaque subtrees (OPAQUE_KEYS: `env`, `extraKernelArgs`,
+ * `*.extraArgs`, `pods`, `extraManifests`, `extraManifestHeaders`) keep their keys, but every value
+ * in them is a marker (a `NAME=value` entry keeps its NAME). A readable URL loses its userinfo
+ * (a lone user part too: it may be a token) and its query values (flags and numbers excepted).
+ *
+ * What counts as secret even at a readable path (a denylist kept on top of the allowlist):
  * - the fields Talos' own `RedactSecrets` replaces (pkg/machinery/config: v1alpha1 `Config.Redact` and
  *   every `SecretDocument.Redact`), listed in TALOS_SECRET_FIELDS, plus the cluster id (part of the
  *   secrets bundle);
@@ -154,15 +163,24 @@ function isSecretPath(kind: string, path: readonly Segment[]): boolean {
 
 const URL_RE = /^[a-z][a-z0-9+.-]*:\/\//i;
 
-/** A URL with its userinfo password and secret-named query parameters replaced by markers. */
+/**
+ * A readable URL: its userinfo (a token may be the user part alone) and every query value replaced
+ * by markers. A password-only userinfo keeps the user name readable.
+ */
 function redactUrl(url: string, mark: Marker): string {
   let out = url.replace(
-    /^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*:)([^/?#@]*)(@)/i,
-    (all, head: string, password: string, at: string) =>
-      password === "" ? all : `${head}${mark(password)}${at}`,
+    /^([a-z][a-z0-9+.-]*:\/\/)([^/?#@]*)(@)/i,
+    (all, scheme: string, userinfo: string, at: string) => {
+      if (userinfo === "") return all;
+      const colon = userinfo.indexOf(":");
+      if (colon < 0) return `${scheme}${mark(userinfo)}${at}`;
+      const password = userinfo.slice(colon + 1);
+      return `${scheme}${userinfo.slice(0, colon)}:${password === "" ? "" : mark(password)}${at}`;
+    },
   );
+  // Flags and numbers (`grpc_tunnel=true`, `port=443`) carry no secret; any other value may.
   out = out.replace(/([?&])([^=&#]+)=([^&#]*)/g, (all, sep: string, name: string, value: string) =>
-    value !== "" && secretName(name) ? `${sep}${name}=${mark(value)}` : all,
+    value === "" || /^(true|false|\d{1,6})$/i.test(value) ? all : `${sep}${name}=${mark(value)}`,
   );
   return out;
 }
@@ -183,6 +201,168 @@ function isOpaqueContents(kind: string, path: readonly Segment[]): boolean {
   return (OPAQUE_CONTENTS[kind] ?? []).some((p) => matchPattern(p, path));
 }
 
+/**
+ * Keys whose whole subtree is opaque: their values are free-form command lines, environments,
+ * manifests or headers, where a secret has no recognizable key (`--password=…`, `Cookie: …`,
+ * `siderolink.api=…?jointoken=…`, a static pod's `env[].value`).
+ */
+export const OPAQUE_KEYS: ReadonlySet<string> = new Set([
+  "env",
+  "environment",
+  "extraKernelArgs",
+  "extraArgs",
+  "pods",
+  "extraManifests",
+  "extraManifestHeaders",
+]);
+
+function inOpaqueSubtree(path: readonly Segment[]): boolean {
+  return path.some((s) => typeof s === "string" && OPAQUE_KEYS.has(s));
+}
+
+/**
+ * Paths whose string values stay readable, per document kind (`*` any key, `[]` any index, `**` any
+ * depth); `any` applies to every kind. The v1alpha1 part covers every string the renderer writes
+ * (tests/talos/redact.test.ts checks it) and the usual patch settings.
+ */
+export const READABLE_PATHS: Readonly<Record<string, readonly string[]>> = {
+  any: ["apiVersion", "kind", "name"],
+  v1alpha1: [
+    "version",
+    "debug",
+    "persist",
+    "machine.type",
+    "machine.ca.crt",
+    "machine.acceptedCAs[].crt",
+    "machine.certSANs[]",
+    "machine.install.disk",
+    "machine.install.image",
+    "machine.install.diskSelector.**",
+    "machine.kubelet.image",
+    "machine.kubelet.clusterDNS[]",
+    "machine.kubelet.nodeIP.validSubnets[]",
+    "machine.kubelet.extraMounts[].**",
+    "machine.network.hostname",
+    "machine.network.nameservers[]",
+    "machine.network.searchDomains[]",
+    "machine.network.extraHostEntries[].**",
+    "machine.network.interfaces[].interface",
+    "machine.network.interfaces[].addresses[]",
+    "machine.network.interfaces[].routes[].**",
+    "machine.network.interfaces[].deviceSelector.**",
+    "machine.network.interfaces[].vip.ip",
+    "machine.network.interfaces[].vlans[].addresses[]",
+    "machine.network.interfaces[].vlans[].routes[].**",
+    "machine.network.interfaces[].vlans[].vip.ip",
+    "machine.network.interfaces[].wireguard.peers[].publicKey",
+    "machine.network.interfaces[].wireguard.peers[].endpoint",
+    "machine.network.interfaces[].wireguard.peers[].allowedIPs[]",
+    "machine.systemDiskEncryption.*.provider",
+    "machine.nodeLabels.*",
+    "machine.nodeAnnotations.*",
+    "machine.nodeTaints.*",
+    "machine.sysctls.*",
+    "machine.sysfs.*",
+    "machine.kernel.modules[].name",
+    "machine.time.servers[]",
+    "machine.features.**",
+    "machine.files[].path",
+    "machine.files[].permissions",
+    "machine.files[].op",
+    "machine.registries.mirrors.*.endpoints[]",
+    "machine.registries.mirrors.*.overridePath",
+    "machine.registries.config.*.auth.username",
+    "machine.registries.config.*.tls.ca",
+    "machine.registries.config.*.tls.clientIdentity.crt",
+    "machine.disks[].device",
+    "machine.disks[].partitions[].mountpoint",
+    "machine.logging.destinations[].endpoint",
+    "machine.logging.destinations[].format",
+    "cluster.clusterName",
+    "cluster.controlPlane.endpoint",
+    "cluster.ca.crt",
+    "cluster.acceptedCAs[].crt",
+    "cluster.aggregatorCA.crt",
+    "cluster.etcd.ca.crt",
+    "cluster.etcd.image",
+    "cluster.etcd.advertisedSubnets[]",
+    "cluster.etcd.listenSubnets[]",
+    "cluster.network.**",
+    "cluster.apiServer.image",
+    "cluster.apiServer.certSANs[]",
+    "cluster.apiServer.admissionControl[].name",
+    "cluster.apiServer.admissionControl[].configuration.apiVersion",
+    "cluster.apiServer.admissionControl[].configuration.kind",
+    "cluster.apiServer.admissionControl[].configuration.defaults.*",
+    "cluster.apiServer.admissionControl[].configuration.exemptions.**",
+    "cluster.apiServer.auditPolicy.**",
+    "cluster.controllerManager.image",
+    "cluster.scheduler.image",
+    "cluster.proxy.image",
+    "cluster.proxy.mode",
+    "cluster.coreDNS.image",
+    "cluster.discovery.**",
+    "cluster.inlineManifests[].name",
+  ],
+  HostnameConfig: ["hostname"],
+  Layer2VIPConfig: ["link"],
+  LinkAliasConfig: ["selector.**"],
+  ResolverConfig: ["nameservers[].address", "searchDomains.**"],
+  TimeSyncConfig: ["ntp.servers[]"],
+  LinkConfig: ["addresses[].address", "routes[].**"],
+  ExtensionServiceConfig: ["configFiles[].mountPath"],
+  RegistryAuthConfig: ["username"],
+  RegistryTLSConfig: ["clientIdentity.cert", "ca"],
+  KubeServiceAccountConfig: ["accepted.publicKeys[]", "issuer.issuerURL"],
+  KubeEtcdEncryptionConfig: [
+    "config.apiVersion",
+    "config.kind",
+    "config.resources[].resources[]",
+    "config.resources[].providers[].*.keys[].name",
+  ],
+  WireguardConfig: ["peers[].publicKey", "peers[].endpoint", "peers[].allowedIPs[]"],
+  // Talos 1.14's multi-document Kubernetes configs (what the renderer writes for 1.14).
+  DiscoveryServiceConfig: ["endpoint"],
+  FilesystemTrimConfig: ["interval"],
+  KubeAPIServerCAConfig: ["acceptedCAs[]", "issuingCA.cert"],
+  KubeAggregatorCAConfig: ["acceptedCAs[]", "issuingCA.cert"],
+  KubeAPIServerConfig: ["image", "certSANs[]"],
+  KubeAdmissionControlConfig: [
+    "configuration.apiVersion",
+    "configuration.kind",
+    "configuration.defaults.*",
+    "configuration.exemptions.**",
+  ],
+  KubeAuditPolicyConfig: ["configuration.**"],
+  KubeAuthenticationConfig: ["configuration.anonymous.conditions[].path"],
+  KubeAuthorizerConfig: ["type"],
+  KubeClusterConfig: ["clusterName", "endpoint"],
+  KubeControllerManagerConfig: ["image"],
+  KubeSchedulerConfig: ["image"],
+  KubeProxyConfig: ["image", "mode"],
+  KubeCoreDNSConfig: ["image"],
+  KubeNetworkConfig: ["dnsDomain", "podSubnets[]", "serviceSubnets[]", "cni.**"],
+  KubeNodeConfig: ["labels.*", "taints.*", "annotations.*"],
+  UnattendedInstallConfig: ["installer.image", "provisioning.**"],
+  // apiUrl loses its `jointoken` query value (readable URLs keep no query values).
+  SideroLinkConfig: ["apiUrl"],
+  VolumeConfig: ["provisioning.**"],
+  UserVolumeConfig: ["provisioning.**", "filesystem.**"],
+};
+
+const READABLE_PATTERNS: ReadonlyMap<string, readonly (readonly string[])[]> = new Map(
+  Object.entries(READABLE_PATHS).map(([kind, paths]) => [
+    kind,
+    paths.map((p) => p.replace(/\[\]/g, ".[]").split(".")),
+  ]),
+);
+
+function isReadablePath(kind: string, path: readonly Segment[]): boolean {
+  return [...(READABLE_PATTERNS.get("any") ?? []), ...(READABLE_PATTERNS.get(kind) ?? [])].some((p) =>
+    matchPattern(p, path),
+  );
+}
+
 /** `NAME=value` (an environment entry, e.g. an extension's `TS_AUTHKEY=…`) with a secret-named NAME. */
 const ENV_ENTRY_RE = /^([A-Za-z_][A-Za-z0-9_.-]*)=(.+)$/s;
 
@@ -196,8 +376,13 @@ function redactScalar(
   if (value === null || value === undefined || typeof value === "boolean" || value === "") return undefined;
   const text = typeof value === "string" ? value : String(value);
   if (isSecretPath(kind, path)) return mark(text);
+  if (inOpaqueSubtree(path)) {
+    // `NAME=value` keeps its NAME (`TS_EXTRA_ARGS=<redacted …>`, `siderolink.api=<redacted …>`).
+    const entry = ENV_ENTRY_RE.exec(text);
+    return entry ? `${entry[1]}=${mark(entry[2]!)}` : mark(text);
+  }
   if (typeof value !== "string") return undefined;
-  if (isOpaqueContents(kind, path)) return mark(value);
+  if (isOpaqueContents(kind, path) || !isReadablePath(kind, path)) return mark(value);
   const env = ENV_ENTRY_RE.exec(value);
   if (env && secretName(env[1]!)) return `${env[1]}=${mark(env[2]!)}`;
   if (URL_RE.test(value)) {

@@ -2,14 +2,18 @@
  * `ephemeral`: a throwaway cluster from a base stack's config — up (which waits for the cluster
  * to be ready), smoke checks, then destroy and remove the stack, also when a step failed.
  */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import type { ConfigMap, OutputMap } from "@pulumi/pulumi/automation";
 import { type Context, info } from "../context";
-import { configJson, ephemeralConfig, resolveOffsets } from "../ephemeral-config";
+import { configJson, ephemeralConfig, resolveOffsets, secretKeys } from "../ephemeral-config";
 import { describeError, UserError } from "../errors";
 import { kubeSmoke, type SmokeResult } from "../smoke";
 import { enabledAddons, nodeCount } from "../stack-config";
 import { type OpenedStack, openStack } from "../workspace";
 import { runOperation } from "./operation";
+
+const execFileAsync = promisify(execFile);
 
 export interface EphemeralOptions {
   readonly name?: string;
@@ -32,7 +36,7 @@ export async function ephemeral(
   baseName: string,
   opts: EphemeralOptions,
 ): Promise<EphemeralResult> {
-  const base = await openStack(baseName, "select-or-init", ctx.workspace);
+  const base = await openStack(baseName, "select-or-init", ctx.workspace, "ephemeral");
   const baseConfig: ConfigMap = await base.stack.getAllConfig();
   const offsets = resolveOffsets(baseConfig, opts, baseName);
   const name = opts.name ?? `${baseName}-eph-${stamp(new Date(ctx.now ? ctx.now() : Date.now()))}`;
@@ -60,8 +64,13 @@ export async function ephemeral(
   );
   let eph: OpenedStack | undefined;
   try {
-    eph = await openStack(name, "create", ctx.workspace);
+    eph = await openStack(name, "create", ctx.workspace, "ephemeral");
+    // Plain settings through set-all; secrets re-encrypted by the CLI from the base stack, so no
+    // secret value is ever on a command line.
     await eph.workspace.setAllConfigJson(name, configJson(config));
+    for (const k of secretKeys(config)) {
+      await runCli(eph, ["config", "cp", k, "--stack", baseName, "--dest", name, "--non-interactive"]);
+    }
     record("create stack", true);
 
     const up = await runOperation(ctx, eph, "up");
@@ -97,6 +106,20 @@ export async function ephemeral(
     result: ok ? "passed" : "failed",
   });
   return { ok, stack: name, steps };
+}
+
+/** One CLI call outside the Automation API's typed surface (`config cp`); throws its stderr. */
+async function runCli(opened: OpenedStack, args: string[]): Promise<void> {
+  const ws = opened.workspace;
+  try {
+    await execFileAsync(ws.pulumiCommand.command, args, {
+      cwd: ws.workDir,
+      env: { ...process.env, ...ws.envVars },
+    });
+  } catch (err) {
+    const stderr = (err as { stderr?: unknown }).stderr;
+    throw new UserError(`pulumi ${args.slice(0, 3).join(" ")} failed: ${String(stderr ?? err).trim()}`);
+  }
 }
 
 async function smoke(ctx: Context, outputs: OutputMap, config: ConfigMap): Promise<SmokeResult[]> {

@@ -2,9 +2,11 @@
 import type { OpMap, OutputMap } from "@pulumi/pulumi/automation";
 import { checkStackConfig, stackFilePath } from "../config-check";
 import { type Context, info } from "../context";
-import { describeError } from "../errors";
+import { describeError, UserError } from "../errors";
+import { passphraseRefusal } from "../passphrase";
 import { ensurePlugins } from "../plugins";
 import { Progress } from "../progress";
+import { isProduction } from "../stack-config";
 import type { OpenedStack } from "../workspace";
 
 export type Operation = "preview" | "up" | "destroy";
@@ -31,8 +33,9 @@ async function expectedTotal(opened: OpenedStack): Promise<number | undefined> {
 
 /**
  * Checks the stack config offline first (its faults come before anything about plugins or the
- * engine), then installs the plugins the stack needs and lacks; throws a UserError naming what is
- * wrong.
+ * engine); for an operation that writes state, refuses a production stack under an empty
+ * passphrase; then installs the plugins the stack needs and lacks. Throws a UserError naming what
+ * is wrong.
  */
 export async function preflight(ctx: Context, opened: OpenedStack, op: Operation = "preview"): Promise<void> {
   const config = await opened.stack.getAllConfig();
@@ -40,6 +43,15 @@ export async function preflight(ctx: Context, opened: OpenedStack, op: Operation
   if (op !== "destroy" && opened.clusterProgram === true) {
     const warnings = checkStackConfig(config, stackFilePath(opened.root, opened.stack.name));
     for (const w of warnings) info(ctx, `warning: ${w}`);
+  }
+  if (op !== "preview" && opened.emptyPassphrase && isProduction(config)) {
+    const why = passphraseRefusal(
+      op,
+      opened.stack.name,
+      {},
+      { production: true, allowEmpty: false, otherProvider: false },
+    );
+    if (why) throw new UserError(why);
   }
   await ensurePlugins(config, opened.root, opened.workspace, (line) => info(ctx, line));
 }

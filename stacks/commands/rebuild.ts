@@ -10,7 +10,7 @@ export async function rebuild(
   stackName: string,
   yesDestroyProduction: boolean,
 ): Promise<OperationResult> {
-  const opened = await openStack(stackName, "select", ctx.workspace);
+  const opened = await openStack(stackName, "select", ctx.workspace, "rebuild");
   const config = await opened.stack.getAllConfig();
   if (isProduction(config)) {
     if (!yesDestroyProduction) {

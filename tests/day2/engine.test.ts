@@ -99,6 +99,7 @@ describe("day 2 under the real engine: upgrade plan, rolling upgrade, scale-down
           ...s,
           ip: "127.0.0.1",
           apiAddress: nodes.get(s.name)!.address,
+          newMachine: true,
           dependsOn: [new FakeVm(`vm-${s.name}`, { name: s.name, log: vmLog() })],
         })),
         network: TEST_NETWORK,

@@ -69,7 +69,8 @@ function stackFile(nodes: readonly Node[]): string {
         dnsServers: [`${NET}.1`],
         cni: "flannel",
       },
-      [`${NS}:nodes`]: nodes,
+      // Freshly booted machines: their first apply may use the maintenance API.
+      [`${NS}:nodes`]: nodes.map((n) => ({ ...n, newMachine: true })),
       [`${NS}:addons`]: { cilium: { enabled: false } },
       [`${NS}:rollout`]: { nodeTimeoutSeconds: 120 },
     },

@@ -56,6 +56,7 @@ export interface RecordedResource {
   /** Input name → URNs that input depends on. */
   readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
   readonly protect: boolean;
+  readonly retainOnDelete: boolean;
   /** Property paths of the `ignoreChanges` option. */
   readonly ignoreChanges: readonly string[];
   /** Property paths of the `replaceOnChanges` option. */
@@ -111,6 +112,7 @@ interface RegisterRequest {
   getParent(): string;
   getCustom(): boolean;
   getProtect(): boolean | undefined;
+  getRetainondelete?(): boolean | undefined;
   getProvider(): string;
   getDependenciesList(): string[];
   getPropertydependenciesMap(): {
@@ -203,6 +205,7 @@ export async function recordProgram(
           dependencies: [...new Set(req.getDependenciesList())],
           propertyDependencies,
           protect: req.getProtect() ?? false,
+          retainOnDelete: req.getRetainondelete?.() ?? false,
           ignoreChanges: req.getIgnorechangesList(),
           replaceOnChanges: req.getReplaceonchangesList(),
           ...(req.hasReplacementTrigger()

@@ -303,15 +303,20 @@ describe("the program under mocks: what a stack change changes", function () {
   });
 
   describe("protect", () => {
-    it("a production stack protects every VM, and nothing else", async () => {
+    it("a production stack protects every VM and the cluster identity, and nothing else", async () => {
       const rec = await runProgram({ ...sampleStackConfig(), "proxmox-talos:production": "true" });
       const vms = rec.byType(VM);
       assert.equal(vms.length, 4);
       for (const vm of vms) assert.equal(vm.protect, true, `${vm.name} is protected`);
+      // Issue #19: the bundle, the admin client configs and the age identity (tests/program/safety.test.ts).
+      const identity = [TALOS_TYPES.secrets, TALOS_TYPES.clientConfigs, "pulumi-nodejs:dynamic:AgeIdentity"];
       assert.deepEqual(
-        rec.resources.filter((r) => r.protect && r.type !== VM).map(key),
-        [],
-        "only the VMs are protected",
+        rec.resources
+          .filter((r) => r.protect && r.type !== VM)
+          .map((r) => r.type)
+          .sort(),
+        [...identity].sort(),
+        "only the VMs and the cluster identity are protected",
       );
     });
 

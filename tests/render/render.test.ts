@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as YAML from "yaml";
 import { parseSecretsYaml } from "../../components/talos/secrets";
 import { renderMain } from "../../scripts/render";
 import { PROJECT_ROOT, tempDir } from "../helpers/shared";
@@ -57,6 +58,66 @@ describe("npm run render (offline)", function () {
         assert.ok(!text.includes(s), `${f} holds a secret value`);
       }
     }
-    assert.match(fs.readFileSync(path.join(out, "cp-1.yaml"), "utf8"), /<redacted>/);
+    assert.match(fs.readFileSync(path.join(out, "cp-1.yaml"), "utf8"), /<redacted hmac:[0-9a-f]{8}>/);
+  });
+
+  it("without --with-secrets patch secrets are redacted like the config views (registry password, file content)", async () => {
+    const doc = YAML.parse(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+    doc.config["proxmox-talos:patches"] = {
+      all: [
+        {
+          machine: {
+            registries: { config: { "reg.lan": { auth: { username: "bot", password: "REG-PASS-4711" } } } },
+            files: [
+              { path: "/var/etc/app/token", permissions: 0o600, op: "create", content: "FILE-TOKEN-0815" },
+            ],
+          },
+        },
+      ],
+    };
+    const stackFile = path.join(tempDir(), "Pulumi.homelab.yaml");
+    fs.writeFileSync(stackFile, YAML.stringify(doc));
+    const out = tempDir();
+    assert.equal(await renderMain(["--config-file", stackFile, "--out", out]), 0);
+    for (const n of ["cp-1.yaml", "worker-1.yaml"]) {
+      const text = fs.readFileSync(path.join(out, n), "utf8");
+      assert.ok(
+        !text.includes("REG-PASS-4711") && !text.includes("FILE-TOKEN-0815"),
+        `${n} leaks a patch secret`,
+      );
+      assert.match(text, /username: bot/);
+    }
+    const full = tempDir();
+    await renderMain(["--config-file", stackFile, "--out", full, "--with-secrets"]);
+    assert.ok(fs.readFileSync(path.join(full, "cp-1.yaml"), "utf8").includes("REG-PASS-4711"));
+  });
+
+  it("--with-secrets into a directory of 0644 files and a planted symlink: every secret file ends up 0600, the link target untouched", async () => {
+    const out = tempDir();
+    const elsewhere = path.join(tempDir(), "victim");
+    fs.writeFileSync(elsewhere, "do not overwrite\n", { mode: 0o644 });
+    for (const f of ["secrets.yaml", "cp-1.yaml", "kubeconfig"])
+      fs.writeFileSync(path.join(out, f), "old\n", { mode: 0o644 });
+    fs.chmodSync(path.join(out, "cp-1.yaml"), 0o644);
+    fs.symlinkSync(elsewhere, path.join(out, "talosconfig"));
+    assert.equal(await renderMain(["--config-file", file, "--out", out, "--with-secrets"]), 0);
+    for (const f of [
+      "secrets.yaml",
+      "cp-1.yaml",
+      "cp-2.yaml",
+      "worker-1.yaml",
+      "talosconfig",
+      "kubeconfig",
+    ]) {
+      const st = fs.lstatSync(path.join(out, f));
+      assert.ok(st.isFile(), `${f} is a regular file`);
+      assert.equal(st.mode & 0o777, 0o600, f);
+    }
+    assert.equal(fs.readFileSync(elsewhere, "utf8"), "do not overwrite\n");
+    assert.deepEqual(
+      fs.readdirSync(out).filter((f) => f.endsWith(".tmp")),
+      [],
+      "no temp file left",
+    );
   });
 });

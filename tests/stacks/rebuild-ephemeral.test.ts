@@ -105,6 +105,7 @@ describe("stacks cli: ephemeral", function () {
       "config --show-secrets",
       "stack init",
       "config set-all",
+      "config cp",
       "config --show-secrets",
       "up",
       "config --show-secrets",
@@ -133,8 +134,19 @@ describe("stacks cli: ephemeral", function () {
       ],
     );
     assert.deepEqual(conf["proxmox-talos:controlPlane"].objectValue, { vip: "192.168.50.110" });
-    assert.equal(conf["proxmox-talos:proxmoxApiToken"].secret, true);
-    assert.equal(conf["proxmox-talos:proxmoxApiToken"].value, "root@pam!pulumi=secret-token");
+    // The Proxmox token never is on a command line (/proc/<pid>/cmdline): `config cp` copies it.
+    assert.equal(conf["proxmox-talos:proxmoxApiToken"], undefined);
+    for (const argv of r.calls) assert.ok(!argv.join(" ").includes("secret-token"), argv.join(" "));
+    const cp = r.calls.find((c) => c[0] === "config" && c[1] === "cp");
+    assert.deepEqual(cp, [
+      "config",
+      "cp",
+      "proxmox-talos:proxmoxApiToken",
+      "--stack",
+      "homelab",
+      "--dest",
+      "eph1",
+    ]);
     assert.match(r.stdout, /ephemeral eph1: smoke: nodes Ready ok — 2\/2 nodes Ready/);
     assert.match(r.stdout, /ephemeral eph1: remove stack ok/);
     assert.match(r.stdout, /ephemeral eph1: passed$/m);

@@ -74,6 +74,7 @@ describe("TalosCluster under the real engine with fake nodes (no TS loader in th
           ...s,
           ip: "127.0.0.1",
           apiAddress: nodes[k]!.address,
+          newMachine: true,
           patches: s.name === "w-1" ? workerPatches : [],
           dependsOn: [],
         })),

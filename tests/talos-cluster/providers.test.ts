@@ -51,6 +51,7 @@ function applyInputs(pki: TestPki, node: FakeTalosNode, spec: NodeSpec, clusterN
     clientKey: pki.admin.key,
     resetOnDelete: false,
     timeoutSeconds: 20,
+    maintenanceAllowed: true,
   };
 }
 
@@ -338,15 +339,26 @@ describe("MachineSecrets provider logic", function () {
     assert.equal(d.changes, false);
   });
 
-  it("imports a bundle (validated); a different imported bundle replaces", async () => {
+  it("imports a bundle (validated); a different imported bundle replaces only when allowed", async () => {
     const generated = (await secretsLogic.create({})).outs.secretsYaml;
     const r = await secretsLogic.create({ importedSecrets: generated });
     assert.equal(r.outs.source, "imported");
     assert.deepEqual(parseSecretsYaml(r.outs.secretsYaml), parseSecretsYaml(generated));
     assert.equal(secretsLogic.diff(r.outs, { importedSecrets: generated }).changes, false);
     const other = (await secretsLogic.create({})).outs.secretsYaml;
-    assert.deepEqual(secretsLogic.diff(r.outs, { importedSecrets: other }).replaces, ["importedSecrets"]);
-    assert.deepEqual(secretsLogic.diff(r.outs, {}).replaces, ["importedSecrets"]);
+    assert.throws(
+      () => secretsLogic.diff(r.outs, { importedSecrets: other }),
+      /refusing to change talosSecrets/,
+    );
+    assert.throws(
+      () => secretsLogic.diff(r.outs, {}),
+      /refusing to remove talosSecrets.*allowTalosSecretsReplacement/,
+    );
+    const allow = { allowReplacement: true };
+    assert.deepEqual(secretsLogic.diff(r.outs, { importedSecrets: other, ...allow }).replaces, [
+      "importedSecrets",
+    ]);
+    assert.deepEqual(secretsLogic.diff(r.outs, allow).replaces, ["importedSecrets"]);
   });
 
   it("rejects an invalid imported bundle with a clear message", async () => {

@@ -17,6 +17,8 @@ export interface ClusterMembershipArgs extends AdminCredentialArgs {
   readonly drainTimeoutSeconds?: pulumi.Input<number>;
   /** Bound of the other calls in seconds; unset: TIMEOUT_DEFAULTS.applySeconds (logic). */
   readonly timeoutSeconds?: pulumi.Input<number>;
+  /** Refuse every node removal before anything is touched (production). Default false. */
+  readonly protectNodes?: pulumi.Input<boolean>;
 }
 
 export class ClusterMembership extends LogicResource {
@@ -34,6 +36,7 @@ export class ClusterMembership extends LogicResource {
         checkKubernetes: args.checkKubernetes ?? true,
         drainTimeoutSeconds: args.drainTimeoutSeconds,
         timeoutSeconds: args.timeoutSeconds,
+        protectNodes: args.protectNodes ?? false,
         removed: undefined,
       },
       { ...opts, additionalSecretOutputs: ["osCa", "clientCert", "clientKey", "kubeconfig"] },

@@ -37,6 +37,10 @@ export interface MachineConfigApplyArgs {
   readonly kubeconfig?: pulumi.Input<string>;
   /** Wait for the node's Ready condition in Kubernetes after a rollout step. Default false. */
   readonly checkKubernetes?: pulumi.Input<boolean>;
+  /** Identity of the machine behind the node (e.g. its VM); a change replaces this apply. Default "". */
+  readonly machineIdentity?: pulumi.Input<string>;
+  /** The node is known to be new: its first apply may use the maintenance API. Default false. */
+  readonly maintenanceAllowed?: pulumi.Input<boolean>;
   /** Secure Boot / disk encryption profile; a change replaces (reinstalls) the node. */
   readonly bootSecurity?: pulumi.Input<string>;
   /** May a boot-security change reinstall the node (false on production stacks without the allowance). */
@@ -78,6 +82,8 @@ export class MachineConfigApply extends LogicResource {
         controlPlanes: args.controlPlanes ?? [],
         kubeconfig: args.kubeconfig === undefined ? "" : pulumi.secret(args.kubeconfig),
         checkKubernetes: args.checkKubernetes ?? false,
+        machineIdentity: args.machineIdentity ?? "",
+        maintenanceAllowed: args.maintenanceAllowed ?? false,
         bootSecurity: args.bootSecurity ?? "",
         allowReinstall: args.allowReinstall ?? true,
         reinstallable: args.reinstallable ?? false,

@@ -6,6 +6,8 @@ import { LOGIC, LogicResource } from "./providers";
 export interface MachineSecretsArgs {
   /** An existing secrets.yaml (talosctl gen secrets / talhelper) to adopt; secret. */
   readonly importedSecrets?: pulumi.Input<string | undefined>;
+  /** Let a changed or removed import replace the bundle; refused by default (see logic/secrets.ts). */
+  readonly allowReplacement?: pulumi.Input<boolean>;
 }
 
 export class MachineSecrets extends LogicResource {
@@ -23,6 +25,7 @@ export class MachineSecrets extends LogicResource {
       {
         importedSecrets: pulumi.secret(imported),
         importedHash: pulumi.unsecret(imported.apply((t) => (t ? sha256Hex(t) : ""))),
+        allowReplacement: args.allowReplacement ?? false,
         secretsYaml: undefined,
         source: undefined,
         createdAt: undefined,

@@ -99,6 +99,8 @@ interface ProviderLogic {
   update?(olds: unknown, news: unknown): Promise<{ outs: object }>;
   remove?(props: unknown): Promise<void>;
   checkUpgrade?(olds: unknown, news: unknown): pulumi.dynamic.CheckFailure[];
+  /** Other refusals known before any step runs (a protected scale-down). */
+  check?(olds: unknown, news: unknown): pulumi.dynamic.CheckFailure[];
 }
 
 /**
@@ -111,7 +113,8 @@ export function logicProvider<M extends ProviderLogic>(
   return {
     async check(olds, news) {
       const m = loadLogic<M>(ref);
-      return { inputs: news, failures: m.checkUpgrade ? m.checkUpgrade(olds, news) : [] };
+      const failures = [...(m.checkUpgrade?.(olds, news) ?? []), ...(m.check?.(olds, news) ?? [])];
+      return { inputs: news, failures };
     },
     async create(inputs) {
       const r = await loadLogic<M>(ref).create(inputs);
@@ -133,7 +136,10 @@ export function logicProvider<M extends ProviderLogic>(
   };
 }
 
-/** The bundle: no update (a different import replaces it); nothing outside the state on delete. */
+/**
+ * The bundle: a different import replaces it (only when allowed, see logic/secrets.ts); an update
+ * only adopts the bundle already in state; nothing outside the state on delete.
+ */
 export const machineSecretsProvider = logicProvider<typeof secretsLogic>(LOGIC.secrets);
 /** One node's config; `remove` resets it only with `resetOnDelete`. */
 export const machineConfigApplyProvider = logicProvider<typeof applyLogic>(LOGIC.apply);
@@ -141,7 +147,7 @@ export const machineConfigApplyProvider = logicProvider<typeof applyLogic>(LOGIC
 export const bootstrapProvider = logicProvider<typeof bootstrapLogic>(LOGIC.bootstrap);
 export const clusterReadyProvider = logicProvider<typeof readyLogic>(LOGIC.ready);
 export const clientConfigsProvider = logicProvider<typeof clientConfigsLogic>(LOGIC.clientConfigs);
-/** Nothing on delete: a destroy of the whole cluster skips the per-node ceremony. */
+/** `check` refuses a protected scale-down; nothing on delete: a destroy skips the per-node ceremony. */
 export const clusterMembershipProvider = logicProvider<typeof membershipLogic>(LOGIC.membership);
 
 /**

@@ -2,16 +2,21 @@
  * Logic of the `MachineConfigApply` dynamic resource: applies one node's machine config.
  *
  * - create: probes the declared address for maintenance mode (TLS without client cert and without
- *   verifying the per-boot server cert — allowed only because the user declared this address);
- *   a maintenance node gets the config over that connection (mode auto: the node installs and
- *   reboots into mTLS), a configured node over mutual TLS with the admin cert. Transport trouble is
+ *   verifying the per-boot server cert, like `talosctl apply --insecure`). Only a node KNOWN to be
+ *   new (`maintenanceAllowed`: its VM was created or replaced in this update, or the stack marks
+ *   the machine new) gets its config over that unauthenticated connection (mode auto: it installs
+ *   and reboots into mTLS); any other node in maintenance mode is refused, naming the way to
+ *   re-provision it. A configured node gets the config over mutual TLS with the admin cert. Transport trouble is
  *   retried until `timeoutSeconds`; Talos' permanent answers for the mode the node is in (a config it
  *   refuses or cannot parse, a mode it does not support, a role it denies) fail at once.
  * - check: refuses an unsupported Talos upgrade path or a Kubernetes minor skip before any RPC.
- * - diff: on the non-secret config hash and the installer image (and mode/address); the rollout
- *   peers and the kubeconfig are not compared (they change with the cluster, not with this node).
+ * - diff: on the non-secret config hash and the installer image (and mode/address); a changed
+ *   `machineIdentity` (the VM behind the node was replaced) replaces the apply, so the new machine
+ *   is configured again; the rollout peers and the kubeconfig are not compared (they change with
+ *   the cluster, not with this node).
  * - update: one node's rollout step (logic/rollout.ts): gates, upgrade when the installer image
- *   changed, apply over mTLS (mode auto; staged on request), gates.
+ *   changed, apply over mTLS (mode auto; staged on request), gates. A node that was configured
+ *   before and now answers only in maintenance mode is an error, never a silent re-apply.
  * - delete: nothing, unless `resetOnDelete` (graceful reset wiping STATE and EPHEMERAL, reboot);
  *   a scale-down's ceremony is `ClusterMembership`'s, so a whole-stack destroy stays fast.
  */
@@ -68,6 +73,13 @@ export interface ApplyInputs extends MtlsCredentials {
   readonly controlPlanes: readonly PeerNode[];
   readonly kubeconfig: string;
   readonly checkKubernetes: boolean;
+  /**
+   * Identity of the machine behind the node (e.g. Proxmox host/VM id/MACs; "" when unknown): a
+   * change means a new machine, which replaces this apply.
+   */
+  readonly machineIdentity: string;
+  /** The node is known to be new: its first apply may use the unauthenticated maintenance API. */
+  readonly maintenanceAllowed: boolean;
 }
 
 export interface ApplyOutputs extends ApplyInputs {
@@ -105,8 +117,30 @@ export function parseApplyInputs(raw: unknown, mode: ReadMode = "inputs"): Apply
     controlPlanes: p.has("controlPlanes") ? p.nodes("controlPlanes") : [],
     kubeconfig: p.optStr("kubeconfig"),
     checkKubernetes: p.bool("checkKubernetes", false),
+    machineIdentity: p.optStr("machineIdentity"),
+    maintenanceAllowed: p.bool("maintenanceAllowed", false),
     ...p.mtls(),
   };
+}
+
+/** A refusal that no retry can fix (the node is in a state only the user can resolve). */
+export class MaintenanceRefusal extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "MaintenanceRefusal";
+  }
+}
+
+const isFatal = (e: unknown): boolean => e instanceof MaintenanceRefusal || e instanceof RefusedByNode;
+
+/** How to configure the node again, for the refusals below. */
+function reprovisionHint(i: Pick<ApplyInputs, "node">): string {
+  return (
+    `if the machine was reinstalled or its disk wiped on purpose, re-provision it: replace its apply with ` +
+    `\`pulumi up --target-replace <urn of the MachineConfigApply ...-apply-${i.node}>\` ` +
+    `(\`pulumi stack --show-urns\` lists it; on existing machines also set nodes[].newMachine: true for ${i.node}); ` +
+    "otherwise find out why it lost its configuration before handing it the cluster's keys"
+  );
 }
 
 export { kubernetesUpgradeError } from "../../../compat";
@@ -191,6 +225,13 @@ async function applyOnce(
   const maintenance = firstApply
     ? await probeMaintenance(i.address, { timeoutMs: Math.min(5000, timeoutMs) })
     : false;
+  if (maintenance && !i.maintenanceAllowed) {
+    throw new MaintenanceRefusal(
+      `MachineConfigApply: ${label(i)} answers in maintenance mode, but it is not known to be new: ` +
+        "refusing to send its config (with the cluster's keys) over the unauthenticated maintenance API. " +
+        `If this is a freshly booted machine, set proxmox-talos:nodes[].newMachine: true for ${i.node}; ${reprovisionHint(i)}`,
+    );
+  }
   const opts = { timeoutMs, retry: { attempts: 1 } };
   const client = maintenance ? maintenanceClient(i.address, opts) : mtlsClient(i.address, i, opts);
   try {
@@ -212,7 +253,7 @@ async function apply(i: ApplyInputs, firstApply: boolean, deps: ApplyDeps): Prom
       what: `MachineConfigApply: apply config on ${label(i)}`,
       timeoutMs: i.timeoutSeconds * 1000,
       pollMs: deps.pollMs,
-      fatal: (e) => e instanceof RefusedByNode,
+      fatal: isFatal,
       log,
     },
     (remaining) => applyOnce(i, remaining, firstApply),
@@ -255,6 +296,11 @@ export function diff(olds: unknown, news: unknown): DiffResult {
   if (o.address !== n.address) replaces.push("address");
   if (o.node !== n.node) replaces.push("node");
   const updates: string[] = [];
+  // A new machine behind the node: configure it again (states without an identity only record it).
+  const oldIdentity = typeof o.machineIdentity === "string" ? o.machineIdentity : "";
+  if (oldIdentity !== "" && n.machineIdentity !== "" && oldIdentity !== n.machineIdentity)
+    replaces.push("machineIdentity");
+  else if (oldIdentity !== n.machineIdentity) updates.push("machineIdentity");
   if (o.configHash !== n.configHash) updates.push("configHash");
   if (upgradeNeeded(o, n)) updates.push("installImage");
   if (o.mode !== n.mode) updates.push("mode");
@@ -293,6 +339,12 @@ export async function update(
   }
   const refused = checkUpgrade(o, n);
   if (refused.length > 0) throw new Error(refused.map((f) => f.reason).join("; "));
+  if (await probeMaintenance(n.address, { timeoutMs: 5000 })) {
+    throw new MaintenanceRefusal(
+      `MachineConfigApply: ${label(n)} was configured before and now answers only in maintenance mode ` +
+        `(its disk was wiped or its machine replaced outside this stack): refusing a silent re-apply; ${reprovisionHint(n)}`,
+    );
+  }
   let outs: ApplyOutputs | undefined;
   await rollNode(
     // A staged config takes effect at the next reboot: its kubelet cannot be waited for now.

@@ -40,6 +40,11 @@ export interface MembershipInputs extends MtlsCredentials {
   readonly checkKubernetes: boolean;
   readonly drainTimeoutSeconds: number;
   readonly timeoutSeconds: number;
+  /**
+   * Refuse any node removal (a production stack without `rollout.allowNodeRemoval`): checked in
+   * `check`, before the engine runs any step, and again at the top of `update`.
+   */
+  readonly protectNodes: boolean;
 }
 
 export interface MembershipOutputs extends MembershipInputs {
@@ -77,8 +82,33 @@ export function parseMembershipInputs(raw: unknown, mode: ReadMode = "inputs"): 
     checkKubernetes: p.bool("checkKubernetes", true),
     drainTimeoutSeconds: p.num("drainTimeoutSeconds", ROLLOUT_DEFAULTS.drainTimeoutSeconds),
     timeoutSeconds: p.num("timeoutSeconds", TIMEOUT_DEFAULTS.applySeconds),
+    protectNodes: p.bool("protectNodes", false),
     ...p.mtls(),
   };
+}
+
+/** The refusal of a scale-down in a protected (production) stack, or undefined. */
+export function protectedRemovalError(olds: unknown, news: MembershipInputs): string | undefined {
+  if (!news.protectNodes) return undefined;
+  const removing = removedNodes(olds, news);
+  if (removing.length === 0) return undefined;
+  const names = removing.map((n) => n.name).join(", ");
+  return (
+    `scale-down refused, nothing was changed: removing ${names} from a production stack needs an explicit allowance — ` +
+    "set proxmox-talos:rollout.allowNodeRemoval: true for this up (or run it with --allow-node-removal), or put the node back into proxmox-talos:nodes"
+  );
+}
+
+/** The provider's `check`: a protected scale-down fails here, before any step of the update runs. */
+export function check(olds: unknown, news: unknown): { property: string; reason: string }[] {
+  let i: MembershipInputs;
+  try {
+    i = parseMembershipInputs(news);
+  } catch {
+    return []; // malformed inputs fail in diff/update with their own message
+  }
+  const why = protectedRemovalError(olds, i);
+  return why ? [{ property: "nodes", reason: `ClusterMembership: ${why}` }] : [];
 }
 
 const nodeKey = (nodes: readonly MemberNode[]): string =>
@@ -242,6 +272,8 @@ export async function update(
   const log = deps.log ?? defaultLog;
   const removing = removedNodes(olds, i);
   if (removing.length === 0) return { outs: { ...i, removed: [] } };
+  const guarded = protectedRemovalError(olds, i);
+  if (guarded) throw new Error(`ClusterMembership: ${guarded}`);
 
   const remainingCps = i.nodes.filter((n) => n.role === "controlplane");
   const cpsNow = [...remainingCps, ...removing.filter((n) => n.role === "controlplane")];

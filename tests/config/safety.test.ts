@@ -1,0 +1,97 @@
+/**
+ * Issue #19 in the config: https-only Image Factory / Flux Git URLs without credentials (an error
+ * naming the key, never echoing the credentials), the new guard keys, and config errors that never
+ * echo a value the stack stores as a secret.
+ */
+import * as assert from "node:assert/strict";
+import * as path from "node:path";
+import { ConfigError } from "../../components/config/errors";
+import { decodeConfigValue } from "../../components/config/load";
+import { readStackFile } from "../../components/config/stack-file";
+import { validateStackConfig } from "../../components/config/validate";
+import { PROJECT_ROOT } from "../helpers/shared";
+
+const SECRETS = { proxmoxApiToken: "root@pam!pulumi=00000000-0000-0000-0000-000000000000" };
+
+function sampleRaw(): Record<string, unknown> {
+  const { config } = readStackFile(path.join(PROJECT_ROOT, "Pulumi.homelab.yaml"));
+  const raw: Record<string, unknown> = {};
+  for (const [fullKey, text] of Object.entries(config)) {
+    const key = fullKey.replace(/^proxmox-talos:/, "");
+    raw[key] = decodeConfigValue(key, text);
+  }
+  return raw;
+}
+
+function errorOf(raw: Record<string, unknown>, secretSettings: string[] = []): string {
+  try {
+    validateStackConfig(raw, SECRETS, secretSettings);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.message;
+    throw err;
+  }
+  return assert.fail("expected the config to be rejected");
+}
+
+const withFactory = (url: string) => ({ ...sampleRaw(), imageFactory: { url } });
+const withGit = (url: string) => {
+  const raw = sampleRaw();
+  const addons = structuredClone(raw.addons) as { flux: { git: { url: string } } };
+  addons.flux.git.url = url;
+  return { ...raw, addons };
+};
+
+describe("stack config: safe URLs and secret-stored settings (#19)", () => {
+  it("imageFactory.url: https only, no credentials; the error names the key and hides the credentials", () => {
+    assert.match(
+      errorOf(withFactory("http://factory.talos.dev")),
+      /proxmox-talos:imageFactory\.url: "http:\/\/factory\.talos\.dev" must be an https URL/,
+    );
+    const e = errorOf(withFactory("https://user:FACTORY-PW@factory.lan"));
+    assert.match(e, /proxmox-talos:imageFactory\.url: .*must be an https URL without credentials/);
+    assert.ok(!e.includes("FACTORY-PW"), e);
+    assert.doesNotThrow(() => validateStackConfig(withFactory("https://factory.lan:8443"), SECRETS));
+  });
+
+  it("addons.flux.git.url: https or ssh, no credentials in an https URL; never echoed", () => {
+    assert.match(
+      errorOf(withGit("http://git.lan/fleet.git")),
+      /proxmox-talos:addons\.flux\.git\.url: .*is not an https:\/\/ or ssh:\/\/ Git URL/,
+    );
+    const e = errorOf(withGit("https://ghp_GITTOKEN@github.com/me/fleet.git"));
+    assert.match(e, /addons\.flux\.git\.url/);
+    assert.ok(!e.includes("ghp_GITTOKEN"), e);
+    const p = errorOf(withGit("ssh://git:SSH-PW@github.com/me/fleet.git"));
+    assert.ok(!p.includes("SSH-PW"), p);
+    for (const ok of ["https://github.com/me/fleet.git", "ssh://git@github.com/me/fleet.git"])
+      assert.doesNotThrow(() => validateStackConfig(withGit(ok), SECRETS), ok);
+  });
+
+  it("the guard keys parse with safe defaults", () => {
+    const cfg = validateStackConfig(sampleRaw(), SECRETS);
+    assert.equal(cfg.rollout.allowNodeRemoval, false);
+    assert.equal(cfg.allowTalosSecretsReplacement, false);
+    assert.ok(cfg.nodes.every((n) => n.newMachine === false));
+    assert.match(
+      errorOf({ ...sampleRaw(), rollout: { allowNodeRemoval: "yes" } }),
+      /rollout\.allowNodeRemoval/,
+    );
+  });
+
+  it("a config error about a secret-stored setting never echoes its values (schema and cross-field rules)", () => {
+    const raw = sampleRaw();
+    const addons = structuredClone(raw.addons) as Record<string, Record<string, unknown>>;
+    addons.cilium!.version = "SECRET-VERSION-x1";
+    addons.metallb!.pools = [
+      { name: "SECRET-POOL", addresses: ["192.168.50.200-192.168.50.220"] },
+      { name: "SECRET-POOL", addresses: ["192.168.50.230-192.168.50.231"] },
+    ];
+    const bad = { ...raw, addons };
+    const plain = errorOf(bad);
+    assert.ok(plain.includes("SECRET-VERSION-x1") && plain.includes("SECRET-POOL"), "the check is real");
+    const secret = errorOf(bad, ["addons"]);
+    assert.ok(!secret.includes("SECRET-VERSION-x1") && !secret.includes("SECRET-POOL"), secret);
+    assert.match(secret, /proxmox-talos:addons\.cilium\.version: .*\(secret value\)/);
+    assert.match(secret, /proxmox-talos:addons\.metallb\.pools\[1\]\.name/);
+  });
+});
