@@ -41,6 +41,18 @@ export interface ConfigLayout {
 export interface PatcherFacts {
   /** 1.12+: `$patch: delete` reaches inside free-form (Unstructured) fields. */
   readonly deleteInsideUnstructured: boolean;
+  /**
+   * ≤ 1.11: a `$patch: delete` under an absent parent section (a worker's `cluster.apiServer`)
+   * panics Talos (reflect on a nil pointer); 1.12+ refuse it with "lookup failed".
+   */
+  readonly panicsOnDeleteUnderMissingParent: boolean;
+  /** ≤ 1.11: `ProvisioningSpec.maxSize` is a byte size, replaced whenever its section merges; 1.12+ merge it normally. */
+  readonly maxSizeReplacedOnMerge: boolean;
+  /**
+   * Groups of integer fields that are Go pointers, so an explicit 0 in a patch replaces the value
+   * (named in patch-quirks.ts): `zswap` (1.11+ `ZswapConfig.maxPoolPercent`), `bond` (1.12+ BondConfig).
+   */
+  readonly pointerIntegers: readonly ("zswap" | "bond")[];
 }
 
 /** The Talos API this project calls, as this minor serves it. */
@@ -118,7 +130,12 @@ export const TALOS_MINORS = [
       "PCIDriverRebindConfig",
       "UserVolumeConfig",
     ],
-    patcher: { deleteInsideUnstructured: false },
+    patcher: {
+      deleteInsideUnstructured: false,
+      panicsOnDeleteUnderMissingParent: true,
+      maxSizeReplacedOnMerge: true,
+      pointerIntegers: [],
+    },
     api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: false },
   },
   {
@@ -129,7 +146,12 @@ export const TALOS_MINORS = [
     minUpgradeFrom: "1.9.0",
     config: V1ALPHA1_LAYOUT,
     newDocumentKinds: ["ExistingVolumeConfig", "RawVolumeConfig", "SwapVolumeConfig", "ZswapConfig"],
-    patcher: { deleteInsideUnstructured: false },
+    patcher: {
+      deleteInsideUnstructured: false,
+      panicsOnDeleteUnderMissingParent: true,
+      maxSizeReplacedOnMerge: true,
+      pointerIntegers: ["zswap"],
+    },
     api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: false },
   },
   {
@@ -160,7 +182,12 @@ export const TALOS_MINORS = [
       "RegistryAuthConfig",
       "RegistryTLSConfig",
     ],
-    patcher: { deleteInsideUnstructured: true },
+    patcher: {
+      deleteInsideUnstructured: true,
+      panicsOnDeleteUnderMissingParent: false,
+      maxSizeReplacedOnMerge: false,
+      pointerIntegers: ["zswap", "bond"],
+    },
     api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: false },
   },
   {
@@ -180,7 +207,12 @@ export const TALOS_MINORS = [
       "ExternalVolumeConfig",
       "ImageVerificationConfig",
     ],
-    patcher: { deleteInsideUnstructured: true },
+    patcher: {
+      deleteInsideUnstructured: true,
+      panicsOnDeleteUnderMissingParent: false,
+      maxSizeReplacedOnMerge: false,
+      pointerIntegers: ["zswap", "bond"],
+    },
     api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: true },
   },
   {
@@ -242,7 +274,12 @@ export const TALOS_MINORS = [
       "UnattendedInstallConfig",
       "VethConfig",
     ],
-    patcher: { deleteInsideUnstructured: true },
+    patcher: {
+      deleteInsideUnstructured: true,
+      panicsOnDeleteUnderMissingParent: false,
+      maxSizeReplacedOnMerge: false,
+      pointerIntegers: ["zswap", "bond"],
+    },
     api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: true },
   },
 ] as const satisfies readonly TalosMinorFacts[];

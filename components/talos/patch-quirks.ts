@@ -1,14 +1,14 @@
 /**
  * Every per-minor difference of Talos' patcher (`configpatcher`, `config/merge`, the delete
- * selectors) this project reproduces, in one place, keyed by Talos minor. Each was observed with
+ * selectors) this project reproduces, as the patch code consumes it: built from the `patcher`
+ * facts of the minor's row in talos-minors.ts (the facts live there, one row per minor). Each was observed with
  * Sidero's own machinery (`talos-oracle-<minor> patch`, tests/talos/patch-oracle.test.ts and the
  * random differential test tests/talos/patch-differential.test.ts).
  */
-import { minorOf } from "./fields/table";
+import { NEWEST_TALOS_MINOR, type PatcherFacts, talosMinorFacts } from "../talos-minors";
+import { parseVersion } from "../version";
 
 export interface PatcherQuirks {
-  /** Talos version as 1000·major+minor (Infinity = newest). */
-  readonly version: number;
   /** The version text the quirks were chosen for (field table key), undefined = newest. */
   readonly talosVersion?: string;
   /** ≤ 1.11: `$patch: delete` cannot reach inside Unstructured (free-form) fields at all. */
@@ -39,7 +39,7 @@ export interface PatcherQuirks {
   readonly replacedOnMerge: ReadonlySet<string>;
 }
 
-const BOND_POINTER_INTEGERS = [
+const BOND_POINTER_INTEGERS: readonly string[] = [
   "adActorSysPrio",
   "adUserPortKey",
   "allSlavesActive",
@@ -66,28 +66,26 @@ const CEL_SELECTORS = [
   "storage.RAIDVolumeSelector.match",
 ];
 
-export function versionNumber(talosVersion: string | undefined): number {
-  const minor = talosVersion === undefined ? undefined : minorOf(talosVersion);
-  if (!minor) return Number.POSITIVE_INFINITY;
-  const [a, b] = minor.split(".");
-  return Number(a) * 1000 + Number(b);
-}
+const POINTER_INTEGERS: Readonly<Record<PatcherFacts["pointerIntegers"][number], readonly string[]>> = {
+  zswap: ["block.ZswapConfigV1Alpha1.maxPoolPercent"],
+  bond: BOND_POINTER_INTEGERS,
+};
 
-/** The patcher quirks of a Talos version (`1.11`, `v1.11.6` …); undefined = newest behaviour. */
+/**
+ * The patcher quirks of a Talos version (`1.11`, `v1.11.6` …), from the `patcher` facts of its
+ * minor's row (talos-minors.ts); undefined or a minor newer than the table = the newest row.
+ */
 export function quirksFor(talosVersion: string | undefined): PatcherQuirks {
-  const version = versionNumber(talosVersion);
+  const minor = talosVersion === undefined ? undefined : parseVersion(talosVersion)?.minorKey;
+  const row = (minor !== undefined && talosMinorFacts(minor)) || NEWEST_TALOS_MINOR;
+  const p = row.patcher;
   const replaced = new Set<string>([...CEL_SELECTORS, "block.ProvisioningSpec.minSize"]);
-  // ≤ 1.11 maxSize is a byte size too; 1.12 made it a size-or-percentage that merges normally.
-  if (version <= 1011) replaced.add("block.ProvisioningSpec.maxSize");
+  if (p.maxSizeReplacedOnMerge) replaced.add("block.ProvisioningSpec.maxSize");
   return {
-    version,
-    talosVersion: talosVersion === undefined ? undefined : minorOf(talosVersion),
-    noDeleteInsideUnstructured: version <= 1011,
-    panicsOnDeleteUnderMissingParent: version <= 1011,
-    zeroReplaces: new Set([
-      ...(version >= 1011 ? ["block.ZswapConfigV1Alpha1.maxPoolPercent"] : []),
-      ...(version >= 1012 ? BOND_POINTER_INTEGERS : []),
-    ]),
+    talosVersion: talosVersion === undefined ? undefined : minor,
+    noDeleteInsideUnstructured: !p.deleteInsideUnstructured,
+    panicsOnDeleteUnderMissingParent: p.panicsOnDeleteUnderMissingParent,
+    zeroReplaces: new Set(p.pointerIntegers.flatMap((g) => POINTER_INTEGERS[g])),
     crashesOnUnmatchedNamedDocumentDelete: true,
     replacedOnMerge: replaced,
   };

@@ -138,7 +138,7 @@ describe("node hardware in the machine config: talos-oracle judge", function () 
         }
       }
 
-      // Talos replaces a volume's selector and sizes with the patch's (see patch-overwrite.ts).
+      // Talos replaces a volume's selector and sizes with the patch's (`replacedOnMerge` in patch-quirks.ts).
       for (const [label, patch, valid] of [
         [
           "restating the selector, adding maxSize",

@@ -5,6 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { parseVersion } from "../../version";
 import { FIELD_GAPS, KIND_GAPS, UNREGISTERED_SCHEMA_KINDS } from "./gaps";
 
 /**
@@ -45,8 +46,7 @@ export function tableMinors(): string[] {
 
 /** `1.13.9`, `v1.13`, `1.13` → `1.13`; undefined when not a version. */
 export function minorOf(version: string): string | undefined {
-  const m = /^v?(\d+)\.(\d+)/.exec(version.trim());
-  return m ? `${Number(m[1])}.${Number(m[2])}` : undefined;
+  return parseVersion(version.trim())?.minorKey;
 }
 
 /** The field table of a Talos version (its minor; a newer minor than the table uses the newest). */
