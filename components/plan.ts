@@ -148,7 +148,7 @@ export function clusterPlan(config: StackConfig, o: ClusterPlanOptions = {}): Cl
     // Addons that need Talos settings add their patch first (monitoring: control-plane metrics
     // listeners; etcdBackup: Talos API access for its namespace), so a stack patch can still override it.
     patches: withEtcdBackupPatch(
-      withPlatformPatches(config.patches, config.addons),
+      withPlatformPatches(config.patches, config.addons, config.talosVersion),
       config.addons.etcdBackup,
     ),
     allowSchedulingOnControlPlanes: config.controlPlane.allowSchedulingOnControlPlanes,

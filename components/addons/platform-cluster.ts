@@ -15,9 +15,10 @@ import { monitoringControlPlanePatch } from "./values/monitoring";
 export function withPlatformPatches<P extends { readonly controlplane: readonly unknown[] }>(
   patches: P,
   addons: { readonly monitoring: { readonly enabled: boolean } },
+  talosVersion: string,
 ): P {
   if (!addons.monitoring.enabled) return patches;
-  return { ...patches, controlplane: [monitoringControlPlanePatch(), ...patches.controlplane] };
+  return { ...patches, controlplane: [monitoringControlPlanePatch(talosVersion), ...patches.controlplane] };
 }
 
 /** The platform addons' secret config values (already Pulumi secrets). */

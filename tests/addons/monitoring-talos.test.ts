@@ -44,6 +44,7 @@ function args(
       {
         monitoring: { enabled: monitoring },
       },
+      v.talos,
     ),
     allowSchedulingOnControlPlanes: false,
     openebsHostpath: true,
@@ -71,7 +72,7 @@ describe("monitoring: the Talos control-plane patch", () => {
   it("comes before the stack's own control-plane patches, which may override it", () => {
     const own = { cluster: { etcd: { extraArgs: { "listen-metrics-urls": "http://10.0.0.11:2381" } } } };
     const a = args("1.13", true, [own]);
-    assert.deepEqual(a.patches.controlplane, [monitoringControlPlanePatch(), own]);
+    assert.deepEqual(a.patches.controlplane, [monitoringControlPlanePatch(a.talosVersion), own]);
     const cp = clusterOf(renderMachineConfig(nodeConfigInput(a, NODES[0], fakeBundle())));
     assert.deepEqual(extraArgs(cp, "etcd"), { "listen-metrics-urls": "http://10.0.0.11:2381" });
   });
@@ -93,7 +94,14 @@ describe("monitoring: the Talos control-plane patch", () => {
           const v = runOracle(minor, ["validate", file]);
           assert.equal(v.status, 0, v.stdout + v.stderr);
           assert.match(v.stdout, new RegExp(`valid for metal \\(${node.role}`));
-          if (node.role === "controlplane") assert.match(y, /listen-metrics-urls: http:\/\/0\.0\.0\.0:2381/);
+          if (node.role === "controlplane") {
+            assert.match(y, /listen-metrics-urls: http:\/\/0\.0\.0\.0:2381/);
+            assert.equal(
+              (y.match(/bind-address: 0\.0\.0\.0/g) ?? []).length,
+              2,
+              "scheduler and controller-manager",
+            );
+          }
         });
       }
     }

@@ -8,7 +8,10 @@
  * Services at the control-plane IPs (`endpoints`), scrape the components over their self-signed
  * HTTPS ports and etcd over HTTP.
  */
+import { stringify } from "yaml";
 import { ETCD_METRICS_PORT } from "../../talos/constants";
+import { talosMinorFacts } from "../../talos-minors";
+import { parseVersion } from "../../version";
 import { type HelmValues, helmMerge } from "./merge";
 
 /** Secret (in the monitoring namespace) with the SMTP password, mounted into Alertmanager. */
@@ -17,15 +20,25 @@ export const ALERTMANAGER_SMTP_KEY = "password";
 /** Secret (in the monitoring namespace) with Grafana's admin login (keys admin-user, admin-password). */
 export const GRAFANA_ADMIN_SECRET = "grafana-admin";
 
-/** Control-plane config patch (strategic merge) the monitoring addon adds before the stack's own patches. */
-export function monitoringControlPlanePatch(): Record<string, unknown> {
-  return {
-    cluster: {
-      controllerManager: { extraArgs: { "bind-address": "0.0.0.0" } },
-      scheduler: { extraArgs: { "bind-address": "0.0.0.0" } },
-      etcd: { extraArgs: { "listen-metrics-urls": `http://0.0.0.0:${ETCD_METRICS_PORT}` } },
-    },
-  };
+/**
+ * Control-plane config patch (strategic merge) the monitoring addon adds before the stack's own
+ * patches, in the layout of `talosVersion`'s minor: where the Kubernetes components have documents
+ * of their own (1.14+ `KubeControllerManagerConfig`/`KubeSchedulerConfig`, which Talos refuses to
+ * combine with `cluster.controllerManager`/`cluster.scheduler`), their bind address goes there; etcd
+ * stays in the v1alpha1 document in every minor.
+ */
+export function monitoringControlPlanePatch(talosVersion: string): string | Record<string, unknown> {
+  const bind = { extraArgs: { "bind-address": "0.0.0.0" } };
+  const etcd = { extraArgs: { "listen-metrics-urls": `http://0.0.0.0:${ETCD_METRICS_PORT}` } };
+  const row = talosMinorFacts(parseVersion(talosVersion)?.minorKey ?? "");
+  if (!row?.config.multiDocKubernetes) return { cluster: { controllerManager: bind, scheduler: bind, etcd } };
+  return [
+    { cluster: { etcd } },
+    { apiVersion: "v1alpha1", kind: "KubeControllerManagerConfig", ...bind },
+    { apiVersion: "v1alpha1", kind: "KubeSchedulerConfig", ...bind },
+  ]
+    .map((doc) => stringify(doc))
+    .join("---\n");
 }
 
 export interface MonitoringOptions {
