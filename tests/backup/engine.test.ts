@@ -88,7 +88,13 @@ describe("backup under the real engine: snapshot before the upgrade, restore, up
         talosVersion,
         kubernetesVersion: "1.35.2",
         installImage: image(talosVersion),
-        nodes: SPECS.map((s) => ({ ...s, ip: "127.0.0.1", apiAddress: node(s.name).address })),
+        // Fresh fake machines in maintenance mode: the unauthenticated first apply is allowed.
+        nodes: SPECS.map((s) => ({
+          ...s,
+          ip: "127.0.0.1",
+          apiAddress: node(s.name).address,
+          newMachine: true,
+        })),
         network: TEST_NETWORK,
         allowSchedulingOnControlPlanes: false,
         openebsHostpath: false,

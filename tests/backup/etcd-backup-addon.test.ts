@@ -23,7 +23,7 @@ import { renderMachineConfig } from "../../components/talos/machineconfig";
 import { AGE_TYPE, ClusterReady } from "../addons/harness";
 import { recordProgram, unwrapSecrets } from "../helpers/mocks";
 import { PROJECT_ROOT, requireOracle, runOracle, tempDir } from "../helpers/shared";
-import { baseInput, fakeBundle, MINORS, writeTemp } from "../talos/fixtures-machineconfig";
+import { baseInput, MINORS, oracleBundle, writeTemp } from "../talos/fixtures-machineconfig";
 
 const RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
 const KEYS = { etcdBackupS3AccessKeyId: "AKIDEXAMPLE", etcdBackupS3SecretAccessKey: "wJalrXUtnFEMI-K7MDENG" };
@@ -171,11 +171,17 @@ describe("backup: the etcdBackup addon", function () {
 
   describe("machine configs with the Talos API access patch pass Sidero's validate", () => {
     const dir = tempDir("etcd-backup-oracle-");
+    // A real bundle: from 1.14 on, Talos validates the CA certificates in the Kube* documents.
+    let bundle: ReturnType<typeof oracleBundle>["bundle"] | undefined;
+    const realBundle = () => {
+      bundle ??= oracleBundle().bundle;
+      return bundle;
+    };
     for (const minor of MINORS) {
       it(`Talos ${minor}: control plane`, function () {
         requireOracle(this, minor);
         const patch = etcdBackupMachinePatch(EtcdBackupSchema.parse(GOOD));
-        const y = renderMachineConfig(baseInput(minor, "controlplane", fakeBundle(), { patches: [patch] }));
+        const y = renderMachineConfig(baseInput(minor, "controlplane", realBundle(), { patches: [patch] }));
         assert.match(
           y,
           /kubernetesTalosAPIAccess:\n\s+enabled: true\n\s+allowedRoles:\n\s+- os:etcd:backup\n\s+allowedKubernetesNamespaces:\n\s+- talos-backup/,
