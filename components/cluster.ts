@@ -14,7 +14,7 @@ import type { StackConfig } from "./config/validate";
 import { clusterPlan } from "./plan";
 import { allowNodeRemovalFromEnv } from "./production";
 import { ProxmoxNodes } from "./proxmox/nodes";
-import { TalosCluster } from "./talos/cluster";
+import { TalosCluster } from "./talos/talos-cluster";
 
 /**
  * What the Talos layer knows about the machine behind a node. A Proxmox VM: its identity (host,

@@ -12,8 +12,8 @@ import type { StackConfig } from "./config/validate";
 import { openebsBasePath, planNodes } from "./hardware/plan";
 import type { ProxmoxNodesArgs } from "./proxmox/nodes";
 import { imageFileName } from "./proxmox/vm";
-import type { TalosClusterArgs, TalosNodeArgs } from "./talos/cluster";
 import { installerImage, nocloudImageUrl, schematicId, schematicYaml } from "./talos/schematic";
+import type { TalosClusterArgs, TalosNodeArgs } from "./talos/talos-cluster";
 
 /**
  * What `HomelabCluster` registers as its `clusterSpec` output: the plain cluster facts (no secrets)

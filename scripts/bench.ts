@@ -6,9 +6,9 @@
  * 50 nodes in at most twice the time of 3.
  */
 import { performance } from "node:perf_hooks";
-import { renderMachineConfig } from "../components/talos/machineconfig";
+import { renderMachineConfig } from "../components/talos/machineconfig/render";
+import { generateSecretsBundle, serializeSecretsYaml } from "../components/talos/pki/secrets";
 import { installerImage } from "../components/talos/schematic";
-import { generateSecretsBundle, serializeSecretsYaml } from "../components/talos/secrets";
 import { DEFAULT_KUBERNETES_VERSION, DEFAULT_TALOS_VERSION } from "../components/versions";
 import { generatedStackConfig, runProgram } from "../tests/helpers/program";
 import { talosMockState } from "../tests/talos-cluster/mock-state";

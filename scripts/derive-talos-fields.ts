@@ -1,6 +1,6 @@
 /**
  * `npx tsx scripts/derive-talos-fields.ts [SCHEMA_DIR] [OUT]`: derives the compact per-minor field
- * table (`components/talos/fields/talos-fields.json`) the strict machine-config decoder reads, from
+ * table (`components/talos/machineconfig/fields/talos-fields.json`) the strict machine-config decoder reads, from
  * Talos' published JSON schemas (`../shared/reference/talos/v1.*\/config.schema.json`).
  *
  * Per minor: the document kinds Talos registers (kind → type) and every type's fields:
@@ -179,6 +179,7 @@ export const FIELD_TABLE_PATH = path.resolve(
   "..",
   "components",
   "talos",
+  "machineconfig",
   "fields",
   "talos-fields.json",
 );

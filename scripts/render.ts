@@ -14,12 +14,16 @@ import { ConfigError } from "../components/config/errors";
 import { configFromEntries, validateSource } from "../components/config/source";
 import { readStackFile } from "../components/config/stack-file";
 import { clusterPlan } from "../components/plan";
-import { nodeConfigInput } from "../components/talos/cluster";
-import { generateAdminKubeconfig } from "../components/talos/kubeconfig";
-import { renderMachineConfig } from "../components/talos/machineconfig";
-import { redactMachineConfig } from "../components/talos/redact";
-import { generateSecretsBundle, parseSecretsYaml, serializeSecretsYaml } from "../components/talos/secrets";
-import { generateTalosconfig } from "../components/talos/talosconfig";
+import { redactMachineConfig } from "../components/talos/machineconfig/redact";
+import { renderMachineConfig } from "../components/talos/machineconfig/render";
+import { generateAdminKubeconfig } from "../components/talos/pki/kubeconfig";
+import {
+  generateSecretsBundle,
+  parseSecretsYaml,
+  serializeSecretsYaml,
+} from "../components/talos/pki/secrets";
+import { generateTalosconfig } from "../components/talos/pki/talosconfig";
+import { nodeConfigInput } from "../components/talos/talos-cluster";
 import type { SecretsBundle } from "../components/talos/types";
 import { writePrivateFile } from "./private-file";
 

@@ -1,14 +1,10 @@
 /**
  * What the smoke checks need from the Kubernetes API, on top of the project's HTTPS client
- * (components/talos/kube/client.ts: client cert or bearer token from the kubeconfig, bounded
+ * (components/kube/client.ts: client cert or bearer token from the kubeconfig, bounded
  * requests): the kubeconfig read as a user-facing error, a GET that must succeed, a POST that
  * creates or finds the object there, and the items of a list.
  */
-import {
-  KubeClient as ApiClient,
-  type KubeCredentials,
-  kubeCredentials,
-} from "../components/talos/kube/client";
+import { KubeClient as ApiClient, type KubeCredentials, kubeCredentials } from "../components/kube/client";
 import { UserError } from "./errors";
 import { isRecord } from "./stack-config";
 

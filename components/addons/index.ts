@@ -10,7 +10,7 @@
  */
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { userVolumeMountPath } from "../talos/machineconfig-hardware";
+import { userVolumeMountPath } from "../talos/machineconfig/hardware";
 import { type AddonName, CHARTS } from "../versions";
 import { AgeIdentity, sopsCreationRule } from "./age-identity";
 import type { AddonsConfig } from "./config";

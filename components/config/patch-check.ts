@@ -4,10 +4,11 @@
  * patch Talos would refuse fails `preview`/`render` before anything is written or registered. Each
  * problem names the stack key of the patch (`patches.worker[0]`, `nodes[2].patches[1]`).
  */
-import { nodeConfigInput } from "../talos/cluster";
-import { buildMachineConfigDocuments, talosMinorOf } from "../talos/machineconfig";
-import { applyPatches, ConfigPatchError } from "../talos/patch";
-import { isPlainObject, parseYamlDocuments, stringifyYamlDocuments } from "../talos/patch-yaml";
+
+import { applyPatches, ConfigPatchError } from "../talos/machineconfig/patch";
+import { isPlainObject, parseYamlDocuments, stringifyYamlDocuments } from "../talos/machineconfig/patch-yaml";
+import { buildMachineConfigDocuments, talosMinorOf } from "../talos/machineconfig/render";
+import { nodeConfigInput } from "../talos/talos-cluster";
 import type { SecretsBundle } from "../talos/types";
 import type { ConfigIssue } from "./errors";
 import type { ConfigPatch } from "./schema";

@@ -5,7 +5,7 @@
  */
 import { type NodeHardware, resolveNodeHardware } from "../config/hardware";
 import type { StackConfig } from "../config/validate";
-import { hasNvidiaModules, type MachineHardware, userVolumeMountPath } from "../talos/machineconfig-hardware";
+import { hasNvidiaModules, type MachineHardware, userVolumeMountPath } from "../talos/machineconfig/hardware";
 import { schematicId, schematicYaml } from "../talos/schematic";
 import { bootSecurityProfile, type NodeImage, nodeImage } from "./node-image";
 

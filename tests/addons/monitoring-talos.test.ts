@@ -8,9 +8,9 @@
 import * as assert from "node:assert/strict";
 import { withPlatformPatches } from "../../components/addons/platform-cluster";
 import { monitoringControlPlanePatch } from "../../components/addons/values/monitoring";
-import { nodeConfigInput } from "../../components/talos/cluster";
-import { renderMachineConfig } from "../../components/talos/machineconfig";
-import { type PlainObject, parseYamlDocuments } from "../../components/talos/patch-yaml";
+import { type PlainObject, parseYamlDocuments } from "../../components/talos/machineconfig/patch-yaml";
+import { renderMachineConfig } from "../../components/talos/machineconfig/render";
+import { nodeConfigInput } from "../../components/talos/talos-cluster";
 import { requireOracle, runOracle, tempDir } from "../helpers/shared";
 import { fakeBundle, MINORS, oracleBundle, VERSIONS, writeTemp } from "../talos/fixtures-machineconfig";
 

@@ -19,7 +19,7 @@ import { ConfigError } from "../../components/config/errors";
 import { decodeConfigValue } from "../../components/config/load";
 import { readStackFile } from "../../components/config/stack-file";
 import { validateStackConfig } from "../../components/config/validate";
-import { renderMachineConfig } from "../../components/talos/machineconfig";
+import { renderMachineConfig } from "../../components/talos/machineconfig/render";
 import { AGE_TYPE, ClusterReady } from "../addons/harness";
 import { recordProgram, unwrapSecrets } from "../helpers/mocks";
 import { PROJECT_ROOT, requireOracle, runOracle, tempDir } from "../helpers/shared";

@@ -5,13 +5,13 @@
  * membership logic take — the same shape `TalosCluster` gives its dynamic resources.
  */
 import * as crypto from "node:crypto";
-import { nodeConfigInput, rolloutGroups, type TalosClusterArgs } from "../../components/talos/cluster";
-import { renderMachineConfig } from "../../components/talos/machineconfig";
+import { renderMachineConfig } from "../../components/talos/machineconfig/render";
+import { generateSecretsBundle, serializeSecretsYaml } from "../../components/talos/pki/secrets";
 import { credentialsFromTalosconfig } from "../../components/talos/resources/credentials";
 import * as clientConfigsLogic from "../../components/talos/resources/logic/client-configs";
 import { sha256Hex } from "../../components/talos/resources/logic/common";
 import { installerImage } from "../../components/talos/schematic";
-import { generateSecretsBundle, serializeSecretsYaml } from "../../components/talos/secrets";
+import { nodeConfigInput, rolloutGroups, type TalosClusterArgs } from "../../components/talos/talos-cluster";
 import type { SecretsBundle } from "../../components/talos/types";
 import { FakeKubeApi } from "../fakes/kube-api";
 import { FakeEtcdCluster, FakeTalosNode } from "../fakes/talos-node";

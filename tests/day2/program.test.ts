@@ -7,10 +7,10 @@
 import * as assert from "node:assert/strict";
 import { ConfigError } from "../../components/config/errors";
 import { validateStackConfig } from "../../components/config/validate";
-import { CONFIG_VIEW_WITHHELD } from "../../components/talos/cluster";
+import { parseSecretsYaml } from "../../components/talos/pki/secrets";
 import * as clientConfigsLogic from "../../components/talos/resources/logic/client-configs";
 import * as secretsLogic from "../../components/talos/resources/logic/secrets";
-import { parseSecretsYaml } from "../../components/talos/secrets";
+import { CONFIG_VIEW_WITHHELD } from "../../components/talos/talos-cluster";
 import { DEFAULT_KUBERNETES_VERSION, DEFAULT_TALOS_VERSION } from "../../components/versions";
 import type { Recording } from "../helpers/mocks";
 import { generatedStackConfig, runProgram, sampleStackConfig } from "../helpers/program";

@@ -19,7 +19,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { type EngineEvent, PulumiCommand } from "@pulumi/pulumi/automation";
 import * as YAML from "yaml";
-import { generateSecretsBundle, serializeSecretsYaml } from "../../components/talos/secrets";
+import { generateSecretsBundle, serializeSecretsYaml } from "../../components/talos/pki/secrets";
 import type { SecretsBundle } from "../../components/talos/types";
 import { clusterProgram } from "../../program";
 import { runOperation } from "../../stacks/commands/operation";

@@ -31,7 +31,7 @@ import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
 import * as YAML from "yaml";
-import { x509 } from "../../components/talos/x509";
+import { x509 } from "../../components/talos/pki/x509";
 import { standardKeyPem } from "./certs";
 
 export interface FakeKubeApiOptions {

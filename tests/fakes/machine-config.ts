@@ -4,9 +4,10 @@
  * renderer, so the fake node's judge (Sidero's machinery, see fakes/talos/config-judge.ts) accepts
  * them as a real node would. Control planes carry the OS CA key, workers `key: ""`.
  */
-import { renderMachineConfig } from "../../components/talos/machineconfig";
-import type { ConfigPatch } from "../../components/talos/patch";
-import { generateSecretsBundle } from "../../components/talos/secrets";
+
+import type { ConfigPatch } from "../../components/talos/machineconfig/patch";
+import { renderMachineConfig } from "../../components/talos/machineconfig/render";
+import { generateSecretsBundle } from "../../components/talos/pki/secrets";
 import type { SecretsBundle } from "../../components/talos/types";
 import { issueCert, type PemPair } from "./certs";
 

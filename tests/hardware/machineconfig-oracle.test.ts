@@ -1,8 +1,8 @@
 import * as assert from "node:assert/strict";
-import { type MachineConfigInput, renderMachineConfig } from "../../components/talos/machineconfig";
-import type { MachineHardware } from "../../components/talos/machineconfig-hardware";
-import { applyPatches } from "../../components/talos/patch";
-import { type PlainObject, parseYamlDocuments } from "../../components/talos/patch-yaml";
+import type { MachineHardware } from "../../components/talos/machineconfig/hardware";
+import { applyPatches } from "../../components/talos/machineconfig/patch";
+import { type PlainObject, parseYamlDocuments } from "../../components/talos/machineconfig/patch-yaml";
+import { type MachineConfigInput, renderMachineConfig } from "../../components/talos/machineconfig/render";
 import type { MachineRole } from "../../components/talos/types";
 import { SUPPORTED_TALOS_MINORS, talosMinorFacts } from "../../components/talos-minors";
 import { requireOracle, runOracle, tempDir } from "../helpers/shared";

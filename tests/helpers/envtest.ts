@@ -13,7 +13,7 @@ import * as https from "node:https";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { generateAdminKubeconfig } from "../../components/talos/kubeconfig";
+import { generateAdminKubeconfig } from "../../components/talos/pki/kubeconfig";
 import type { SecretsBundle } from "../../components/talos/types";
 import { issueServerCert } from "../fakes/kube-api";
 import { peerPath } from "./peers";

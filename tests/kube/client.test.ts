@@ -1,15 +1,15 @@
 /**
- * The Kubernetes client (components/talos/kube/client.ts) against the fake Kubernetes API over real
+ * The Kubernetes client (components/kube/client.ts) against the fake Kubernetes API over real
  * TLS on loopback: the server cert comes from a generated secrets bundle's Kubernetes CA, the
  * client uses the admin kubeconfig the project generates from it.
  */
 import * as assert from "node:assert/strict";
 import * as https from "node:https";
 import * as net from "node:net";
-import { KubeApiError, KubeClient, kubeCredentials } from "../../components/talos/kube/client";
-import { generateAdminKubeconfig } from "../../components/talos/kubeconfig";
+import { KubeApiError, KubeClient, kubeCredentials } from "../../components/kube/client";
+import { generateAdminKubeconfig } from "../../components/talos/pki/kubeconfig";
+import { generateSecretsBundle } from "../../components/talos/pki/secrets";
 import * as readyLogic from "../../components/talos/resources/logic/ready";
-import { generateSecretsBundle } from "../../components/talos/secrets";
 import type { SecretsBundle } from "../../components/talos/types";
 import { issueCert, newCa, selfSignedServerCert, standardKeyPem } from "../fakes/certs";
 import { FakeKubeApi, type FakeKubeApiOptions } from "../fakes/kube-api";

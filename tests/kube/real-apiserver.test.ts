@@ -9,10 +9,10 @@
  * kubelet's last step of a pod deletion (`kubeletStandIn`). Skipped where the binaries are absent.
  */
 import * as assert from "node:assert/strict";
-import { KubeClient } from "../../components/talos/kube/client";
-import { generateAdminKubeconfig } from "../../components/talos/kubeconfig";
+import { KubeClient } from "../../components/kube/client";
+import { generateAdminKubeconfig } from "../../components/talos/pki/kubeconfig";
+import { generateSecretsBundle } from "../../components/talos/pki/secrets";
 import { mtlsClient } from "../../components/talos/resources/logic/common";
-import { generateSecretsBundle } from "../../components/talos/secrets";
 import type { SecretsBundle } from "../../components/talos/types";
 import { machineConfig, newTestPki } from "../fakes/machine-config";
 import { FakeTalosNode } from "../fakes/talos-node";

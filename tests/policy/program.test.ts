@@ -1,7 +1,7 @@
 /**
  * The pack over what the program really registers under Pulumi mocks. The Proxmox layer runs
  * today; the whole program (HomelabCluster → TalosCluster → ClusterAddons) runs once
- * components/talos/cluster.ts and components/addons exist, and is skipped with a message before.
+ * components/talos/talos-cluster.ts and components/addons exist, and is skipped with a message before.
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -122,7 +122,7 @@ describe("policy pack over resources registered under mocks", () => {
     it("passes the pack with no mandatory violation, and exports its credentials as secrets", async function () {
       if (!fs.existsSync(talos) || !addons.some((f) => fs.existsSync(f))) {
         console.log(
-          "      skipped: the program does not run yet (components/talos/cluster.ts or components/addons missing)",
+          "      skipped: the program does not run yet (components/talos/talos-cluster.ts or components/addons missing)",
         );
         this.skip();
       }

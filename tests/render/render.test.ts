@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { parseSecretsYaml } from "../../components/talos/secrets";
+import { parseSecretsYaml } from "../../components/talos/pki/secrets";
 import { renderMain } from "../../scripts/render";
 import { PROJECT_ROOT, tempDir } from "../helpers/shared";
 

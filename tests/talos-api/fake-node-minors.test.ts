@@ -6,7 +6,7 @@
  * own client) and reports the kubelet version of the config, as a real node of that release does.
  */
 import * as assert from "node:assert/strict";
-import { renderMachineConfig } from "../../components/talos/machineconfig";
+import { renderMachineConfig } from "../../components/talos/machineconfig/render";
 import { talosVersionTag } from "../../components/talos/resources/logic/common";
 import type { MachineRole } from "../../components/talos/types";
 import { TALOS_MINORS, type TalosMinor } from "../../components/talos-minors";

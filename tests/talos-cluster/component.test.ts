@@ -7,8 +7,8 @@ import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { TalosCluster, type TalosClusterArgs } from "../../components/talos/cluster";
-import { generateSecretsBundle, serializeSecretsYaml } from "../../components/talos/secrets";
+import { generateSecretsBundle, serializeSecretsYaml } from "../../components/talos/pki/secrets";
+import { TalosCluster, type TalosClusterArgs } from "../../components/talos/talos-cluster";
 import { type Recording, recordProgram, resolveOutput } from "../helpers/mocks";
 import { talosMockState } from "./mock-state";
 

@@ -11,8 +11,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { TalosCluster } from "../../components/talos/cluster";
-import { generateSecretsBundle, serializeSecretsYaml } from "../../components/talos/secrets";
+import { generateSecretsBundle, serializeSecretsYaml } from "../../components/talos/pki/secrets";
+import { TalosCluster } from "../../components/talos/talos-cluster";
 import { FakeTalosNode } from "../fakes/talos-node";
 import { ENGINE_BIN, inlineStack } from "../helpers/engine";
 

@@ -6,8 +6,8 @@
  * `recordProgram(program, { newResource: talosMockState() })` (tests/helpers/mocks.ts).
  */
 import type { MockResourceArgs, MockResourceResult } from "@pulumi/pulumi/runtime/mocks";
+import { generateSecretsBundle, serializeSecretsYaml } from "../../components/talos/pki/secrets";
 import * as clientConfigsLogic from "../../components/talos/resources/logic/client-configs";
-import { generateSecretsBundle, serializeSecretsYaml } from "../../components/talos/secrets";
 import { unwrapSecrets } from "../helpers/mocks";
 
 export const TALOS_TYPES = {

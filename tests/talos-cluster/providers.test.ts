@@ -7,6 +7,7 @@
 import * as assert from "node:assert/strict";
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
+import { parseSecretsYaml } from "../../components/talos/pki/secrets";
 import * as applyLogic from "../../components/talos/resources/logic/apply";
 import * as bootstrapLogic from "../../components/talos/resources/logic/bootstrap";
 import * as clientConfigsLogic from "../../components/talos/resources/logic/client-configs";
@@ -19,7 +20,6 @@ import {
   machineConfigApplyProvider,
   machineSecretsProvider,
 } from "../../components/talos/resources/providers";
-import { parseSecretsYaml } from "../../components/talos/secrets";
 import { issueCert, newCa, standardKeyPem } from "../fakes/certs";
 import { machineConfig, newTestPki, type TestPki } from "../fakes/machine-config";
 import { FakeTalosNode, startSilentNode } from "../fakes/talos-node";

@@ -1,11 +1,11 @@
 import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import * as YAML from "yaml";
-import { certificateExpiry, generateAdminKubeconfig } from "../../components/talos/kubeconfig";
-import { generateSecretsBundle } from "../../components/talos/secrets";
-import { generateTalosconfig } from "../../components/talos/talosconfig";
+import { certificateExpiry, generateAdminKubeconfig } from "../../components/talos/pki/kubeconfig";
+import { generateSecretsBundle } from "../../components/talos/pki/secrets";
+import { generateTalosconfig } from "../../components/talos/pki/talosconfig";
+import { x509 } from "../../components/talos/pki/x509";
 import type { SecretsBundle } from "../../components/talos/types";
-import { x509 } from "../../components/talos/x509";
 import { inspect, loadKey, pemLabel } from "./pki-helpers";
 
 const DAY = 86_400_000;

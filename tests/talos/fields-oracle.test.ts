@@ -2,10 +2,10 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import YAML from "yaml";
-import { decodeDocument } from "../../components/talos/fields/decode";
-import { FIELD_GAPS, KIND_GAPS } from "../../components/talos/fields/gaps";
-import { fieldsFor, registeredKinds, tableMinors } from "../../components/talos/fields/table";
-import { renderMachineConfig } from "../../components/talos/machineconfig";
+import { decodeDocument } from "../../components/talos/machineconfig/fields/decode";
+import { FIELD_GAPS, KIND_GAPS } from "../../components/talos/machineconfig/fields/gaps";
+import { fieldsFor, registeredKinds, tableMinors } from "../../components/talos/machineconfig/fields/table";
+import { renderMachineConfig } from "../../components/talos/machineconfig/render";
 import { SUPPORTED_TALOS_MINORS, talosMinorFacts } from "../../components/talos-minors";
 import {
   deriveFieldTable,
@@ -17,7 +17,7 @@ import { hasShared, requireOracle, runOracle, sharedPath, tempDir } from "../hel
 import { baseInput, fakeBundle } from "./fixtures-machineconfig";
 
 /**
- * The committed per-minor field table (components/talos/fields/talos-fields.json) is what
+ * The committed per-minor field table (components/talos/machineconfig/fields/talos-fields.json) is what
  * scripts/derive-talos-fields.ts derives from ../shared's Talos schemas, covers every schema there
  * and every supported minor, and agrees with Sidero's machinery on which kinds exist, on the known
  * schema gaps and on how a sample of fields decode.

@@ -7,9 +7,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import Ajv2020, { type ValidateFunction } from "ajv/dist/2020";
 import addFormats from "ajv-formats";
-import type { MachineConfigInput } from "../../components/talos/machineconfig";
-import { isPlainObject, type PlainValue, parseYamlDocuments } from "../../components/talos/patch-yaml";
-import { parseSecretsYaml } from "../../components/talos/secrets";
+import {
+  isPlainObject,
+  type PlainValue,
+  parseYamlDocuments,
+} from "../../components/talos/machineconfig/patch-yaml";
+import type { MachineConfigInput } from "../../components/talos/machineconfig/render";
+import { parseSecretsYaml } from "../../components/talos/pki/secrets";
 import type { MachineRole, SecretsBundle } from "../../components/talos/types";
 import {
   type ConfigLayout,

@@ -1,9 +1,9 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { renderMachineConfig } from "../../components/talos/machineconfig";
-import { type PlainObject, parseYamlDocuments } from "../../components/talos/patch-yaml";
-import { generateSecretsBundle, serializeSecretsYaml } from "../../components/talos/secrets";
+import { type PlainObject, parseYamlDocuments } from "../../components/talos/machineconfig/patch-yaml";
+import { renderMachineConfig } from "../../components/talos/machineconfig/render";
+import { generateSecretsBundle, serializeSecretsYaml } from "../../components/talos/pki/secrets";
 import type { MachineRole } from "../../components/talos/types";
 import { talosMinorFacts } from "../../components/talos-minors";
 import { hasOracle, requireOracle, runOracle, tempDir } from "../helpers/shared";

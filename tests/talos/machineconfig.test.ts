@@ -1,17 +1,17 @@
 import * as assert from "node:assert/strict";
 import { OPENEBS_HOSTPATH_BASE } from "../../components/talos/constants";
 import {
-  buildMachineConfigDocuments,
-  renderMachineConfig,
-  talosMinorOf,
-} from "../../components/talos/machineconfig";
-import {
   isPlainObject,
   type PlainObject,
   type PlainValue,
   parseYamlDocuments,
-} from "../../components/talos/patch-yaml";
-import { validateMachineConfig } from "../../components/talos/validate";
+} from "../../components/talos/machineconfig/patch-yaml";
+import {
+  buildMachineConfigDocuments,
+  renderMachineConfig,
+  talosMinorOf,
+} from "../../components/talos/machineconfig/render";
+import { validateMachineConfig } from "../../components/talos/machineconfig/validate";
 import { TALOS_MINORS, talosMinorFacts } from "../../components/talos-minors";
 import { requireShared } from "../helpers/shared";
 import {

@@ -3,11 +3,15 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import { isIP } from "node:net";
 import * as path from "node:path";
-import { type FieldSpec, fieldsFor } from "../../components/talos/fields/table";
-import { renderMachineConfig } from "../../components/talos/machineconfig";
-import { applyPatches } from "../../components/talos/patch";
-import { quirksFor } from "../../components/talos/patch-quirks";
-import { isPlainObject, type PlainObject, type PlainValue } from "../../components/talos/patch-yaml";
+import { type FieldSpec, fieldsFor } from "../../components/talos/machineconfig/fields/table";
+import { applyPatches } from "../../components/talos/machineconfig/patch";
+import { quirksFor } from "../../components/talos/machineconfig/patch-quirks";
+import {
+  isPlainObject,
+  type PlainObject,
+  type PlainValue,
+} from "../../components/talos/machineconfig/patch-yaml";
+import { renderMachineConfig } from "../../components/talos/machineconfig/render";
 import type { MachineRole } from "../../components/talos/types";
 import { SUPPORTED_TALOS_MINORS, type TalosMinor, talosMinorFacts } from "../../components/talos-minors";
 import { hasOracle, oraclePath, tempDir } from "../helpers/shared";

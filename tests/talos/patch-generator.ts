@@ -6,8 +6,8 @@
  * Used by tests/talos/patch-differential.test.ts against Sidero's own patcher.
  */
 import YAML from "yaml";
-import { registeredKinds } from "../../components/talos/fields/table";
-import type { PlainObject, PlainValue } from "../../components/talos/patch-yaml";
+import { registeredKinds } from "../../components/talos/machineconfig/fields/table";
+import type { PlainObject, PlainValue } from "../../components/talos/machineconfig/patch-yaml";
 
 /** mulberry32: small, fast, deterministic. */
 export function prng(seed: number): () => number {

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
-import { renderMachineConfig } from "../../components/talos/machineconfig";
-import { applyPatches } from "../../components/talos/patch";
+import { applyPatches } from "../../components/talos/machineconfig/patch";
+import { renderMachineConfig } from "../../components/talos/machineconfig/render";
 import type { MachineRole } from "../../components/talos/types";
 import { TALOS_MINORS, type TalosMinorFacts, talosMinorFacts } from "../../components/talos-minors";
 import type { TalosMinor } from "../../components/versions";

@@ -6,14 +6,14 @@ import {
   ConfigPatchError,
   loadPatch,
   sameConfig,
-} from "../../components/talos/patch";
-import { applyJson6902 } from "../../components/talos/patch-json6902";
+} from "../../components/talos/machineconfig/patch";
+import { applyJson6902 } from "../../components/talos/machineconfig/patch-json6902";
 import {
   isPlainObject,
   type PlainObject,
   type PlainValue,
   parseYamlDocuments,
-} from "../../components/talos/patch-yaml";
+} from "../../components/talos/machineconfig/patch-yaml";
 
 const SINGLE = `version: v1alpha1
 machine:

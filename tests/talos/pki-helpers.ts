@@ -4,7 +4,7 @@
  */
 import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
-import { x509 } from "../../components/talos/x509";
+import { x509 } from "../../components/talos/pki/x509";
 
 export interface CertFacts {
   readonly node: crypto.X509Certificate;

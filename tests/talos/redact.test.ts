@@ -1,10 +1,18 @@
 import * as assert from "node:assert/strict";
-import { type MachineConfigInput, renderMachineConfig } from "../../components/talos/machineconfig";
-import type { ConfigPatch } from "../../components/talos/patch";
-import { isPlainObject, type PlainValue, parseYamlDocuments } from "../../components/talos/patch-yaml";
-import { changedPaths, redactionMarker, redactMachineConfig } from "../../components/talos/redact";
-import { generateSecretsBundle } from "../../components/talos/secrets";
-import { generateToken } from "../../components/talos/tokens";
+import type { ConfigPatch } from "../../components/talos/machineconfig/patch";
+import {
+  isPlainObject,
+  type PlainValue,
+  parseYamlDocuments,
+} from "../../components/talos/machineconfig/patch-yaml";
+import {
+  changedPaths,
+  redactionMarker,
+  redactMachineConfig,
+} from "../../components/talos/machineconfig/redact";
+import { type MachineConfigInput, renderMachineConfig } from "../../components/talos/machineconfig/render";
+import { generateSecretsBundle } from "../../components/talos/pki/secrets";
+import { generateToken } from "../../components/talos/pki/tokens";
 import type { MachineRole, SecretsBundle } from "../../components/talos/types";
 import type { TalosMinor } from "../../components/versions";
 import { baseInput, minorsWhere, ROLES } from "./fixtures-machineconfig";

@@ -5,7 +5,7 @@ import {
   generateSecretsBundle,
   parseSecretsYaml,
   serializeSecretsYaml,
-} from "../../components/talos/secrets";
+} from "../../components/talos/pki/secrets";
 import type { SecretsBundle } from "../../components/talos/types";
 import { SUPPORTED_TALOS_MINORS } from "../../components/versions";
 import { requireOracle, runOracle, tempDir } from "../helpers/shared";

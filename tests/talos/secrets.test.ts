@@ -1,16 +1,16 @@
 import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import * as YAML from "yaml";
-import { encodePem } from "../../components/talos/encoding";
-import { createSelfSignedCa, generatePrivateKey, privateKeyToPem } from "../../components/talos/pki";
+import { encodePem } from "../../components/talos/pki/encoding";
+import { createSelfSignedCa, generatePrivateKey, privateKeyToPem } from "../../components/talos/pki/pki";
 import {
   generateSecretsBundle,
   parseSecretsYaml,
   SecretsBundleError,
   serializeSecretsYaml,
-} from "../../components/talos/secrets";
+} from "../../components/talos/pki/secrets";
+import { x509 } from "../../components/talos/pki/x509";
 import type { SecretsBundle } from "../../components/talos/types";
-import { x509 } from "../../components/talos/x509";
 import { b64, inspect, loadKey, pemLabel } from "./pki-helpers";
 
 const HOUR = 3_600_000;

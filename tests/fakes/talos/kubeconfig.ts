@@ -7,8 +7,8 @@
  * that CA accepts it.
  */
 import * as YAML from "yaml";
-import { issueCertificate } from "../../../components/talos/pki";
-import { x509 } from "../../../components/talos/x509";
+import { issueCertificate } from "../../../components/talos/pki/pki";
+import { x509 } from "../../../components/talos/pki/x509";
 
 export interface ClusterCa {
   readonly crt: string;

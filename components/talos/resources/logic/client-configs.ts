@@ -7,9 +7,9 @@
  */
 
 import { CLIENT_CERT_DEFAULTS } from "../../../defaults";
-import { generateAdminKubeconfig } from "../../kubeconfig";
-import { parseSecretsYaml } from "../../secrets";
-import { generateTalosconfig } from "../../talosconfig";
+import { generateAdminKubeconfig } from "../../pki/kubeconfig";
+import { parseSecretsYaml } from "../../pki/secrets";
+import { generateTalosconfig } from "../../pki/talosconfig";
 import { Props, type ReadMode, sha256Hex } from "./common";
 
 export interface ClientConfigsInputs {

@@ -13,7 +13,7 @@
  */
 
 import { ROLLOUT_DEFAULTS, TIMEOUT_DEFAULTS } from "../../../defaults";
-import { KubeClient } from "../../kube/client";
+import { KubeClient } from "../../../kube/client";
 import {
   defaultLog,
   errorText,

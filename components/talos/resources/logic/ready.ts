@@ -6,7 +6,7 @@
  */
 import * as https from "node:https";
 import { TIMEOUT_DEFAULTS } from "../../../defaults";
-import { kubeCredentials } from "../../kube/client";
+import { kubeCredentials } from "../../../kube/client";
 import {
   defaultLog,
   errorText,
@@ -20,7 +20,7 @@ import {
 } from "./common";
 
 // The kubeconfig parsing lives with the Kubernetes client; re-exported for existing callers.
-export { type KubeCredentials, kubeCredentials } from "../../kube/client";
+export { type KubeCredentials, kubeCredentials } from "../../../kube/client";
 
 export interface ReadyNode {
   readonly name: string;

@@ -13,9 +13,9 @@
  *    member healthy again.
  */
 import { talosUpgradeError } from "../../../compat";
+import { KubeClient, type NodeStatus } from "../../../kube/client";
 import { imageTag } from "../../../version";
 import { TalosApiError, TalosNodeError, TalosTimeoutError } from "../../api/client";
-import { KubeClient, type NodeStatus } from "../../kube/client";
 import {
   defaultLog,
   errorText,

@@ -4,7 +4,7 @@
  * kept in state as `secretsYaml` (a secret output); an unchanged `up` never regenerates it — only a
  * different imported bundle (by hash) replaces it, and only when `allowReplacement` says so.
  */
-import { generateSecretsBundle, parseSecretsYaml, serializeSecretsYaml } from "../../secrets";
+import { generateSecretsBundle, parseSecretsYaml, serializeSecretsYaml } from "../../pki/secrets";
 import { Props, sha256Hex } from "./common";
 
 export interface SecretsInputs {

@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseVersion } from "../../version";
+import { parseVersion } from "../../../version";
 import { FIELD_GAPS, KIND_GAPS, UNREGISTERED_SCHEMA_KINDS } from "./gaps";
 
 /**

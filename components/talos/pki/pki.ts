@@ -7,8 +7,8 @@
  */
 import type { webcrypto } from "node:crypto";
 import * as crypto from "node:crypto";
+import type { CertAndKey } from "../types";
 import { decodePem, encodePem } from "./encoding";
-import type { CertAndKey } from "./types";
 import { x509 } from "./x509";
 
 export type KeyAlgorithm = "ecdsa-p256" | "ed25519" | "rsa-4096";

@@ -3,6 +3,7 @@
  * `secrets.yaml` format (serialize / strict parse). PEM text lives in memory only; nothing is logged.
  */
 import * as YAML from "yaml";
+import type { CertAndKey, SecretsBundle } from "../types";
 import { decodeBase64Strict, toBase64 } from "./encoding";
 import {
   CA_VALIDITY_MS,
@@ -14,7 +15,6 @@ import {
   truncateToSeconds,
 } from "./pki";
 import { generateToken, randomBase64, randomBase64Url, TOKEN_RE } from "./tokens";
-import type { CertAndKey, SecretsBundle } from "./types";
 
 export interface GenerateSecretsOptions {
   /** Bundle clock: NotBefore of the CAs (defaults to now). */

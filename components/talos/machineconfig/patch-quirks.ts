@@ -5,8 +5,8 @@
  * Sidero's own machinery (`talos-oracle-<minor> patch`, tests/talos/patch-oracle.test.ts and the
  * random differential test tests/talos/patch-differential.test.ts).
  */
-import { NEWEST_TALOS_MINOR, type PatcherFacts, talosMinorFacts } from "../talos-minors";
-import { parseVersion } from "../version";
+import { NEWEST_TALOS_MINOR, type PatcherFacts, talosMinorFacts } from "../../talos-minors";
+import { parseVersion } from "../../version";
 
 export interface PatcherQuirks {
   /** The version text the quirks were chosen for (field table key), undefined = newest. */

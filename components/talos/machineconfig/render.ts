@@ -6,17 +6,18 @@
  * Pure: no network, no Pulumi.
  */
 import { isIP } from "node:net";
-import { NODE_DEFAULTS } from "../defaults";
+import { NODE_DEFAULTS } from "../../defaults";
 import {
   SUPPORTED_TALOS_MINORS,
   type TalosMinor,
   type TalosMinorFacts,
   talosMinorFacts,
-} from "../talos-minors";
-import { mustParseVersion, parseVersion } from "../version";
-import { DEFAULT_DNS_DOMAIN, KUBEPRISM_PORT, OPENEBS_HOSTPATH_BASE } from "./constants";
-import { addHardwareMachineFields, hardwareDocuments, type MachineHardware } from "./machineconfig-hardware";
-import { buildMultiDocConfig, defaultAuditPolicy, podSecurityConfiguration } from "./machineconfig-multidoc";
+} from "../../talos-minors";
+import { mustParseVersion, parseVersion } from "../../version";
+import { DEFAULT_DNS_DOMAIN, KUBEPRISM_PORT, OPENEBS_HOSTPATH_BASE } from "../constants";
+import type { MachineRole, SecretsBundle } from "../types";
+import { addHardwareMachineFields, hardwareDocuments, type MachineHardware } from "./hardware";
+import { buildMultiDocConfig, defaultAuditPolicy, podSecurityConfiguration } from "./multidoc";
 import {
   DEFAULT_VIP_LINK,
   hostnameDocument,
@@ -24,13 +25,12 @@ import {
   resolverDocument,
   type VipLink,
   vipDocuments,
-} from "./machineconfig-network";
+} from "./network";
 import { applyPatchesToDocuments, type ConfigPatch } from "./patch";
 import type { PlainObject, PlainValue } from "./patch-yaml";
-import type { MachineRole, SecretsBundle } from "./types";
 import type { ValidateExpectations } from "./validate";
 
-export type { VipLink } from "./machineconfig-network";
+export type { VipLink } from "./network";
 
 /** Everything needed to render one node's machine config. */
 export interface MachineConfigInput {

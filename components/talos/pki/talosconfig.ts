@@ -4,10 +4,10 @@
  */
 
 import * as YAML from "yaml";
-import { CLIENT_CERT_DEFAULTS } from "../defaults";
+import { CLIENT_CERT_DEFAULTS } from "../../defaults";
+import type { CertAndKey, SecretsBundle } from "../types";
 import { toBase64 } from "./encoding";
 import { issueCertificate, leafAlgorithmFor, truncateToSeconds } from "./pki";
-import type { CertAndKey, SecretsBundle } from "./types";
 import { x509 } from "./x509";
 
 export interface TalosconfigOptions {

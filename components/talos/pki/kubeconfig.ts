@@ -4,11 +4,11 @@
  */
 
 import * as YAML from "yaml";
-import { CLIENT_CERT_DEFAULTS } from "../defaults";
+import { CLIENT_CERT_DEFAULTS } from "../../defaults";
+import type { SecretsBundle } from "../types";
 import { toBase64 } from "./encoding";
 import { issueCertificate, truncateToSeconds } from "./pki";
 import type { GeneratedClientConfig } from "./talosconfig";
-import type { SecretsBundle } from "./types";
 import { x509 } from "./x509";
 
 export { certificateExpiry } from "./pki";

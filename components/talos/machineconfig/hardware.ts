@@ -6,7 +6,7 @@
  * `KernelModuleConfig`/`SysctlConfig` documents from 1.14, where those fields left the schema).
  * Pure; checked against Sidero's machinery with talos-oracle on every supported minor.
  */
-import type { ConfigLayout } from "../talos-minors";
+import type { ConfigLayout } from "../../talos-minors";
 import type { PlainObject } from "./patch-yaml";
 
 /** One data disk as a Talos user volume, mounted by Talos at /var/mnt/<name>. */

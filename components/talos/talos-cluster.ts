@@ -22,10 +22,11 @@ import type { StackConfig } from "../config/validate";
 import { ROLLOUT_DEFAULTS } from "../defaults";
 import { sha256Hex } from "../hash";
 import { mustParseVersion } from "../version";
-import { endpointHost, type MachineConfigInput, renderMachineConfig } from "./machineconfig";
-import type { MachineHardware } from "./machineconfig-hardware";
-import type { ConfigPatch } from "./patch";
-import { redactMachineConfig } from "./redact";
+import type { MachineHardware } from "./machineconfig/hardware";
+import type { ConfigPatch } from "./machineconfig/patch";
+import { redactMachineConfig } from "./machineconfig/redact";
+import { endpointHost, type MachineConfigInput, renderMachineConfig } from "./machineconfig/render";
+import { parseSecretsYaml } from "./pki/secrets";
 import { Bootstrap } from "./resources/bootstrap";
 import { ClientConfigs } from "./resources/client-configs";
 import { ClusterMembership } from "./resources/cluster-membership";
@@ -34,7 +35,6 @@ import { credentialsFromTalosconfig } from "./resources/credentials";
 import { EtcdSnapshotStep } from "./resources/etcd-snapshot-step";
 import { MachineConfigApply } from "./resources/machine-config-apply";
 import { MachineSecrets } from "./resources/machine-secrets";
-import { parseSecretsYaml } from "./secrets";
 import type { MachineRole, SecretsBundle } from "./types";
 
 export interface TalosNodeArgs {

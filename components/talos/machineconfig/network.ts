@@ -5,7 +5,7 @@
  * Addresses are not set here: Proxmox hands each VM its static IP through the nocloud drive, and
  * Talos merges that platform network config with the machine config.
  */
-import { VIP_LINK_ALIAS } from "./constants";
+import { VIP_LINK_ALIAS } from "../constants";
 import type { PlainObject } from "./patch-yaml";
 
 /**

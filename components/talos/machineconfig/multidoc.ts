@@ -15,10 +15,10 @@
  * v1alpha1 `machine.kubelet` section (still accepted) instead of a KubeletConfig document.
  * Pure.
  */
-import { KUBEPRISM_PORT, OPENEBS_HOSTPATH_BASE } from "./constants";
-import { hostnameDocument, type VipLink, vipDocuments } from "./machineconfig-network";
+import { KUBEPRISM_PORT, OPENEBS_HOSTPATH_BASE } from "../constants";
+import type { MachineRole, SecretsBundle } from "../types";
+import { hostnameDocument, type VipLink, vipDocuments } from "./network";
 import type { PlainObject } from "./patch-yaml";
-import type { MachineRole, SecretsBundle } from "./types";
 
 /** What the multi-document layout needs, already resolved by machineconfig.ts. */
 export interface MultiDocInput {

@@ -8,8 +8,8 @@
  */
 import * as https from "node:https";
 import * as YAML from "yaml";
-import { sameVersion } from "../../version";
-import { normalizeKeyPem } from "../api/client";
+import { normalizeKeyPem } from "../talos/api/client";
+import { sameVersion } from "../version";
 
 // ---------------------------------------------------------------------------------------------
 // kubeconfig
