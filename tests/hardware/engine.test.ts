@@ -89,6 +89,8 @@ describe("boot-security changes under the real engine: per-node replacement at p
             hardware: { diskEncryption: encryption[s.name] },
             bootSecurity: profile,
             reinstallable: true,
+            // Fresh fake machines in maintenance mode: the unauthenticated first apply is allowed.
+            newMachine: true,
             dependsOn: [new FakeVm(`vm-${s.name}`, { name: s.name }, profile)],
           };
         }),

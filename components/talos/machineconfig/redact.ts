@@ -346,8 +346,11 @@ export const READABLE_PATHS: Readonly<Record<string, readonly string[]>> = {
   UnattendedInstallConfig: ["installer.image", "provisioning.**"],
   // apiUrl loses its `jointoken` query value (readable URLs keep no query values).
   SideroLinkConfig: ["apiUrl"],
-  VolumeConfig: ["provisioning.**"],
-  UserVolumeConfig: ["provisioning.**", "filesystem.**"],
+  VolumeConfig: ["provisioning.**", "encryption.provider"],
+  UserVolumeConfig: ["provisioning.**", "filesystem.**", "encryption.provider"],
+  // 1.14's documents for what v1alpha1 kept in machine.sysctls / machine.kernel.modules.
+  SysctlConfig: ["params.*"],
+  KernelModuleConfig: ["name"],
 };
 
 const READABLE_PATTERNS: ReadonlyMap<string, readonly (readonly string[])[]> = new Map(
