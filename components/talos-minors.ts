@@ -53,6 +53,11 @@ export interface PatcherFacts {
    * (named in patch-quirks.ts): `zswap` (1.11+ `ZswapConfig.maxPoolPercent`), `bond` (1.12+ BondConfig).
    */
   readonly pointerIntegers: readonly ("zswap" | "bond")[];
+  /**
+   * ≤ 1.13: deleting a named document the config does not have leaves a placeholder Talos cannot
+   * encode (it panics writing the config); 1.14 accepts it and drops the placeholder.
+   */
+  readonly crashesOnUnmatchedNamedDocumentDelete: boolean;
 }
 
 /** The Talos API this project calls, as this minor serves it. */
@@ -65,6 +70,18 @@ export interface ApiFacts {
   readonly upgradeRpc: "machine.MachineService/Upgrade";
   /** Marked `deprecated` in this minor's descriptors (the call still works the same). */
   readonly upgradeRpcDeprecated: boolean;
+}
+
+/**
+ * A v1alpha1 section Talos refuses beside a document that replaced it ("… is already set in v1alpha1
+ * config", `Validate` of the document kinds in 1.14's `config/types/k8s` and friends), observed with
+ * talos-oracle-<minor> validate on the differential test's configs.
+ */
+export interface V1Alpha1Conflict {
+  /** Dotted path in the v1alpha1 document; "set" = present and not an empty map or list. */
+  readonly path: string;
+  /** The document kind that replaced it. */
+  readonly kind: string;
 }
 
 export interface TalosMinorFacts {
@@ -83,6 +100,8 @@ export interface TalosMinorFacts {
   readonly newDocumentKinds: readonly string[];
   readonly patcher: PatcherFacts;
   readonly api: ApiFacts;
+  /** v1alpha1 sections Talos refuses beside the document that replaced them. */
+  readonly v1alpha1Conflicts: readonly V1Alpha1Conflict[];
 }
 
 const V1ALPHA1_LAYOUT: ConfigLayout = {
@@ -105,6 +124,23 @@ const MULTIDOC_NETWORK_LAYOUT: ConfigLayout = {
   volumeConfigEncryption: true,
   kernelDocuments: false,
 };
+
+/** 1.14: the v1alpha1 sections its Kube*, Discovery*, Resolver and install documents replaced. */
+const MULTIDOC_KUBERNETES_CONFLICTS: readonly V1Alpha1Conflict[] = [
+  { path: "cluster.network", kind: "KubeNetworkConfig" },
+  { path: "cluster.apiServer", kind: "KubeAPIServerConfig" },
+  { path: "cluster.controllerManager", kind: "KubeControllerManagerConfig" },
+  { path: "cluster.scheduler", kind: "KubeSchedulerConfig" },
+  { path: "cluster.proxy", kind: "KubeProxyConfig" },
+  { path: "cluster.discovery", kind: "DiscoveryServiceConfig" },
+  { path: "cluster.allowSchedulingOnControlPlanes", kind: "KubeNodeConfig" },
+  { path: "machine.nodeLabels", kind: "KubeNodeConfig" },
+  { path: "machine.nodeAnnotations", kind: "KubeNodeConfig" },
+  { path: "machine.nodeTaints", kind: "KubeNodeConfig" },
+  { path: "machine.features.kubePrism", kind: "KubePrismConfig" },
+  { path: "machine.features.hostDNS", kind: "ResolverConfig" },
+  { path: "machine.install", kind: "UnattendedInstallConfig" },
+];
 
 /** The rows, oldest first. */
 export const TALOS_MINORS = [
@@ -135,8 +171,10 @@ export const TALOS_MINORS = [
       panicsOnDeleteUnderMissingParent: true,
       maxSizeReplacedOnMerge: true,
       pointerIntegers: [],
+      crashesOnUnmatchedNamedDocumentDelete: true,
     },
     api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: false },
+    v1alpha1Conflicts: [],
   },
   {
     minor: "1.11",
@@ -151,8 +189,10 @@ export const TALOS_MINORS = [
       panicsOnDeleteUnderMissingParent: true,
       maxSizeReplacedOnMerge: true,
       pointerIntegers: ["zswap"],
+      crashesOnUnmatchedNamedDocumentDelete: true,
     },
     api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: false },
+    v1alpha1Conflicts: [],
   },
   {
     minor: "1.12",
@@ -187,8 +227,10 @@ export const TALOS_MINORS = [
       panicsOnDeleteUnderMissingParent: false,
       maxSizeReplacedOnMerge: false,
       pointerIntegers: ["zswap", "bond"],
+      crashesOnUnmatchedNamedDocumentDelete: true,
     },
     api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: false },
+    v1alpha1Conflicts: [],
   },
   {
     minor: "1.13",
@@ -212,8 +254,10 @@ export const TALOS_MINORS = [
       panicsOnDeleteUnderMissingParent: false,
       maxSizeReplacedOnMerge: false,
       pointerIntegers: ["zswap", "bond"],
+      crashesOnUnmatchedNamedDocumentDelete: true,
     },
     api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: true },
+    v1alpha1Conflicts: [],
   },
   {
     minor: "1.14",
@@ -279,8 +323,10 @@ export const TALOS_MINORS = [
       panicsOnDeleteUnderMissingParent: false,
       maxSizeReplacedOnMerge: false,
       pointerIntegers: ["zswap", "bond"],
+      crashesOnUnmatchedNamedDocumentDelete: false,
     },
     api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: true },
+    v1alpha1Conflicts: MULTIDOC_KUBERNETES_CONFLICTS,
   },
 ] as const satisfies readonly TalosMinorFacts[];
 

@@ -51,6 +51,8 @@ describe("Talos permanent errors end the retries at once (stricter fake node)", 
       clientKey: pki.admin.key,
       resetOnDelete: false,
       timeoutSeconds: TIMEOUT_SECONDS,
+      // A fresh machine: the maintenance (unauthenticated) apply is allowed for it.
+      maintenanceAllowed: true,
     };
   }
 

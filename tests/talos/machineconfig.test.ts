@@ -503,6 +503,7 @@ describe("talos machine config: published JSON schema (../shared)", () => {
   }
 
   it("the schema check itself rejects a wrong document", function () {
+    requireShared(this, "reference", "talos");
     const minor = last(
       NETWORK_DOCS.filter(
         (m) =>

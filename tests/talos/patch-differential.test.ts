@@ -15,7 +15,14 @@ import { renderMachineConfig } from "../../components/talos/machineconfig/render
 import type { MachineRole } from "../../components/talos/types";
 import { SUPPORTED_TALOS_MINORS, type TalosMinor, talosMinorFacts } from "../../components/talos-minors";
 import { hasOracle, oraclePath, tempDir } from "../helpers/shared";
-import { baseInput, fakeBundle, normalisedDocuments } from "./fixtures-machineconfig";
+import { baseInput, normalisedDocuments, oracleBundle } from "./fixtures-machineconfig";
+
+let sharedBundle: ReturnType<typeof oracleBundle>["bundle"] | undefined;
+const realBundle = () => {
+  sharedBundle ??= oracleBundle().bundle;
+  return sharedBundle;
+};
+
 import { Gen, randomCase } from "./patch-generator";
 
 /**
@@ -161,7 +168,8 @@ interface Outcome {
 
 async function differential(minor: TalosMinor, dir: string): Promise<Outcome> {
   const bin = oraclePath(minor);
-  const bundle = fakeBundle();
+  // A real bundle: from 1.14 on, Talos validates the CA certificates in the Kube* documents.
+  const bundle = realBundle();
   const roles: MachineRole[] = ["controlplane", "worker"];
   const configs = new Map<MachineRole, { text: string; file: string }>();
   const v = versionsOf(minor);

@@ -28,7 +28,7 @@ export interface PatcherQuirks {
   /**
    * Deleting a named document (`kind` + `name`) the config does not have leaves a placeholder Talos
    * cannot encode (it panics writing the config) unless a later patch deletes it again; an unnamed
-   * one encodes as `{}`. Every minor so far.
+   * one encodes as `{}`. Up to 1.13 (the row's fact).
    */
   readonly crashesOnUnmatchedNamedDocumentDelete: boolean;
   /**
@@ -86,7 +86,7 @@ export function quirksFor(talosVersion: string | undefined): PatcherQuirks {
     noDeleteInsideUnstructured: !p.deleteInsideUnstructured,
     panicsOnDeleteUnderMissingParent: p.panicsOnDeleteUnderMissingParent,
     zeroReplaces: new Set(p.pointerIntegers.flatMap((g) => POINTER_INTEGERS[g])),
-    crashesOnUnmatchedNamedDocumentDelete: true,
+    crashesOnUnmatchedNamedDocumentDelete: p.crashesOnUnmatchedNamedDocumentDelete,
     replacedOnMerge: replaced,
   };
 }

@@ -30,6 +30,8 @@
  *
  * Patches apply in the order given, as `talosctl --config-patch` does.
  */
+
+import { v1alpha1ConflictIssues } from "./conflicts";
 import { decodeDocument, tableKind } from "./fields/decode";
 import { type FieldSpec, fieldsFor, type MinorFields, registeredKinds } from "./fields/table";
 import { applyJson6902, type JsonPatchOperation, toJsonPatchOperations } from "./patch-json6902";
@@ -468,6 +470,19 @@ function mergeValue(
   if (left === undefined || left === null) {
     // Merging into nothing still runs the keyed-list merge (duplicates inside the patch collapse).
     if (Array.isArray(right) && KEYED_LISTS.has(key)) return mergeValue([], right, path, ctx, spec);
+    // Into an absent struct field (not a Go map entry, not free-form): a Go zero value stays zero,
+    // which Talos' encoder omits (omitempty), e.g. `kubePrism: {port: 0}` on a 1.14 config. Pointer
+    // fields, where an explicit 0 is a value, are settled by the caller (zeroReplaces).
+    const typed = !insideUnstructured(path);
+    if (
+      typed &&
+      typeof right !== "boolean" &&
+      isZeroScalar(right) &&
+      !MAP_PATHS.has(pathKey(path.slice(0, -1)))
+    ) {
+      return undefined;
+    }
+    if (typed && isPlainObject(right) && !MAP_PATHS.has(key)) return mergeValue({}, right, path, ctx, spec);
     return clonePlain(right);
   }
   if (Array.isArray(right)) {
@@ -791,6 +806,14 @@ function patchDocuments(
     );
     if (undecodable.length > 0) {
       throw new ConfigPatchError(opts.node, undefined, `config does not decode: ${undecodable.join("; ")}`);
+    }
+    const conflicts = v1alpha1ConflictIssues(result, opts.talosVersion);
+    if (conflicts.length > 0) {
+      throw new ConfigPatchError(
+        opts.node,
+        undefined,
+        `config invalid after patches: ${conflicts.join("; ")}`,
+      );
     }
     const issues = validateMachineConfigDocuments(result, opts.expect);
     if (issues.length > 0) {
