@@ -299,7 +299,8 @@ describe("the whole program under the real engine: existing machines, fake Talos
   it("a change of one node's config patch plans an update of that node's apply (and the waits on it)", async () => {
     assert.ok(opened);
     const patched = NODES.map((n) =>
-      n.name === "cp-2" ? { ...n, patches: [{ machine: { nodeLabels: { zone: "b" } } }] } : n,
+      // A v1alpha1 section every minor accepts (1.14 refuses nodeLabels beside KubeNodeConfig).
+      n.name === "cp-2" ? { ...n, patches: [{ machine: { sysctls: { "net.core.somaxconn": "4096" } } }] } : n,
     );
     await opened.stack.setConfig(`${NS}:nodes`, { value: JSON.stringify(patched) });
     try {
