@@ -10,6 +10,8 @@
  * descriptors (../shared/reference/talos/proto/talos-api-<minor>.binpb).
  */
 
+import { parseVersion } from "./version";
+
 /** How `talosctl gen config` lays out the machine config of this minor (contract.go gates). */
 export interface ConfigLayout {
   /** 1.12+ `MultidocNetworkConfigSupported`: hostname, nameservers and VIP as HostnameConfig/ResolverConfig/Layer2VIPConfig documents. */
@@ -142,6 +144,15 @@ const MULTIDOC_KUBERNETES_CONFLICTS: readonly V1Alpha1Conflict[] = [
   { path: "machine.install", kind: "UnattendedInstallConfig" },
 ];
 
+/** 1.12's patcher (typed merges, deletes inside free-form fields), unchanged in 1.13. */
+const TYPED_PATCHER_1_12: PatcherFacts = {
+  deleteInsideUnstructured: true,
+  panicsOnDeleteUnderMissingParent: false,
+  maxSizeReplacedOnMerge: false,
+  pointerIntegers: ["zswap", "bond"],
+  crashesOnUnmatchedNamedDocumentDelete: true,
+};
+
 /** The rows, oldest first. */
 export const TALOS_MINORS = [
   {
@@ -222,13 +233,7 @@ export const TALOS_MINORS = [
       "RegistryAuthConfig",
       "RegistryTLSConfig",
     ],
-    patcher: {
-      deleteInsideUnstructured: true,
-      panicsOnDeleteUnderMissingParent: false,
-      maxSizeReplacedOnMerge: false,
-      pointerIntegers: ["zswap", "bond"],
-      crashesOnUnmatchedNamedDocumentDelete: true,
-    },
+    patcher: TYPED_PATCHER_1_12,
     api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: false },
     v1alpha1Conflicts: [],
   },
@@ -249,13 +254,7 @@ export const TALOS_MINORS = [
       "ExternalVolumeConfig",
       "ImageVerificationConfig",
     ],
-    patcher: {
-      deleteInsideUnstructured: true,
-      panicsOnDeleteUnderMissingParent: false,
-      maxSizeReplacedOnMerge: false,
-      pointerIntegers: ["zswap", "bond"],
-      crashesOnUnmatchedNamedDocumentDelete: true,
-    },
+    patcher: TYPED_PATCHER_1_12,
     api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: true },
     v1alpha1Conflicts: [],
   },
@@ -318,13 +317,7 @@ export const TALOS_MINORS = [
       "UnattendedInstallConfig",
       "VethConfig",
     ],
-    patcher: {
-      deleteInsideUnstructured: true,
-      panicsOnDeleteUnderMissingParent: false,
-      maxSizeReplacedOnMerge: false,
-      pointerIntegers: ["zswap", "bond"],
-      crashesOnUnmatchedNamedDocumentDelete: false,
-    },
+    patcher: { ...TYPED_PATCHER_1_12, crashesOnUnmatchedNamedDocumentDelete: false },
     api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: true },
     v1alpha1Conflicts: MULTIDOC_KUBERNETES_CONFLICTS,
   },
@@ -341,6 +334,12 @@ export const NEWEST_TALOS_MINOR: TalosMinorFacts = TALOS_MINORS[TALOS_MINORS.len
 /** The row of `minor` (`1.14`), or undefined when this project does not support it. */
 export function talosMinorFacts(minor: string): TalosMinorFacts | undefined {
   return TALOS_MINORS.find((r) => r.minor === minor);
+}
+
+/** The row of `talosVersion`'s minor (`1.13`, `v1.13.9` …); the newest row when absent or not in the table. */
+export function talosMinorFactsOrNewest(talosVersion: string | undefined): TalosMinorFacts {
+  const minor = talosVersion === undefined ? undefined : parseVersion(talosVersion)?.minorKey;
+  return (minor !== undefined && talosMinorFacts(minor)) || NEWEST_TALOS_MINOR;
 }
 
 /** Every document kind `minor` registers (its row's and all older rows' new kinds). */

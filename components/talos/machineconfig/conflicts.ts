@@ -3,8 +3,7 @@
  * beside `KubeNetworkConfig`, "… is already set in v1alpha1 config"). The pairs are facts of the
  * minor's row (talos-minors.ts `v1alpha1Conflicts`); this applies them to a patched config.
  */
-import { NEWEST_TALOS_MINOR, talosMinorFacts } from "../../talos-minors";
-import { parseVersion } from "../../version";
+import { talosMinorFactsOrNewest } from "../../talos-minors";
 import { isPlainObject, type PlainObject, type PlainValue } from "./patch-yaml";
 
 function valueAt(doc: PlainObject, path: string): PlainValue | undefined {
@@ -28,8 +27,7 @@ export function v1alpha1ConflictIssues(
   docs: readonly PlainValue[],
   talosVersion: string | undefined,
 ): string[] {
-  const minor = talosVersion === undefined ? undefined : parseVersion(talosVersion)?.minorKey;
-  const row = (minor !== undefined && talosMinorFacts(minor)) || NEWEST_TALOS_MINOR;
+  const row = talosMinorFactsOrNewest(talosVersion);
   const objects = docs.filter(isPlainObject);
   const v1 = objects.find((d) => d.kind === undefined);
   if (!v1) return [];

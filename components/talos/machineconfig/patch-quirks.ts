@@ -5,7 +5,7 @@
  * Sidero's own machinery (`talos-oracle-<minor> patch`, tests/talos/patch-oracle.test.ts and the
  * random differential test tests/talos/patch-differential.test.ts).
  */
-import { NEWEST_TALOS_MINOR, type PatcherFacts, talosMinorFacts } from "../../talos-minors";
+import { type PatcherFacts, talosMinorFactsOrNewest } from "../../talos-minors";
 import { parseVersion } from "../../version";
 
 export interface PatcherQuirks {
@@ -76,13 +76,12 @@ const POINTER_INTEGERS: Readonly<Record<PatcherFacts["pointerIntegers"][number],
  * minor's row (talos-minors.ts); undefined or a minor newer than the table = the newest row.
  */
 export function quirksFor(talosVersion: string | undefined): PatcherQuirks {
-  const minor = talosVersion === undefined ? undefined : parseVersion(talosVersion)?.minorKey;
-  const row = (minor !== undefined && talosMinorFacts(minor)) || NEWEST_TALOS_MINOR;
+  const row = talosMinorFactsOrNewest(talosVersion);
   const p = row.patcher;
   const replaced = new Set<string>([...CEL_SELECTORS, "block.ProvisioningSpec.minSize"]);
   if (p.maxSizeReplacedOnMerge) replaced.add("block.ProvisioningSpec.maxSize");
   return {
-    talosVersion: talosVersion === undefined ? undefined : minor,
+    talosVersion: talosVersion === undefined ? undefined : parseVersion(talosVersion)?.minorKey,
     noDeleteInsideUnstructured: !p.deleteInsideUnstructured,
     panicsOnDeleteUnderMissingParent: p.panicsOnDeleteUnderMissingParent,
     zeroReplaces: new Set(p.pointerIntegers.flatMap((g) => POINTER_INTEGERS[g])),
