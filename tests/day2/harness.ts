@@ -51,6 +51,24 @@ export interface Versions {
 
 export const quiet = (_m: string): void => undefined;
 
+/** The TalosCluster args every fake cluster shares, with the fake Kubernetes API at `endpoint`. */
+export function fakeClusterArgs(
+  endpoint: string,
+  v: Versions,
+): Omit<TalosClusterArgs, "nodes" | "importedSecrets"> {
+  return {
+    clusterName: "homelab",
+    endpoint,
+    vip: "127.0.0.5",
+    talosVersion: v.talos,
+    kubernetesVersion: v.kubernetes,
+    installImage: image(v.talos, v.schematic),
+    network: TEST_NETWORK,
+    allowSchedulingOnControlPlanes: false,
+    openebsHostpath: false,
+  };
+}
+
 export class FakeCluster {
   readonly nodes = new Map<string, FakeTalosNode>();
   readonly etcd = new FakeEtcdCluster();
@@ -131,17 +149,7 @@ export class FakeCluster {
   }
 
   clusterArgs(v: Versions): Omit<TalosClusterArgs, "nodes" | "importedSecrets"> {
-    return {
-      clusterName: "homelab",
-      endpoint: this.kube?.url ?? "https://127.0.0.1:6443",
-      vip: "127.0.0.5",
-      talosVersion: v.talos,
-      kubernetesVersion: v.kubernetes,
-      installImage: image(v.talos, v.schematic),
-      network: TEST_NETWORK,
-      allowSchedulingOnControlPlanes: false,
-      openebsHostpath: false,
-    };
+    return fakeClusterArgs(this.kube?.url ?? "https://127.0.0.1:6443", v);
   }
 
   config(s: NodeSpec, v: Versions): string {

@@ -14,9 +14,8 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { generateSecretsBundle, serializeSecretsYaml } from "../../components/talos/pki/secrets";
 import { TalosCluster } from "../../components/talos/talos-cluster";
 import { FakeTalosNode } from "../fakes/talos-node";
-import { ENGINE_BIN, inlineStack } from "../helpers/engine";
-
-const ROOT = path.resolve(__dirname, "..", "..");
+import { ENGINE_BIN, inlineStack, requireEngine } from "../helpers/engine";
+import { PROJECT_ROOT } from "../helpers/shared";
 
 const SPECS = [
   { name: "cp-1", role: "controlplane" },
@@ -36,10 +35,7 @@ describe("TalosCluster under the real engine with fake nodes (no TS loader in th
   let workerPatches: Record<string, unknown>[] = [];
 
   before(async function () {
-    if (!fs.existsSync(path.join(ENGINE_BIN, "pulumi"))) {
-      console.log(`      skipped: no built engine in ${ENGINE_BIN} (run scripts/pulumi-engine.sh)`);
-      this.skip();
-    }
+    requireEngine(this);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "talos-engine-"));
     // A CLI dir holding the engine and a stock-like dynamic-provider launcher (no tsx preload).
     const bin = path.join(dir, "cli", "bin");
@@ -52,7 +48,7 @@ describe("TalosCluster under the real engine with fake nodes (no TS loader in th
     }
     fs.writeFileSync(
       path.join(bin, "pulumi-resource-pulumi-nodejs"),
-      `#!/usr/bin/env bash\necho "$$" >> '${marker()}'\nexec node '${ROOT}/node_modules/@pulumi/pulumi/cmd/dynamic-provider' "$@"\n`,
+      `#!/usr/bin/env bash\necho "$$" >> '${marker()}'\nexec node '${PROJECT_ROOT}/node_modules/@pulumi/pulumi/cmd/dynamic-provider' "$@"\n`,
       { mode: 0o755 },
     );
     const bundle = await generateSecretsBundle();
