@@ -5,7 +5,6 @@
  * control-plane Talos API access patch passing Sidero's own `validate` on 1.10–1.13.
  */
 import * as assert from "node:assert/strict";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import {
   AddonsConfigSchema,
@@ -16,13 +15,12 @@ import {
 import type { AgeIdentityInputs } from "../../components/addons/age-identity";
 import { EtcdBackupSchema, isCronSchedule } from "../../components/addons/etcd-backup";
 import { ConfigError } from "../../components/config/errors";
-import { decodeConfigValue } from "../../components/config/load";
-import { readStackFile } from "../../components/config/stack-file";
 import { validateStackConfig } from "../../components/config/validate";
 import { renderMachineConfig } from "../../components/talos/machineconfig/render";
 import { AGE_TYPE, ClusterReady } from "../addons/harness";
 import { recordProgram, unwrapSecrets } from "../helpers/mocks";
-import { PROJECT_ROOT, requireOracle, runOracle, tempDir } from "../helpers/shared";
+import { sampleRaw } from "../helpers/sample-stack";
+import { requireOracle, runOracle, tempDir } from "../helpers/shared";
 import { baseInput, MINORS, oracleBundle, writeTemp } from "../talos/fixtures-machineconfig";
 
 const RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
@@ -34,13 +32,8 @@ const GOOD = {
   ageRecipient: RECIPIENT,
 };
 
-function sampleRaw(etcdBackup: unknown, addons: Record<string, unknown> = {}): Record<string, unknown> {
-  const { config } = readStackFile(path.join(PROJECT_ROOT, "Pulumi.homelab.yaml"));
-  const raw: Record<string, unknown> = {};
-  for (const [fullKey, text] of Object.entries(config)) {
-    const key = fullKey.replace(/^proxmox-talos:/, "");
-    raw[key] = decodeConfigValue(key, text);
-  }
+function sampleWith(etcdBackup: unknown, addons: Record<string, unknown> = {}): Record<string, unknown> {
+  const raw = sampleRaw();
   raw.addons = { ...(raw.addons as Record<string, unknown>), ...addons, etcdBackup };
   return raw;
 }
@@ -51,7 +44,7 @@ function faults(
   addons: Record<string, unknown> = {},
 ): string {
   try {
-    validateStackConfig(sampleRaw(etcdBackup, addons), {
+    validateStackConfig(sampleWith(etcdBackup, addons), {
       proxmoxApiToken: "root@pam!pulumi=x-y",
       ...secrets,
     });
