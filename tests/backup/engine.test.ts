@@ -15,7 +15,6 @@ import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { restoreEtcd } from "../../components/talos/recovery/restore";
 import { credentialsFromTalosconfig } from "../../components/talos/resources/credentials";
 import { verifySnapshotFile } from "../../components/talos/resources/logic/snapshot-file";
-import { TalosCluster } from "../../components/talos/talos-cluster";
 import type { NodeSpec } from "../day2/harness";
 import type { SimulatedEtcdStore } from "../fakes/etcd/talos-etcd";
 import { changes } from "../helpers/engine";
@@ -34,21 +33,16 @@ describe("backup under the real engine: snapshot before the upgrade, restore, up
   this.timeout(600_000);
   let talosVersion = "1.12.6";
   const world = engineClusterSuite({
-    tempPrefix: "dr-engine-",
     stackName: "dr",
     specs: SPECS,
     rebootDelayMs: 200,
-    evictionDelayMs: 10,
     program: async (w) => {
-      const c = new TalosCluster(
-        "talos",
-        w.clusterArgs({
-          talosVersion,
-          nodes: SPECS.map((s) => w.nodeArgs(s)),
-          rollout: { nodeTimeoutSeconds: 30, drainTimeoutSeconds: 30 },
-          backup: { stack: "dr", beforeRiskySteps: true, dir: backups(), keep: 3 },
-        }),
-      );
+      const c = w.cluster({
+        talosVersion,
+        nodes: SPECS.map((s) => w.nodeArgs(s)),
+        rollout: { nodeTimeoutSeconds: 30, drainTimeoutSeconds: 30 },
+        backup: { stack: "dr", beforeRiskySteps: true, dir: backups(), keep: 3 },
+      });
       return {
         talosconfig: c.talosconfig,
         etcdSnapshotFile: c.snapshotStep!.snapshotFile,

@@ -15,7 +15,6 @@ import * as pulumi from "@pulumi/pulumi";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { talosUpgradeError } from "../../components/compat";
 import * as clientConfigsLogic from "../../components/talos/resources/logic/client-configs";
-import { TalosCluster } from "../../components/talos/talos-cluster";
 import { TALOS_MINORS } from "../../components/talos-minors";
 import { changes } from "../helpers/engine";
 import { engineClusterSuite } from "../helpers/engine-cluster";
@@ -43,22 +42,17 @@ describe("day 2 under the real engine: upgrade plan, rolling upgrade, scale-down
   let talosVersion = "1.12.6";
   let members: readonly NodeSpec[] = SPECS;
   const world = engineClusterSuite({
-    tempPrefix: "day2-engine-",
     stackName: "day2",
     specs: SPECS,
     rebootDelayMs: 400,
-    evictionDelayMs: 10,
     program: async (w) => {
-      const c = new TalosCluster(
-        "talos",
-        w.clusterArgs({
-          talosVersion,
-          nodes: members.map((s) => ({
-            ...w.nodeArgs(s),
-            dependsOn: [new FakeVm(`vm-${s.name}`, { name: s.name, log: vmLog() })],
-          })),
-        }),
-      );
+      const c = w.cluster({
+        talosVersion,
+        nodes: members.map((s) => ({
+          ...w.nodeArgs(s),
+          dependsOn: [new FakeVm(`vm-${s.name}`, { name: s.name, log: vmLog() })],
+        })),
+      });
       return { kubeconfigExpiresAt: c.kubeconfigExpiresAt };
     },
   });

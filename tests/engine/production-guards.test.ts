@@ -21,7 +21,6 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { generateSecretsBundle, serializeSecretsYaml } from "../../components/talos/pki/secrets";
-import { TalosCluster } from "../../components/talos/talos-cluster";
 import type { NodeSpec } from "../day2/harness";
 import { engineClusterSuite } from "../helpers/engine-cluster";
 
@@ -81,31 +80,26 @@ describe("production guards under the real engine (#19)", function () {
   const patches: Record<string, unknown[]> = {};
   const timings: string[] = [];
   const world = engineClusterSuite({
-    tempPrefix: "prod-guards-",
     stackName: "prod",
     specs: SPECS,
     rebootDelayMs: 200,
-    evictionDelayMs: 10,
     program: async (w) => {
-      const c = new TalosCluster(
-        "talos",
-        w.clusterArgs({
-          talosVersion: "1.12.6",
-          nodes: members.map((s) => {
-            const vm = new FakeVm(`vm-${s.name}`, { name: s.name, generation: generation[s.name]! });
-            return {
-              ...w.nodeArgs(s),
-              dependsOn: [vm],
-              identity: vm.id,
-              patches: (patches[s.name] ?? []) as Record<string, unknown>[],
-            };
-          }),
-          applyTimeoutSeconds: 30,
-          readyTimeoutSeconds: 30,
-          production: true,
-          allowNodeRemoval,
+      const c = w.cluster({
+        talosVersion: "1.12.6",
+        nodes: members.map((s) => {
+          const vm = new FakeVm(`vm-${s.name}`, { name: s.name, generation: generation[s.name]! });
+          return {
+            ...w.nodeArgs(s),
+            dependsOn: [vm],
+            identity: vm.id,
+            patches: (patches[s.name] ?? []) as Record<string, unknown>[],
+          };
         }),
-      );
+        applyTimeoutSeconds: 30,
+        readyTimeoutSeconds: 30,
+        production: true,
+        allowNodeRemoval,
+      });
       return { talosconfig: c.talosconfig };
     },
   });

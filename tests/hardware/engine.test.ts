@@ -10,7 +10,6 @@ import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { bootSecurityProfile } from "../../components/hardware/node-image";
-import { TalosCluster } from "../../components/talos/talos-cluster";
 import { engineClusterSuite } from "../helpers/engine-cluster";
 
 const SPECS = [
@@ -37,28 +36,24 @@ describe("boot-security changes under the real engine: per-node replacement at p
   const encryption: Record<string, Encryption> = { "cp-1": "none", "w-1": "none", "w-2": "none" };
   let allowReinstall = true;
   const world = engineClusterSuite({
-    tempPrefix: "hw-engine-",
     stackName: "hardware",
     specs: SPECS,
     rebootDelayMs: 200,
     program: async (w) => {
-      new TalosCluster(
-        "talos",
-        w.clusterArgs({
-          talosVersion: "1.12.6",
-          nodes: SPECS.map((s) => {
-            const profile = bootSecurityProfile({ secureBoot: false, diskEncryption: encryption[s.name]! });
-            return {
-              ...w.nodeArgs(s),
-              hardware: { diskEncryption: encryption[s.name] },
-              bootSecurity: profile,
-              reinstallable: true,
-              dependsOn: [new FakeVm(`vm-${s.name}`, { name: s.name }, profile)],
-            };
-          }),
-          allowReinstall,
+      w.cluster({
+        talosVersion: "1.12.6",
+        nodes: SPECS.map((s) => {
+          const profile = bootSecurityProfile({ secureBoot: false, diskEncryption: encryption[s.name]! });
+          return {
+            ...w.nodeArgs(s),
+            hardware: { diskEncryption: encryption[s.name] },
+            bootSecurity: profile,
+            reinstallable: true,
+            dependsOn: [new FakeVm(`vm-${s.name}`, { name: s.name }, profile)],
+          };
         }),
-      );
+        allowReinstall,
+      });
       return {};
     },
   });

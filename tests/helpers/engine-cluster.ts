@@ -4,8 +4,8 @@
  * loopback sharing one simulated etcd, mirrored into a fake Kubernetes API whose CA is the
  * bundle's; an inline stack in a temp dir (see ./engine.ts); teardown of all of it.
  *
- *   const world = engineClusterSuite({ ..., program: async (w) => { new TalosCluster("talos",
- *     w.clusterArgs({ talosVersion, nodes: SPECS.map((s) => w.nodeArgs(s)) })); return {}; } });
+ *   const world = engineClusterSuite({ ..., program: async (w) => {
+ *     w.cluster({ talosVersion, nodes: SPECS.map((s) => w.nodeArgs(s)) }); return {}; } });
  *
  * registers the suite's `before`/`after` (skipping the suite without the engine); the suite keeps
  * its own nodes' extras (fake VMs, patches), pods and scenario. The program runs at every
@@ -18,7 +18,11 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { generateSecretsBundle, serializeSecretsYaml } from "../../components/talos/pki/secrets";
-import type { TalosClusterArgs, TalosNodeArgs } from "../../components/talos/talos-cluster";
+import {
+  TalosCluster,
+  type TalosClusterArgs,
+  type TalosNodeArgs,
+} from "../../components/talos/talos-cluster";
 import type { SecretsBundle } from "../../components/talos/types";
 import { fakeClusterArgs, type NodeSpec } from "../day2/harness";
 import { FakeKubeApi } from "../fakes/kube-api";
@@ -29,14 +33,11 @@ import { inlineStack, requireEngine } from "./engine";
 export const KUBERNETES_VERSION = "1.35.2";
 
 export interface EngineClusterOptions {
-  /** Prefix of the suite's temp dir (holds the project, the state and the suite's own files). */
-  readonly tempPrefix: string;
+  /** Also names the suite's temp dir (it holds the project, the state and the suite's own files). */
   readonly stackName: string;
   readonly specs: readonly NodeSpec[];
   /** Simulated reboot of every fake node. */
   readonly rebootDelayMs: number;
-  /** Delay of the fake Kubernetes API before an evicted pod is gone (the fake's default when unset). */
-  readonly evictionDelayMs?: number;
   /** The inline program; its outputs are the stack's. */
   readonly program: (world: EngineCluster) => Promise<Record<string, unknown>>;
 }
@@ -82,27 +83,28 @@ export class EngineCluster {
   }
 
   /**
-   * TalosCluster args on this world: the shared fake-cluster args, the imported bundle, and the
-   * suites' usual timeouts; `o` adds the nodes and overrides any of them.
+   * The program's `TalosCluster` on this world: the shared fake-cluster args, the imported bundle
+   * and the suites' usual timeouts; `o` adds the nodes and overrides any of them.
    */
-  clusterArgs(
+  cluster(
     o: { talosVersion: string; nodes: readonly TalosNodeArgs[] } & Partial<TalosClusterArgs>,
-  ): TalosClusterArgs {
-    return {
+  ): TalosCluster {
+    return new TalosCluster("talos", {
       ...fakeClusterArgs(this.kube.url, { talos: o.talosVersion, kubernetes: KUBERNETES_VERSION }),
       importedSecrets: pulumi.secret(this.secretsYaml),
       applyTimeoutSeconds: 60,
       readyTimeoutSeconds: 60,
       rollout: { nodeTimeoutSeconds: 20, drainTimeoutSeconds: 30 },
       ...o,
-    };
+    });
   }
 
   async start(o: EngineClusterOptions): Promise<void> {
-    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), o.tempPrefix));
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `${o.stackName}-engine-`));
     this.bundle = await generateSecretsBundle();
     this.secretsYaml = serializeSecretsYaml(this.bundle);
-    const kube = await FakeKubeApi.start({ ca: this.bundle.certs.k8s, evictionDelayMs: o.evictionDelayMs });
+    // Evicted pods go at once: drains are part of the suites' scenarios, not what they time.
+    const kube = await FakeKubeApi.start({ ca: this.bundle.certs.k8s, evictionDelayMs: 10 });
     this.kubeApi = kube;
     for (const s of this.specs) {
       this.nodes.set(
