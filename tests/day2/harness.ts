@@ -10,11 +10,11 @@ import { generateSecretsBundle, serializeSecretsYaml } from "../../components/ta
 import { credentialsFromTalosconfig } from "../../components/talos/resources/credentials";
 import * as clientConfigsLogic from "../../components/talos/resources/logic/client-configs";
 import { sha256Hex } from "../../components/talos/resources/logic/common";
-import { installerImage } from "../../components/talos/schematic";
 import { nodeConfigInput, rolloutGroups, type TalosClusterArgs } from "../../components/talos/talos-cluster";
 import type { SecretsBundle } from "../../components/talos/types";
 import { FakeKubeApi } from "../fakes/kube-api";
 import { FakeEtcdCluster, FakeTalosNode } from "../fakes/talos-node";
+import { image } from "../helpers/talos-image";
 
 export interface NodeSpec {
   readonly name: string;
@@ -38,10 +38,6 @@ export const TEST_NETWORK: TalosClusterArgs["network"] = {
   podSubnets: ["10.244.0.0/16"],
   serviceSubnets: ["10.96.0.0/12"],
 };
-
-export const SCHEMATIC = "ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515";
-export const image = (talos: string, schematic = SCHEMATIC): string =>
-  installerImage("factory.talos.dev", schematic, talos, "nocloud");
 
 export interface Versions {
   readonly talos: string;

@@ -10,6 +10,7 @@ import * as YAML from "yaml";
 import { generateSecretsBundle, serializeSecretsYaml } from "../../components/talos/pki/secrets";
 import { TalosCluster, type TalosClusterArgs } from "../../components/talos/talos-cluster";
 import { type Recording, recordProgram, resolveOutput } from "../helpers/mocks";
+import { image } from "../helpers/talos-image";
 import { talosMockState } from "./mock-state";
 
 /** Stands in for a node's VM. */
@@ -45,8 +46,7 @@ function clusterArgs(
     vip: "10.0.0.5",
     talosVersion: "1.13.9",
     kubernetesVersion: "1.36.3",
-    installImage:
-      "factory.talos.dev/nocloud-installer/ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515:v1.13.9",
+    installImage: image("1.13.9"),
     nodes: NODES.map((n) => ({
       ...n,
       installDisk: "/dev/sda",

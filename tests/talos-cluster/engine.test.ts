@@ -16,6 +16,7 @@ import { TalosCluster } from "../../components/talos/talos-cluster";
 import { FakeTalosNode } from "../fakes/talos-node";
 import { ENGINE_BIN, inlineStack, requireEngine } from "../helpers/engine";
 import { PROJECT_ROOT } from "../helpers/shared";
+import { image } from "../helpers/talos-image";
 
 const SPECS = [
   { name: "cp-1", role: "controlplane" },
@@ -64,8 +65,7 @@ describe("TalosCluster under the real engine with fake nodes (no TS loader in th
         vip: "10.0.0.5",
         talosVersion: "1.13.9",
         kubernetesVersion: "1.36.3",
-        installImage:
-          "factory.talos.dev/nocloud-installer/ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515:v1.13.9",
+        installImage: image("1.13.9"),
         nodes: SPECS.map((s, k) => ({
           ...s,
           ip: "127.0.0.1",

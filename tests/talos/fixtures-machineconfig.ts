@@ -26,6 +26,7 @@ import {
   type TalosMinor,
 } from "../../components/talos-minors";
 import { runOracle, sharedPath, tempDir } from "../helpers/shared";
+import { image } from "../helpers/talos-image";
 
 /** The documents of a multi-document config, each asserted to be a mapping. */
 export function docs(yaml: string): PlainObject[] {
@@ -111,7 +112,7 @@ export function baseInput(
     nodeIp: role === "controlplane" ? "10.0.0.11" : "10.0.0.21",
     vip: "10.0.0.10",
     nameservers: ["10.0.0.1", "1.1.1.1"],
-    installImage: `factory.talos.dev/nocloud-installer/ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515:v${v.talos}`,
+    installImage: image(v.talos),
     certSANs: ["k8s.home.arpa"],
     cni: "none",
     kubeProxyDisabled: true,
