@@ -6,11 +6,13 @@
 import { kubernetesSupportError } from "../compat";
 import {
   formatIpv4,
+  type Ipv4Cidr,
   type Ipv4Range,
   isHostInCidr,
   parseCidr,
   parseIpv4,
   parseRange,
+  rangeContains,
   rangesOverlap,
 } from "../net/ipv4";
 import { type ConfigIssue, showValue } from "./errors";
@@ -54,6 +56,13 @@ export function uniquenessIssues(nodes: readonly RuleNode[]): ConfigIssue[] {
   return issues;
 }
 
+/** Why `address` is not a usable host of the node network `cidr` (written `text`); undefined when it is. */
+function notAHost(net: Ipv4Cidr, text: string, address: number): string | undefined {
+  if (isHostInCidr(net, address)) return undefined;
+  if (!rangeContains(net, address)) return `is outside network.cidr ${text}`;
+  return `is the ${address === net.first ? "network" : "broadcast"} address of network.cidr ${text}, not a host`;
+}
+
 /** Node IPs and the gateway are hosts of the node network; no node takes the gateway's address. */
 export function addressingIssues(
   nodes: readonly RuleNode[],
@@ -63,20 +72,22 @@ export function addressingIssues(
   if (!net) return [];
   const issues: ConfigIssue[] = [];
   const gateway = parseIpv4(network.gateway);
-  if (gateway !== undefined && !isHostInCidr(net, gateway)) {
+  const gatewayProblem = gateway === undefined ? undefined : notAHost(net, network.cidr, gateway);
+  if (gatewayProblem) {
     issues.push({
       path: "network.gateway",
-      message: `${showValue(network.gateway)} is not a host address of network.cidr ${network.cidr}`,
+      message: `${showValue(network.gateway)} ${gatewayProblem}`,
       fix: "use the router's address on the node network",
     });
   }
   nodes.forEach((node, i) => {
     const ip = parseIpv4(node.ip);
     if (ip === undefined) return;
-    if (!isHostInCidr(net, ip)) {
+    const problem = notAHost(net, network.cidr, ip);
+    if (problem) {
       issues.push({
         path: `nodes[${i}].ip`,
-        message: `${showValue(node.ip)} is not a host address of network.cidr ${network.cidr}`,
+        message: `${showValue(node.ip)} ${problem}`,
         fix: `pick a free address between ${formatIpv4(net.first + 1)} and ${formatIpv4(net.last - 1)}`,
       });
     } else if (ip === gateway) {
@@ -100,11 +111,12 @@ export function vipIssues(
   if (address === undefined) return [];
   const issues: ConfigIssue[] = [];
   const net = network ? parseCidr(network.cidr) : undefined;
-  if (network && net && !isHostInCidr(net, address)) {
+  const problem = network && net ? notAHost(net, network.cidr, address) : undefined;
+  if (problem) {
     issues.push({
       path: "controlPlane.vip",
-      message: `${showValue(vip)} is outside network.cidr ${network.cidr}`,
-      fix: "a layer-2 VIP must be a free address on the node network",
+      message: `${showValue(vip)} ${problem}`,
+      fix: "a layer-2 VIP must be a free host address on the node network",
     });
   }
   if (network && parseIpv4(network.gateway) === address) {
