@@ -71,7 +71,10 @@ function zodDefaultIssue(issue: z.core.$ZodIssue): { message: string; fix?: stri
   switch (issue.code) {
     case "invalid_type": {
       if (issue.input === undefined) return { message: "is required but unset", fix: "set it" };
-      const words = TYPE_WORDS[issue.expected] ?? { noun: `a ${issue.expected}`, fix: `write a ${issue.expected}` };
+      const words = TYPE_WORDS[issue.expected] ?? {
+        noun: `a ${issue.expected}`,
+        fix: `write a ${issue.expected}`,
+      };
       return { message: `is not ${words.noun}`, fix: words.fix };
     }
     case "invalid_value":
@@ -96,7 +99,10 @@ function zodDefaultIssue(issue: z.core.$ZodIssue): { message: string; fix?: stri
     case "not_multiple_of":
       return { message: `is not a multiple of ${issue.divisor}`, fix: `use a multiple of ${issue.divisor}` };
     case "invalid_union":
-      return { message: "matches none of the accepted forms", fix: "see the README's config table for this key" };
+      return {
+        message: "matches none of the accepted forms",
+        fix: "see the README's config table for this key",
+      };
     default:
       return { message: issue.message };
   }
@@ -129,7 +135,8 @@ export function zodIssues(key: string, issues: readonly z.core.$ZodIssue[], secr
     if (isZodDefault(issue)) {
       const { message, fix } = zodDefaultIssue(issue);
       // An unset value is named by its key alone: "(unset) is required" reads twice.
-      const text = issue.code === "invalid_type" && issue.input === undefined ? message : `${shown} ${message}`;
+      const text =
+        issue.code === "invalid_type" && issue.input === undefined ? message : `${shown} ${message}`;
       return [{ path, message: text, ...(fix ? { fix } : {}) }];
     }
     const cut = issue.message.indexOf(" — ");

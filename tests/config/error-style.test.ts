@@ -44,10 +44,7 @@ describe("config errors: one style", () => {
     const issues = r.success ? [] : zodIssues("k", r.error.issues);
     assert.deepEqual(
       issues.map((i) => formatIssue(undefined, i)),
-      [
-        'k.n: "x" is not a number — write a number, unquoted',
-        "k.m: 1 must be at least 5",
-      ],
+      ['k.n: "x" is not a number — write a number, unquoted', "k.m: 1 must be at least 5"],
     );
     // A message that merely starts like zod's ("Invalid …") is still ours when zod would say otherwise.
     const own = z
