@@ -25,6 +25,15 @@ export interface RuleNode {
   readonly vmId?: number;
 }
 
+/** What an address pool must stay clear of: node IPs, the VIP, the gateway, the node network's edges. */
+export interface ReservedAddresses {
+  readonly nodes: readonly RuleNode[];
+  readonly vip?: string;
+  readonly gateway?: string;
+  /** The node network (`network.cidr`). */
+  readonly cidr?: string;
+}
+
 export interface RulePool {
   readonly name: string;
   readonly addresses: readonly string[];
@@ -184,7 +193,7 @@ export function controlPlaneSpreadIssues(nodes: readonly RuleNode[]): ConfigIssu
  */
 export function poolIssues(
   pools: readonly RulePool[],
-  reserved: { nodes: readonly RuleNode[]; vip?: string; gateway?: string },
+  reserved: ReservedAddresses,
   o: { required?: boolean } = {},
 ): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
@@ -216,6 +225,20 @@ export function poolIssues(
   const gw = reserved.gateway !== undefined ? parseIpv4(reserved.gateway) : undefined;
   if (gw !== undefined)
     taken.push({ what: `the gateway (${reserved.gateway})`, range: { first: gw, last: gw } });
+  // The node network's own network and broadcast addresses are no host's: a Service given one is
+  // unreachable on the LAN.
+  const net = reserved.cidr !== undefined ? parseCidr(reserved.cidr) : undefined;
+  if (net && net.prefix < 31) {
+    for (const [kind, at] of [
+      ["network", net.first],
+      ["broadcast", net.last],
+    ] as const) {
+      taken.push({
+        what: `the ${kind} address of network.cidr ${reserved.cidr} (${formatIpv4(at)})`,
+        range: { first: at, last: at },
+      });
+    }
+  }
 
   const poolRanges: Array<{ what: string; range: Ipv4Range }> = [];
   pools.forEach((pool, p) => {
@@ -227,6 +250,16 @@ export function poolIssues(
           path,
           message: `${showValue(text)} is not a CIDR or range`,
           fix: 'write "10.0.0.240/28" or "10.0.0.240-10.0.0.250"',
+        });
+        return;
+      }
+      // MetalLB reads "10.0.0.201/28" as 10.0.0.192/28: addresses below the one written.
+      const cidr = text.includes("/") ? parseCidr(text) : undefined;
+      if (cidr && cidr.address !== cidr.network) {
+        issues.push({
+          path,
+          message: `${showValue(text)} has host bits set: it covers ${formatIpv4(cidr.first)}-${formatIpv4(cidr.last)}`,
+          fix: `write ${formatIpv4(cidr.network)}/${cidr.prefix}, or the range you meant as "first-last"`,
         });
         return;
       }

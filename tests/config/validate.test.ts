@@ -207,6 +207,46 @@ const BAD_CASES: Array<{ name: string; mutate: Mutation; key: RegExp; secrets?: 
     key: /addresses\[0\]: "192\.168\.50\.0\/30" overlaps the gateway/,
   },
   {
+    name: "MetalLB pool written with host bits (MetalLB would hand out addresses below the one written)",
+    mutate: (r) => {
+      const addons = r.addons as { metallb: { pools: Array<{ addresses: string[] }> } };
+      addons.metallb.pools[0].addresses = ["192.168.50.201/28"];
+    },
+    key: /addresses\[0\]: "192\.168\.50\.201\/28" has host bits set: it covers 192\.168\.50\.192-192\.168\.50\.207 — write 192\.168\.50\.192\/28/,
+  },
+  {
+    name: "MetalLB pool holds the node network's broadcast address",
+    mutate: (r) => {
+      const addons = r.addons as { metallb: { pools: Array<{ addresses: string[] }> } };
+      addons.metallb.pools[0].addresses = ["192.168.50.250-192.168.50.255"];
+    },
+    key: /addresses\[0\]: "192\.168\.50\.250-192\.168\.50\.255" overlaps the broadcast address of network\.cidr 192\.168\.50\.0\/24 \(192\.168\.50\.255\)/,
+  },
+  {
+    name: "MetalLB pool holds the node network's network address",
+    mutate: (r) => {
+      const addons = r.addons as { metallb: { pools: Array<{ addresses: string[] }> } };
+      addons.metallb.pools[0].addresses = ["192.168.50.0/32"];
+    },
+    key: /addresses\[0\]: "192\.168\.50\.0\/32" overlaps the network address of network\.cidr/,
+  },
+  {
+    name: "Flux branch Git refuses",
+    mutate: (r) => {
+      const addons = r.addons as { flux: { git: Record<string, unknown> } };
+      addons.flux.git.branch = "release 1";
+    },
+    key: /addons\.flux\.git\.branch: "release 1" contains a space, which Git refuses in a ref name/,
+  },
+  {
+    name: "Flux path climbing out of the repository",
+    mutate: (r) => {
+      const addons = r.addons as { flux: { git: Record<string, unknown> } };
+      addons.flux.git.path = "./clusters/../../etc";
+    },
+    key: /addons\.flux\.git\.path: "\.\/clusters\/\.\.\/\.\.\/etc" climbs out with "\.\."/,
+  },
+  {
     name: "even control-plane count",
     mutate: (r) => ((r as unknown as Nodes).nodes[3].role = "controlplane"),
     key: /proxmox-talos:nodes: has 4 control planes.*allowEvenCount/,

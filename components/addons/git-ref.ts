@@ -1,0 +1,24 @@
+/**
+ * Git's rules for a branch name (`git check-ref-format --branch`, documented in
+ * git-check-ref-format(1)): Flux clones `spec.ref.branch` by that name, so a name Git refuses fails
+ * only later, in the GitRepository's status. Pure; returns why the name is refused, or undefined.
+ */
+const FORBIDDEN_CHARS = /[\u0000-\u0020\u007f~^:?*[\\]/;
+
+export function gitBranchProblem(name: string): string | undefined {
+  if (name === "HEAD") return 'is "HEAD", which Git reserves for the checked-out commit';
+  if (name.startsWith("-")) return 'starts with "-"';
+  const bad = FORBIDDEN_CHARS.exec(name);
+  if (bad)
+    return `contains ${bad[0] === " " ? "a space" : JSON.stringify(bad[0])}, which Git refuses in a ref name`;
+  if (name.includes("..")) return 'contains "..", which Git refuses in a ref name';
+  if (name.includes("@{")) return 'contains "@{", which Git refuses in a ref name';
+  if (name.startsWith("/") || name.endsWith("/") || name.includes("//"))
+    return "has an empty path component (a leading, trailing or doubled /)";
+  if (name.endsWith(".")) return 'ends with "."';
+  for (const part of name.split("/")) {
+    if (part.startsWith(".")) return `has a component starting with "." (${JSON.stringify(part)})`;
+    if (part.endsWith(".lock")) return `has a component ending with ".lock" (${JSON.stringify(part)})`;
+  }
+  return undefined;
+}
