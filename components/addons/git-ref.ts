@@ -3,7 +3,16 @@
  * git-check-ref-format(1)): Flux clones `spec.ref.branch` by that name, so a name Git refuses fails
  * only later, in the GitRepository's status. Pure; returns why the name is refused, or undefined.
  */
-const FORBIDDEN_CHARS = /[\u0000-\u0020\u007f~^:?*[\\]/;
+const FORBIDDEN_CHARS = /[ ~^:?*[\\]/;
+
+/** The first character Git refuses in a ref name: ASCII control characters, space, ~ ^ : ? * [ \. */
+function forbiddenChar(name: string): string | undefined {
+  for (const ch of name) {
+    const code = ch.charCodeAt(0);
+    if (code < 0x20 || code === 0x7f) return ch;
+  }
+  return FORBIDDEN_CHARS.exec(name)?.[0];
+}
 
 export function gitBranchProblem(name: string): string | undefined {
   if (name === "HEAD") return 'is "HEAD", which Git reserves for the checked-out commit';
