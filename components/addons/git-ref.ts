@@ -17,9 +17,9 @@ function forbiddenChar(name: string): string | undefined {
 export function gitBranchProblem(name: string): string | undefined {
   if (name === "HEAD") return 'is "HEAD", which Git reserves for the checked-out commit';
   if (name.startsWith("-")) return 'starts with "-"';
-  const bad = FORBIDDEN_CHARS.exec(name);
+  const bad = forbiddenChar(name);
   if (bad)
-    return `contains ${bad[0] === " " ? "a space" : JSON.stringify(bad[0])}, which Git refuses in a ref name`;
+    return `contains ${bad === " " ? "a space" : JSON.stringify(bad)}, which Git refuses in a ref name`;
   if (name.includes("..")) return 'contains "..", which Git refuses in a ref name';
   if (name.includes("@{")) return 'contains "@{", which Git refuses in a ref name';
   if (name.startsWith("/") || name.endsWith("/") || name.includes("//"))
