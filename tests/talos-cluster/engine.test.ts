@@ -16,7 +16,7 @@ import { TalosCluster } from "../../components/talos/talos-cluster";
 import { FakeTalosNode } from "../fakes/talos-node";
 import { ENGINE_BIN, inlineStack, requireEngine } from "../helpers/engine";
 import { PROJECT_ROOT } from "../helpers/shared";
-import { image } from "../helpers/talos-image";
+import { CLUSTER_BASE } from "./cluster-args";
 
 const SPECS = [
   { name: "cp-1", role: "controlplane" },
@@ -60,12 +60,7 @@ describe("TalosCluster under the real engine with fake nodes (no TS loader in th
     );
     const program = async () => {
       const c = new TalosCluster("talos", {
-        clusterName: "homelab",
-        endpoint: "https://10.0.0.5:6443",
-        vip: "10.0.0.5",
-        talosVersion: "1.13.9",
-        kubernetesVersion: "1.36.3",
-        installImage: image("1.13.9"),
+        ...CLUSTER_BASE,
         nodes: SPECS.map((s, k) => ({
           ...s,
           ip: "127.0.0.1",
@@ -74,14 +69,6 @@ describe("TalosCluster under the real engine with fake nodes (no TS loader in th
           patches: s.name === "w-1" ? workerPatches : [],
           dependsOn: [],
         })),
-        network: {
-          dnsServers: ["10.0.0.1"],
-          cni: "cilium",
-          kubeProxy: false,
-          podSubnets: ["10.244.0.0/16"],
-          serviceSubnets: ["10.96.0.0/12"],
-        },
-        allowSchedulingOnControlPlanes: false,
         openebsHostpath: false,
         importedSecrets: pulumi.secret(secretsYaml),
         checkKubernetes: false,
