@@ -35,7 +35,6 @@ describe("backup under the real engine: snapshot before the upgrade, restore, up
   const world = engineClusterSuite({
     stackName: "dr",
     specs: SPECS,
-    rebootDelayMs: 200,
     program: async (w) => {
       const c = w.cluster({
         talosVersion,

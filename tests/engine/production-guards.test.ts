@@ -82,7 +82,6 @@ describe("production guards under the real engine (#19)", function () {
   const world = engineClusterSuite({
     stackName: "prod",
     specs: SPECS,
-    rebootDelayMs: 200,
     program: async (w) => {
       const c = w.cluster({
         talosVersion: "1.12.6",

@@ -38,7 +38,6 @@ describe("boot-security changes under the real engine: per-node replacement at p
   const world = engineClusterSuite({
     stackName: "hardware",
     specs: SPECS,
-    rebootDelayMs: 200,
     program: async (w) => {
       w.cluster({
         talosVersion: "1.12.6",

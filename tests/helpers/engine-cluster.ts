@@ -36,8 +36,8 @@ export interface EngineClusterOptions {
   /** Also names the suite's temp dir (it holds the project, the state and the suite's own files). */
   readonly stackName: string;
   readonly specs: readonly NodeSpec[];
-  /** Simulated reboot of every fake node. */
-  readonly rebootDelayMs: number;
+  /** Simulated reboot of every fake node; default 200 ms. */
+  readonly rebootDelayMs?: number;
   /** The inline program; its outputs are the stack's. */
   readonly program: (world: EngineCluster) => Promise<Record<string, unknown>>;
 }
@@ -113,7 +113,7 @@ export class EngineCluster {
           hostname: s.name,
           osCa: this.bundle.certs.os,
           etcd: this.etcd,
-          rebootDelayMs: o.rebootDelayMs,
+          rebootDelayMs: o.rebootDelayMs ?? 200,
           onChange: (n, event) => mirror(kube, n, event),
         }),
       );
