@@ -83,7 +83,9 @@ function bundlePaths(yaml: string): Map<string, string> {
     if (typeof value === "string") {
       if (PLACEHOLDER_STRINGS.has(value)) found.set(at, value);
     } else if (Array.isArray(value)) {
-      value.forEach((v, i) => walk(v, `${at}[${i}]`));
+      value.forEach((v, i) => {
+        walk(v, `${at}[${i}]`);
+      });
     } else if (isPlainObject(value)) {
       for (const [k, v] of Object.entries(value)) walk(v, at ? `${at}.${k}` : k);
     }
