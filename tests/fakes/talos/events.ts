@@ -159,7 +159,8 @@ const xidSeconds = (id: string): number => parseXid(id)?.readUInt32BE(0) ?? 0;
 
 let root: protobuf.Root | undefined;
 
-function payloadRoot(): protobuf.Root {
+/** observe.proto (and what it imports) as a protobufjs Root. */
+export function payloadRoot(): protobuf.Root {
   if (!root) {
     const r = new protobuf.Root();
     // observe.proto's own imports beside it, the project's packages (common/, google/rpc/) in its folder
