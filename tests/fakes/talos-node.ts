@@ -96,6 +96,11 @@ export interface FakeTalosNodeOptions {
   readonly configJudge?: ConfigJudge;
   /** Clients reach the maintenance node over SideroLink (Talos then grants them os:admin there). */
   readonly sideroLink?: boolean;
+  /**
+   * Time after a normal boot until the machine status turns ready (the Kubernetes Node Ready;
+   * the last event talosctl's `--wait` tracker waits for). Default 1000 ms.
+   */
+  readonly nodeReadyAfterMs?: number;
 }
 
 /** How the next Upgrade behaves (settable per test). */
@@ -612,7 +617,7 @@ export class FakeTalosNode {
   private async boot(mode: "maintenance" | "normal"): Promise<void> {
     const creds = await this.credentials(mode);
     this.bootId = crypto.randomUUID();
-    this.events = new EventLog();
+    this.events = new EventLog(this.hostname);
     if (mode === "normal") publishBoot(this.events, this.services());
     const server = new grpc.Server();
     for (const name of ["machine.MachineService", "storage.StorageService"] as const) {
@@ -666,6 +671,11 @@ export class FakeTalosNode {
     this.server = server;
     this.boots++;
     this.setMode(mode);
+    if (mode === "normal") {
+      // the machine status turns ready once the kubelet's Node is Ready, a while after apid serves
+      const log = this.events;
+      setTimeout(() => log.markNodeReady(), this.opts.nodeReadyAfterMs ?? 1000).unref();
+    }
   }
 
   /** Records a call (also used by etcd/talos-etcd.ts). */

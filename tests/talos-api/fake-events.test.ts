@@ -110,9 +110,19 @@ describe("the fake Talos node's events and reads (facts from Talos 1.11.5 source
   });
 
   it("machine stage from the sequences (controllers/runtime/machine_status.go watchEvents)", async () => {
-    const boot = new EventLog();
+    const boot = new EventLog("cp-1");
     publishBoot(boot, [{ id: "apid", running: true }]);
     assert.deepEqual(stages(boot.published), ["BOOTING", "RUNNING"]);
+    assert.deepEqual(boot.published.at(-1)?.payload, {
+      type: "MachineStatusEvent",
+      stage: "RUNNING",
+      status: {
+        ready: false,
+        unmet_conditions: [{ name: "nodeReady", reason: 'node "cp-1" status is not available yet' }],
+      },
+    });
+    assert.equal(boot.ready, false);
+    boot.markNodeReady();
     const last = boot.published.at(-1)!;
     assert.deepEqual(last.payload, {
       type: "MachineStatusEvent",
@@ -120,6 +130,7 @@ describe("the fake Talos node's events and reads (facts from Talos 1.11.5 source
       status: { ready: true, unmet_conditions: [] },
     });
     assert.equal(last.actorId, "", "machine status events carry no actor");
+    assert.equal(boot.ready, true);
 
     const reboot = new EventLog();
     assert.equal(await runSequence(reboot, REBOOT, "actor-1", ["apid"]), true, "the machine went down");

@@ -47,6 +47,8 @@ describe("talosctl 1.11.5 events, read and --wait against the fake Talos node (c
     admin = cli.talosconfig("admin", cp.address, pki.osCa.crt, pki.admin);
     reader = cli.talosconfig("reader", cp.address, pki.osCa.crt, await role("os:reader"));
     operator = cli.talosconfig("operator", cp.address, pki.osCa.crt, await role("os:operator"));
+    // the boot is over once the machine status turns ready (the fake's Node Ready, 1 s after boot)
+    while (!cp.events.ready) await new Promise((r) => setTimeout(r, 50));
   });
   after(async () => {
     await cp?.close();
@@ -54,7 +56,7 @@ describe("talosctl 1.11.5 events, read and --wait against the fake Talos node (c
   });
 
   describe("events (v1alpha1_server.go Events, runtime/v1alpha1/v1alpha1_events.go, machine_status.go)", () => {
-    it("events --tail 5: the last five events of the boot, ending with the RUNNING, ready machine status", async () => {
+    it("events --tail 5: the last five events of the boot, ending with RUNNING, then ready once the Node is", async () => {
       const watch = cli!.start(["--talosconfig", admin, "events", "--tail", "5"]);
       try {
         const out = await watch.until((o) => eventRows(o).length >= 5);
@@ -62,10 +64,14 @@ describe("talosctl 1.11.5 events, read and --wait against the fake Talos node (c
         assert.equal(eventRows(watch.output()).length, 5, watch.output());
         assert.match(out, /NODE\s+ID\s+EVENT\s+ACTOR\s+SOURCE\s+MESSAGE/);
         const rows = eventRows(out);
-        assert.match(rows[3]!, /talos\/runtime\/machine\.SequenceEvent/);
+        assert.match(rows[2]!, /talos\/runtime\/machine\.SequenceEvent/);
+        assert.match(rows[3]!, /talos\/runtime\/machine\.MachineStatusEvent/);
         assert.match(rows[4]!, /talos\/runtime\/machine\.MachineStatusEvent/);
         assert.match(out, /boot\s+STOP/);
-        assert.match(out, /RUNNING\s+ready: true, unmet conditions: \[\]/);
+        assert.match(
+          out,
+          /RUNNING\s+ready: false, unmet conditions: \[nodeReady\][\s\S]*RUNNING\s+ready: true, unmet conditions: \[\]/,
+        );
         // IDs are xids: 20 characters of base32hex
         assert.match(rows[0]!, /\s[0-9a-v]{20}\s/);
       } finally {

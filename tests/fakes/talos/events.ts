@@ -15,7 +15,8 @@
  * - machine status: the stage follows the sequence/phase events as MachineStatusController
  *   derives it (internal/app/machined/pkg/controllers/runtime/machine_status.go `watchEvents`),
  *   and every stage change publishes a MachineStatusEvent (machine_status_publisher.go) without an
- *   actor; outside BOOTING/RUNNING no readiness checks run, so the status is ready.
+ *   actor; outside BOOTING/RUNNING no readiness checks run, so the status is ready; RUNNING turns
+ *   ready once the node's Kubernetes Node is Ready (`markNodeReady`).
  * - when the node goes down the stream ends cleanly (machined returns nil on shutdown), which a
  *   client sees as EOF.
  */
@@ -228,18 +229,27 @@ function nextStage(stage: MachineStage, sequence: string, p: EventPayload): Mach
   return stage;
 }
 
-/** Unmet readiness conditions per stage (MachineStatusController: checks only while booting/running). */
-function machineStatus(stage: MachineStage): Extract<EventPayload, { type: "MachineStatusEvent" }>["status"] {
+/**
+ * Readiness per stage (MachineStatusController): checks run only while booting or running; until
+ * the node's Kubernetes Node is Ready the `nodeReady` check fails (`node %q status is not available
+ * yet`); outside those stages nothing is checked, so the status is ready.
+ */
+function machineStatus(
+  stage: MachineStage,
+  nodename: string,
+  nodeReady: boolean,
+): Extract<EventPayload, { type: "MachineStatusEvent" }>["status"] {
+  const notReady = { name: "nodeReady", reason: `node "${nodename}" status is not available yet` };
   if (stage === "BOOTING") {
     return {
       ready: false,
       unmet_conditions: [
         { name: "services", reason: "apid not running, machined not running, kubelet not running" },
-        { name: "nodeReady", reason: "node status is not available yet" },
+        notReady,
       ],
     };
   }
-  // RUNNING: the fake's services are up and its node counts as Ready; other stages run no checks.
+  if (stage === "RUNNING" && !nodeReady) return { ready: false, unmet_conditions: [notReady] };
   return { ready: true, unmet_conditions: [] };
 }
 
@@ -263,11 +273,40 @@ export class EventLog {
   private sequence = "";
   private closed = false;
 
+  private nodeReady = false;
+
   /** Every event published this boot (oldest may have scrolled out of the served history). */
   readonly published: RuntimeEvent[] = [];
 
+  /** `nodename`: the Kubernetes Node name readiness conditions mention. */
+  constructor(private readonly nodename = "node") {}
+
   get machineStage(): MachineStage {
     return this.stage;
+  }
+
+  /** RUNNING and ready (talosctl's MachineReadyEventFn would match the last status event). */
+  get ready(): boolean {
+    return this.stage === "RUNNING" && this.nodeReady;
+  }
+
+  /** The node's Kubernetes Node became Ready: a running machine's status turns ready. */
+  markNodeReady(): void {
+    if (this.nodeReady) return;
+    this.nodeReady = true;
+    if (this.stage === "RUNNING") this.appendStatus();
+  }
+
+  private appendStatus(): void {
+    this.append({
+      id: newXid(),
+      actorId: "",
+      payload: {
+        type: "MachineStatusEvent",
+        stage: this.stage,
+        status: machineStatus(this.stage, this.nodename, this.nodeReady),
+      },
+    });
   }
 
   publish(payload: EventPayload, actorId = ""): RuntimeEvent {
@@ -278,13 +317,7 @@ export class EventLog {
     this.stage = nextStage(this.stage, this.sequence, payload);
     // a finished sequence (successful or not) leaves no current sequence
     if (payload.type === "SequenceEvent" && payload.action === "STOP") this.sequence = "";
-    if (this.stage !== before) {
-      this.append({
-        id: newXid(),
-        actorId: "",
-        payload: { type: "MachineStatusEvent", stage: this.stage, status: machineStatus(this.stage) },
-      });
-    }
+    if (this.stage !== before) this.appendStatus();
     return e;
   }
 
