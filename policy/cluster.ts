@@ -74,7 +74,12 @@ export const metallbPools: StackValidationPolicy = {
   enforcementLevel: "mandatory",
   severity: "critical",
   validateStack: onCluster((facts) =>
-    poolIssues(facts.pools, { nodes: facts.nodes, vip: facts.vip, gateway: facts.network?.gateway }),
+    poolIssues(facts.pools, {
+      nodes: facts.nodes,
+      vip: facts.vip,
+      gateway: facts.network?.gateway,
+      cidr: facts.network?.cidr,
+    }),
   ),
 };
 

@@ -10,6 +10,7 @@ import { z } from "zod";
 import { formatIssue, zodIssues } from "../config/errors";
 import { parseRange } from "../net/ipv4";
 import { EtcdBackupSchema } from "./etcd-backup";
+import { gitBranchProblem } from "./git-ref";
 import {
   CertManagerSchema,
   CiliumLoadBalancerFields,
@@ -97,6 +98,15 @@ export const FluxGitSchema = z.strictObject({
   branch: z
     .string({ error: wrong("must be a string", 'write branch: "main"') })
     .min(1, { error: wrong("is empty", 'write branch: "main"') })
+    .superRefine((name, ctx) => {
+      const problem = gitBranchProblem(name);
+      if (problem)
+        ctx.addIssue({
+          code: "custom",
+          input: name,
+          message: wrong(problem, "write the branch name as Git shows it"),
+        });
+    })
     .default("main"),
   path: z
     .string({ error: wrong("must be a string", 'write path: "./clusters/homelab"') })
@@ -104,6 +114,13 @@ export const FluxGitSchema = z.strictObject({
       error: wrong(
         "is not a path relative to the repository root",
         'start it with "./", like "./clusters/homelab"',
+      ),
+    })
+    // Flux confines the path to the checkout; a ".." that climbs out is a mistake, not a path.
+    .refine((path) => !path.split("/").includes(".."), {
+      error: wrong(
+        'climbs out with ".."',
+        'write the path from the repository root, like "./clusters/homelab"',
       ),
     })
     .default("./"),

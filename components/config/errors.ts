@@ -42,17 +42,69 @@ function pathOf(key: string, path: readonly PropertyKey[]): string {
   );
 }
 
-/** A fix for zod's built-in issue codes (our own messages carry theirs after " — "). */
-function zodFix(issue: z.core.$ZodIssue): string | undefined {
+/** Plain words for zod's type names: what the value is not, and how to write one. */
+const TYPE_WORDS: Readonly<Record<string, { readonly noun: string; readonly fix: string }>> = {
+  string: { noun: "text", fix: "write it as text (quote it in YAML)" },
+  number: { noun: "a number", fix: "write a number, unquoted" },
+  int: { noun: "a whole number", fix: "write a whole number, unquoted" },
+  bigint: { noun: "a whole number", fix: "write a whole number, unquoted" },
+  boolean: { noun: "true or false", fix: "set it to true or false, unquoted" },
+  array: { noun: "a list", fix: "write a YAML list (one `- item` per line)" },
+  object: { noun: "a map of settings", fix: "write a YAML map of `key: value` lines" },
+  record: { noun: "a map of settings", fix: "write a YAML map of `key: value` lines" },
+};
+
+const plural = (n: number | bigint, one: string, many: string) => `${n} ${Number(n) === 1 ? one : many}`;
+
+/** What an origin's size counts (zod's `origin` of a size issue). */
+function sizeUnit(origin: string, n: number | bigint): string | undefined {
+  if (origin === "array" || origin === "set") return plural(n, "entry", "entries");
+  if (origin === "string") return plural(n, "character", "characters");
+  return undefined;
+}
+
+/**
+ * zod's built-in issues in the project's style (our own schemas' messages carry their fix after
+ * " — "): what is wrong, then the fix. Unknown codes keep zod's wording.
+ */
+function zodDefaultIssue(issue: z.core.$ZodIssue): { message: string; fix?: string } {
   switch (issue.code) {
-    case "invalid_type":
-      return `set it to a ${issue.expected}`;
-    case "unrecognized_keys":
-      return "remove it or correct its spelling";
+    case "invalid_type": {
+      if (issue.input === undefined) return { message: "is required but unset", fix: "set it" };
+      const words = TYPE_WORDS[issue.expected] ?? {
+        noun: `a ${issue.expected}`,
+        fix: `write a ${issue.expected}`,
+      };
+      return { message: `is not ${words.noun}`, fix: words.fix };
+    }
     case "invalid_value":
-      return `use one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+      return {
+        message: "is not one of the accepted values",
+        fix: `use ${issue.values.length === 1 ? "" : "one of "}${issue.values.map((v) => JSON.stringify(v)).join(", ")}`,
+      };
+    case "too_small": {
+      const unit = sizeUnit(issue.origin, issue.minimum);
+      if (unit) return { message: `has fewer than ${unit}`, fix: `give it at least ${unit}` };
+      return issue.inclusive
+        ? { message: `is less than ${issue.minimum}`, fix: `use ${issue.minimum} or more` }
+        : { message: `is not more than ${issue.minimum}`, fix: `use more than ${issue.minimum}` };
+    }
+    case "too_big": {
+      const unit = sizeUnit(issue.origin, issue.maximum);
+      if (unit) return { message: `has more than ${unit}`, fix: `give it at most ${unit}` };
+      return issue.inclusive
+        ? { message: `is more than ${issue.maximum}`, fix: `use ${issue.maximum} or less` }
+        : { message: `is not less than ${issue.maximum}`, fix: `use less than ${issue.maximum}` };
+    }
+    case "not_multiple_of":
+      return { message: `is not a multiple of ${issue.divisor}`, fix: `use a multiple of ${issue.divisor}` };
+    case "invalid_union":
+      return {
+        message: "matches none of the accepted forms",
+        fix: "see the README's config table for this key",
+      };
     default:
-      return undefined;
+      return { message: issue.message };
   }
 }
 
@@ -67,7 +119,7 @@ function isZodDefault(issue: z.core.$ZodIssue): boolean {
 /**
  * Converts zod issues under one top-level key into config issues naming path and value (parse with
  * `{ reportInput: true }` so the value is known). A schema's message "is not … — fix" is split into
- * message and fix; zod's own messages get a fix by issue code.
+ * message and fix; zod's own messages are reworded in the same style by issue code.
  */
 export function zodIssues(key: string, issues: readonly z.core.$ZodIssue[], secret = false): ConfigIssue[] {
   return issues.flatMap((issue): ConfigIssue[] => {
@@ -75,12 +127,18 @@ export function zodIssues(key: string, issues: readonly z.core.$ZodIssue[], secr
       return issue.keys.map((k) => ({
         path: pathOf(key, [...issue.path, k]),
         message: "is not a known setting",
-        fix: zodFix(issue),
+        fix: "remove it or correct its spelling",
       }));
     }
     const shown = secret ? "(secret value)" : showValue(issue.input);
     const path = pathOf(key, issue.path);
-    if (isZodDefault(issue)) return [{ path, message: `${shown}: ${issue.message}`, fix: zodFix(issue) }];
+    if (isZodDefault(issue)) {
+      const { message, fix } = zodDefaultIssue(issue);
+      // An unset value is named by its key alone: "(unset) is required" reads twice.
+      const text =
+        issue.code === "invalid_type" && issue.input === undefined ? message : `${shown} ${message}`;
+      return [{ path, message: text, ...(fix ? { fix } : {}) }];
+    }
     const cut = issue.message.indexOf(" — ");
     return cut < 0
       ? [{ path, message: `${shown} ${issue.message}` }]

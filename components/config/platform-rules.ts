@@ -8,12 +8,12 @@
 import type { AddonsConfig } from "../addons/config";
 import { platformAddonIssues, platformSecretIssues } from "../addons/platform-config";
 import { type ConfigIssue, showValue } from "./errors";
-import { poolIssues, type RuleNode } from "./rules";
+import { poolIssues, type ReservedAddresses } from "./rules";
 import type { SecretKey } from "./schema";
 
 export function platformConfigIssues(
   addons: AddonsConfig,
-  reserved: { nodes: readonly RuleNode[]; vip?: string; gateway?: string },
+  reserved: ReservedAddresses,
   secrets: Partial<Record<SecretKey, string>>,
 ): ConfigIssue[] {
   const issues: ConfigIssue[] = [];

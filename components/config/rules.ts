@@ -6,11 +6,13 @@
 import { kubernetesSupportError } from "../compat";
 import {
   formatIpv4,
+  type Ipv4Cidr,
   type Ipv4Range,
   isHostInCidr,
   parseCidr,
   parseIpv4,
   parseRange,
+  rangeContains,
   rangesOverlap,
 } from "../net/ipv4";
 import { type ConfigIssue, showValue } from "./errors";
@@ -21,6 +23,15 @@ export interface RuleNode {
   readonly ip: string;
   readonly proxmoxNode?: string;
   readonly vmId?: number;
+}
+
+/** What an address pool must stay clear of: node IPs, the VIP, the gateway, the node network's edges. */
+export interface ReservedAddresses {
+  readonly nodes: readonly RuleNode[];
+  readonly vip?: string;
+  readonly gateway?: string;
+  /** The node network (`network.cidr`). */
+  readonly cidr?: string;
 }
 
 export interface RulePool {
@@ -54,6 +65,13 @@ export function uniquenessIssues(nodes: readonly RuleNode[]): ConfigIssue[] {
   return issues;
 }
 
+/** Why `address` is not a usable host of the node network `cidr` (written `text`); undefined when it is. */
+function notAHost(net: Ipv4Cidr, text: string, address: number): string | undefined {
+  if (isHostInCidr(net, address)) return undefined;
+  if (!rangeContains(net, address)) return `is outside network.cidr ${text}`;
+  return `is the ${address === net.first ? "network" : "broadcast"} address of network.cidr ${text}, not a host`;
+}
+
 /** Node IPs and the gateway are hosts of the node network; no node takes the gateway's address. */
 export function addressingIssues(
   nodes: readonly RuleNode[],
@@ -63,20 +81,22 @@ export function addressingIssues(
   if (!net) return [];
   const issues: ConfigIssue[] = [];
   const gateway = parseIpv4(network.gateway);
-  if (gateway !== undefined && !isHostInCidr(net, gateway)) {
+  const gatewayProblem = gateway === undefined ? undefined : notAHost(net, network.cidr, gateway);
+  if (gatewayProblem) {
     issues.push({
       path: "network.gateway",
-      message: `${showValue(network.gateway)} is not a host address of network.cidr ${network.cidr}`,
+      message: `${showValue(network.gateway)} ${gatewayProblem}`,
       fix: "use the router's address on the node network",
     });
   }
   nodes.forEach((node, i) => {
     const ip = parseIpv4(node.ip);
     if (ip === undefined) return;
-    if (!isHostInCidr(net, ip)) {
+    const problem = notAHost(net, network.cidr, ip);
+    if (problem) {
       issues.push({
         path: `nodes[${i}].ip`,
-        message: `${showValue(node.ip)} is not a host address of network.cidr ${network.cidr}`,
+        message: `${showValue(node.ip)} ${problem}`,
         fix: `pick a free address between ${formatIpv4(net.first + 1)} and ${formatIpv4(net.last - 1)}`,
       });
     } else if (ip === gateway) {
@@ -100,11 +120,12 @@ export function vipIssues(
   if (address === undefined) return [];
   const issues: ConfigIssue[] = [];
   const net = network ? parseCidr(network.cidr) : undefined;
-  if (network && net && !isHostInCidr(net, address)) {
+  const problem = network && net ? notAHost(net, network.cidr, address) : undefined;
+  if (problem) {
     issues.push({
       path: "controlPlane.vip",
-      message: `${showValue(vip)} is outside network.cidr ${network.cidr}`,
-      fix: "a layer-2 VIP must be a free address on the node network",
+      message: `${showValue(vip)} ${problem}`,
+      fix: "a layer-2 VIP must be a free host address on the node network",
     });
   }
   if (network && parseIpv4(network.gateway) === address) {
@@ -172,7 +193,7 @@ export function controlPlaneSpreadIssues(nodes: readonly RuleNode[]): ConfigIssu
  */
 export function poolIssues(
   pools: readonly RulePool[],
-  reserved: { nodes: readonly RuleNode[]; vip?: string; gateway?: string },
+  reserved: ReservedAddresses,
   o: { required?: boolean } = {},
 ): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
@@ -204,6 +225,20 @@ export function poolIssues(
   const gw = reserved.gateway !== undefined ? parseIpv4(reserved.gateway) : undefined;
   if (gw !== undefined)
     taken.push({ what: `the gateway (${reserved.gateway})`, range: { first: gw, last: gw } });
+  // The node network's own network and broadcast addresses are no host's: a Service given one is
+  // unreachable on the LAN.
+  const net = reserved.cidr !== undefined ? parseCidr(reserved.cidr) : undefined;
+  if (net && net.prefix < 31) {
+    for (const [kind, at] of [
+      ["network", net.first],
+      ["broadcast", net.last],
+    ] as const) {
+      taken.push({
+        what: `the ${kind} address of network.cidr ${reserved.cidr} (${formatIpv4(at)})`,
+        range: { first: at, last: at },
+      });
+    }
+  }
 
   const poolRanges: Array<{ what: string; range: Ipv4Range }> = [];
   pools.forEach((pool, p) => {
@@ -215,6 +250,16 @@ export function poolIssues(
           path,
           message: `${showValue(text)} is not a CIDR or range`,
           fix: 'write "10.0.0.240/28" or "10.0.0.240-10.0.0.250"',
+        });
+        return;
+      }
+      // MetalLB reads "10.0.0.201/28" as 10.0.0.192/28: addresses below the one written.
+      const cidr = text.includes("/") ? parseCidr(text) : undefined;
+      if (cidr && cidr.address !== cidr.network) {
+        issues.push({
+          path,
+          message: `${showValue(text)} has host bits set: it covers ${formatIpv4(cidr.first)}-${formatIpv4(cidr.last)}`,
+          fix: `write ${formatIpv4(cidr.network)}/${cidr.prefix}, or the range you meant as "first-last"`,
         });
         return;
       }

@@ -6,7 +6,7 @@
 
 import { z } from "zod";
 import { CLIENT_CERT_DEFAULTS, ROLLOUT_DEFAULTS } from "../defaults";
-import { isIpv4, parseCidr } from "../net/ipv4";
+import { formatIpv4, isIpv4, parseCidr } from "../net/ipv4";
 import { isReleaseVersion } from "../version";
 import {
   DEFAULT_EXTENSIONS,
@@ -32,9 +32,21 @@ const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const ipv4 = z
   .string()
   .refine(isIpv4, { error: "is not an IPv4 address — write it as a dotted quad like 10.0.0.10" });
-const cidr = z
-  .string()
-  .refine((s) => parseCidr(s) !== undefined, { error: "is not an IPv4 CIDR — write it like 10.0.0.0/24" });
+// A subnet is written by its network address: Talos 1.14 refuses `10.244.5.0/16` as a pod or
+// service subnet ("is not a valid CIDR"), and for the node network it is a node's address typed
+// where the network was meant.
+const cidr = z.string().superRefine((text, ctx) => {
+  const parsed = parseCidr(text);
+  if (!parsed) {
+    ctx.addIssue({ code: "custom", input: text, message: "is not an IPv4 CIDR — write it like 10.0.0.0/24" });
+  } else if (parsed.address !== parsed.network) {
+    ctx.addIssue({
+      code: "custom",
+      input: text,
+      message: `has host bits set — write the network address ${formatIpv4(parsed.network)}/${parsed.prefix}`,
+    });
+  }
+});
 // No leading zeros: `1.36.03` would name an image tag that does not exist.
 const version = (example: string) =>
   z.string().refine(isReleaseVersion, {

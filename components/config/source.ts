@@ -119,7 +119,9 @@ export function validateSource(
     config = validateStackConfig(src.raw, { ...offlineSecrets, ...src.secrets }, src.secretSettings);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    throw new ConfigError(CONFIG_NAMESPACE, [...before, ...err.issues]);
+    // A key already reported as ambiguous is not reported again for the type its reading gave.
+    const named = new Set(extra.map((i) => i.path));
+    throw new ConfigError(CONFIG_NAMESPACE, [...before, ...err.issues.filter((i) => !named.has(i.path))]);
   }
   if (before.length > 0) throw new ConfigError(CONFIG_NAMESPACE, before);
   return config;

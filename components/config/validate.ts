@@ -111,7 +111,7 @@ export function validateStackConfig(
       issues.push(
         ...poolIssues(
           p.addons.metallb.pools,
-          { nodes, vip: p.controlPlane?.vip, gateway: p.network?.gateway },
+          { nodes, vip: p.controlPlane?.vip, gateway: p.network?.gateway, cidr: p.network?.cidr },
           { required: true },
         ),
       );
@@ -119,7 +119,7 @@ export function validateStackConfig(
     issues.push(
       ...platformConfigIssues(
         p.addons,
-        { nodes, vip: p.controlPlane?.vip, gateway: p.network?.gateway },
+        { nodes, vip: p.controlPlane?.vip, gateway: p.network?.gateway, cidr: p.network?.cidr },
         secrets,
       ),
     );

@@ -37,17 +37,14 @@ describe("config errors: one style", () => {
     assert.equal(line.split('"v1.16"').length, 2, "the value appears exactly once");
   });
 
-  it("zod's own wording keeps a colon and gets a fix by code; a schema's custom message without a fix is kept whole", () => {
+  it("zod's own wording is reworded in the project's style by code; a schema's custom message without a fix is kept whole", () => {
     const schema = z.strictObject({ n: z.number(), m: z.number().min(5, { error: "must be at least 5" }) });
     const r = schema.safeParse({ n: "x", m: 1 }, { reportInput: true });
     assert.equal(r.success, false);
     const issues = r.success ? [] : zodIssues("k", r.error.issues);
     assert.deepEqual(
       issues.map((i) => formatIssue(undefined, i)),
-      [
-        'k.n: "x": Invalid input: expected number, received string — set it to a number',
-        "k.m: 1 must be at least 5",
-      ],
+      ['k.n: "x" is not a number — write a number, unquoted', "k.m: 1 must be at least 5"],
     );
     // A message that merely starts like zod's ("Invalid …") is still ours when zod would say otherwise.
     const own = z
@@ -56,6 +53,56 @@ describe("config errors: one style", () => {
       .safeParse("b", { reportInput: true });
     const ownIssues = own.success ? [] : zodIssues("k", own.error.issues);
     assert.deepEqual(ownIssues, [{ path: "k", message: '"b" Invalid here', fix: "write a" }]);
+  });
+
+  it("every built-in zod issue reads 'value is not … — fix', with no zod wording left", () => {
+    const schema = z.strictObject({
+      list: z.array(z.string()),
+      map: z.strictObject({ a: z.string().optional() }),
+      flag: z.boolean(),
+      count: z.int(),
+      name: z.string(),
+      required: z.string(),
+      few: z.array(z.string()).min(2),
+      small: z.number().min(3),
+      big: z.number().max(9),
+      mode: z.enum(["a", "b"]),
+      even: z.number().multipleOf(2),
+      either: z.union([z.number(), z.boolean()]),
+    });
+    const r = schema.safeParse(
+      {
+        list: { a: 1 },
+        map: ["x"],
+        flag: "yes",
+        count: 2.5,
+        name: 5,
+        few: ["x"],
+        small: 1,
+        big: 10,
+        mode: "c",
+        even: 3,
+        either: "x",
+      },
+      { reportInput: true },
+    );
+    assert.equal(r.success, false);
+    const text = (r.success ? [] : zodIssues("k", r.error.issues)).map((i) => formatIssue(undefined, i));
+    assert.deepEqual(text, [
+      'k.list: {"a":1} is not a list — write a YAML list (one `- item` per line)',
+      'k.map: ["x"] is not a map of settings — write a YAML map of `key: value` lines',
+      'k.flag: "yes" is not true or false — set it to true or false, unquoted',
+      "k.count: 2.5 is not a whole number — write a whole number, unquoted",
+      "k.name: 5 is not text — write it as text (quote it in YAML)",
+      "k.required: is required but unset — set it",
+      'k.few: ["x"] has fewer than 2 entries — give it at least 2 entries',
+      "k.small: 1 is less than 3 — use 3 or more",
+      "k.big: 10 is more than 9 — use 9 or less",
+      'k.mode: "c" is not one of the accepted values — use one of "a", "b"',
+      "k.even: 3 is not a multiple of 2 — use a multiple of 2",
+      'k.either: "x" matches none of the accepted forms — see the README\'s config table for this key',
+    ]);
+    for (const line of text) assert.doesNotMatch(line, /Invalid|Too (small|big)|expected|received/, line);
   });
 
   it("MetalLB pool rules live together: empty when required, unique names, overlaps", () => {

@@ -74,6 +74,15 @@ describe("stack config: one loader, read as the Pulumi CLI reads it", () => {
         assert.match(e.message, /proxmox-talos:network\.vlan: 010 is ambiguous/);
         return true;
       });
+      // The ambiguous key is one problem, not also a type fault for the reading the program got.
+      fs.writeFileSync(file, SAMPLE.replace(/production: false/, "production: no"));
+      await assert.rejects(renderMain(["--config-file", file, "--out", out]), (e: Error) => {
+        assert.match(
+          e.message,
+          /^invalid stack config \(1 problem\):\n {2}- proxmox-talos:production: no is ambiguous/,
+        );
+        return true;
+      });
     } finally {
       console.error = original;
     }

@@ -113,7 +113,57 @@ const BAD_CASES: Array<{ name: string; mutate: Mutation; key: RegExp; secrets?: 
   {
     name: "node IP outside the network",
     mutate: (r) => ((r as unknown as Nodes).nodes[2].ip = "10.0.0.5"),
-    key: /proxmox-talos:nodes\[2\]\.ip: "10\.0\.0\.5" is not a host address of network\.cidr/,
+    key: /proxmox-talos:nodes\[2\]\.ip: "10\.0\.0\.5" is outside network\.cidr 192\.168\.50\.0\/24/,
+  },
+  {
+    name: "node IP is the network's broadcast address",
+    mutate: (r) => ((r as unknown as Nodes).nodes[2].ip = "192.168.50.255"),
+    key: /nodes\[2\]\.ip: "192\.168\.50\.255" is the broadcast address of network\.cidr 192\.168\.50\.0\/24, not a host — pick a free address between 192\.168\.50\.1 and 192\.168\.50\.254/,
+  },
+  {
+    name: "VIP is the network address (inside the CIDR, yet no host)",
+    mutate: (r) => ((r.controlPlane as Record<string, unknown>).vip = "192.168.50.0"),
+    key: /controlPlane\.vip: "192\.168\.50\.0" is the network address of network\.cidr 192\.168\.50\.0\/24, not a host — a layer-2 VIP/,
+  },
+  {
+    name: "VIP is the broadcast address",
+    mutate: (r) => ((r.controlPlane as Record<string, unknown>).vip = "192.168.50.255"),
+    key: /controlPlane\.vip: "192\.168\.50\.255" is the broadcast address of network\.cidr/,
+  },
+  {
+    name: "gateway outside the network",
+    mutate: (r) => ((r.network as Record<string, unknown>).gateway = "10.1.1.1"),
+    key: /network\.gateway: "10\.1\.1\.1" is outside network\.cidr 192\.168\.50\.0\/24 — use the router's address/,
+  },
+  {
+    name: "node network written with host bits (a node's address typed for the network)",
+    mutate: (r) => ((r.network as Record<string, unknown>).cidr = "192.168.50.7/24"),
+    key: /network\.cidr: "192\.168\.50\.7\/24" has host bits set — write the network address 192\.168\.50\.0\/24/,
+  },
+  {
+    name: "pod subnet with host bits (Talos 1.14 refuses it: 'is not a valid CIDR')",
+    mutate: (r) => ((r.network as Record<string, unknown>).podSubnets = ["10.244.5.0/16"]),
+    key: /network\.podSubnets\[0\]: "10\.244\.5\.0\/16" has host bits set — write the network address 10\.244\.0\.0\/16/,
+  },
+  {
+    name: "service subnet with host bits",
+    mutate: (r) => ((r.network as Record<string, unknown>).serviceSubnets = ["10.96.0.1/12"]),
+    key: /network\.serviceSubnets\[0\]: "10\.96\.0\.1\/12" has host bits set — write the network address 10\.96\.0\.0\/12/,
+  },
+  {
+    name: "a list where a map belongs",
+    mutate: (r) => (r.controlPlane = ["192.168.50.10"]),
+    key: /proxmox-talos:controlPlane: \["192\.168\.50\.10"\] is not a map of settings — write a YAML map/,
+  },
+  {
+    name: "a quoted word where a boolean belongs",
+    mutate: (r) => (r.production = "yes"),
+    key: /proxmox-talos:production: "yes" is not true or false — set it to true or false, unquoted/,
+  },
+  {
+    name: "a fraction where a whole number belongs",
+    mutate: (r) => ((r as unknown as Nodes).nodes[3].cores = 2.5),
+    key: /nodes\[3\]\.cores: 2\.5 is not a whole number — write a whole number, unquoted/,
   },
   {
     name: "duplicate node name",
@@ -155,6 +205,46 @@ const BAD_CASES: Array<{ name: string; mutate: Mutation; key: RegExp; secrets?: 
       addons.metallb.pools[0].addresses = ["192.168.50.0/30"];
     },
     key: /addresses\[0\]: "192\.168\.50\.0\/30" overlaps the gateway/,
+  },
+  {
+    name: "MetalLB pool written with host bits (MetalLB would hand out addresses below the one written)",
+    mutate: (r) => {
+      const addons = r.addons as { metallb: { pools: Array<{ addresses: string[] }> } };
+      addons.metallb.pools[0].addresses = ["192.168.50.201/28"];
+    },
+    key: /addresses\[0\]: "192\.168\.50\.201\/28" has host bits set: it covers 192\.168\.50\.192-192\.168\.50\.207 — write 192\.168\.50\.192\/28/,
+  },
+  {
+    name: "MetalLB pool holds the node network's broadcast address",
+    mutate: (r) => {
+      const addons = r.addons as { metallb: { pools: Array<{ addresses: string[] }> } };
+      addons.metallb.pools[0].addresses = ["192.168.50.250-192.168.50.255"];
+    },
+    key: /addresses\[0\]: "192\.168\.50\.250-192\.168\.50\.255" overlaps the broadcast address of network\.cidr 192\.168\.50\.0\/24 \(192\.168\.50\.255\)/,
+  },
+  {
+    name: "MetalLB pool holds the node network's network address",
+    mutate: (r) => {
+      const addons = r.addons as { metallb: { pools: Array<{ addresses: string[] }> } };
+      addons.metallb.pools[0].addresses = ["192.168.50.0/32"];
+    },
+    key: /addresses\[0\]: "192\.168\.50\.0\/32" overlaps the network address of network\.cidr/,
+  },
+  {
+    name: "Flux branch Git refuses",
+    mutate: (r) => {
+      const addons = r.addons as { flux: { git: Record<string, unknown> } };
+      addons.flux.git.branch = "release 1";
+    },
+    key: /addons\.flux\.git\.branch: "release 1" contains a space, which Git refuses in a ref name/,
+  },
+  {
+    name: "Flux path climbing out of the repository",
+    mutate: (r) => {
+      const addons = r.addons as { flux: { git: Record<string, unknown> } };
+      addons.flux.git.path = "./clusters/../../etc";
+    },
+    key: /addons\.flux\.git\.path: "\.\/clusters\/\.\.\/\.\.\/etc" climbs out with "\.\."/,
   },
   {
     name: "even control-plane count",
