@@ -249,6 +249,31 @@ describe("talosctl 1.11.5 events, read and --wait against the fake Talos node (c
       assert.match(n.appliedConfig?.yaml ?? "", /HTTPS_PROXY/);
     });
 
+    it("reset --graceful=false --reboot (waits by default): done at stopAllServices, then the node answers in maintenance mode", async () => {
+      // reset.go: the post check reaches the node over the insecure maintenance API at its `--nodes`
+      // address (a real node's is <ip>:50000; the fake's port is given with -n), else compares boot IDs
+      const n = node();
+      const r = await run(["--talosconfig", admin, "-n", n.address, "reset", "--graceful=false", "--reboot"]);
+      assert.equal(r.ok, true, r.out);
+      assert.match(r.out, /sequence: reset action: START/);
+      // the stopAllServices task is the expected event (StopAllServicesEventFn), then the node is down
+      assert.match(r.out, /phase: stopEverything action: START\n.*events check condition met/);
+      assert.match(r.out, /post check passed/);
+      assert.equal(n.mode, "maintenance");
+      assert.ok(n.callsOf("Disks").some((c) => c.mode === "maintenance" && c.code === 0));
+      // back to a configured node for the next case
+      const applied = await run([
+        "apply-config",
+        "--insecure",
+        "-n",
+        n.address,
+        "-f",
+        cli!.file("cp.yaml", cpConfig()),
+      ]);
+      assert.equal(applied.ok, true, applied.out);
+      await n.waitForMode("normal", 20_000);
+    });
+
     it("reset --graceful=false (waits by default): done at the stopAllServices task, the node halts", async () => {
       const n = node();
       const r = await run(["--talosconfig", admin, "reset", "--graceful=false"]);
