@@ -6,7 +6,7 @@
 import * as path from "node:path";
 import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterAddons, type PlatformOutputs } from "./addons";
+import { type AgeIdentity, ClusterAddons, type PlatformOutputs, sopsAgeIdentity } from "./addons";
 import { platformSecretsOf } from "./addons/platform-cluster";
 import { backupDir } from "./config/backup";
 import type { StackSecrets } from "./config/load";
@@ -45,9 +45,28 @@ export interface HomelabClusterArgs {
 /** Project root (components/ → ..): where `backup.dir` is relative to. */
 const PROJECT_ROOT = path.resolve(__dirname, "..");
 
+/** The addons component's name (the SOPS identity's alias names its former parent by it). */
+const ADDONS_NAME = "addons";
+
 async function recipientOf(identity: string): Promise<string> {
   const age = await import("age-encryption");
   return age.identityToRecipient(identity.trim());
+}
+
+/**
+ * A cluster's SOPS identity, made as the cluster's own child. It lived under the addons component
+ * before: the alias names that parent, so its state carries over — a new identity would orphan
+ * every SOPS file already encrypted in Git.
+ */
+export function clusterSopsIdentity(
+  cluster: pulumi.Resource,
+  importedIdentity: pulumi.Input<string> | undefined,
+  production: boolean,
+): AgeIdentity {
+  return sopsAgeIdentity(importedIdentity, production, {
+    parent: cluster,
+    aliases: [{ parent: pulumi.createUrn(ADDONS_NAME, ClusterAddons.TYPE, cluster) }],
+  });
 }
 
 export class HomelabCluster extends pulumi.ComponentResource {
@@ -94,6 +113,12 @@ export class HomelabCluster extends pulumi.ComponentResource {
       vms = Object.values(proxmoxNodes.vms);
     }
 
+    // The SOPS identity comes first, beside the Talos layer rather than inside the addons, so the
+    // pre-upgrade etcd snapshot (which holds every Kubernetes Secret) is encrypted for it even when
+    // it is generated in this very run.
+    const sops = plan.addons?.flux.enabled && plan.addons.sops.enabled;
+    const ageIdentity = sops ? clusterSopsIdentity(this, secrets.sopsAgeKey, config.production) : undefined;
+
     const talos = new TalosCluster(
       "talos",
       {
@@ -110,12 +135,15 @@ export class HomelabCluster extends pulumi.ComponentResource {
           beforeRiskySteps: config.backup.beforeRiskySteps,
           dir: backupDir(PROJECT_ROOT, pulumi.getStack(), config.backup.dir),
           keep: config.backup.keep,
-          // An adopted SOPS identity's recipient (public); a generated one is known only after
-          // its resource exists, so `npm run snapshot` (which reads the output) encrypts for it.
-          recipient:
-            config.backup.encrypt && secrets.sopsAgeKey
-              ? pulumi.unsecret(secrets.sopsAgeKey.apply(recipientOf))
-              : "",
+          // The SOPS identity's recipient (public), adopted or generated; with SOPS off, an
+          // adopted key's still.
+          recipient: !config.backup.encrypt
+            ? ""
+            : ageIdentity
+              ? ageIdentity.recipient
+              : secrets.sopsAgeKey
+                ? pulumi.unsecret(secrets.sopsAgeKey.apply(recipientOf))
+                : "",
         },
       },
       { parent: this, dependsOn: vms },
@@ -125,7 +153,7 @@ export class HomelabCluster extends pulumi.ComponentResource {
     // either (an existing-machines stack then needs no third-party plugin at all).
     const addons = plan.addons
       ? new ClusterAddons(
-          "addons",
+          ADDONS_NAME,
           {
             kubeconfig: talos.kubeconfig,
             clusterReady: talos.ready,
@@ -135,6 +163,7 @@ export class HomelabCluster extends pulumi.ComponentResource {
               password,
             })),
             ageKey: secrets.sopsAgeKey,
+            ageIdentity,
             platformSecrets: platformSecretsOf(secrets),
             controlPlaneIps: config.nodes.filter((n) => n.role === "controlplane").map((n) => n.ip),
             kubeProxy: config.network.kubeProxy,

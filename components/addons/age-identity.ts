@@ -94,6 +94,23 @@ export class AgeIdentity extends pulumi.dynamic.Resource {
   }
 }
 
+/**
+ * The stack's SOPS identity, `sops-age`: adopted from `importedIdentity` or generated once. In
+ * production it is protected and retained: a generated identity is the only copy of the key every
+ * SOPS file in the Git repository is encrypted for, so no engine path may drop it.
+ */
+export function sopsAgeIdentity(
+  importedIdentity: pulumi.Input<string> | undefined,
+  production: boolean,
+  opts: pulumi.CustomResourceOptions,
+): AgeIdentity {
+  return new AgeIdentity(
+    "sops-age",
+    { importedIdentity },
+    { ...opts, protect: production, retainOnDelete: production },
+  );
+}
+
 /** A `.sops.yaml` creation rule encrypting Kubernetes Secrets' data for `recipient` (public). */
 export function sopsCreationRule(recipient: string, pathRegex = String.raw`.*\.ya?ml$`): string {
   return [

@@ -12,7 +12,7 @@ import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { userVolumeMountPath } from "../talos/machineconfig/hardware";
 import { type AddonName, CHARTS } from "../versions";
-import { AgeIdentity, sopsCreationRule } from "./age-identity";
+import { type AgeIdentity, sopsAgeIdentity, sopsCreationRule } from "./age-identity";
 import type { AddonsConfig } from "./config";
 import { ETCD_BACKUP_NAME, etcdBackupObjects, S3_SECRET_NAME } from "./etcd-backup";
 import {
@@ -25,7 +25,7 @@ import {
 } from "./platform";
 import { ciliumValues, fluxValues, type HelmValues, metallbValues, openebsValues } from "./values";
 
-export { AgeIdentity, ageIdentityProvider, sopsCreationRule } from "./age-identity";
+export { AgeIdentity, ageIdentityProvider, sopsAgeIdentity, sopsCreationRule } from "./age-identity";
 export { type AddonsConfig, type AddonsConfigInput, AddonsConfigSchema, formatAddonsIssues } from "./config";
 export { etcdBackupMachinePatch } from "./etcd-backup";
 export type { PlatformOutputs, PlatformSecrets } from "./platform";
@@ -69,6 +69,12 @@ export interface ClusterAddonsArgs {
   readonly gitCredentials?: pulumi.Input<GitCredentials>;
   /** An age identity to adopt for SOPS (a Pulumi secret). Defaults to none: one is generated once. */
   readonly ageKey?: pulumi.Input<string>;
+  /**
+   * The SOPS identity resource, when the caller made it (HomelabCluster does, before the Talos
+   * layer, so the pre-upgrade etcd snapshot is encrypted for it too). Defaults to one made here from
+   * `ageKey`.
+   */
+  readonly ageIdentity?: AgeIdentity;
   /** Secrets of the platform addons (S3 keys, SMTP password, DNS token …), each a Pulumi secret. */
   readonly platformSecrets?: PlatformSecrets;
   /** Control-plane node IPs: the monitoring addon scrapes their etcd, scheduler and controller-manager. */
@@ -94,6 +100,8 @@ export interface ClusterAddonsArgs {
 }
 
 export class ClusterAddons extends pulumi.ComponentResource {
+  /** The component's Pulumi type token. */
+  static readonly TYPE = "proxmox-talos:index:ClusterAddons";
   /** The Kubernetes provider every addon resource uses. */
   public readonly provider: kubernetes.Provider;
   /** The Helm releases of the enabled addons. */
@@ -110,7 +118,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
   public readonly platform: PlatformOutputs;
 
   constructor(name: string, args: ClusterAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("proxmox-talos:index:ClusterAddons", name, {}, opts);
+    super(ClusterAddons.TYPE, name, {}, opts);
     const { config } = args;
 
     this.provider = new kubernetes.Provider(
@@ -223,17 +231,9 @@ export class ClusterAddons extends pulumi.ComponentResource {
 
       let sopsSecret: kubernetes.core.v1.Secret | undefined;
       if (config.sops.enabled) {
-        const age = new AgeIdentity(
-          "sops-age",
-          { importedIdentity: args.ageKey },
-          {
-            parent: this,
-            dependsOn: afterCni,
-            // The only copy of a generated identity: no engine path may drop it in production.
-            protect: args.production ?? false,
-            retainOnDelete: args.production ?? false,
-          },
-        );
+        const age =
+          args.ageIdentity ??
+          sopsAgeIdentity(args.ageKey, args.production ?? false, { parent: this, dependsOn: afterCni });
         const identity = pulumi.secret(age.identity);
         sopsSecret = new kubernetes.core.v1.Secret(
           SOPS_SECRET_NAME,

@@ -70,6 +70,69 @@ describe("stack config: patches are validated with the config", () => {
     assert.match(found[0]!.message, /sets machine\.token/);
   });
 
+  it("refuses a patch changing any value that comes from the secrets bundle, in either layout", () => {
+    const cases: Array<{
+      talos?: [string, string];
+      role: "all" | "worker" | "controlplane";
+      patch: unknown;
+      path: string;
+    }> = [
+      { role: "worker", patch: { machine: { ca: { crt: "Zm9v" } } }, path: "machine.ca.crt" },
+      { role: "controlplane", patch: { machine: { ca: { key: "Zm9v" } } }, path: "machine.ca.key" },
+      {
+        role: "all",
+        patch: "apiVersion: v1alpha1\nkind: DiscoveryIdentityConfig\nclusterSecret: c2VjcmV0\n",
+        path: "DiscoveryIdentityConfig.clusterSecret",
+      },
+      {
+        role: "controlplane",
+        patch: "apiVersion: v1alpha1\nkind: KubeServiceAccountConfig\nissuer:\n  privateKey: x\n",
+        path: "KubeServiceAccountConfig.issuer.privateKey",
+      },
+      {
+        talos: ["1.11.6", "1.34.1"],
+        role: "all",
+        patch: { cluster: { secret: "x" } },
+        path: "cluster.secret",
+      },
+      { talos: ["1.11.6", "1.34.1"], role: "all", patch: { cluster: { id: "x" } }, path: "cluster.id" },
+      {
+        talos: ["1.11.6", "1.34.1"],
+        role: "controlplane",
+        patch: { cluster: { aggregatorCA: { crt: "Zm9v" } } },
+        path: "cluster.aggregatorCA.crt",
+      },
+      {
+        talos: ["1.11.6", "1.34.1"],
+        role: "controlplane",
+        patch: { cluster: { secretboxEncryptionSecret: "eA==" } },
+        path: "cluster.secretboxEncryptionSecret",
+      },
+    ];
+    for (const c of cases) {
+      const raw = sampleRaw();
+      if (c.talos) [raw.talosVersion, raw.kubernetesVersion] = c.talos;
+      raw.patches = { [c.role]: [c.patch] };
+      const found = issues(raw);
+      const key = `patches.${c.role}[0]`;
+      const mine = found.filter((i) => i.path === key);
+      assert.equal(mine.length, 1, `${c.path}: ${JSON.stringify(found)}`);
+      assert.match(
+        mine[0]!.message,
+        new RegExp(
+          `^changes ${c.path.replace(/[.()[\]]/g, "\\$&")}, which comes from the cluster's secrets bundle`,
+        ),
+      );
+      assert.match(mine[0]!.fix ?? "", /talosSecrets/);
+    }
+    // A patch near those values but not on them is fine.
+    const raw = sampleRaw();
+    raw.patches = {
+      all: [{ machine: { kubelet: { extraArgs: { "rotate-server-certificates": "true" } } } }],
+    };
+    assert.deepEqual(issues(raw), []);
+  });
+
   it("refuses an empty or comment-only patch on a 1.12+ (multi-document) config", () => {
     const raw = sampleRaw();
     raw.patches = { controlplane: ["# nothing here\n"] };

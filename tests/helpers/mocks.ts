@@ -74,10 +74,21 @@ export interface RecordedResource {
   /** The `replacementTrigger` option's value, when set. */
   readonly replacementTrigger?: unknown;
   readonly additionalSecretOutputs: readonly string[];
+  /** The `aliases` option: each a former URN, or a spec naming what changed (here: the parent). */
+  readonly aliases: readonly RecordedAlias[];
   /** Outputs a component registered (secrets unwrapped). */
   outputs?: Record<string, unknown>;
   /** Output paths of `outputs` that were secret. */
   secretOutputPaths: string[];
+}
+
+/** One alias as the engine receives it (`pulumirpc.Alias`: a URN or a spec). */
+export interface RecordedAlias {
+  readonly urn?: string;
+  readonly name?: string;
+  readonly type?: string;
+  readonly parentUrn?: string;
+  readonly noParent?: boolean;
 }
 
 export interface RecordOptions {
@@ -129,6 +140,12 @@ interface RegisterRequest {
     forEach(cb: (value: { getUrnsList(): string[] }, key: string) => void): void;
   };
   getAdditionalsecretoutputsList(): string[];
+  getAliasesList(): Array<{
+    toObject(): {
+      urn?: string;
+      spec?: { name?: string; type?: string; parenturn?: string; noparent?: boolean };
+    };
+  }>;
   getIgnorechangesList(): string[];
   getReplaceonchangesList(): string[];
   hasReplacementTrigger(): boolean;
@@ -222,6 +239,16 @@ export async function recordProgram(
             ? { replacementTrigger: req.getReplacementTrigger()?.toJavaScript() }
             : {}),
           additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+          aliases: req.getAliasesList().map((a): RecordedAlias => {
+            const { urn, spec } = a.toObject();
+            if (urn) return { urn };
+            return {
+              ...(spec?.name ? { name: spec.name } : {}),
+              ...(spec?.type ? { type: spec.type } : {}),
+              ...(spec?.parenturn ? { parentUrn: spec.parenturn } : {}),
+              ...(spec?.noparent ? { noParent: true } : {}),
+            };
+          }),
           secretOutputPaths: [],
         });
       }

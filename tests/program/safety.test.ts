@@ -3,10 +3,12 @@
  * identity each apply takes, the maintenance allowance, and secret-stored addon values.
  */
 import * as assert from "node:assert/strict";
+import { ageIdentityProvider } from "../../components/addons";
+import type { AgeIdentityInputs } from "../../components/addons/age-identity";
 import { ALLOW_NODE_REMOVAL_ENV } from "../../components/production";
-import type { Recording } from "../helpers/mocks";
+import { type Recording, unwrapSecrets } from "../helpers/mocks";
 import { runProgram, sampleStackConfig } from "../helpers/program";
-import { TALOS_TYPES } from "../talos-cluster/mock-state";
+import { TALOS_TYPES, talosMockState } from "../talos-cluster/mock-state";
 
 const AGE = "pulumi-nodejs:dynamic:AgeIdentity";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -37,6 +39,40 @@ describe("the program under mocks: safe by default (#19)", function () {
       assert.equal(only(dev, type).retainOnDelete, false);
     }
     assert.equal(only(dev, TALOS_TYPES.membership).inputs.protectNodes, false);
+  });
+
+  it("a generated SOPS identity encrypts the pre-upgrade etcd snapshot, and keeps its state where it lived (alias)", async () => {
+    // The identity is made by the real provider's create (a fresh age key), the rest by the Talos mocks.
+    const talos = talosMockState();
+    const made: string[] = [];
+    const rec = await runProgram(sampleStackConfig(), undefined, {
+      newResource: async (args) => {
+        if (args.type !== AGE) return talos(args);
+        const created = await ageIdentityProvider.create(unwrapSecrets(args.inputs) as AgeIdentityInputs);
+        made.push(created.outs.recipient);
+        return { id: created.id, state: { ...created.outs } };
+      },
+    });
+    const age = only(rec, AGE);
+    const step = only(rec, TALOS_TYPES.snapshotStep);
+    const cluster = only(rec, "proxmox-talos:index:HomelabCluster");
+    const addons = only(rec, "proxmox-talos:index:ClusterAddons");
+    assert.equal(made.length, 1);
+    assert.match(made[0]!, /^age1[0-9a-z]{58}$/);
+    assert.equal(step.inputs.recipient, made[0], "the snapshot is encrypted for the generated identity");
+    assert.equal(age.parentUrn, cluster.urn, "the identity sits beside the Talos layer, made before it");
+    assert.ok(rec.dependsOn(step, age), "the snapshot step waits for the identity it encrypts for");
+    // It lived under the addons component: the alias names that parent, so its state (the only copy
+    // of a generated key) carries over instead of a new identity replacing it.
+    assert.deepEqual(age.aliases, [{ parentUrn: addons.urn }]);
+    assert.equal(age.urn.split("::").pop(), "sops-age");
+
+    // With backup.encrypt false the snapshot stays plain, identity or not.
+    const plain = await runProgram({
+      ...sampleStackConfig(),
+      [`${NS}:backup`]: JSON.stringify({ encrypt: false }),
+    });
+    assert.equal(only(plain, TALOS_TYPES.snapshotStep).inputs.recipient, "");
   });
 
   it("rollout.allowNodeRemoval (or the runner's run-only allowance) lifts the removal guard", async () => {
