@@ -11,10 +11,6 @@ import { PROJECT_ROOT } from "./shared";
 
 export const ENGINE_BIN = engineBinDir(process.env, sdkVersion(PROJECT_ROOT));
 
-export function engineBuilt(): boolean {
-  return fs.existsSync(path.join(ENGINE_BIN, "pulumi"));
-}
-
 /** Skips the running suite when the engine (or one of the named plugins beside it) is not built. */
 export function requireEngine(ctx: Mocha.Context, ...plugins: string[]): void {
   for (const f of ["pulumi", ...plugins]) {
