@@ -751,21 +751,42 @@ export class FakeTalosNode {
     };
   }
 
+  /**
+   * What every server stream does first: record the call, then refuse it by the access rules or an
+   * injected fault. Returns how to fail the stream later, or undefined when it already failed.
+   */
+  private openStream(
+    method: string,
+    path: string,
+    mode: FakeMode,
+    call: grpc.ServerWritableStream<FakeRequest, object>,
+  ): ((f: { code: grpc.status; details: string }) => void) | undefined {
+    const rec = this.record(method, path, mode, call, call.request);
+    const fail = (f: { code: grpc.status; details: string }) => {
+      rec.code = f.code;
+      call.emit("error", { code: f.code, details: f.details });
+    };
+    const denied = this.accessRefusal(path, mode, call);
+    if (denied) {
+      fail(denied);
+      return undefined;
+    }
+    const fault = this.takeFault(method);
+    if (fault) {
+      fail({ code: fault.code, details: fault.message });
+      return undefined;
+    }
+    return fail;
+  }
+
   private streamHandler(
     method: string,
     path: string,
     mode: FakeMode,
   ): grpc.handleServerStreamingCall<FakeRequest, object> {
     return (call) => {
-      const rec = this.record(method, path, mode, call, call.request);
-      const fail = (f: { code: grpc.status; details: string }) => {
-        rec.code = f.code;
-        call.emit("error", { code: f.code, details: f.details });
-      };
-      const denied = this.accessRefusal(path, mode, call);
-      if (denied) return fail(denied);
-      const fault = this.takeFault(method);
-      if (fault) return fail({ code: fault.code, details: fault.message });
+      const fail = this.openStream(method, path, mode, call);
+      if (!fail) return;
       this.kubeconfigPayload().then(
         (payload) => {
           const md = this.metadataFor(method);
@@ -790,15 +811,8 @@ export class FakeTalosNode {
     mode: FakeMode,
   ): grpc.handleServerStreamingCall<FakeRequest, object> {
     return (call) => {
-      const rec = this.record(method, path, mode, call, call.request);
-      const fail = (f: { code: grpc.status; details: string }) => {
-        rec.code = f.code;
-        call.emit("error", { code: f.code, details: f.details });
-      };
-      const denied = this.accessRefusal(path, mode, call);
-      if (denied) return fail(denied);
-      const fault = this.takeFault(method);
-      if (fault) return fail({ code: fault.code, details: fault.message });
+      const fail = this.openStream(method, path, mode, call);
+      if (!fail) return;
       if (method === "Events") return serveEvents(call, this.events, fail);
       const persisted = this.stagedConfig ?? this.appliedConfig;
       serveRead(
