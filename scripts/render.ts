@@ -68,7 +68,9 @@ async function main(argv: string[]): Promise<number> {
   const source = configFromEntries(stackFile.entries);
   for (const w of source.warnings) console.warn(`warning: ${w}`);
   // Offline: the Proxmox token is not needed to render, so a placeholder satisfies that rule.
-  const cfg = validateSource(source, stackFile.issues, { proxmoxApiToken: "render@pve!offline=x" });
+  const cfg = validateSource(source, stackFile.issues, {
+    proxmoxApiToken: "render@pve!offline=00000000-0000-0000-0000-000000000000",
+  });
   const secretsFile = arg(argv, "--secrets");
   const bundle = secretsFile
     ? parseSecretsYaml(fs.readFileSync(secretsFile, "utf8"))

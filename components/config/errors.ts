@@ -83,6 +83,11 @@ function zodDefaultIssue(issue: z.core.$ZodIssue): { message: string; fix?: stri
         fix: `use ${issue.values.length === 1 ? "" : "one of "}${issue.values.map((v) => JSON.stringify(v)).join(", ")}`,
       };
     case "too_small": {
+      if (Number(issue.minimum) === 1 && (issue.origin === "string" || issue.origin === "array"))
+        return {
+          message: "is empty",
+          fix: issue.origin === "string" ? "give it a value" : "give it at least one entry",
+        };
       const unit = sizeUnit(issue.origin, issue.minimum);
       if (unit) return { message: `has fewer than ${unit}`, fix: `give it at least ${unit}` };
       return issue.inclusive

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { CLIENT_CERT_DEFAULTS, ROLLOUT_DEFAULTS } from "../defaults";
 import { formatIpv4, isIpv4, parseCidr } from "../net/ipv4";
+import { parseSecretsYaml, SecretsBundleError } from "../talos/pki/secrets";
 import { isReleaseVersion } from "../version";
 import {
   DEFAULT_EXTENSIONS,
@@ -15,6 +16,7 @@ import {
   IMAGE_FACTORY_URL,
 } from "../versions";
 import { BACKUP_DEFAULTS, BackupSchema } from "./backup";
+import { isAgeIdentity } from "./bech32";
 import {
   extensionName,
   NODE_HARDWARE_FIELDS,
@@ -24,8 +26,7 @@ import {
   SecuritySchema,
 } from "./hardware";
 
-/** The project's config namespace (`name` in Pulumi.yaml). */
-export const CONFIG_NAMESPACE = "proxmox-talos";
+export { CONFIG_NAMESPACE } from "./namespace";
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -336,17 +337,47 @@ export const TOP_LEVEL = {
  */
 export const SECRET_KEYS = {
   /** Proxmox API token `user@realm!tokenid=uuid`. */
-  proxmoxApiToken: z.string().regex(/^[^@\s]+@[^!\s]+![^=\s]+=\S+$/, {
-    error: "is not a Proxmox API token — expected user@realm!tokenid=secret",
-  }),
+  proxmoxApiToken: z
+    .string()
+    .regex(/^[^@\s]+@[^!\s]+![^=\s]+=\S+$/, {
+      error: "is not a Proxmox API token — expected user@realm!tokenid=secret",
+      abort: true,
+    })
+    // Proxmox generates every token secret as a UUID; anything else is a mistyped or cut value.
+    .regex(/=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, {
+      error:
+        "has a secret that is not a UUID — copy the whole user@realm!tokenid=<uuid> Proxmox showed when the token was made",
+    }),
   /** Git credentials for Flux: the password or token (username in `fluxGitUsername`). */
   fluxGitPassword: z.string().min(1),
   /** An existing Talos secrets bundle (secrets.yaml from talosctl or talhelper), to adopt a cluster. */
-  talosSecrets: z.string().min(1),
+  talosSecrets: z
+    .string()
+    .min(1)
+    .superRefine((text, ctx) => {
+      try {
+        parseSecretsYaml(text);
+      } catch (e) {
+        // SecretsBundleError names the field and the fault, never a value.
+        if (!(e instanceof SecretsBundleError)) throw e;
+        ctx.addIssue({
+          code: "custom",
+          input: text,
+          message: `is not a Talos secrets bundle (${e.message}) — set it to the secrets.yaml of \`talosctl gen secrets\` or talhelper, whole`,
+        });
+      }
+    }),
   /** An existing age identity for SOPS (`AGE-SECRET-KEY-1...`). */
   sopsAgeKey: z
     .string()
-    .regex(/^AGE-SECRET-KEY-1[0-9A-Z]+$/, { error: "is not an age identity (AGE-SECRET-KEY-1...)" }),
+    .regex(/^AGE-SECRET-KEY-1[0-9A-Z]+$/, {
+      error: "is not an age identity (AGE-SECRET-KEY-1...)",
+      abort: true,
+    })
+    .refine(isAgeIdentity, {
+      error:
+        "fails its checksum: it is not a whole age identity — copy the full AGE-SECRET-KEY-1… line of the key file",
+    }),
   /** Platform addons (components/addons/platform-config.ts): DNS-01 token, SMTP password, S3 keys, OIDC secret. */
   certManagerCloudflareToken: z.string().min(1),
   alertmanagerSmtpPassword: z.string().min(1),

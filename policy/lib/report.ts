@@ -1,6 +1,6 @@
 /** Formatting shared by the policies. */
 import { type ConfigIssue, formatIssue } from "../../components/config/errors";
-import { CONFIG_NAMESPACE } from "../../components/config/schema";
+import { CONFIG_NAMESPACE } from "../../components/config/namespace";
 
 /** A config issue from `components/config/rules.ts` as a violation message naming the config key. */
 export function issueMessage(issue: ConfigIssue, source: string): string {

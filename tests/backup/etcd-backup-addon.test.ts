@@ -39,7 +39,7 @@ function faults(
 ): string {
   try {
     validateStackConfig(sampleWith(etcdBackup, addons), {
-      proxmoxApiToken: "root@pam!pulumi=x-y",
+      proxmoxApiToken: "root@pam!pulumi=00000000-0000-0000-0000-000000000000",
       ...secrets,
     });
   } catch (e) {

@@ -7,7 +7,7 @@ import { readStackFile } from "../../components/config/stack-file";
 import { PROJECT_ROOT } from "../helpers/shared";
 
 const TOKEN = "root@pam!pulumi=11111111-2222-3333-4444-555555555555";
-const AGE = "AGE-SECRET-KEY-1QYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSLXV3YQ";
+const AGE = "AGE-SECRET-KEY-1QYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZ9K4CN";
 
 function unwrap<T>(o: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => o.apply((v) => resolve(v)));

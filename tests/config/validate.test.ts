@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { ConfigError } from "../../components/config/errors";
 import { validateStackConfig } from "../../components/config/validate";
+import { generateSecretsBundle, serializeSecretsYaml } from "../../components/talos/pki/secrets";
 import { SAMPLE_SECRETS, sampleRaw } from "../helpers/sample-stack";
 
 function clone<T>(v: T): T {
@@ -345,5 +346,56 @@ describe("stack config: rejected configs name their key, value and fix", () => {
   it("the secret value never appears in an error", () => {
     const err = errorOf(clone(sampleRaw()), { proxmoxApiToken: "not-a-token-SUPERSECRET" });
     assert.doesNotMatch(err.message, /SUPERSECRET/);
+  });
+
+  it("secrets are checked as what they are before anything runs, their values never shown", () => {
+    const cases: Array<{ secrets: Record<string, string>; key: string; message: RegExp; leak: string }> = [
+      {
+        secrets: { proxmoxApiToken: "root@pam!pulumi=SUPERSECRETabc" },
+        key: "proxmoxApiToken",
+        message: /has a secret that is not a UUID — copy the whole user@realm!tokenid=<uuid>/,
+        leak: "SUPERSECRET",
+      },
+      {
+        secrets: { ...SAMPLE_SECRETS, talosSecrets: "SUPERSECRET-not-yaml: [" },
+        key: "talosSecrets",
+        message: /is not a Talos secrets bundle \(secrets\.yaml: invalid YAML/,
+        leak: "SUPERSECRET",
+      },
+      {
+        // A bundle cut short: the first missing field is named.
+        secrets: {
+          ...SAMPLE_SECRETS,
+          talosSecrets: "cluster:\n  id: U1VQRVJTRUNSRVQ=\n  secret: U1VQRVJTRUNSRVQ=\n",
+        },
+        key: "talosSecrets",
+        message: /is not a Talos secrets bundle \(secrets: missing\)/,
+        leak: "U1VQRVJTRUNSRVQ",
+      },
+      {
+        // One character off: bech32's checksum catches it.
+        secrets: {
+          ...SAMPLE_SECRETS,
+          sopsAgeKey: "AGE-SECRET-KEY-1QYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZ9K4CM",
+        },
+        key: "sopsAgeKey",
+        message: /fails its checksum: it is not a whole age identity/,
+        leak: "QYQSZQGP",
+      },
+    ];
+    for (const c of cases) {
+      const err = errorOf(clone(sampleRaw()), c.secrets);
+      const issue = err.issues.find((i) => i.path === c.key);
+      assert.ok(issue, `${c.key}: ${err.message}`);
+      assert.match(`${issue.message} — ${issue.fix ?? ""}`, c.message);
+      assert.match(issue.message, /^\(secret value\) /);
+      assert.ok(!err.message.includes(c.leak), `${c.key}: the value leaked`);
+    }
+  });
+
+  it("a real Talos secrets bundle passes the check", async () => {
+    const bundle = serializeSecretsYaml(await generateSecretsBundle());
+    const cfg = validateStackConfig(sampleRaw(), { ...SAMPLE_SECRETS, talosSecrets: bundle });
+    assert.equal(cfg.clusterName, "homelab");
   });
 });

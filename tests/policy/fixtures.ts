@@ -60,7 +60,7 @@ export function fakeKubeconfig(cluster: string): string {
   const key = Buffer.from(keyPem()).toString("base64");
   return `apiVersion: v1\nkind: Config\nclusters: [{name: ${cluster}}]\nusers:\n- name: admin@${cluster}\n  user:\n    client-certificate-data: Y3J0\n    client-key-data: ${key}\n`;
 }
-export const FAKE_AGE_IDENTITY = "AGE-SECRET-KEY-1QYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQS5MXH2L";
+export const FAKE_AGE_IDENTITY = "AGE-SECRET-KEY-1QYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZ9K4CN";
 
 /** The `clusterSpec` output HomelabCluster registers (the code proposed in the policy README). */
 export function clusterSpecOf(c: RawConfig): ClusterSpecWire {
