@@ -62,11 +62,20 @@ export const MetallbPoolSchema = z.strictObject({
 
 const gitUrl = z
   .string({ error: wrong("must be a string", 'write url: "https://github.com/me/fleet.git"') })
-  // https (no userinfo: the token belongs in the secret fluxGitPassword) or ssh (a user name only).
-  .regex(/^(https:\/\/[^/\s@]+|ssh:\/\/([^/\s@:]+@)?[^/\s@]+)\/\S*$/, {
+  // Flux authenticates ssh:// only with a deploy key and known_hosts (its Secret's `identity` and
+  // `known_hosts`), which this program does not manage: such a source could never sync.
+  .refine((url) => !/^ssh:\/\//.test(url) && !/^[^/\s:@]+@[^/\s:]+:/.test(url), {
     error: wrong(
-      "is not an https:// or ssh:// Git URL without credentials (put a token in the secret fluxGitPassword)",
-      'write it like "https://github.com/me/fleet.git" or "ssh://git@github.com/me/fleet.git"',
+      "is an SSH Git URL: Flux needs a deploy key and known_hosts for it, which this program does not manage",
+      'use the https:// URL with a token in the secret fluxGitPassword, like "https://github.com/me/fleet.git"',
+    ),
+    abort: true,
+  })
+  // https, no userinfo: the token belongs in the secret fluxGitPassword.
+  .regex(/^https:\/\/[^/\s@]+\/\S*$/, {
+    error: wrong(
+      "is not an https:// Git URL without credentials (put a token in the secret fluxGitPassword)",
+      'write it like "https://github.com/me/fleet.git"',
     ),
   });
 

@@ -38,18 +38,31 @@ describe("stack config: safe URLs and secret-stored settings (#19)", () => {
     assert.doesNotThrow(() => validateStackConfig(withFactory("https://factory.lan:8443"), SAMPLE_SECRETS));
   });
 
-  it("addons.flux.git.url: https or ssh, no credentials in an https URL; never echoed", () => {
+  it("addons.flux.git.url: https without credentials; never echoed; SSH refused (no deploy key managed)", () => {
     assert.match(
       errorOf(withGit("http://git.lan/fleet.git")),
-      /proxmox-talos:addons\.flux\.git\.url: .*is not an https:\/\/ or ssh:\/\/ Git URL/,
+      /proxmox-talos:addons\.flux\.git\.url: .*is not an https:\/\/ Git URL/,
     );
     const e = errorOf(withGit("https://ghp_GITTOKEN@github.com/me/fleet.git"));
     assert.match(e, /addons\.flux\.git\.url/);
     assert.ok(!e.includes("ghp_GITTOKEN"), e);
     const p = errorOf(withGit("ssh://git:SSH-PW@github.com/me/fleet.git"));
     assert.ok(!p.includes("SSH-PW"), p);
-    for (const ok of ["https://github.com/me/fleet.git", "ssh://git@github.com/me/fleet.git"])
-      assert.doesNotThrow(() => validateStackConfig(withGit(ok), SAMPLE_SECRETS), ok);
+    // Flux's ssh transport authenticates only with a deploy key (Secret keys identity, known_hosts):
+    // with the username/password Secret this program writes, such a source could never sync.
+    for (const ssh of [
+      "ssh://git@github.com/me/fleet.git",
+      "git@github.com:me/fleet.git",
+      "ssh://git.lan/fleet.git",
+    ])
+      assert.match(
+        errorOf(withGit(ssh)),
+        /is an SSH Git URL: Flux needs a deploy key and known_hosts.* — use the https:\/\/ URL/,
+        ssh,
+      );
+    assert.doesNotThrow(() =>
+      validateStackConfig(withGit("https://github.com/me/fleet.git"), SAMPLE_SECRETS),
+    );
   });
 
   it("the guard keys parse with safe defaults", () => {
