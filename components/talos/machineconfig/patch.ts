@@ -31,7 +31,6 @@
  * Patches apply in the order given, as `talosctl --config-patch` does.
  */
 
-import { v1alpha1ConflictIssues } from "./conflicts";
 import { decodeDocument, tableKind } from "./fields/decode";
 import { type FieldSpec, fieldsFor, type MinorFields, registeredKinds } from "./fields/table";
 import { applyJson6902, type JsonPatchOperation, toJsonPatchOperations } from "./patch-json6902";
@@ -807,15 +806,10 @@ function patchDocuments(
     if (undecodable.length > 0) {
       throw new ConfigPatchError(opts.node, undefined, `config does not decode: ${undecodable.join("; ")}`);
     }
-    const conflicts = v1alpha1ConflictIssues(result, opts.talosVersion);
-    if (conflicts.length > 0) {
-      throw new ConfigPatchError(
-        opts.node,
-        undefined,
-        `config invalid after patches: ${conflicts.join("; ")}`,
-      );
-    }
-    const issues = validateMachineConfigDocuments(result, opts.expect);
+    const issues = validateMachineConfigDocuments(result, {
+      ...opts.expect,
+      talosVersion: opts.talosVersion,
+    });
     if (issues.length > 0) {
       throw new ConfigPatchError(
         opts.node,

@@ -4,6 +4,7 @@
  * catches what this project's patches are likely to break, with the config path in the message.
  */
 import { isIP } from "node:net";
+import { v1alpha1ConflictIssues } from "./conflicts";
 import { isPlainObject, type PlainObject, type PlainValue, parseYamlDocuments } from "./patch-yaml";
 
 export interface ValidationIssue {
@@ -17,6 +18,8 @@ export interface ValidateExpectations {
   readonly role?: "controlplane" | "worker";
   /** The VIP the control plane should carry; absent = no VIP may be configured. */
   readonly vip?: string;
+  /** The Talos version the config is for: its minor's v1alpha1-vs-document conflicts apply (newest row when absent). */
+  readonly talosVersion?: string;
 }
 
 const CNI_NAMES = new Set(["flannel", "custom", "none"]);
@@ -100,12 +103,9 @@ export function validateMachineConfigDocuments(
     }
     if (expect.role && type !== expect.role)
       add("v1alpha1", "machine.type", `expected ${expect.role}, got ${String(type)}`);
-    // 1.14+ configs carry the endpoint in a KubeClusterConfig document instead (never both).
+    // 1.14+ configs carry the endpoint in a KubeClusterConfig document instead (both: conflicts.ts).
     const kubeCluster = objects.find((d) => d.kind === "KubeClusterConfig");
     const legacyEndpoint = get(v1, "cluster.controlPlane.endpoint");
-    if (kubeCluster && legacyEndpoint !== undefined) {
-      add("v1alpha1", "cluster.controlPlane.endpoint", "conflicts with the KubeClusterConfig document");
-    }
     const endpoint = kubeCluster ? kubeCluster.endpoint : legacyEndpoint;
     if (typeof endpoint !== "string" || !endpoint.startsWith("https://")) {
       if (kubeCluster) add("KubeClusterConfig", "endpoint", "must be an https:// URL");
@@ -156,28 +156,8 @@ export function validateMachineConfigDocuments(
     if (type === "controlplane" && (typeof caKey !== "string" || caKey === "")) {
       add("v1alpha1", "machine.ca.key", "a control plane needs the Talos CA key");
     }
-    // Talos' Validate refuses a setting given both in v1alpha1 and in its new-style document.
-    const timeServers = get(v1, "machine.time.servers");
-    if (
-      objects.some((d) => d.kind === "TimeSyncConfig") &&
-      Array.isArray(timeServers) &&
-      timeServers.length > 0
-    ) {
-      add(
-        "v1alpha1",
-        "machine.time.servers",
-        "time servers cannot be specified in both v1alpha1 and new-style configuration",
-      );
-    }
-    const hostnameDoc = objects.find((d) => d.kind === "HostnameConfig");
-    if (hostnameDoc) {
-      if (get(v1, "machine.network.hostname") !== undefined) {
-        add("v1alpha1", "machine.network.hostname", "conflicts with the HostnameConfig document");
-      }
-      if (get(v1, "machine.features.stableHostname") === true) {
-        add("v1alpha1", "machine.features.stableHostname", "conflicts with the HostnameConfig document");
-      }
-    }
+    // Talos refuses a setting given both in v1alpha1 and in the document that replaced it.
+    for (const c of v1alpha1ConflictIssues(objects, expect.talosVersion)) add("v1alpha1", c.path, c.message);
     const vips = configuredVips(objects);
     if (expect.role !== undefined && type === "worker" && vips.length > 0)
       add("v1alpha1", "machine.network", "a worker must not carry a VIP");

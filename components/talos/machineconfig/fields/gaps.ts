@@ -32,6 +32,13 @@ export const FIELD_GAPS: readonly FieldGap[] = [
     spec: { l: "s" },
     why: "1.12+ schemas omit machine.install.extraKernelArgs; Talos still decodes it (Validate refuses it beside grubUseUKICmdline)",
   },
+  {
+    from: "1.9",
+    type: "v1alpha1.ClusterConfig",
+    field: "allowSchedulingOnMasters",
+    spec: "b",
+    why: "the deprecated (docgen:nodoc) predecessor of allowSchedulingOnControlPlanes: no schema lists it, Talos decodes it (1.14 refuses it beside KubeNodeConfig)",
+  },
 ];
 
 export interface KindGap {
