@@ -261,7 +261,7 @@ const MULTIDOC_KUBERNETES_CONFLICTS: readonly V1Alpha1Conflict[] = [
     paths: ["cluster.network"],
     set: "present",
     replacement: "KubeNetworkConfig",
-    talos: "cluster network config in v1alpha1 config can't be used with KubeFlannelCNIConfig document",
+    talos: "can't be used with KubeFlannelCNIConfig document",
   },
   {
     kind: "KubeAPIServerConfig",
@@ -335,7 +335,8 @@ const MULTIDOC_KUBERNETES_CONFLICTS: readonly V1Alpha1Conflict[] = [
     kind: "KubeProxyConfig",
     paths: ["cluster.proxy"],
     set: "present",
-    talos: "cluster proxy config in v1alpha1 config can't be used with KubeProxyConfig document",
+    talos:
+      "cluster proxy config in v1alpha1 config (.machine.cluster.proxy) can't be used with KubeProxyConfig document",
   },
   {
     kind: "KubeCoreDNSConfig",

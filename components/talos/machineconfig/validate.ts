@@ -111,6 +111,26 @@ export function validateMachineConfigDocuments(
       if (kubeCluster) add("KubeClusterConfig", "endpoint", "must be an https:// URL");
       else add("v1alpha1", "cluster.controlPlane.endpoint", "must be an https:// URL");
     }
+    // Talos' ClusterConfig.Validate: a `.cluster.controlPlane` section (even `{}`) needs its endpoint,
+    // and the legacy service account derives its issuer from it; beside KubeClusterConfig (which
+    // forbids that endpoint, conflicts.ts) both have to go.
+    if (kubeCluster && legacyEndpoint == null) {
+      const controlPlane = get(v1, "cluster.controlPlane");
+      if (controlPlane != null) {
+        add(
+          "v1alpha1",
+          "cluster.controlPlane",
+          "Talos refuses this section without .cluster.controlPlane.endpoint, and the KubeClusterConfig document carries the endpoint — remove the whole section (localAPIServerPort belongs in KubeAPIServerConfig)",
+        );
+      }
+      if (get(v1, "cluster.serviceAccount") != null) {
+        add(
+          "v1alpha1",
+          "cluster.serviceAccount",
+          "Talos refuses it without .cluster.controlPlane.endpoint in the same document, and the KubeClusterConfig document carries the endpoint — set it in KubeServiceAccountConfig instead",
+        );
+      }
+    }
     for (const p of ["machine.certSANs", "cluster.apiServer.certSANs", "machine.network.nameservers"]) {
       const v = get(v1, p);
       // Go decodes any scalar into a string (null → "", false → "false"): Talos accepts them.
@@ -155,6 +175,25 @@ export function validateMachineConfigDocuments(
     }
     if (type === "controlplane" && (typeof caKey !== "string" || caKey === "")) {
       add("v1alpha1", "machine.ca.key", "a control plane needs the Talos CA key");
+    }
+    const clusterCaKey = get(v1, "cluster.ca.key");
+    if (type === "worker" && typeof clusterCaKey === "string" && clusterCaKey !== "") {
+      add("v1alpha1", "cluster.ca.key", "a worker must not carry the Kubernetes CA key");
+    }
+    // Talos' ClusterDiscoveryConfig.Validate: the enabled discovery service needs the v1alpha1 identity.
+    if (
+      get(v1, "cluster.discovery.enabled") === true &&
+      get(v1, "cluster.discovery.registries.service.disabled") !== true
+    ) {
+      for (const p of ["cluster.id", "cluster.secret"]) {
+        const v = get(v1, p);
+        if (typeof v !== "string" || v === "")
+          add(
+            "v1alpha1",
+            p,
+            "is required while cluster.discovery is enabled (Talos' discovery service uses it)",
+          );
+      }
     }
     // Talos refuses a setting given both in v1alpha1 and in the document that replaced it.
     for (const c of v1alpha1ConflictIssues(objects, expect.talosVersion)) add("v1alpha1", c.path, c.message);
