@@ -57,7 +57,8 @@ export interface PatcherFacts {
   readonly pointerIntegers: readonly ("zswap" | "bond")[];
   /**
    * ≤ 1.13: deleting a named document the config does not have leaves a placeholder Talos cannot
-   * encode (it panics writing the config); 1.14 accepts it and drops the placeholder.
+   * encode (it panics writing the config), an unnamed one a `{}` document its loader refuses
+   * (talos-oracle-<minor> patch + validate); 1.14 accepts both and drops the placeholder.
    */
   readonly crashesOnUnmatchedNamedDocumentDelete: boolean;
 }
@@ -127,6 +128,11 @@ export interface TalosMinorFacts {
   readonly newDocumentKinds: readonly string[];
   readonly patcher: PatcherFacts;
   readonly api: ApiFacts;
+  /**
+   * Document kinds Talos refuses on a worker (`container.ControlplaneOnlyConfig`, checked by the
+   * container's validation: "the following document kinds are only allowed on control plane machines").
+   */
+  readonly controlPlaneOnlyKinds: readonly string[];
   /** v1alpha1 fields Talos refuses beside the document that replaced them (every one of the minor). */
   readonly v1alpha1Conflicts: readonly V1Alpha1Conflict[];
 }
@@ -459,6 +465,7 @@ export const TALOS_MINORS = [
       crashesOnUnmatchedNamedDocumentDelete: true,
     },
     api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: false },
+    controlPlaneOnlyKinds: [],
     v1alpha1Conflicts: [],
   },
   {
@@ -477,6 +484,7 @@ export const TALOS_MINORS = [
       crashesOnUnmatchedNamedDocumentDelete: true,
     },
     api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: false },
+    controlPlaneOnlyKinds: [],
     v1alpha1Conflicts: VOLUME_ENCRYPTION_CONFLICTS,
   },
   {
@@ -509,6 +517,7 @@ export const TALOS_MINORS = [
     ],
     patcher: TYPED_PATCHER_1_12,
     api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: false },
+    controlPlaneOnlyKinds: [],
     v1alpha1Conflicts: NETWORK_DOCUMENT_CONFLICTS,
   },
   {
@@ -530,6 +539,7 @@ export const TALOS_MINORS = [
     ],
     patcher: TYPED_PATCHER_1_12,
     api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: true },
+    controlPlaneOnlyKinds: [],
     v1alpha1Conflicts: KUBESPAN_DOCUMENT_CONFLICTS,
   },
   {
@@ -593,6 +603,22 @@ export const TALOS_MINORS = [
     ],
     patcher: { ...TYPED_PATCHER_1_12, crashesOnUnmatchedNamedDocumentDelete: false },
     api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: true },
+    controlPlaneOnlyKinds: [
+      "KubeAPIServerConfig",
+      "KubeAdmissionControlConfig",
+      "KubeAggregatorCAConfig",
+      "KubeAuditPolicyConfig",
+      "KubeAuthenticationConfig",
+      "KubeAuthorizerConfig",
+      "KubeControllerManagerConfig",
+      "KubeCoreDNSConfig",
+      "KubeEtcdEncryptionConfig",
+      "KubeFlannelCNIConfig",
+      "KubeProxyConfig",
+      "KubeSchedulerConfig",
+      "KubeServiceAccountConfig",
+      "KubeTalosAPIAccessConfig",
+    ],
     v1alpha1Conflicts: MULTIDOC_KUBERNETES_CONFLICTS,
   },
 ] as const satisfies readonly TalosMinorFacts[];

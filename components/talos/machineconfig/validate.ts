@@ -4,6 +4,7 @@
  * catches what this project's patches are likely to break, with the config path in the message.
  */
 import { isIP } from "node:net";
+import { talosMinorFactsOrNewest } from "../../talos-minors";
 import { v1alpha1ConflictIssues } from "./conflicts";
 import { isPlainObject, type PlainObject, type PlainValue, parseYamlDocuments } from "./patch-yaml";
 
@@ -175,6 +176,24 @@ export function validateMachineConfigDocuments(
     }
     if (type === "controlplane" && (typeof caKey !== "string" || caKey === "")) {
       add("v1alpha1", "machine.ca.key", "a control plane needs the Talos CA key");
+    }
+    if (type === "worker" && get(v1, "machine.features.kubernetesTalosAPIAccess.enabled") === true) {
+      add(
+        "v1alpha1",
+        "machine.features.kubernetesTalosAPIAccess.enabled",
+        "Talos enables Kubernetes Talos API access on control planes only — set it in a control plane patch",
+      );
+    }
+    if (type === "worker") {
+      const row = talosMinorFactsOrNewest(expect.talosVersion);
+      for (const d of objects) {
+        if (typeof d.kind === "string" && row.controlPlaneOnlyKinds.includes(d.kind))
+          add(
+            d.kind,
+            "(root)",
+            `Talos ${row.minor} takes this document on control planes only — set it in a control plane patch`,
+          );
+      }
     }
     const clusterCaKey = get(v1, "cluster.ca.key");
     if (type === "worker" && typeof clusterCaKey === "string" && clusterCaKey !== "") {
