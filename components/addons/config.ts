@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { formatIssue, zodIssues } from "../config/errors";
 import { parseRange } from "../net/ipv4";
+import { flag, helmValues, wrong } from "./config-fields";
 import { EtcdBackupSchema } from "./etcd-backup";
 import { gitBranchProblem } from "./git-ref";
 import {
@@ -20,29 +21,11 @@ import {
   VeleroSchema,
 } from "./platform-config";
 
-/** A message in the config errors' style: what is wrong, then (after " — ") the fix; errors.ts shows the value. */
-function wrong(what: string, fix: string): string {
-  return `${what} — ${fix}`;
-}
-
-const enabledFlag = (dflt: boolean) =>
-  z.boolean({ error: wrong("must be true or false", "write enabled: true or enabled: false") }).default(dflt);
-
 /** A chart version override, like "1.18.2" (no leading "v": Helm chart versions are bare semver). */
 const chartVersion = z
   .string({ error: wrong("must be a chart version string", 'quote it, like version: "1.16.3"') })
   .regex(/^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/, {
     error: wrong("is not a Helm chart version", 'write a bare semver like "1.16.3" (no leading "v")'),
-  })
-  .optional();
-
-/** Free-form Helm values merged last (maps merge, lists replace, null deletes). */
-const helmValues = z
-  .record(z.string(), z.unknown(), {
-    error: wrong(
-      "must be a map of Helm values",
-      "write values as a YAML mapping, like values: {replicas: 2}",
-    ),
   })
   .optional();
 
@@ -136,7 +119,7 @@ const poolsSchema = z
   .default([]);
 
 const CiliumSchema = z.strictObject({
-  enabled: enabledFlag(true),
+  enabled: flag(true),
   version: chartVersion,
   ...CiliumLoadBalancerFields,
   pools: poolsSchema,
@@ -144,7 +127,7 @@ const CiliumSchema = z.strictObject({
 });
 
 const MetallbSchema = z.strictObject({
-  enabled: enabledFlag(false),
+  enabled: flag(false),
   version: chartVersion,
   pools: poolsSchema,
   l2Advertisement: z
@@ -154,7 +137,7 @@ const MetallbSchema = z.strictObject({
 });
 
 const OpenebsSchema = z.strictObject({
-  enabled: enabledFlag(false),
+  enabled: flag(false),
   version: chartVersion,
   storageClassName: k8sName("openebs-hostpath").default("openebs-hostpath"),
   /** Keep volumes on this node data disk (`nodes[].dataDisks[].name`): base path /var/mnt/<name>. */
@@ -168,7 +151,7 @@ const OpenebsSchema = z.strictObject({
 });
 
 const FluxSchema = z.strictObject({
-  enabled: enabledFlag(false),
+  enabled: flag(false),
   version: chartVersion,
   git: FluxGitSchema.optional(),
   values: helmValues,

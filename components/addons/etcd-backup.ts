@@ -11,14 +11,12 @@
  * the control-plane patch.
  */
 import { z } from "zod";
+import { wrong } from "./config-fields";
 
 /** talos-backup's image (v0.1.0-beta.2 reads USE_PATH_STYLE and DISABLE_ENCRYPTION). */
 export const TALOS_BACKUP_IMAGE = "ghcr.io/siderolabs/talos-backup:v0.1.0-beta.2";
 export const ETCD_BACKUP_ROLE = "os:etcd:backup";
 export const ETCD_BACKUP_NAME = "talos-backup";
-
-/** A message: what is wrong, then (after " — ") the fix; the config loader shows the value. */
-const wrong = (what: string, fix: string) => `${what} — ${fix}`;
 
 /** Five-field cron, each field `*`, numbers, ranges, lists and steps (what a CronJob accepts). */
 const CRON_FIELD = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;

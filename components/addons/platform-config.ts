@@ -8,29 +8,13 @@
 import { z } from "zod";
 import { parseIpv4, parseRange, rangeContains } from "../net/ipv4";
 import { GATEWAY_API_FOR_CILIUM } from "../versions";
-
-/** A message in the config errors' style: what is wrong, then (after " — ") the fix; errors.ts shows the value. */
-function wrong(what: string, fix: string): string {
-  return `${what} — ${fix}`;
-}
-
-const flag = (dflt: boolean, what = "enabled") =>
-  z.boolean({ error: wrong("must be true or false", `write ${what}: true or ${what}: false`) }).default(dflt);
+import { flag, helmValues, wrong } from "./config-fields";
 
 /** A chart version override; cert-manager's versions carry a leading "v", the others do not. */
 export const platformChartVersion = z
   .string({ error: wrong("must be a chart version string", 'quote it, like version: "1.2.3"') })
   .regex(/^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/, {
     error: wrong("is not a Helm chart version", 'write a semver like "1.2.3" (cert-manager: "v1.21.1")'),
-  })
-  .optional();
-
-const helmValues = z
-  .record(z.string(), z.unknown(), {
-    error: wrong(
-      "must be a map of Helm values",
-      "write values as a YAML mapping, like values: {replicas: 2}",
-    ),
   })
   .optional();
 

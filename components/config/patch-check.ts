@@ -60,10 +60,48 @@ export interface PatchCheckInput {
   readonly nodes: readonly (PatchCheckNode | undefined)[];
 }
 
-function machineToken(yaml: string): unknown {
-  for (const doc of parseYamlDocuments(yaml)) {
-    if (isPlainObject(doc) && isPlainObject(doc.machine)) return doc.machine.token;
+/** Every string of the stand-in bundle, as written into a config (plain and base64). */
+function bundleStrings(value: unknown, out = new Set<string>()): Set<string> {
+  if (typeof value === "string") {
+    out.add(value);
+    out.add(Buffer.from(value).toString("base64"));
+  } else if (value && typeof value === "object") {
+    for (const v of Object.values(value)) bundleStrings(v, out);
   }
+  return out;
+}
+const PLACEHOLDER_STRINGS = bundleStrings(PLACEHOLDER_BUNDLE);
+
+/**
+ * Where the config carries the cluster's secrets bundle (tokens, CAs, keys, the cluster id and
+ * secret, the encryption secrets): `path` → value, `machine.ca.crt` in the v1alpha1 document and
+ * `Kind(name).field` in the others. A patch must leave every one of them as it found it.
+ */
+function bundlePaths(yaml: string): Map<string, string> {
+  const found = new Map<string, string>();
+  const walk = (value: unknown, at: string) => {
+    if (typeof value === "string") {
+      if (PLACEHOLDER_STRINGS.has(value)) found.set(at, value);
+    } else if (Array.isArray(value)) {
+      value.forEach((v, i) => {
+        walk(v, `${at}[${i}]`);
+      });
+    } else if (isPlainObject(value)) {
+      for (const [k, v] of Object.entries(value)) walk(v, at ? `${at}.${k}` : k);
+    }
+  };
+  for (const doc of parseYamlDocuments(yaml)) {
+    if (!isPlainObject(doc)) continue;
+    const kind = typeof doc.kind === "string" ? doc.kind : undefined;
+    const name = typeof doc.name === "string" ? `(${doc.name})` : "";
+    walk(doc, kind ? `${kind}${name}` : "");
+  }
+  return found;
+}
+
+/** The first bundle-held path a patch changed or removed; undefined when it left them all. */
+function changedBundlePath(before: Map<string, string>, after: Map<string, string>): string | undefined {
+  for (const [at, value] of before) if (after.get(at) !== value) return at;
   return undefined;
 }
 
@@ -115,7 +153,7 @@ export function patchIssues(input: PatchCheckInput): ConfigIssue[] {
     }
     const talos = `Talos ${input.talosVersion.replace(/^v/, "")}`;
     for (const { key, patch } of keyed) {
-      const tokenBefore = machineToken(text);
+      const bundleBefore = bundlePaths(text);
       try {
         text = applyPatches(text, [patch], {
           node: node.name,
@@ -132,11 +170,21 @@ export function patchIssues(input: PatchCheckInput): ConfigIssue[] {
         );
         return;
       }
-      if (machineToken(text) !== tokenBefore) {
+      const changed = changedBundlePath(bundleBefore, bundlePaths(text));
+      if (changed === "machine.token") {
         add(
           key,
           "sets machine.token: this node would carry a token the control planes do not know and could never join",
           "remove machine.token from the patch; the token comes from the cluster's secrets bundle",
+          node.name,
+        );
+        return;
+      }
+      if (changed !== undefined) {
+        add(
+          key,
+          `changes ${changed}, which comes from the cluster's secrets bundle: this node would no longer share the cluster's identity`,
+          `remove ${changed} from the patch; to adopt an existing cluster's PKI set the secret talosSecrets instead`,
           node.name,
         );
         return;

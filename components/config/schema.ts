@@ -64,6 +64,14 @@ const portInRange = (url: string) => {
 };
 const PROXMOX_TAG = /^[a-z0-9_.-]+$/;
 
+/** A device node path (`/dev/sda`, `/dev/disk/by-id/…`, `/dev/disk/by-path/pci-0000:00:05.0-…`). */
+function isDevicePath(p: string): boolean {
+  return /^\/dev\/[A-Za-z0-9._:+@-]+(\/[A-Za-z0-9._:+@-]+)*$/.test(p) && !p.split("/").includes("..");
+}
+
+/** An https URL with a user or password in it (`https://root:pw@pve:8006/`). */
+const hasCredentials = (url: string) => /^https:\/\/[^/?#]*@/.test(url);
+
 /**
  * A Talos config patch: a YAML string (a strategic-merge document, several `---` documents, or a
  * list of RFC 6902 operations) or the same as a structured value.
@@ -114,7 +122,14 @@ export const NodeSchema = z.strictObject({
     .min(10, { error: "must be at least 10 GiB (Talos' minimum system disk)" })
     .optional(),
   /** Install disk inside the VM. Defaults to NODE_DEFAULTS.installDisk. */
-  installDisk: z.string().startsWith("/dev/", { error: "must be a device path like /dev/sda" }).optional(),
+  installDisk: z
+    .string()
+    .startsWith("/dev/", { error: "must be a device path like /dev/sda", abort: true })
+    .refine(isDevicePath, {
+      error:
+        'is not a plain device path (no "..", spaces or shell characters) — write it like /dev/sda or /dev/disk/by-id/…',
+    })
+    .optional(),
   /** Talos config patches for this node only, applied after the role patches. */
   patches: z.array(PatchSchema).default([]),
   /** Extra Proxmox tags for the VM. */
@@ -136,6 +151,10 @@ export const ControlPlaneSchema = z.strictObject({
   /** Kubernetes API endpoint. Defaults to https://<vip>:6443. */
   endpoint: z
     .string()
+    .refine((u) => !hasCredentials(u), {
+      error: "carries credentials — remove them: the API is reached with the cluster's client certificates",
+      abort: true,
+    })
     .regex(/^https:\/\/[^/\s:]+(:\d+)?$/, {
       error: "must be an https URL like https://10.0.0.5:6443 (no path)",
     })
@@ -168,7 +187,15 @@ export const ProxmoxSchema = z.strictObject({
   /** Proxmox API URL, e.g. https://pve1.example.lan:8006/. */
   endpoint: z
     .string()
-    .regex(/^https:\/\/\S+$/, { error: "must be an https URL like https://pve.lan:8006/" })
+    .regex(/^https:\/\/\S+$/, { error: "must be an https URL like https://pve.lan:8006/", abort: true })
+    .refine((u) => !hasCredentials(u), {
+      error: "carries credentials — remove them: the API token goes in the secret proxmoxApiToken",
+      abort: true,
+    })
+    .refine((u) => !/[?#]/.test(u), {
+      error: "has a query or fragment — give the server's base URL like https://pve.lan:8006/",
+      abort: true,
+    })
     .refine((u) => !/^https:\/\/[^/]+\/./.test(u), {
       error:
         "has a path — give the server's base URL like https://pve.lan:8006/ (the provider adds /api2/json)",

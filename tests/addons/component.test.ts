@@ -5,7 +5,7 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS } from "../../components/versions";
-import type { RecordedResource, Recording } from "../helpers/mocks";
+import { pathsOf, type RecordedResource, type Recording } from "../helpers/mocks";
 import {
   AGE_TYPE,
   FULL_CONFIG,
@@ -49,16 +49,6 @@ function addonResources(rec: Recording): RecordedResource[] {
   return rec.resources.filter(
     (r) => r.custom && r.type !== READY_TYPE && !r.type.startsWith("pulumi:providers:"),
   );
-}
-
-/** Every place `needle` occurs in `value`, as a path. */
-function pathsOf(value: unknown, needle: string, path = ""): string[] {
-  if (typeof value === "string") return value.includes(needle) ? [path] : [];
-  if (Array.isArray(value)) return value.flatMap((v, i) => pathsOf(v, needle, `${path}[${i}]`));
-  if (value && typeof value === "object") {
-    return Object.entries(value).flatMap(([k, v]) => pathsOf(v, needle, path ? `${path}.${k}` : k));
-  }
-  return [];
 }
 
 describe("ClusterAddons (mocks)", function () {

@@ -3,11 +3,13 @@
  * from the real provider's `create` (a real age identity), every other resource echoes its inputs.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { MockResourceArgs, MockResourceResult } from "@pulumi/pulumi/runtime/mocks";
 import {
   type AddonsConfigInput,
   AddonsConfigSchema,
   ageIdentityProvider,
   ClusterAddons,
+  type ClusterAddonsArgs,
 } from "../../components/addons";
 import type { AgeIdentityInputs } from "../../components/addons/age-identity";
 import { type Recording, recordProgram, unwrapSecrets } from "../helpers/mocks";
@@ -27,6 +29,26 @@ export class ClusterReady extends pulumi.CustomResource {
   constructor(name: string) {
     super(READY_TYPE, name, {});
   }
+}
+
+/** `ClusterAddons` as the tests register it: a stand-in ClusterReady, a placeholder kubeconfig, `config` parsed. */
+export function testAddons(
+  config: AddonsConfigInput,
+  extra: Omit<ClusterAddonsArgs, "kubeconfig" | "clusterReady" | "config"> = {},
+): ClusterAddons {
+  return new ClusterAddons("addons", {
+    kubeconfig: pulumi.secret("apiVersion: v1\nkind: Config\n"),
+    clusterReady: new ClusterReady("ready"),
+    config: AddonsConfigSchema.parse(config),
+    ...extra,
+  });
+}
+
+/** A `newResource` hook: AgeIdentity gets its state from the real provider's `create`; others echo. */
+export async function ageIdentityState(args: MockResourceArgs): Promise<MockResourceResult | undefined> {
+  if (args.type !== AGE_TYPE) return undefined;
+  const created = await ageIdentityProvider.create(unwrapSecrets(args.inputs) as AgeIdentityInputs);
+  return { id: created.id, state: { ...created.outs } };
 }
 
 /** Every addon on, two pools, Flux synced from Git with credentials. */
@@ -59,11 +81,7 @@ export async function runAddons(
   let outputs: AddonsRun["outputs"] = {};
   const rec = await recordProgram(
     () => {
-      const ready = new ClusterReady("ready");
-      const addons = new ClusterAddons("addons", {
-        kubeconfig: pulumi.secret("apiVersion: v1\nkind: Config\n"),
-        clusterReady: ready,
-        config: AddonsConfigSchema.parse(config),
+      const addons = testAddons(config, {
         ...(extra.gitCredentials !== false
           ? { gitCredentials: pulumi.secret({ username: "git", password: "s3cret-token" }) }
           : {}),
@@ -80,13 +98,7 @@ export async function runAddons(
         enabledAddons: addons.enabledAddons,
       };
     },
-    {
-      newResource: async (args) => {
-        if (args.type !== AGE_TYPE) return undefined;
-        const created = await ageIdentityProvider.create(unwrapSecrets(args.inputs) as AgeIdentityInputs);
-        return { id: created.id, state: { ...created.outs } };
-      },
-    },
+    { newResource: ageIdentityState },
   );
   return { rec, outputs };
 }

@@ -12,6 +12,7 @@ import { type PlainObject, parseYamlDocuments } from "../../components/talos/mac
 import { renderMachineConfig } from "../../components/talos/machineconfig/render";
 import { nodeConfigInput } from "../../components/talos/talos-cluster";
 import { requireOracle, runOracle, tempDir } from "../helpers/shared";
+import { image } from "../helpers/talos-image";
 import { fakeBundle, MINORS, oracleBundle, VERSIONS, writeTemp } from "../talos/fixtures-machineconfig";
 
 const NODES = [
@@ -31,7 +32,7 @@ function args(
     vip: "10.0.0.10",
     talosVersion: v.talos,
     kubernetesVersion: v.k8s,
-    installImage: `factory.talos.dev/nocloud-installer/ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515:v${v.talos}`,
+    installImage: image(v.talos),
     network: {
       dnsServers: ["10.0.0.1"],
       cni: "cilium" as const,

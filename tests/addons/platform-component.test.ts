@@ -8,7 +8,7 @@ import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import type { AddonsConfigInput } from "../../components/addons";
 import { CHARTS, GATEWAY_API_FOR_CILIUM, gatewayApiCrdsUrl } from "../../components/versions";
-import type { RecordedResource, Recording } from "../helpers/mocks";
+import { pathsOf, type RecordedResource, type Recording } from "../helpers/mocks";
 import { NAMESPACE, READY_TYPE, RELEASE, SECRET } from "./harness";
 import {
   allKeys,
@@ -35,16 +35,6 @@ type Values = Record<string, unknown>;
 const valuesOf = (r: RecordedResource): Values => r.inputs.values as Values;
 const get = (v: unknown, dotted: string): unknown =>
   dotted.split(".").reduce<unknown>((x, k) => (x && typeof x === "object" ? (x as Values)[k] : undefined), v);
-
-/** Every place `needle` occurs in `value`, as a path. */
-function pathsOf(value: unknown, needle: string, path = ""): string[] {
-  if (typeof value === "string") return value.includes(needle) ? [path] : [];
-  if (Array.isArray(value)) return value.flatMap((v, i) => pathsOf(v, needle, `${path}[${i}]`));
-  if (value && typeof value === "object") {
-    return Object.entries(value).flatMap(([k, v]) => pathsOf(v, needle, path ? `${path}.${k}` : k));
-  }
-  return [];
-}
 
 /** The resources each platform addon owns, with the LoadBalancer-only exposure of TOGGLE_BASE. */
 const OWNED = {

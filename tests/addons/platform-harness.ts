@@ -13,18 +13,11 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { MockResourceArgs, MockResourceResult } from "@pulumi/pulumi/runtime/mocks";
-import {
-  type AddonsConfigInput,
-  AddonsConfigSchema,
-  ageIdentityProvider,
-  ClusterAddons,
-  type PlatformSecrets,
-} from "../../components/addons";
-import type { AgeIdentityInputs } from "../../components/addons/age-identity";
+import type { AddonsConfigInput, ClusterAddons, PlatformSecrets } from "../../components/addons";
 import { generatedPasswordProvider } from "../../components/addons/generated-password";
 import { type Recording, recordProgram, unwrapSecrets } from "../helpers/mocks";
 import { PROJECT_ROOT } from "../helpers/shared";
-import { AGE_TYPE, ClusterReady, READY_TYPE, SECRET } from "./harness";
+import { AGE_TYPE, ageIdentityState, READY_TYPE, SECRET, testAddons } from "./harness";
 
 export const CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile";
 export const CR = (apiVersion: string, kind: string): string => `kubernetes:${apiVersion}:${kind}`;
@@ -102,11 +95,7 @@ export async function runPlatform(
   const reads: string[] = [];
   const rec = await recordProgram(
     () => {
-      const ready = new ClusterReady("ready");
-      const addons = new ClusterAddons("addons", {
-        kubeconfig: pulumi.secret("apiVersion: v1\nkind: Config\n"),
-        clusterReady: ready,
-        config: AddonsConfigSchema.parse(config),
+      const addons = testAddons(config, {
         platformSecrets: secrets,
         controlPlaneIps: ["192.168.50.11", "192.168.50.12", "192.168.50.13"],
         clientCertRenewBeforeDays: 30,
@@ -139,11 +128,8 @@ export function platformMockState(
   fallback?: (args: MockResourceArgs) => Promise<MockResourceResult | undefined>,
 ): (args: MockResourceArgs) => Promise<MockResourceResult | undefined> {
   return async (args) => {
+    if (args.type === AGE_TYPE) return ageIdentityState(args);
     const inputs = unwrapSecrets(args.inputs) as Record<string, unknown>;
-    if (args.type === AGE_TYPE) {
-      const created = await ageIdentityProvider.create(inputs as AgeIdentityInputs);
-      return { id: created.id, state: { ...created.outs } };
-    }
     if (args.type === PASSWORD_TYPE) {
       // The real provider's create, once per name: later runs see the state the first one left,
       // as a later `pulumi up` does (the resource has no inputs, so it is never replaced).

@@ -6,20 +6,11 @@
  */
 import * as assert from "node:assert/strict";
 import { readStackFile } from "../../components/config/stack-file";
-import type { Recording } from "../helpers/mocks";
+import { pathsOf, type Recording } from "../helpers/mocks";
 import { runProgram } from "../helpers/program";
 import { TALOS_TYPES, talosMockState } from "../talos-cluster/mock-state";
 import { RELEASE } from "./harness";
 import { EXAMPLE_FILE, EXAMPLE_SECRETS, FAKE_CA_PEM, fakeToken, platformMockState } from "./platform-harness";
-
-function pathsOf(value: unknown, needle: string, path = ""): string[] {
-  if (typeof value === "string") return value.includes(needle) ? [path] : [];
-  if (Array.isArray(value)) return value.flatMap((v, i) => pathsOf(v, needle, `${path}[${i}]`));
-  if (value && typeof value === "object") {
-    return Object.entries(value).flatMap(([k, v]) => pathsOf(v, needle, path ? `${path}.${k}` : k));
-  }
-  return [];
-}
 
 describe("the worked example stack through the program (mocks)", function () {
   this.timeout(180_000);

@@ -9,21 +9,16 @@
 import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import * as pulumi from "@pulumi/pulumi";
-import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { generateSecretsBundle, serializeSecretsYaml } from "../../components/talos/pki/secrets";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { restoreEtcd } from "../../components/talos/recovery/restore";
 import { credentialsFromTalosconfig } from "../../components/talos/resources/credentials";
 import { verifySnapshotFile } from "../../components/talos/resources/logic/snapshot-file";
-import { TalosCluster } from "../../components/talos/talos-cluster";
-import { image, type NodeSpec, TEST_NETWORK } from "../day2/harness";
+import type { NodeSpec } from "../day2/harness";
 import type { SimulatedEtcdStore } from "../fakes/etcd/talos-etcd";
-import { FakeKubeApi } from "../fakes/kube-api";
-import { FakeEtcdCluster, FakeTalosNode } from "../fakes/talos-node";
-import { ENGINE_BIN, engineBuilt, inlineStack } from "../helpers/engine";
+import { changes } from "../helpers/engine";
+import { engineClusterSuite } from "../helpers/engine-cluster";
 
 const SPECS: readonly NodeSpec[] = [
   { name: "cp-1", role: "controlplane" },
@@ -33,74 +28,17 @@ const SPECS: readonly NodeSpec[] = [
 ];
 const CPS = SPECS.filter((s) => s.role === "controlplane");
 const STEP = "pulumi-nodejs:dynamic/talos:EtcdSnapshotStep";
-const noChanges = (summary: Record<string, number>) =>
-  Object.entries(summary).filter(([k, v]) => k !== "same" && v > 0);
 
 describe("backup under the real engine: snapshot before the upgrade, restore, up converges", function () {
   this.timeout(600_000);
-  let dir = "";
-  let stack: Stack | undefined;
-  let kube: FakeKubeApi | undefined;
-  let secretsYaml = "";
-  const nodes = new Map<string, FakeTalosNode>();
-  const etcd = new FakeEtcdCluster();
   let talosVersion = "1.12.6";
-  const backups = () => path.join(dir, "backups");
-  const node = (name: string) => nodes.get(name)!;
-  const count = (method: string) => SPECS.map((s) => node(s.name).callsOf(method).length);
-
-  before(async function () {
-    if (!engineBuilt()) {
-      console.log(`      skipped: no built engine in ${ENGINE_BIN} (run npm run engine)`);
-      this.skip();
-    }
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "dr-engine-"));
-    const bundle = await generateSecretsBundle();
-    secretsYaml = serializeSecretsYaml(bundle);
-    kube = await FakeKubeApi.start({ ca: bundle.certs.k8s, evictionDelayMs: 10 });
-    const k = kube;
-    for (const s of SPECS) {
-      nodes.set(
-        s.name,
-        await FakeTalosNode.start({
-          hostname: s.name,
-          osCa: bundle.certs.os,
-          etcd,
-          rebootDelayMs: 200,
-          onChange: (n, event) => {
-            if (event === "down") k.setNode(n.hostname, { ready: false });
-            else
-              k.setNode(n.hostname, {
-                ready: true,
-                kubeletVersion: n.kubeletVersion,
-                ...(event === "up" ? { bootId: crypto.randomUUID() } : {}),
-              });
-          },
-        }),
-      );
-      kube.addNode(s.name, { ready: true, kubeletVersion: "v1.35.2" });
-    }
-    const program = async () => {
-      const c = new TalosCluster("talos", {
-        clusterName: "homelab",
-        endpoint: k.url,
-        vip: "127.0.0.5",
+  const world = engineClusterSuite({
+    stackName: "dr",
+    specs: SPECS,
+    program: async (w) => {
+      const c = w.cluster({
         talosVersion,
-        kubernetesVersion: "1.35.2",
-        installImage: image(talosVersion),
-        // Fresh fake machines in maintenance mode: the unauthenticated first apply is allowed.
-        nodes: SPECS.map((s) => ({
-          ...s,
-          ip: "127.0.0.1",
-          apiAddress: node(s.name).address,
-          newMachine: true,
-        })),
-        network: TEST_NETWORK,
-        allowSchedulingOnControlPlanes: false,
-        openebsHostpath: false,
-        importedSecrets: pulumi.secret(secretsYaml),
-        applyTimeoutSeconds: 60,
-        readyTimeoutSeconds: 60,
+        nodes: SPECS.map((s) => w.nodeArgs(s)),
         rollout: { nodeTimeoutSeconds: 30, drainTimeoutSeconds: 30 },
         backup: { stack: "dr", beforeRiskySteps: true, dir: backups(), keep: 3 },
       });
@@ -109,19 +47,15 @@ describe("backup under the real engine: snapshot before the upgrade, restore, up
         etcdSnapshotFile: c.snapshotStep!.snapshotFile,
         etcdSnapshotSha256: c.snapshotStep!.snapshotSha256,
       };
-    };
-    stack = await inlineStack({ dir, stackName: "dr", program });
+    },
   });
-
-  after(async () => {
-    if (stack) await stack.workspace.removeStack(stack.name, { force: true }).catch(() => undefined);
-    await Promise.all([...nodes.values()].map((n) => n.close()));
-    await kube?.close();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const { etcd } = world;
+  const backups = () => path.join(world.dir, "backups");
+  const node = (name: string) => world.node(name);
+  const count = (method: string) => world.count(method);
 
   it("the first up creates the step without a snapshot (no etcd yet)", async () => {
-    assert.ok(stack);
+    const { stack } = world;
     const r = await stack.up();
     assert.equal(r.summary.result, "succeeded");
     assert.deepEqual(count("EtcdSnapshot"), [0, 0, 0, 0]);
@@ -130,7 +64,7 @@ describe("backup under the real engine: snapshot before the upgrade, restore, up
   });
 
   it("a Talos upgrade previews the snapshot step; up snapshots before the first node is upgraded", async () => {
-    assert.ok(stack);
+    const { stack } = world;
     talosVersion = "1.13.9";
     const events: EngineEvent[] = [];
     await stack.preview({ onEvent: (e) => events.push(e) });
@@ -157,13 +91,13 @@ describe("backup under the real engine: snapshot before the upgrade, restore, up
   });
 
   it("a second preview shows no changes", async () => {
-    assert.ok(stack);
+    const { stack } = world;
     const p = await stack.preview();
-    assert.deepEqual(noChanges(p.changeSummary), []);
+    assert.deepEqual(changes(p.changeSummary), []);
   });
 
   it("a failing snapshot stops up before any node is touched", async () => {
-    assert.ok(stack);
+    const { stack } = world;
     talosVersion = "1.13.10";
     for (const s of CPS)
       node(s.name).failNext("EtcdSnapshot", grpc.status.PERMISSION_DENIED, "snapshot refused", 5);
@@ -173,11 +107,11 @@ describe("backup under the real engine: snapshot before the upgrade, restore, up
     for (const s of CPS) node(s.name).failNext("EtcdSnapshot", grpc.status.PERMISSION_DENIED, "", 0);
     talosVersion = "1.13.9";
     const p = await stack.preview();
-    assert.deepEqual(noChanges(p.changeSummary), [], "back at the deployed version: nothing to do");
+    assert.deepEqual(changes(p.changeSummary), [], "back at the deployed version: nothing to do");
   });
 
   it("after quorum loss, the restore brings etcd back and up changes nothing", async () => {
-    assert.ok(stack);
+    const { stack } = world;
     const outputs = await stack.outputs();
     const file = path.join(backups(), String(outputs.etcdSnapshotFile!.value));
     const creds = credentialsFromTalosconfig(String(outputs.talosconfig!.value));
@@ -203,7 +137,7 @@ describe("backup under the real engine: snapshot before the upgrade, restore, up
     const up = await stack.up();
     assert.equal(up.summary.result, "succeeded");
     assert.deepEqual(
-      noChanges(up.summary.resourceChanges ?? {}),
+      changes(up.summary.resourceChanges ?? {}),
       [],
       JSON.stringify(up.summary.resourceChanges),
     );

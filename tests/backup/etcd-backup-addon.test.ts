@@ -5,24 +5,16 @@
  * control-plane Talos API access patch passing Sidero's own `validate` on 1.10–1.13.
  */
 import * as assert from "node:assert/strict";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  AddonsConfigSchema,
-  ageIdentityProvider,
-  ClusterAddons,
-  etcdBackupMachinePatch,
-} from "../../components/addons";
-import type { AgeIdentityInputs } from "../../components/addons/age-identity";
+import { etcdBackupMachinePatch } from "../../components/addons";
 import { EtcdBackupSchema, isCronSchedule } from "../../components/addons/etcd-backup";
 import { ConfigError } from "../../components/config/errors";
-import { decodeConfigValue } from "../../components/config/load";
-import { readStackFile } from "../../components/config/stack-file";
 import { validateStackConfig } from "../../components/config/validate";
 import { renderMachineConfig } from "../../components/talos/machineconfig/render";
-import { AGE_TYPE, ClusterReady } from "../addons/harness";
-import { recordProgram, unwrapSecrets } from "../helpers/mocks";
-import { PROJECT_ROOT, requireOracle, runOracle, tempDir } from "../helpers/shared";
+import { ageIdentityState, testAddons } from "../addons/harness";
+import { recordProgram } from "../helpers/mocks";
+import { sampleRaw } from "../helpers/sample-stack";
+import { requireOracle, runOracle, tempDir } from "../helpers/shared";
 import { baseInput, MINORS, oracleBundle, writeTemp } from "../talos/fixtures-machineconfig";
 
 const RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
@@ -34,13 +26,8 @@ const GOOD = {
   ageRecipient: RECIPIENT,
 };
 
-function sampleRaw(etcdBackup: unknown, addons: Record<string, unknown> = {}): Record<string, unknown> {
-  const { config } = readStackFile(path.join(PROJECT_ROOT, "Pulumi.homelab.yaml"));
-  const raw: Record<string, unknown> = {};
-  for (const [fullKey, text] of Object.entries(config)) {
-    const key = fullKey.replace(/^proxmox-talos:/, "");
-    raw[key] = decodeConfigValue(key, text);
-  }
+function sampleWith(etcdBackup: unknown, addons: Record<string, unknown> = {}): Record<string, unknown> {
+  const raw = sampleRaw();
   raw.addons = { ...(raw.addons as Record<string, unknown>), ...addons, etcdBackup };
   return raw;
 }
@@ -51,7 +38,7 @@ function faults(
   addons: Record<string, unknown> = {},
 ): string {
   try {
-    validateStackConfig(sampleRaw(etcdBackup, addons), {
+    validateStackConfig(sampleWith(etcdBackup, addons), {
       proxmoxApiToken: "root@pam!pulumi=x-y",
       ...secrets,
     });
@@ -101,29 +88,23 @@ describe("backup: the etcdBackup addon", function () {
   it("registers the talos.dev ServiceAccount, the CronJob and a Secret whose keys are Pulumi secrets", async () => {
     const rec = await recordProgram(
       () => {
-        const addons = new ClusterAddons("addons", {
-          kubeconfig: pulumi.secret("apiVersion: v1\nkind: Config\n"),
-          clusterReady: new ClusterReady("ready"),
-          config: AddonsConfigSchema.parse({
+        const addons = testAddons(
+          {
             cilium: { enabled: true },
             etcdBackup: { ...GOOD, ageRecipient: undefined },
             flux: { enabled: true },
-          }),
-          clusterName: "homelab",
-          etcdBackupKeys: {
-            accessKeyId: pulumi.secret(KEYS.etcdBackupS3AccessKeyId),
-            secretAccessKey: pulumi.secret(KEYS.etcdBackupS3SecretAccessKey),
           },
-        });
+          {
+            clusterName: "homelab",
+            etcdBackupKeys: {
+              accessKeyId: pulumi.secret(KEYS.etcdBackupS3AccessKeyId),
+              secretAccessKey: pulumi.secret(KEYS.etcdBackupS3SecretAccessKey),
+            },
+          },
+        );
         return { enabled: addons.enabledAddons };
       },
-      {
-        newResource: async (args) => {
-          if (args.type !== AGE_TYPE) return undefined;
-          const created = await ageIdentityProvider.create(unwrapSecrets(args.inputs) as AgeIdentityInputs);
-          return { id: created.id, state: { ...created.outs } };
-        },
-      },
+      { newResource: ageIdentityState },
     );
     const byName = (n: string) => rec.resources.find((r) => r.name === n)!;
     const sa = byName("etcd-backup-talos-serviceaccount");

@@ -12,8 +12,9 @@ import * as path from "node:path";
 import { generateSecretsBundle, serializeSecretsYaml } from "../../components/talos/pki/secrets";
 import * as step from "../../components/talos/resources/logic/snapshot";
 import { TalosCluster } from "../../components/talos/talos-cluster";
-import { FakeCluster, image, TEST_NETWORK } from "../day2/harness";
+import { FakeCluster, TEST_NETWORK } from "../day2/harness";
 import { recordProgram } from "../helpers/mocks";
+import { image } from "../helpers/talos-image";
 import { TALOS_TYPES, talosMockState } from "../talos-cluster/mock-state";
 
 const CPS = [

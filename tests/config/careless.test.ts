@@ -1,26 +1,13 @@
 import * as assert from "node:assert/strict";
-import * as path from "node:path";
 import { ConfigError } from "../../components/config/errors";
-import { decodeConfigValue } from "../../components/config/load";
-import { readStackFile } from "../../components/config/stack-file";
 import { validateStackConfig } from "../../components/config/validate";
-import { PROJECT_ROOT } from "../helpers/shared";
+import { SAMPLE_SECRETS, sampleRaw } from "../helpers/sample-stack";
 
 /** Bad stack files as a careless user writes them: each fault named by key, all reported together. */
-function sampleRaw(): Record<string, unknown> {
-  const { config } = readStackFile(path.join(PROJECT_ROOT, "Pulumi.homelab.yaml"));
-  const raw: Record<string, unknown> = {};
-  for (const [fullKey, text] of Object.entries(config)) {
-    const key = fullKey.replace(/^proxmox-talos:/, "");
-    raw[key] = decodeConfigValue(key, text);
-  }
-  return raw;
-}
-const SECRETS = { proxmoxApiToken: "root@pam!pulumi=00000000-0000-0000-0000-000000000000" };
 
 function faults(raw: Record<string, unknown>): Map<string, string> {
   try {
-    validateStackConfig(raw, SECRETS);
+    validateStackConfig(raw, SAMPLE_SECRETS);
   } catch (err) {
     if (err instanceof ConfigError)
       return new Map(err.issues.map((i) => [i.path, `${i.message} — ${i.fix ?? ""}`]));

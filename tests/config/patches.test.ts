@@ -1,26 +1,13 @@
 import * as assert from "node:assert/strict";
-import * as path from "node:path";
 import { ConfigError } from "../../components/config/errors";
-import { decodeConfigValue } from "../../components/config/load";
-import { readStackFile } from "../../components/config/stack-file";
 import { validateStackConfig } from "../../components/config/validate";
-import { PROJECT_ROOT } from "../helpers/shared";
+import { SAMPLE_SECRETS, sampleRaw } from "../helpers/sample-stack";
 
 /** Patches are config: a patch Talos refuses fails validation, named by its stack key. */
-function sampleRaw(): Record<string, unknown> {
-  const { config } = readStackFile(path.join(PROJECT_ROOT, "Pulumi.homelab.yaml"));
-  const raw: Record<string, unknown> = {};
-  for (const [fullKey, text] of Object.entries(config)) {
-    const key = fullKey.replace(/^proxmox-talos:/, "");
-    raw[key] = decodeConfigValue(key, text);
-  }
-  return raw;
-}
-const SECRETS = { proxmoxApiToken: "root@pam!pulumi=00000000-0000-0000-0000-000000000000" };
 
 function issues(raw: Record<string, unknown>): ConfigError["issues"] {
   try {
-    validateStackConfig(raw, SECRETS);
+    validateStackConfig(raw, SAMPLE_SECRETS);
   } catch (err) {
     if (err instanceof ConfigError) return err.issues;
     throw err;
@@ -81,6 +68,69 @@ describe("stack config: patches are validated with the config", () => {
     assert.equal(found.length, 1);
     assert.equal(found[0]!.path, "patches.worker[0]");
     assert.match(found[0]!.message, /sets machine\.token/);
+  });
+
+  it("refuses a patch changing any value that comes from the secrets bundle, in either layout", () => {
+    const cases: Array<{
+      talos?: [string, string];
+      role: "all" | "worker" | "controlplane";
+      patch: unknown;
+      path: string;
+    }> = [
+      { role: "worker", patch: { machine: { ca: { crt: "Zm9v" } } }, path: "machine.ca.crt" },
+      { role: "controlplane", patch: { machine: { ca: { key: "Zm9v" } } }, path: "machine.ca.key" },
+      {
+        role: "all",
+        patch: "apiVersion: v1alpha1\nkind: DiscoveryIdentityConfig\nclusterSecret: c2VjcmV0\n",
+        path: "DiscoveryIdentityConfig.clusterSecret",
+      },
+      {
+        role: "controlplane",
+        patch: "apiVersion: v1alpha1\nkind: KubeServiceAccountConfig\nissuer:\n  privateKey: x\n",
+        path: "KubeServiceAccountConfig.issuer.privateKey",
+      },
+      {
+        talos: ["1.11.6", "1.34.1"],
+        role: "all",
+        patch: { cluster: { secret: "x" } },
+        path: "cluster.secret",
+      },
+      { talos: ["1.11.6", "1.34.1"], role: "all", patch: { cluster: { id: "x" } }, path: "cluster.id" },
+      {
+        talos: ["1.11.6", "1.34.1"],
+        role: "controlplane",
+        patch: { cluster: { aggregatorCA: { crt: "Zm9v" } } },
+        path: "cluster.aggregatorCA.crt",
+      },
+      {
+        talos: ["1.11.6", "1.34.1"],
+        role: "controlplane",
+        patch: { cluster: { secretboxEncryptionSecret: "eA==" } },
+        path: "cluster.secretboxEncryptionSecret",
+      },
+    ];
+    for (const c of cases) {
+      const raw = sampleRaw();
+      if (c.talos) [raw.talosVersion, raw.kubernetesVersion] = c.talos;
+      raw.patches = { [c.role]: [c.patch] };
+      const found = issues(raw);
+      const key = `patches.${c.role}[0]`;
+      const mine = found.filter((i) => i.path === key);
+      assert.equal(mine.length, 1, `${c.path}: ${JSON.stringify(found)}`);
+      assert.match(
+        mine[0]!.message,
+        new RegExp(
+          `^changes ${c.path.replace(/[.()[\]]/g, "\\$&")}, which comes from the cluster's secrets bundle`,
+        ),
+      );
+      assert.match(mine[0]!.fix ?? "", /talosSecrets/);
+    }
+    // A patch near those values but not on them is fine.
+    const raw = sampleRaw();
+    raw.patches = {
+      all: [{ machine: { kubelet: { extraArgs: { "rotate-server-certificates": "true" } } } }],
+    };
+    assert.deepEqual(issues(raw), []);
   });
 
   it("refuses an empty or comment-only patch on a 1.12+ (multi-document) config", () => {

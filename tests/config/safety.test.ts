@@ -4,28 +4,13 @@
  * echo a value the stack stores as a secret.
  */
 import * as assert from "node:assert/strict";
-import * as path from "node:path";
 import { ConfigError } from "../../components/config/errors";
-import { decodeConfigValue } from "../../components/config/load";
-import { readStackFile } from "../../components/config/stack-file";
 import { validateStackConfig } from "../../components/config/validate";
-import { PROJECT_ROOT } from "../helpers/shared";
-
-const SECRETS = { proxmoxApiToken: "root@pam!pulumi=00000000-0000-0000-0000-000000000000" };
-
-function sampleRaw(): Record<string, unknown> {
-  const { config } = readStackFile(path.join(PROJECT_ROOT, "Pulumi.homelab.yaml"));
-  const raw: Record<string, unknown> = {};
-  for (const [fullKey, text] of Object.entries(config)) {
-    const key = fullKey.replace(/^proxmox-talos:/, "");
-    raw[key] = decodeConfigValue(key, text);
-  }
-  return raw;
-}
+import { SAMPLE_SECRETS, sampleRaw } from "../helpers/sample-stack";
 
 function errorOf(raw: Record<string, unknown>, secretSettings: string[] = []): string {
   try {
-    validateStackConfig(raw, SECRETS, secretSettings);
+    validateStackConfig(raw, SAMPLE_SECRETS, secretSettings);
   } catch (err) {
     if (err instanceof ConfigError) return err.message;
     throw err;
@@ -50,7 +35,7 @@ describe("stack config: safe URLs and secret-stored settings (#19)", () => {
     const e = errorOf(withFactory("https://user:FACTORY-PW@factory.lan"));
     assert.match(e, /proxmox-talos:imageFactory\.url: .*must be an https URL without credentials/);
     assert.ok(!e.includes("FACTORY-PW"), e);
-    assert.doesNotThrow(() => validateStackConfig(withFactory("https://factory.lan:8443"), SECRETS));
+    assert.doesNotThrow(() => validateStackConfig(withFactory("https://factory.lan:8443"), SAMPLE_SECRETS));
   });
 
   it("addons.flux.git.url: https or ssh, no credentials in an https URL; never echoed", () => {
@@ -64,11 +49,11 @@ describe("stack config: safe URLs and secret-stored settings (#19)", () => {
     const p = errorOf(withGit("ssh://git:SSH-PW@github.com/me/fleet.git"));
     assert.ok(!p.includes("SSH-PW"), p);
     for (const ok of ["https://github.com/me/fleet.git", "ssh://git@github.com/me/fleet.git"])
-      assert.doesNotThrow(() => validateStackConfig(withGit(ok), SECRETS), ok);
+      assert.doesNotThrow(() => validateStackConfig(withGit(ok), SAMPLE_SECRETS), ok);
   });
 
   it("the guard keys parse with safe defaults", () => {
-    const cfg = validateStackConfig(sampleRaw(), SECRETS);
+    const cfg = validateStackConfig(sampleRaw(), SAMPLE_SECRETS);
     assert.equal(cfg.rollout.allowNodeRemoval, false);
     assert.equal(cfg.allowTalosSecretsReplacement, false);
     assert.ok(cfg.nodes.every((n) => n.newMachine === false));

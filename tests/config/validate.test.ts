@@ -1,23 +1,7 @@
 import * as assert from "node:assert/strict";
-import * as path from "node:path";
 import { ConfigError } from "../../components/config/errors";
-import { decodeConfigValue } from "../../components/config/load";
-import { readStackFile } from "../../components/config/stack-file";
 import { validateStackConfig } from "../../components/config/validate";
-import { PROJECT_ROOT } from "../helpers/shared";
-
-/** The sample stack's config as the program sees it: key (no namespace) → decoded value. */
-function sampleRaw(): Record<string, unknown> {
-  const { config } = readStackFile(path.join(PROJECT_ROOT, "Pulumi.homelab.yaml"));
-  const raw: Record<string, unknown> = {};
-  for (const [fullKey, text] of Object.entries(config)) {
-    const key = fullKey.replace(/^proxmox-talos:/, "");
-    raw[key] = decodeConfigValue(key, text);
-  }
-  return raw;
-}
-
-const SAMPLE_SECRETS = { proxmoxApiToken: "root@pam!pulumi=00000000-0000-0000-0000-000000000000" };
+import { SAMPLE_SECRETS, sampleRaw } from "../helpers/sample-stack";
 
 function clone<T>(v: T): T {
   return structuredClone(v);

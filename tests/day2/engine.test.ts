@@ -9,21 +9,16 @@
  * Skipped without the engine.
  */
 import * as assert from "node:assert/strict";
-import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { talosUpgradeError } from "../../components/compat";
-import { generateSecretsBundle, serializeSecretsYaml } from "../../components/talos/pki/secrets";
 import * as clientConfigsLogic from "../../components/talos/resources/logic/client-configs";
-import { TalosCluster } from "../../components/talos/talos-cluster";
 import { TALOS_MINORS } from "../../components/talos-minors";
-import { FakeKubeApi } from "../fakes/kube-api";
-import { FakeEtcdCluster, FakeTalosNode } from "../fakes/talos-node";
-import { ENGINE_BIN, engineBuilt, inlineStack } from "../helpers/engine";
-import { downIntervals, FIVE_NODES, image, type NodeSpec, TEST_NETWORK } from "./harness";
+import { changes } from "../helpers/engine";
+import { engineClusterSuite } from "../helpers/engine-cluster";
+import { downIntervals, FIVE_NODES, type NodeSpec } from "./harness";
 
 const SPECS = FIVE_NODES;
 
@@ -44,100 +39,47 @@ class FakeVm extends pulumi.dynamic.Resource {
 
 describe("day 2 under the real engine: upgrade plan, rolling upgrade, scale-down, fast destroy", function () {
   this.timeout(600_000);
-  let dir = "";
-  let stack: Stack | undefined;
-  let kube: FakeKubeApi | undefined;
-  const nodes = new Map<string, FakeTalosNode>();
-  const etcd = new FakeEtcdCluster();
   let talosVersion = "1.12.6";
   let members: readonly NodeSpec[] = SPECS;
-  const vmLog = () => path.join(dir, "vm.log");
-
-  before(async function () {
-    if (!engineBuilt()) {
-      console.log(`      skipped: no built engine in ${ENGINE_BIN} (run npm run engine)`);
-      this.skip();
-    }
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "day2-engine-"));
-    fs.writeFileSync(vmLog(), "");
-
-    const bundle = await generateSecretsBundle();
-    const secretsYaml = serializeSecretsYaml(bundle);
-    kube = await FakeKubeApi.start({ ca: bundle.certs.k8s, evictionDelayMs: 10 });
-    const k = kube;
-    for (const s of SPECS) {
-      const node = await FakeTalosNode.start({
-        hostname: s.name,
-        osCa: bundle.certs.os,
-        etcd,
-        rebootDelayMs: 400,
-        onChange: (n, event) => {
-          if (!k.node(n.hostname)) return; // deleted by a scale-down
-          if (event === "down") k.setNode(n.hostname, { ready: false });
-          else
-            k.setNode(n.hostname, {
-              ready: true,
-              kubeletVersion: n.kubeletVersion,
-              ...(event === "up" ? { bootId: crypto.randomUUID() } : {}),
-            });
-        },
-      });
-      nodes.set(s.name, node);
-      kube.addNode(s.name, { ready: true, kubeletVersion: "v1.35.2" });
-    }
-    kube.addPod("default", "web-1", "cp-3", { owner: { kind: "ReplicaSet", name: "web" } });
-
-    const program = async () => {
-      const c = new TalosCluster("talos", {
-        clusterName: "homelab",
-        endpoint: k.url,
-        vip: "127.0.0.5",
+  const world = engineClusterSuite({
+    stackName: "day2",
+    specs: SPECS,
+    rebootDelayMs: 400,
+    program: async (w) => {
+      const c = w.cluster({
         talosVersion,
-        kubernetesVersion: "1.35.2",
-        installImage: image(talosVersion),
         nodes: members.map((s) => ({
-          ...s,
-          ip: "127.0.0.1",
-          apiAddress: nodes.get(s.name)!.address,
-          newMachine: true,
+          ...w.nodeArgs(s),
           dependsOn: [new FakeVm(`vm-${s.name}`, { name: s.name, log: vmLog() })],
         })),
-        network: TEST_NETWORK,
-        allowSchedulingOnControlPlanes: false,
-        openebsHostpath: false,
-        importedSecrets: pulumi.secret(secretsYaml),
-        applyTimeoutSeconds: 60,
-        readyTimeoutSeconds: 60,
-        rollout: { nodeTimeoutSeconds: 20, drainTimeoutSeconds: 30 },
       });
       return { kubeconfigExpiresAt: c.kubeconfigExpiresAt };
-    };
-    stack = await inlineStack({ dir, stackName: "day2", program });
+    },
+  });
+  const { etcd } = world;
+  const vmLog = () => path.join(world.dir, "vm.log");
+
+  before(async () => {
+    fs.writeFileSync(vmLog(), "");
+    world.kube.addPod("default", "web-1", "cp-3", { owner: { kind: "ReplicaSet", name: "web" } });
     // The admin kubeconfig the cluster will generate is signed by the same CA the fake trusts.
     assert.ok(
       (
         await clientConfigsLogic.generate({
-          secretsYaml,
+          secretsYaml: world.secretsYaml,
           clusterName: "x",
-          endpoint: k.url,
+          endpoint: world.kube.url,
           endpoints: ["127.0.0.1"],
         })
       ).kubeconfig,
     );
   });
 
-  after(async () => {
-    if (stack) await stack.workspace.removeStack(stack.name, { force: true }).catch(() => undefined);
-    await Promise.all([...nodes.values()].map((n) => n.close()));
-    await kube?.close();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  const node = (name: string) => nodes.get(name)!;
-  const count = (method: string) => SPECS.map((s) => node(s.name).callsOf(method).length);
+  const node = (name: string) => world.node(name);
+  const count = (method: string) => world.count(method);
 
   it("up on Talos 1.12.6 brings the cluster up from maintenance mode", async () => {
-    assert.ok(stack);
+    const { stack } = world;
     let out = "";
     const r = await stack.up({ onOutput: (s) => (out += s) });
     assert.equal(r.summary.result, "succeeded", out);
@@ -146,7 +88,7 @@ describe("day 2 under the real engine: upgrade plan, rolling upgrade, scale-down
   });
 
   it("a talosVersion change previews as an upgrade of every node, with the image diff per node", async () => {
-    assert.ok(stack);
+    const { stack } = world;
     talosVersion = "1.13.9";
     const events: EngineEvent[] = [];
     const p = await stack.preview({ diff: true, onEvent: (e) => events.push(e) });
@@ -180,7 +122,7 @@ describe("day 2 under the real engine: upgrade plan, rolling upgrade, scale-down
   });
 
   it("up performs the upgrade in rollout order: control planes one at a time, then workers", async () => {
-    assert.ok(stack);
+    const { stack } = world;
     const t0 = Date.now();
     let out = "";
     const r = await stack.up({ onOutput: (s) => (out += s) });
@@ -203,14 +145,13 @@ describe("day 2 under the real engine: upgrade plan, rolling upgrade, scale-down
   });
 
   it("a second preview shows no changes", async () => {
-    assert.ok(stack);
+    const { stack } = world;
     const p = await stack.preview();
-    const changes = Object.entries(p.changeSummary).filter(([k, v]) => k !== "same" && v > 0);
-    assert.deepEqual(changes, [], JSON.stringify(p.changeSummary));
+    assert.deepEqual(changes(p.changeSummary), [], JSON.stringify(p.changeSummary));
   });
 
   it("a node that fails to come back stops the engine's rollout there; a re-run resumes", async () => {
-    assert.ok(stack);
+    const { stack } = world;
     talosVersion = "1.13.10";
     node("cp-2").upgrade = { fail: "down" };
     const before = count("Upgrade");
@@ -230,14 +171,11 @@ describe("day 2 under the real engine: upgrade plan, rolling upgrade, scale-down
     assert.deepEqual(resumed, [1, 2, 1, 1, 1], "cp-1 is not upgraded again");
     for (const s of SPECS) assert.equal(node(s.name).runningVersion, "v1.13.10");
     const p = await stack.preview();
-    assert.deepEqual(
-      Object.entries(p.changeSummary).filter(([k, v]) => k !== "same" && v > 0),
-      [],
-    );
+    assert.deepEqual(changes(p.changeSummary), []);
   });
 
   it("a rolling upgrade into the newest Talos minor (its own config layout) runs through the engine", async () => {
-    assert.ok(stack);
+    const { stack } = world;
     // The newest row and its example release: 1.13 → 1.14 switches every node to the fully
     // multi-document config (UnattendedInstallConfig, KubeletConfig …) in the same step.
     const newest = TALOS_MINORS[TALOS_MINORS.length - 1]!;
@@ -258,14 +196,11 @@ describe("day 2 under the real engine: upgrade plan, rolling upgrade, scale-down
       assert.match(applied, /kind: KubeletConfig/);
     }
     const p = await stack.preview();
-    assert.deepEqual(
-      Object.entries(p.changeSummary).filter(([k, v]) => k !== "same" && v > 0),
-      [],
-    );
+    assert.deepEqual(changes(p.changeSummary), []);
   });
 
   it("removing cp-3 drains it and removes its etcd member before the engine deletes its VM", async () => {
-    assert.ok(stack && kube);
+    const { stack, kube } = world;
     members = SPECS.filter((s) => s.name !== "cp-3");
     const r = await stack.up();
     assert.equal(r.summary.result, "succeeded");
@@ -291,7 +226,7 @@ describe("day 2 under the real engine: upgrade plan, rolling upgrade, scale-down
   });
 
   it("destroy removes everything without the per-node ceremony", async () => {
-    assert.ok(stack);
+    const { stack } = world;
     const resets = count("Reset");
     const removes = count("EtcdRemoveMemberByID");
     const t0 = Date.now();

@@ -10,11 +10,11 @@ import { generateSecretsBundle, serializeSecretsYaml } from "../../components/ta
 import { credentialsFromTalosconfig } from "../../components/talos/resources/credentials";
 import * as clientConfigsLogic from "../../components/talos/resources/logic/client-configs";
 import { sha256Hex } from "../../components/talos/resources/logic/common";
-import { installerImage } from "../../components/talos/schematic";
 import { nodeConfigInput, rolloutGroups, type TalosClusterArgs } from "../../components/talos/talos-cluster";
 import type { SecretsBundle } from "../../components/talos/types";
 import { FakeKubeApi } from "../fakes/kube-api";
 import { FakeEtcdCluster, FakeTalosNode } from "../fakes/talos-node";
+import { image } from "../helpers/talos-image";
 
 export interface NodeSpec {
   readonly name: string;
@@ -39,10 +39,6 @@ export const TEST_NETWORK: TalosClusterArgs["network"] = {
   serviceSubnets: ["10.96.0.0/12"],
 };
 
-export const SCHEMATIC = "ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515";
-export const image = (talos: string, schematic = SCHEMATIC): string =>
-  installerImage("factory.talos.dev", schematic, talos, "nocloud");
-
 export interface Versions {
   readonly talos: string;
   readonly kubernetes: string;
@@ -50,6 +46,24 @@ export interface Versions {
 }
 
 export const quiet = (_m: string): void => undefined;
+
+/** The TalosCluster args every fake cluster shares, with the fake Kubernetes API at `endpoint`. */
+export function fakeClusterArgs(
+  endpoint: string,
+  v: Versions,
+): Omit<TalosClusterArgs, "nodes" | "importedSecrets"> {
+  return {
+    clusterName: "homelab",
+    endpoint,
+    vip: "127.0.0.5",
+    talosVersion: v.talos,
+    kubernetesVersion: v.kubernetes,
+    installImage: image(v.talos, v.schematic),
+    network: TEST_NETWORK,
+    allowSchedulingOnControlPlanes: false,
+    openebsHostpath: false,
+  };
+}
 
 export class FakeCluster {
   readonly nodes = new Map<string, FakeTalosNode>();
@@ -131,17 +145,7 @@ export class FakeCluster {
   }
 
   clusterArgs(v: Versions): Omit<TalosClusterArgs, "nodes" | "importedSecrets"> {
-    return {
-      clusterName: "homelab",
-      endpoint: this.kube?.url ?? "https://127.0.0.1:6443",
-      vip: "127.0.0.5",
-      talosVersion: v.talos,
-      kubernetesVersion: v.kubernetes,
-      installImage: image(v.talos, v.schematic),
-      network: TEST_NETWORK,
-      allowSchedulingOnControlPlanes: false,
-      openebsHostpath: false,
-    };
+    return fakeClusterArgs(this.kube?.url ?? "https://127.0.0.1:6443", v);
   }
 
   config(s: NodeSpec, v: Versions): string {

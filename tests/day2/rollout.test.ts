@@ -8,7 +8,8 @@ import * as assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import * as applyLogic from "../../components/talos/resources/logic/apply";
 import { machineConfigApplyProvider } from "../../components/talos/resources/providers";
-import { downIntervals, FakeCluster, FIVE_NODES, image, quiet, type Versions } from "./harness";
+import { image } from "../helpers/talos-image";
+import { downIntervals, FakeCluster, FIVE_NODES, quiet, type Versions } from "./harness";
 
 const SPECS = FIVE_NODES;
 const OLD: Versions = { talos: "1.12.6", kubernetes: "1.35.2" };

@@ -24,13 +24,14 @@ import type { SecretsBundle } from "../../components/talos/types";
 import { clusterProgram } from "../../program";
 import { runOperation } from "../../stacks/commands/operation";
 import type { Context } from "../../stacks/context";
-import { engineBinDir, type OpenedStack, openStack, sdkVersion } from "../../stacks/workspace";
+import { type OpenedStack, openStack } from "../../stacks/workspace";
 import { FakeKubeApi } from "../fakes/kube-api";
 import { FakeTalosNode } from "../fakes/talos-node";
+import { changes, ENGINE_BIN, requireEngine, writeProject } from "../helpers/engine";
+import { PROJECT_ROOT } from "../helpers/shared";
 import { type Capture, capture } from "../stacks/harness";
 
-const REPO_ROOT = path.resolve(__dirname, "..", "..");
-const POLICY_DIR = path.join(REPO_ROOT, "policy");
+const POLICY_DIR = path.join(PROJECT_ROOT, "policy");
 const STACK = "edge";
 const NS = "proxmox-talos";
 
@@ -121,7 +122,6 @@ function secretValues(bundle: SecretsBundle, outputs: Record<string, string>): M
 
 describe("the whole program under the real engine: existing machines, fake Talos nodes on loopback", function () {
   this.timeout(240_000);
-  const bin = engineBinDir(process.env, sdkVersion(REPO_ROOT));
   let dir = "";
   let opened: OpenedStack | undefined;
   let fakes: FakeTalosNode[] = [];
@@ -132,18 +132,11 @@ describe("the whole program under the real engine: existing machines, fake Talos
   const upAt = new Map<string, number>();
 
   before(async function () {
-    for (const f of ["pulumi", "pulumi-resource-pulumi-nodejs", "pulumi-analyzer-policy-nodejs"]) {
-      if (!fs.existsSync(path.join(bin, f))) {
-        console.log(`      skipped: no built engine in ${bin} (${f} missing; run \`npm run engine\`)`);
-        this.skip();
-      }
-    }
+    requireEngine(this, "pulumi-resource-pulumi-nodejs", "pulumi-analyzer-policy-nodejs");
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "engine-existing-"));
     const project = path.join(dir, "project");
-    fs.mkdirSync(project);
-    fs.writeFileSync(path.join(project, "Pulumi.yaml"), "name: proxmox-talos\nruntime: nodejs\n");
+    writeProject(project);
     fs.writeFileSync(path.join(project, `Pulumi.${STACK}.yaml`), stackFile(NODES));
-    fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(project, "node_modules"));
     fs.writeFileSync(path.join(dir, "policy-config.json"), JSON.stringify(POLICY_CONFIG));
 
     bundle = await generateSecretsBundle();
@@ -174,7 +167,7 @@ describe("the whole program under the real engine: existing machines, fake Talos
         PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}`,
         PULUMI_CONFIG_PASSPHRASE: "engine-existing-machines",
       },
-      pulumiCommand: await PulumiCommand.get({ root: path.dirname(bin), skipVersionCheck: true }),
+      pulumiCommand: await PulumiCommand.get({ root: path.dirname(ENGINE_BIN), skipVersionCheck: true }),
       program: clusterProgram,
     });
     // Never let the engine fetch a missing plugin from the internet: such a run must fail here.
@@ -332,8 +325,7 @@ describe("the whole program under the real engine: existing machines, fake Talos
     timings.previewPolicyPass = Date.now() - t0;
     assert.match(p.stdout, /^Policies:\n\s+✅ proxmox-talos@v[\d.]+ \(local: .*policy\)$/m, p.stdout);
     assert.ok(!/\[(mandatory|advisory)\]/.test(p.stdout), p.stdout);
-    const changes = Object.entries(p.changeSummary).filter(([k, v]) => k !== "same" && v > 0);
-    assert.deepEqual(changes, []);
+    assert.deepEqual(changes(p.changeSummary), []);
   });
 
   it("preview with --policy-pack policy fails with the rule's message on a violating layout", async () => {

@@ -15,18 +15,14 @@
  * Prints each scenario's wall time. Skipped without the engine.
  */
 import * as assert from "node:assert/strict";
-import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { generateSecretsBundle, serializeSecretsYaml } from "../../components/talos/pki/secrets";
-import { TalosCluster } from "../../components/talos/talos-cluster";
-import { image, type NodeSpec, TEST_NETWORK } from "../day2/harness";
-import { FakeKubeApi } from "../fakes/kube-api";
-import { FakeEtcdCluster, FakeTalosNode } from "../fakes/talos-node";
-import { ENGINE_BIN, engineBuilt, inlineStack } from "../helpers/engine";
+import type { NodeSpec } from "../day2/harness";
+import { engineClusterSuite } from "../helpers/engine-cluster";
 
 const SPECS: readonly NodeSpec[] = [
   { name: "cp-1", role: "controlplane" },
@@ -78,17 +74,34 @@ function stateShape(deployment: unknown): string[] {
 
 describe("production guards under the real engine (#19)", function () {
   this.timeout(600_000);
-  let dir = "";
-  let stack: Stack | undefined;
-  let kube: FakeKubeApi | undefined;
-  const nodes = new Map<string, FakeTalosNode>();
-  const etcd = new FakeEtcdCluster();
   let members: readonly NodeSpec[] = SPECS;
   let allowNodeRemoval = false;
-  let secretsYaml = "";
   const generation: Record<string, string> = { "cp-1": "a", "w-1": "a", "w-2": "a" };
   const patches: Record<string, unknown[]> = {};
   const timings: string[] = [];
+  const world = engineClusterSuite({
+    stackName: "prod",
+    specs: SPECS,
+    program: async (w) => {
+      const c = w.cluster({
+        talosVersion: "1.12.6",
+        nodes: members.map((s) => {
+          const vm = new FakeVm(`vm-${s.name}`, { name: s.name, generation: generation[s.name]! });
+          return {
+            ...w.nodeArgs(s),
+            dependsOn: [vm],
+            identity: vm.id,
+            patches: (patches[s.name] ?? []) as Record<string, unknown>[],
+          };
+        }),
+        applyTimeoutSeconds: 30,
+        readyTimeoutSeconds: 30,
+        production: true,
+        allowNodeRemoval,
+      });
+      return { talosconfig: c.talosconfig };
+    },
+  });
 
   const timed = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
     const t0 = Date.now();
@@ -100,103 +113,34 @@ describe("production guards under the real engine (#19)", function () {
       console.log(`      ${line}`);
     }
   };
-  const allCalls = () => [...nodes.values()].reduce((n, x) => n + x.calls.length, 0);
-  const node = (name: string) => nodes.get(name)!;
+  const allCalls = () => [...world.nodes.values()].reduce((n, x) => n + x.calls.length, 0);
+  const node = (name: string) => world.node(name);
 
-  before(async function () {
-    if (!engineBuilt()) {
-      console.log(`      skipped: no built engine in ${ENGINE_BIN} (run npm run engine)`);
-      this.skip();
-    }
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "prod-guards-"));
-    const bundle = await generateSecretsBundle();
-    secretsYaml = serializeSecretsYaml(bundle);
-    kube = await FakeKubeApi.start({ ca: bundle.certs.k8s, evictionDelayMs: 10 });
-    const k = kube;
-    for (const s of SPECS) {
-      nodes.set(
-        s.name,
-        await FakeTalosNode.start({
-          hostname: s.name,
-          osCa: bundle.certs.os,
-          etcd,
-          rebootDelayMs: 200,
-          onChange: (n, event) => {
-            if (!k.node(n.hostname)) return;
-            if (event === "down") k.setNode(n.hostname, { ready: false });
-            else
-              k.setNode(n.hostname, {
-                ready: true,
-                kubeletVersion: n.kubeletVersion,
-                ...(event === "up" ? { bootId: crypto.randomUUID() } : {}),
-              });
-          },
-        }),
-      );
-      kube.addNode(s.name, { ready: true, kubeletVersion: "v1.35.2" });
-    }
-    kube.addPod("default", "web-1", "w-2", { owner: { kind: "ReplicaSet", name: "web" } });
-
-    const program = async () => {
-      const c = new TalosCluster("talos", {
-        clusterName: "homelab",
-        endpoint: k.url,
-        vip: "127.0.0.5",
-        talosVersion: "1.12.6",
-        kubernetesVersion: "1.35.2",
-        installImage: image("1.12.6"),
-        nodes: members.map((s) => {
-          const vm = new FakeVm(`vm-${s.name}`, { name: s.name, generation: generation[s.name]! });
-          return {
-            ...s,
-            ip: "127.0.0.1",
-            apiAddress: node(s.name).address,
-            dependsOn: [vm],
-            identity: vm.id,
-            newMachine: true,
-            patches: (patches[s.name] ?? []) as Record<string, unknown>[],
-          };
-        }),
-        network: TEST_NETWORK,
-        allowSchedulingOnControlPlanes: false,
-        openebsHostpath: false,
-        importedSecrets: pulumi.secret(secretsYaml),
-        applyTimeoutSeconds: 30,
-        readyTimeoutSeconds: 30,
-        rollout: { nodeTimeoutSeconds: 20, drainTimeoutSeconds: 30 },
-        production: true,
-        allowNodeRemoval,
-      });
-      return { talosconfig: c.talosconfig };
-    };
-    stack = await inlineStack({ dir, stackName: "prod", program });
+  before(() => {
+    world.kube.addPod("default", "web-1", "w-2", { owner: { kind: "ReplicaSet", name: "web" } });
   });
 
-  after(async () => {
+  after(() => {
     if (timings.length > 0)
       fs.writeFileSync(path.join(os.tmpdir(), "issue-19-engine-timings.txt"), `${timings.join("\n")}\n`);
-    if (stack) await stack.workspace.removeStack(stack.name, { force: true }).catch(() => undefined);
-    await Promise.all([...nodes.values()].map((n) => n.close()));
-    await kube?.close();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it("up brings the production cluster up", async () => {
-    assert.ok(stack);
+    const { stack } = world;
     let out = "";
-    const r = await timed("up (3 nodes, production)", () => stack!.up({ onOutput: (s) => (out += s) }));
+    const r = await timed("up (3 nodes, production)", () => stack.up({ onOutput: (s) => (out += s) }));
     assert.equal(r.summary.result, "succeeded", out);
   });
 
   it("removing w-2 fails before anything is touched: no RPC, no Kubernetes call, state unchanged", async () => {
-    assert.ok(stack && kube);
+    const { stack, kube } = world;
     const before = stateShape(await stack.exportStack());
     const calls = allCalls();
     const kubeCalls = kube.calls.length;
     members = SPECS.filter((s) => s.name !== "w-2");
     let out = "";
     await timed("refused scale-down (up fails)", () =>
-      assert.rejects(stack!.up({ onOutput: (s) => (out += s) }), (e: Error) =>
+      assert.rejects(stack.up({ onOutput: (s) => (out += s) }), (e: Error) =>
         /removing w-2 from a production stack needs an explicit allowance.*rollout\.allowNodeRemoval/.test(
           `${e.message}${out}`,
         ),
@@ -212,9 +156,9 @@ describe("production guards under the real engine (#19)", function () {
   });
 
   it("with rollout.allowNodeRemoval the removal ceremony runs as without production", async () => {
-    assert.ok(stack && kube);
+    const { stack, kube } = world;
     allowNodeRemoval = true;
-    const r = await timed("allowed scale-down of w-2 (drain, reset)", () => stack!.up());
+    const r = await timed("allowed scale-down of w-2 (drain, reset)", () => stack.up());
     assert.equal(r.summary.result, "succeeded");
     assert.equal(node("w-2").callsOf("Reset").length, 1, "w-2 reset");
     assert.ok(
@@ -226,21 +170,21 @@ describe("production guards under the real engine (#19)", function () {
   });
 
   it("a changed talosSecrets is refused before anything is touched; bundle and talosconfig stay", async () => {
-    assert.ok(stack);
+    const { stack } = world;
     const talosconfig = (await stack.outputs()).talosconfig?.value;
     const before = stateShape(await stack.exportStack());
     const calls = allCalls();
-    const original = secretsYaml;
-    secretsYaml = serializeSecretsYaml(await generateSecretsBundle());
+    const original = world.secretsYaml;
+    world.secretsYaml = serializeSecretsYaml(await generateSecretsBundle());
     let out = "";
     try {
       await timed("refused talosSecrets change (up fails)", () =>
-        assert.rejects(stack!.up({ onOutput: (s) => (out += s) }), (e: Error) =>
+        assert.rejects(stack.up({ onOutput: (s) => (out += s) }), (e: Error) =>
           /refusing to change talosSecrets.*allowTalosSecretsReplacement/.test(`${e.message}${out}`),
         ),
       );
     } finally {
-      secretsYaml = original;
+      world.secretsYaml = original;
     }
     assert.equal(allCalls(), calls, "no Talos RPC");
     assert.deepEqual(stateShape(await stack.exportStack()), before, "state unchanged");
@@ -248,7 +192,7 @@ describe("production guards under the real engine (#19)", function () {
   });
 
   it("a node that lost its disk is never re-applied silently: a config change fails naming it", async () => {
-    assert.ok(stack);
+    const { stack } = world;
     await node("w-1").reboot("maintenance");
     const maintenanceBefore = node("w-1")
       .callsOf("ApplyConfiguration")
@@ -256,7 +200,7 @@ describe("production guards under the real engine (#19)", function () {
     patches["w-1"] = [{ machine: { sysctls: { "net.core.somaxconn": "65535" } } }];
     let out = "";
     await timed("lost disk, same VM (up fails)", () =>
-      assert.rejects(stack!.up({ onOutput: (s) => (out += s) }), (e: Error) =>
+      assert.rejects(stack.up({ onOutput: (s) => (out += s) }), (e: Error) =>
         /node w-1 .* was configured before and now answers only in maintenance mode.*--target-replace/.test(
           `${e.message}${out}`,
         ),
@@ -272,14 +216,14 @@ describe("production guards under the real engine (#19)", function () {
   });
 
   it("a replaced VM (new identity) is configured again and re-gated", async () => {
-    assert.ok(stack);
+    const { stack } = world;
     generation["w-1"] = "b";
     const maintenanceBefore = node("w-1")
       .callsOf("ApplyConfiguration")
       .filter((c) => c.mode === "maintenance").length;
     const events: EngineEvent[] = [];
     const r = await timed("replaced VM of w-1: re-apply + readiness gate", () =>
-      stack!.up({ onEvent: (e) => events.push(e) }),
+      stack.up({ onEvent: (e) => events.push(e) }),
     );
     assert.equal(r.summary.result, "succeeded");
     const maintenanceApplies = node("w-1")
@@ -305,9 +249,9 @@ describe("production guards under the real engine (#19)", function () {
   });
 
   it("destroy keeps the protected cluster identity", async () => {
-    assert.ok(stack);
+    const { stack } = world;
     await timed("destroy of a production stack (refused by protect)", () =>
-      assert.rejects(stack!.destroy(), /protect/),
+      assert.rejects(stack.destroy(), /protect/),
     );
     const left = stateShape(await stack.exportStack()).map((l) => l.split(" ")[0]!.split("::").pop());
     assert.ok(left.includes("talos-secrets"), left.join(", "));

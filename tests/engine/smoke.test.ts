@@ -11,10 +11,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { PulumiCommand } from "@pulumi/pulumi/automation";
 import { runOperation } from "../../stacks/commands/operation";
 import type { Context } from "../../stacks/context";
-import { engineBinDir, type OpenedStack, openStack, sdkVersion } from "../../stacks/workspace";
+import { type OpenedStack, openStack } from "../../stacks/workspace";
+import { ENGINE_BIN, requireEngine, writeProject } from "../helpers/engine";
 import { type Capture, capture } from "../stacks/harness";
 
-const REPO_ROOT = path.resolve(__dirname, "..", "..");
 const HELPER = path.join(__dirname, "fixtures", "greeting.ts");
 
 const greetingProvider: pulumi.dynamic.ResourceProvider = {
@@ -42,27 +42,19 @@ async function program(): Promise<Record<string, unknown>> {
 
 describe("real engine smoke (inline program, dynamic provider, file backend)", function () {
   this.timeout(300_000);
-  const bin = engineBinDir(process.env, sdkVersion(REPO_ROOT));
   let dir = "";
   let opened: OpenedStack | undefined;
   const timings: Record<string, number> = {};
 
   before(function () {
-    if (
-      !fs.existsSync(path.join(bin, "pulumi")) ||
-      !fs.existsSync(path.join(bin, "pulumi-resource-pulumi-nodejs"))
-    ) {
-      console.log(`      skipped: no built engine in ${bin} (run \`npm run engine\`)`);
-      this.skip();
-    }
+    requireEngine(this, "pulumi-resource-pulumi-nodejs");
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "engine-smoke-"));
-    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: proxmox-talos\nruntime: nodejs\n");
+    writeProject(dir);
     // No addons (Cilium is on by default), so the runner's plugin check asks for no plugin.
     fs.writeFileSync(
       path.join(dir, "Pulumi.smoke.yaml"),
       "config:\n  proxmox-talos:addons:\n    cilium:\n      enabled: false\n",
     );
-    fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
   });
 
   after(async () => {
@@ -86,7 +78,7 @@ describe("real engine smoke (inline program, dynamic provider, file backend)", f
     opened = await openStack("smoke", "create", {
       projectRoot: dir,
       env,
-      pulumiCommand: await PulumiCommand.get({ root: path.dirname(bin) }),
+      pulumiCommand: await PulumiCommand.get({ root: path.dirname(ENGINE_BIN) }),
       program,
     });
     timings.createStack = Date.now() - t0;

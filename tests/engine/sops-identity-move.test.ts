@@ -13,7 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { ClusterAddons, sopsAgeIdentity } from "../../components/addons";
 import { clusterSopsIdentity } from "../../components/cluster";
-import { ENGINE_BIN, engineBuilt, inlineStack } from "../helpers/engine";
+import { inlineStack, requireEngine } from "../helpers/engine";
 
 class Cluster extends pulumi.ComponentResource {
   constructor() {
@@ -44,10 +44,7 @@ describe("real engine: the SOPS identity keeps its state across the move (alias)
   let stack: Stack | undefined;
 
   before(async function () {
-    if (!engineBuilt()) {
-      console.log(`      skipped: no built engine in ${ENGINE_BIN} (run npm run engine)`);
-      this.skip();
-    }
+    requireEngine(this);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "sops-move-"));
     stack = await inlineStack({ dir, stackName: "prod", program });
   });

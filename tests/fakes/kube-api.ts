@@ -144,6 +144,32 @@ const notFound = (kind: string, name: string) =>
 
 const isoNow = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
 
+/** A kubeconfig (user and context `admin@<clusterName>`) for `server`, trusting `ca`, with a client cert. */
+export function kubeconfigYaml(o: {
+  readonly server: string;
+  readonly ca: string;
+  readonly client: { readonly crt: string; readonly key: string };
+  readonly clusterName: string;
+}): string {
+  const b64 = (s: string) => Buffer.from(s).toString("base64");
+  const user = `admin@${o.clusterName}`;
+  return YAML.stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [
+      { name: o.clusterName, cluster: { server: o.server, "certificate-authority-data": b64(o.ca) } },
+    ],
+    users: [
+      {
+        name: user,
+        user: { "client-certificate-data": b64(o.client.crt), "client-key-data": b64(o.client.key) },
+      },
+    ],
+    contexts: [{ name: user, context: { cluster: o.clusterName, user } }],
+    "current-context": user,
+  });
+}
+
 export class FakeKubeApi {
   readonly calls: FakeKubeCall[] = [];
   private readonly nodes = new Map<string, NodeState>();
@@ -193,23 +219,7 @@ export class FakeKubeApi {
 
   /** A kubeconfig for this server with the given client cert (PEM). */
   kubeconfig(client: { readonly crt: string; readonly key: string }, clusterName = "fake"): string {
-    const b64 = (s: string) => Buffer.from(s).toString("base64");
-    const user = `admin@${clusterName}`;
-    return YAML.stringify({
-      apiVersion: "v1",
-      kind: "Config",
-      clusters: [
-        { name: clusterName, cluster: { server: this.url, "certificate-authority-data": b64(this.ca) } },
-      ],
-      users: [
-        {
-          name: user,
-          user: { "client-certificate-data": b64(client.crt), "client-key-data": b64(client.key) },
-        },
-      ],
-      contexts: [{ name: user, context: { cluster: clusterName, user } }],
-      "current-context": user,
-    });
+    return kubeconfigYaml({ server: this.url, ca: this.ca, client, clusterName });
   }
 
   setReadyz(ok: boolean): void {

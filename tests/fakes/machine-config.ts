@@ -8,6 +8,7 @@
 import type { ConfigPatch } from "../../components/talos/machineconfig/patch";
 import { renderMachineConfig } from "../../components/talos/machineconfig/render";
 import { generateSecretsBundle } from "../../components/talos/pki/secrets";
+import { sha256Hex } from "../../components/talos/resources/logic/common";
 import type { SecretsBundle } from "../../components/talos/types";
 import { issueCert, type PemPair } from "./certs";
 
@@ -69,4 +70,30 @@ export function machineConfig(o: MachineConfigOptions): string {
     bundle: o.pki.bundle,
     patches: o.patches ?? [],
   });
+}
+
+/**
+ * `MachineConfigApply` inputs for a node at `address` with a machine config of its role (Talos
+ * 1.11.5, auto mode, admin client cert of `pki`); the caller adds the timeout and overrides.
+ */
+export function applyInputsFor(
+  pki: TestPki,
+  address: string,
+  spec: { readonly name: string; readonly role: "controlplane" | "worker" },
+  clusterName = "homelab",
+) {
+  const config = machineConfig({ type: spec.role, pki, clusterName });
+  return {
+    node: spec.name,
+    address,
+    role: spec.role,
+    config,
+    configHash: sha256Hex(config),
+    talosVersion: "v1.11.5",
+    mode: "auto",
+    osCa: pki.osCa.crt,
+    clientCert: pki.admin.crt,
+    clientKey: pki.admin.key,
+    resetOnDelete: false,
+  };
 }

@@ -32,6 +32,11 @@
  * certificate's roles (rbac.ts); maintenance Version only for SideroLink peers (`sideroLink`);
  * etcd's and Talos' refusals of member removal, leave and upgrade (etcd-rules.ts); control-plane
  * APIs Unimplemented on workers; a real admin kubeconfig from the Kubeconfig RPC (kubeconfig.ts).
+ * Observing: `Events` (events.ts: the runtime event stream per boot; Reboot, Upgrade, Reset and an
+ * apply with a reboot publish machined's sequences from sequences.ts under the call's actor ID
+ * before the node goes down, a normal boot publishes initialize/install/boot and the RUNNING
+ * stage) and `Read` of the node's files (files.ts: boot_id new per boot, os-release, the persisted
+ * config), behind apid's one-to-many proxying (streams.ts).
  */
 import * as crypto from "node:crypto";
 import * as net from "node:net";
@@ -44,11 +49,14 @@ import { issueCert, type PemPair, selfSignedServerCert, standardKeyPem } from ".
 import * as etcdServing from "./etcd/talos-etcd";
 import { type ConfigJudge, judgeConfig } from "./talos/config-judge";
 import { MEMBER_NOT_FOUND, removeMemberRefusal, upgradeRefusal } from "./talos/etcd-rules";
+import { EventLog } from "./talos/events";
 import { GrpcFailure } from "./talos/failure";
 import { immediateChangeError } from "./talos/immediate";
 import { adminKubeconfig } from "./talos/kubeconfig";
-import { etcdStatus, loadObserveDefinition, serviceList } from "./talos/observe";
+import { etcdStatus, loadObserveDefinition, serviceList, serviceStates } from "./talos/observe";
 import { authorized, rolesOf } from "./talos/rbac";
+import { publishBoot, REBOOT, resetPlan, runSequence, type SequencePlan, UPGRADE } from "./talos/sequences";
+import { serveEvents, serveRead } from "./talos/streams";
 
 export type FakeMode = "maintenance" | "normal" | "rebooting" | "halted" | "closed";
 
@@ -88,6 +96,11 @@ export interface FakeTalosNodeOptions {
   readonly configJudge?: ConfigJudge;
   /** Clients reach the maintenance node over SideroLink (Talos then grants them os:admin there). */
   readonly sideroLink?: boolean;
+  /**
+   * Time after a normal boot until the machine status turns ready (the Kubernetes Node Ready;
+   * the last event talosctl's `--wait` tracker waits for). Default 1000 ms.
+   */
+  readonly nodeReadyAfterMs?: number;
 }
 
 /** How the next Upgrade behaves (settable per test). */
@@ -385,6 +398,10 @@ export class FakeTalosNode {
   leftEtcd = false;
   /** Every mode change with its time. */
   readonly timeline: { at: number; mode: FakeMode }[] = [];
+  /** This boot's runtime event stream (served by Events in normal mode). */
+  events = new EventLog();
+  /** This boot's /proc/sys/kernel/random/boot_id. */
+  bootId = "";
 
   private server: grpc.Server | undefined;
   private readonly faults = new Map<string, Fault>();
@@ -551,6 +568,7 @@ export class FakeTalosNode {
     const s = this.server;
     this.server = undefined;
     if (!s) return;
+    this.events.close();
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {
         s.forceShutdown();
@@ -598,6 +616,9 @@ export class FakeTalosNode {
 
   private async boot(mode: "maintenance" | "normal"): Promise<void> {
     const creds = await this.credentials(mode);
+    this.bootId = crypto.randomUUID();
+    this.events = new EventLog(this.hostname);
+    if (mode === "normal") publishBoot(this.events, this.services());
     const server = new grpc.Server();
     for (const name of ["machine.MachineService", "storage.StorageService"] as const) {
       const { def, methods } = capturingService(name);
@@ -623,7 +644,12 @@ export class FakeTalosNode {
       // Observing calls talosctl makes beyond the project's proto (talos/observe.ts).
       const { def, methods } = capturingService("machine.MachineService", loadObserveDefinition());
       const impl: grpc.UntypedServiceImplementation = {};
-      for (const method of methods) impl[method] = this.unaryHandler(method, def[method]!.path, mode);
+      for (const method of methods) {
+        const d = def[method]!;
+        impl[method] = d.responseStream
+          ? this.observeStreamHandler(method, d.path, mode)
+          : this.unaryHandler(method, d.path, mode);
+      }
       server.addService(def, impl);
     }
     let lastErr: unknown;
@@ -645,6 +671,11 @@ export class FakeTalosNode {
     this.server = server;
     this.boots++;
     this.setMode(mode);
+    if (mode === "normal") {
+      // the machine status turns ready once the kubelet's Node is Ready, a while after apid serves
+      const log = this.events;
+      setTimeout(() => log.markNodeReady(), this.opts.nodeReadyAfterMs ?? 1000).unref();
+    }
   }
 
   /** Records a call (also used by etcd/talos-etcd.ts). */
@@ -720,21 +751,42 @@ export class FakeTalosNode {
     };
   }
 
+  /**
+   * What every server stream does first: record the call, then refuse it by the access rules or an
+   * injected fault. Returns how to fail the stream later, or undefined when it already failed.
+   */
+  private openStream(
+    method: string,
+    path: string,
+    mode: FakeMode,
+    call: grpc.ServerWritableStream<FakeRequest, object>,
+  ): ((f: { code: grpc.status; details: string }) => void) | undefined {
+    const rec = this.record(method, path, mode, call, call.request);
+    const fail = (f: { code: grpc.status; details: string }) => {
+      rec.code = f.code;
+      call.emit("error", { code: f.code, details: f.details });
+    };
+    const denied = this.accessRefusal(path, mode, call);
+    if (denied) {
+      fail(denied);
+      return undefined;
+    }
+    const fault = this.takeFault(method);
+    if (fault) {
+      fail({ code: fault.code, details: fault.message });
+      return undefined;
+    }
+    return fail;
+  }
+
   private streamHandler(
     method: string,
     path: string,
     mode: FakeMode,
   ): grpc.handleServerStreamingCall<FakeRequest, object> {
     return (call) => {
-      const rec = this.record(method, path, mode, call, call.request);
-      const fail = (f: { code: grpc.status; details: string }) => {
-        rec.code = f.code;
-        call.emit("error", { code: f.code, details: f.details });
-      };
-      const denied = this.accessRefusal(path, mode, call);
-      if (denied) return fail(denied);
-      const fault = this.takeFault(method);
-      if (fault) return fail({ code: fault.code, details: fault.message });
+      const fail = this.openStream(method, path, mode, call);
+      if (!fail) return;
       this.kubeconfigPayload().then(
         (payload) => {
           const md = this.metadataFor(method);
@@ -750,6 +802,48 @@ export class FakeTalosNode {
         (e: unknown) => fail(e instanceof GrpcFailure ? e : new GrpcFailure(grpc.status.INTERNAL, String(e))),
       );
     };
+  }
+
+  /** Events and Read (talos/streams.ts), after the same access rules and faults as every call. */
+  private observeStreamHandler(
+    method: string,
+    path: string,
+    mode: FakeMode,
+  ): grpc.handleServerStreamingCall<FakeRequest, object> {
+    return (call) => {
+      const fail = this.openStream(method, path, mode, call);
+      if (!fail) return;
+      if (method === "Events") return serveEvents(call, this.events, fail);
+      const persisted = this.stagedConfig ?? this.appliedConfig;
+      serveRead(
+        call,
+        { bootId: this.bootId, version: this.runningVersion, persistedConfig: persisted?.yaml },
+        fail,
+      );
+    };
+  }
+
+  /** The services machined runs now and whether each is running. */
+  private services(): { id: string; running: boolean }[] {
+    return serviceStates({ controlPlane: this.isControlPlane(), etcdRunning: this.isEtcdMember() });
+  }
+
+  /**
+   * Publishes machined's `plan` under `actorId` on this boot's event stream (after any reboot in
+   * progress), then runs `after` (the node going down).
+   */
+  private async sequenceThen(plan: SequencePlan, actorId: string, after: () => void): Promise<void> {
+    const log = this.events;
+    const services = this.services().map((s) => s.id);
+    const run = this.pending
+      .then(() => runSequence(log, plan, actorId, services))
+      .then(
+        () => undefined,
+        () => undefined,
+      );
+    this.pending = run;
+    await run;
+    after();
   }
 
   /**
@@ -913,7 +1007,9 @@ export class FakeTalosNode {
     } else {
       // STAGED and REBOOT persist the config; it runs from the next boot on.
       this.stagedConfig = parsed;
-      if (outMode === "REBOOT") setTimeout(() => void this.reboot("normal"), 5);
+      // machined runs the reboot sequence without an actor (v1alpha1_server.go ApplyConfiguration)
+      if (outMode === "REBOOT")
+        setTimeout(() => void this.sequenceThen(REBOOT, "", () => void this.reboot("normal")), 5);
     }
     return { mode: outMode, mode_details: details };
   }
@@ -1071,30 +1167,50 @@ export class FakeTalosNode {
         this.etcdMembers = this.etcdMembers.filter((m) => m.hostname !== this.hostname);
         return {};
       }
-      case "Reboot":
-        setTimeout(() => void this.reboot("normal"), 5);
-        return { actor_id: crypto.randomUUID() };
-      case "Reset":
+      case "Reboot": {
+        const actorId = crypto.randomUUID();
+        setTimeout(() => void this.sequenceThen(REBOOT, actorId, () => void this.reboot("normal")), 5);
+        return { actor_id: actorId };
+      }
+      case "Reset": {
+        const actorId = crypto.randomUUID();
+        const plan = resetPlan({
+          graceful: req.graceful === true,
+          reboot: req.reboot === true,
+          controlPlane: this.isControlPlane(),
+          partitions:
+            Array.isArray(req.system_partitions_to_wipe) && req.system_partitions_to_wipe.length > 0,
+        });
         if (etcdServing.wipesEphemeralOnly(req)) {
-          setTimeout(() => {
-            this.pending = this.pending.then(() => etcdServing.wipeEphemeral(this, this.etcdData));
-            void this.reboot("normal");
-          }, 5);
-          return { actor_id: crypto.randomUUID() };
+          setTimeout(
+            () =>
+              void this.sequenceThen(plan, actorId, () => {
+                this.pending = this.pending.then(() => etcdServing.wipeEphemeral(this, this.etcdData));
+                void this.reboot("normal");
+              }),
+            5,
+          );
+          return { actor_id: actorId };
         }
-        setTimeout(() => {
-          this.appliedConfig = undefined;
-          this.bootstrapped = false;
-          this.etcdMembers = [];
-          this.leftEtcd = false;
-          if (req.reboot === true) void this.reboot("maintenance");
-          else
-            this.pending = this.pending.then(async () => {
-              await this.stopServer();
-              this.setMode("halted");
-            });
-        }, 5);
-        return { actor_id: crypto.randomUUID() };
+        setTimeout(
+          () =>
+            void this.sequenceThen(plan, actorId, () => {
+              this.appliedConfig = undefined;
+              this.stagedConfig = undefined;
+              this.bootstrapped = false;
+              this.etcdMembers = [];
+              this.leftEtcd = false;
+              if (req.reboot === true) void this.reboot("maintenance");
+              else
+                this.pending = this.pending.then(async () => {
+                  await this.stopServer();
+                  this.setMode("halted");
+                });
+            }),
+          5,
+        );
+        return { actor_id: actorId };
+      }
       case "Upgrade": {
         const image = String(req.image ?? "");
         const tag = imageTag(image);
@@ -1103,18 +1219,23 @@ export class FakeTalosNode {
         if (b.replyAfterMs) await new Promise((r) => setTimeout(r, b.replyAfterMs));
         if (b.refuse) throw new GrpcFailure(grpc.status.UNKNOWN, b.refuse);
         if (this.isControlPlane() && req.force !== true) this.upgradeEtcdChecks();
+        const actorId = crypto.randomUUID();
         if (req.stage !== true) {
-          setTimeout(() => {
-            if (b.fail === "down") {
-              this.halt();
-              return;
-            }
-            void this.reboot("normal", b.delayMs, () => {
-              if (b.fail !== "rollback") this.version = tag;
-            });
-          }, b.pullMs ?? 5);
+          setTimeout(
+            () =>
+              void this.sequenceThen(UPGRADE, actorId, () => {
+                if (b.fail === "down") {
+                  this.halt();
+                  return;
+                }
+                void this.reboot("normal", b.delayMs, () => {
+                  if (b.fail !== "rollback") this.version = tag;
+                });
+              }),
+            b.pullMs ?? 5,
+          );
         }
-        return { ack: "Upgrade request received", actor_id: crypto.randomUUID() };
+        return { ack: "Upgrade request received", actor_id: actorId };
       }
       default:
         throw new GrpcFailure(grpc.status.UNIMPLEMENTED, `fake does not implement ${method}`);

@@ -1,25 +1,10 @@
 import * as assert from "node:assert/strict";
-import * as path from "node:path";
 import { ConfigError } from "../../components/config/errors";
 import { resolveNodeHardware } from "../../components/config/hardware";
-import { decodeConfigValue } from "../../components/config/load";
-import { readStackFile } from "../../components/config/stack-file";
 import { validateStackConfig } from "../../components/config/validate";
 import { planNodes } from "../../components/hardware/plan";
 import { clusterPlan } from "../../components/plan";
-import { PROJECT_ROOT } from "../helpers/shared";
-
-const TOKEN = { proxmoxApiToken: "root@pam!pulumi=00000000-0000-0000-0000-000000000000" };
-
-function sampleRaw(): Record<string, unknown> {
-  const { config } = readStackFile(path.join(PROJECT_ROOT, "Pulumi.homelab.yaml"));
-  const raw: Record<string, unknown> = {};
-  for (const [fullKey, text] of Object.entries(config)) {
-    const key = fullKey.replace(/^proxmox-talos:/, "");
-    raw[key] = decodeConfigValue(key, text);
-  }
-  return raw;
-}
+import { SAMPLE_SECRETS, sampleRaw } from "../helpers/sample-stack";
 
 type Node = Record<string, unknown>;
 const nodesOf = (raw: Record<string, unknown>) => raw.nodes as Node[];
@@ -32,7 +17,7 @@ function existingRaw(): Record<string, unknown> {
   return raw;
 }
 
-function problems(raw: Record<string, unknown>, secrets: Record<string, string> = TOKEN): string[] {
+function problems(raw: Record<string, unknown>, secrets: Record<string, string> = SAMPLE_SECRETS): string[] {
   try {
     validateStackConfig(raw, secrets);
   } catch (err) {
@@ -52,7 +37,7 @@ function only(raw: Record<string, unknown>, key: string, secrets?: Record<string
 
 describe("node hardware config: validation", () => {
   it("accepts the sample stack unchanged (no hardware keys) with boot security off", () => {
-    const cfg = validateStackConfig(sampleRaw(), TOKEN);
+    const cfg = validateStackConfig(sampleRaw(), SAMPLE_SECRETS);
     assert.deepEqual(cfg.security, {
       secureBoot: false,
       includeWellKnownCertificates: false,
@@ -184,7 +169,7 @@ describe("node hardware config: validation", () => {
     assert.match(only(old, "nodes[3].dataDisks[0].selector"), /Talos 1\.10 reads no serial/);
     nodesOf(old)[3]!.dataDisks = [{ name: "data", sizeGiB: 100, selector: "disk.size > 90u * GiB" }];
     assert.deepEqual(problems(old), []);
-    const cfg = validateStackConfig(old, TOKEN);
+    const cfg = validateStackConfig(old, SAMPLE_SECRETS);
     assert.equal(resolveNodeHardware(cfg, cfg.nodes[3]!).dataDisks[0]!.selector, "disk.size > 90u * GiB");
     assert.equal(resolveNodeHardware(cfg, cfg.nodes[3]!).dataDisks[0]!.serial, "data");
   });
@@ -233,7 +218,7 @@ describe("node hardware config: resolution cluster → class → node", () => {
       meta: [{ key: 12, value: "gpu" }],
     };
     nodesOf(raw)[3]!.dataDisks = [{ name: "scratch", sizeGiB: 50, discard: false }];
-    const cfg = validateStackConfig(raw, TOKEN);
+    const cfg = validateStackConfig(raw, SAMPLE_SECRETS);
     const hw = resolveNodeHardware(cfg, cfg.nodes[3]!);
     assert.deepEqual(hw.image, {
       extensions: [
@@ -276,7 +261,7 @@ describe("node hardware in the cluster plan (clusterPlan)", () => {
     nodesOf(raw)[3]!.class = "gpu";
     nodesOf(raw)[3]!.security = { secureBoot: true, diskEncryption: "tpm" };
     nodesOf(raw)[3]!.dataDisks = [{ name: "data", sizeGiB: 64 }];
-    const plan = clusterPlan(validateStackConfig(raw, TOKEN));
+    const plan = clusterPlan(validateStackConfig(raw, SAMPLE_SECRETS));
     const vm = plan.proxmox!.nodes.nodes[3]!;
     assert.match(vm.bootImage!.url, /-secureboot\.raw\.zst$/);
     assert.deepEqual(vm.pci, [{ mapping: "igpu", pcie: true, rombar: true, xvga: false }]);

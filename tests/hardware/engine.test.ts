@@ -7,18 +7,10 @@
  * allowance, are refused at preview naming the node. Skipped without the engine.
  */
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { bootSecurityProfile } from "../../components/hardware/node-image";
-import { generateSecretsBundle, serializeSecretsYaml } from "../../components/talos/pki/secrets";
-import { TalosCluster } from "../../components/talos/talos-cluster";
-import { image, TEST_NETWORK } from "../day2/harness";
-import { FakeKubeApi } from "../fakes/kube-api";
-import { FakeEtcdCluster, FakeTalosNode } from "../fakes/talos-node";
-import { ENGINE_BIN, engineBuilt, inlineStack } from "../helpers/engine";
+import { engineClusterSuite } from "../helpers/engine-cluster";
 
 const SPECS = [
   { name: "cp-1", role: "controlplane" },
@@ -41,87 +33,40 @@ class FakeVm extends pulumi.dynamic.Resource {
 
 describe("boot-security changes under the real engine: per-node replacement at preview", function () {
   this.timeout(600_000);
-  let dir = "";
-  let stack: Stack | undefined;
-  let kube: FakeKubeApi | undefined;
-  const nodes = new Map<string, FakeTalosNode>();
-  const etcd = new FakeEtcdCluster();
   const encryption: Record<string, Encryption> = { "cp-1": "none", "w-1": "none", "w-2": "none" };
   let allowReinstall = true;
-
-  before(async function () {
-    if (!engineBuilt()) {
-      console.log(`      skipped: no built engine in ${ENGINE_BIN} (run npm run engine)`);
-      this.skip();
-    }
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "hw-engine-"));
-    const bundle = await generateSecretsBundle();
-    const secretsYaml = serializeSecretsYaml(bundle);
-    kube = await FakeKubeApi.start({ ca: bundle.certs.k8s });
-    const k = kube;
-    for (const s of SPECS) {
-      nodes.set(
-        s.name,
-        await FakeTalosNode.start({
-          hostname: s.name,
-          osCa: bundle.certs.os,
-          etcd,
-          rebootDelayMs: 200,
-          onChange: (n) => k.setNode(n.hostname, { ready: true, kubeletVersion: n.kubeletVersion }),
-        }),
-      );
-      kube.addNode(s.name, { ready: true, kubeletVersion: "v1.35.2" });
-    }
-    const program = async () => {
-      new TalosCluster("talos", {
-        clusterName: "homelab",
-        endpoint: k.url,
-        vip: "127.0.0.5",
+  const world = engineClusterSuite({
+    stackName: "hardware",
+    specs: SPECS,
+    program: async (w) => {
+      w.cluster({
         talosVersion: "1.12.6",
-        kubernetesVersion: "1.35.2",
-        installImage: image("1.12.6"),
         nodes: SPECS.map((s) => {
           const profile = bootSecurityProfile({ secureBoot: false, diskEncryption: encryption[s.name]! });
           return {
-            ...s,
-            ip: "127.0.0.1",
-            apiAddress: nodes.get(s.name)!.address,
+            ...w.nodeArgs(s),
             hardware: { diskEncryption: encryption[s.name] },
             bootSecurity: profile,
             reinstallable: true,
-            // Fresh fake machines in maintenance mode: the unauthenticated first apply is allowed.
-            newMachine: true,
             dependsOn: [new FakeVm(`vm-${s.name}`, { name: s.name }, profile)],
           };
         }),
-        network: TEST_NETWORK,
-        allowSchedulingOnControlPlanes: false,
-        openebsHostpath: false,
-        importedSecrets: pulumi.secret(secretsYaml),
-        applyTimeoutSeconds: 60,
-        readyTimeoutSeconds: 60,
         allowReinstall,
-        rollout: { nodeTimeoutSeconds: 20, drainTimeoutSeconds: 30 },
       });
       return {};
-    };
-    stack = await inlineStack({ dir, stackName: "hardware", program });
-    let out = "";
-    const r = await stack.up({ onOutput: (s) => (out += s) });
-    assert.equal(r.summary.result, "succeeded", out);
+    },
   });
 
-  after(async () => {
-    if (stack) await stack.workspace.removeStack(stack.name, { force: true }).catch(() => undefined);
-    await Promise.all([...nodes.values()].map((n) => n.close()));
-    await kube?.close();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  before(async () => {
+    let out = "";
+    const r = await world.stack.up({ onOutput: (s) => (out += s) });
+    assert.equal(r.summary.result, "succeeded", out);
   });
 
   /** `name:op` of every step the preview plans for VMs and applies (same steps: no changes). */
   async function plannedOps(): Promise<string[]> {
     const events: EngineEvent[] = [];
-    await stack!.preview({ diff: true, onEvent: (e) => events.push(e) });
+    await world.stack.preview({ diff: true, onEvent: (e) => events.push(e) });
     return events
       .map((e) => e.resourcePreEvent?.metadata)
       .filter((m) => m && /FakeVm|MachineConfigApply/.test(m.type) && m.op !== "same")
@@ -141,7 +86,7 @@ describe("boot-security changes under the real engine: per-node replacement at p
 
   it("a control plane's change is refused at preview, naming the node", async () => {
     encryption["cp-1"] = "nodeID";
-    await assert.rejects(stack!.preview(), (e: Error) =>
+    await assert.rejects(world.stack.preview(), (e: Error) =>
       /node cp-1: boot security .*etcd member/s.test(e.message),
     );
     encryption["cp-1"] = "none";
@@ -150,7 +95,7 @@ describe("boot-security changes under the real engine: per-node replacement at p
   it("without the allowance (production) a worker's change is refused at preview", async () => {
     allowReinstall = false;
     encryption["w-2"] = "nodeID";
-    await assert.rejects(stack!.preview(), (e: Error) =>
+    await assert.rejects(world.stack.preview(), (e: Error) =>
       /node w-2: .*rollout\.allowNodeRemoval: true/s.test(e.message),
     );
     encryption["w-2"] = "none";

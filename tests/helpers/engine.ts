@@ -11,8 +11,19 @@ import { PROJECT_ROOT } from "./shared";
 
 export const ENGINE_BIN = engineBinDir(process.env, sdkVersion(PROJECT_ROOT));
 
-export function engineBuilt(): boolean {
-  return fs.existsSync(path.join(ENGINE_BIN, "pulumi"));
+/** Skips the running suite when the engine (or one of the named plugins beside it) is not built. */
+export function requireEngine(ctx: Mocha.Context, ...plugins: string[]): void {
+  for (const f of ["pulumi", ...plugins]) {
+    if (!fs.existsSync(path.join(ENGINE_BIN, f))) {
+      console.log(`      skipped: no built engine in ${ENGINE_BIN} (${f} missing; run \`npm run engine\`)`);
+      ctx.skip();
+    }
+  }
+}
+
+/** The kinds of change in a preview's or update's summary other than `same`, with their counts. */
+export function changes(summary: Readonly<Record<string, number>>): [string, number][] {
+  return Object.entries(summary).filter(([k, v]) => k !== "same" && v > 0);
 }
 
 export interface InlineStackOptions {
@@ -24,13 +35,18 @@ export interface InlineStackOptions {
   readonly binDir?: string;
 }
 
-/** A new stack of an inline program in a temp project (Pulumi.yaml + node_modules link). */
+/** A project dir for the engine: this project's Pulumi.yaml and a link to its node_modules. */
+export function writeProject(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: proxmox-talos\nruntime: nodejs\n");
+  fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(dir, "node_modules"));
+}
+
+/** A new stack of an inline program in a temp project (see writeProject). */
 export async function inlineStack(o: InlineStackOptions): Promise<Stack> {
   const bin = o.binDir ?? ENGINE_BIN;
   const work = path.join(o.dir, "project");
-  fs.mkdirSync(work, { recursive: true });
-  fs.writeFileSync(path.join(work, "Pulumi.yaml"), "name: proxmox-talos\nruntime: nodejs\n");
-  fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(work, "node_modules"));
+  writeProject(work);
   fs.mkdirSync(path.join(o.dir, "state"), { recursive: true });
   // Only `bin` provides plugins (a test's own launchers must not be shadowed by the engine's).
   const rest = (process.env.PATH ?? "")

@@ -35,6 +35,16 @@ export function unwrapSecrets(value: unknown, path = "", secretPaths: string[] =
   return value;
 }
 
+/** Every place `needle` occurs in `value` (inside a string), as a path like unwrapSecrets' ones. */
+export function pathsOf(value: unknown, needle: string, path = ""): string[] {
+  if (typeof value === "string") return value.includes(needle) ? [path] : [];
+  if (Array.isArray(value)) return value.flatMap((v, i) => pathsOf(v, needle, `${path}[${i}]`));
+  if (value && typeof value === "object") {
+    return Object.entries(value).flatMap(([k, v]) => pathsOf(v, needle, path ? `${path}.${k}` : k));
+  }
+  return [];
+}
+
 /** One registered resource as the mock monitor saw it. */
 export interface RecordedResource {
   readonly urn: string;

@@ -234,6 +234,18 @@ describe("policy: cluster", () => {
         ["the VIP", "the gateway"],
       );
     });
+    it("flags a pool over the node network's broadcast address and one written with host bits", async () => {
+      const outcome = await run(
+        metallbPools,
+        resources(withPools(["192.168.50.250-192.168.50.255", "192.168.50.201/28"])),
+      );
+      assert.deepEqual(
+        outcome.violations.map(
+          (v) => /(overlaps the broadcast address|has host bits set)/.exec(v.message)?.[1],
+        ),
+        ["overlaps the broadcast address", "has host bits set"],
+      );
+    });
     it("reports what the config rule reports", async () => {
       const c = withPools(["192.168.50.11", "bogus"]);
       const facts = clusterFacts(resources(c).map(policyResource));
@@ -242,6 +254,7 @@ describe("policy: cluster", () => {
         nodes: facts.nodes,
         vip: facts.vip,
         gateway: facts.network?.gateway,
+        cidr: facts.network?.cidr,
       });
       assert.equal(expected.length, 2);
       assert.deepEqual(

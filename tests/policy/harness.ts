@@ -4,6 +4,7 @@
  * unknown-checking proxy, collects `reportViolation` calls, and treats `notApplicable` and values
  * unknown during preview as the server does.
  */
+import * as assert from "node:assert/strict";
 import type {
   EnforcementLevel,
   Policies,
@@ -95,19 +96,26 @@ function restoreUnknowns(src: unknown, copy: unknown): unknown {
   return copy;
 }
 
-export function resourceArgs(spec: ResourceSpec, config: object = {}): ResourceValidationArgs {
-  const props = wire(spec.props);
-  const asType = ((cls: unknown) =>
-    isTypeOf(spec.type, cls) ? props : undefined) as ResourceValidationArgs["asType"];
+/** What a resource looks like to a resource policy and to a stack policy alike. */
+function resourceView(spec: ResourceSpec) {
   return {
     type: spec.type,
-    props,
+    props: wire(spec.props),
     urn: spec.urn ?? urnOf(spec.type, spec.name, spec.stack),
     name: spec.name,
     opts: options(spec),
     ...(spec.provider ? { provider: spec.provider } : {}),
+    isType: (cls: unknown) => isTypeOf(spec.type, cls),
+  };
+}
+
+export function resourceArgs(spec: ResourceSpec, config: object = {}): ResourceValidationArgs {
+  const view = resourceView(spec);
+  const asType = ((cls: unknown) =>
+    isTypeOf(spec.type, cls) ? view.props : undefined) as ResourceValidationArgs["asType"];
+  return {
+    ...view,
     stackTags: new Map(),
-    isType: (cls) => isTypeOf(spec.type, cls),
     asType,
     getConfig: <T extends object>() => config as T,
     notApplicable: throwNotApplicable,
@@ -115,19 +123,7 @@ export function resourceArgs(spec: ResourceSpec, config: object = {}): ResourceV
 }
 
 export function policyResource(spec: ResourceSpec): PolicyResource {
-  const props = wire(spec.props);
-  return {
-    type: spec.type,
-    props,
-    urn: spec.urn ?? urnOf(spec.type, spec.name, spec.stack),
-    name: spec.name,
-    opts: options(spec),
-    ...(spec.provider ? { provider: spec.provider } : {}),
-    dependencies: [],
-    propertyDependencies: {},
-    isType: (cls) => isTypeOf(spec.type, cls),
-    asType: () => undefined,
-  };
+  return { ...resourceView(spec), dependencies: [], propertyDependencies: {}, asType: () => undefined };
 }
 
 /** Fills in `parent` links between the resources (by the parent URN in their options). */
@@ -191,6 +187,17 @@ export function runStackPolicy(policy: StackValidationPolicy, args: StackValidat
 /** Messages of an outcome, for assertions. */
 export function messages(outcome: Outcome): string[] {
   return outcome.violations.map((v) => v.message);
+}
+
+/** The messages a resource policy reports on `spec`; it must not have read a value unknown at preview. */
+export async function violations(
+  policy: ResourceValidationPolicy,
+  spec: ResourceSpec,
+  config: object = {},
+): Promise<string[]> {
+  const outcome = await runResourcePolicy(policy, resourceArgs(spec, config));
+  assert.equal(outcome.unknown, undefined, `policy read an unknown value: ${outcome.unknown}`);
+  return messages(outcome);
 }
 
 export interface PackViolation {

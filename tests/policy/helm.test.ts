@@ -1,8 +1,7 @@
 import * as assert from "node:assert/strict";
-import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { helmNamespace, helmRepositoryHttps, helmVersionPinned } from "../../policy/helm";
 import { sampleConfig, stackResources } from "./fixtures";
-import { DELETE, edited, messages, type ResourceSpec, resourceArgs, runResourcePolicy } from "./harness";
+import { DELETE, edited, type ResourceSpec, violations } from "./harness";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 
@@ -15,14 +14,6 @@ function cilium(edits: ReadonlyArray<readonly [string, unknown]> = []): Resource
   const base = releases().find((r) => r.name === "cilium");
   assert.ok(base);
   return { ...base, props: edited(base.props, edits) };
-}
-
-async function violations(
-  policy: ResourceValidationPolicy,
-  spec: ResourceSpec,
-  config: object = {},
-): Promise<string[]> {
-  return messages(await runResourcePolicy(policy, resourceArgs(spec, config)));
 }
 
 describe("policy: Helm", () => {

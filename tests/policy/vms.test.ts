@@ -1,12 +1,10 @@
 import * as assert from "node:assert/strict";
-import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { vmCpuType, vmDisk, vmMemory, vmProtected, vmQemuAgent, vmStaticIp } from "../../policy/vms";
 import { sampleConfig, stackResources } from "./fixtures";
 import {
   DELETE,
   edited,
   linkParents,
-  messages,
   policyResource,
   type ResourceSpec,
   resourceArgs,
@@ -15,6 +13,7 @@ import {
   stackArgs,
   UNKNOWN_STRING,
   urnOf,
+  violations,
 } from "./harness";
 
 const VM = "proxmoxve:index/vmLegacy:VmLegacy";
@@ -30,16 +29,6 @@ function sampleVm(name = "cp-1"): ResourceSpec {
 function vmWith(edits: ReadonlyArray<readonly [string, unknown]>, name = "cp-1"): ResourceSpec {
   const base = sampleVm(name);
   return { ...base, props: edited(base.props, edits) };
-}
-
-async function violations(
-  policy: ResourceValidationPolicy,
-  spec: ResourceSpec,
-  config: object = {},
-): Promise<string[]> {
-  const outcome = await runResourcePolicy(policy, resourceArgs(spec, config));
-  assert.equal(outcome.unknown, undefined, `policy read an unknown value: ${outcome.unknown}`);
-  return messages(outcome);
 }
 
 describe("policy: VMs", () => {

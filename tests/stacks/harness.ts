@@ -9,9 +9,10 @@ import { PulumiCommand } from "@pulumi/pulumi/automation";
 import { main } from "../../stacks/cli";
 import type { SmokeRunner } from "../../stacks/smoke";
 import type { WorkspaceOptions } from "../../stacks/workspace";
+import { writeProject } from "../helpers/engine";
+import { PROJECT_ROOT } from "../helpers/shared";
 
-export const REPO_ROOT = path.resolve(__dirname, "..", "..");
-export const FAKE_CLI_ROOT = path.join(REPO_ROOT, "tests/fakes/pulumi-cli");
+export const FAKE_CLI_ROOT = path.join(PROJECT_ROOT, "tests/fakes/pulumi-cli");
 
 export interface ConfigEntry {
   value: string;
@@ -80,9 +81,7 @@ export class Sandbox {
   private readonly saved: Record<string, string | undefined> = {};
 
   constructor(world: World) {
-    fs.mkdirSync(this.project);
-    fs.writeFileSync(path.join(this.project, "Pulumi.yaml"), "name: proxmox-talos\nruntime: nodejs\n");
-    fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(this.project, "node_modules"));
+    writeProject(this.project);
     fs.writeFileSync(this.stateFile, JSON.stringify(world));
     for (const [k, v] of Object.entries({
       FAKE_PULUMI_STATE: this.stateFile,
@@ -184,7 +183,7 @@ export function homelabConfig(extra: Record<string, ConfigEntry> = {}): Record<s
 
 function pkgVersion(pkg: string): string {
   const json = JSON.parse(
-    fs.readFileSync(path.join(REPO_ROOT, "node_modules", pkg, "package.json"), "utf8"),
+    fs.readFileSync(path.join(PROJECT_ROOT, "node_modules", pkg, "package.json"), "utf8"),
   ) as {
     version: string;
   };

@@ -8,6 +8,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { sdkVersion } from "../../stacks/workspace";
+import { PROJECT_ROOT } from "../helpers/shared";
 import {
   cfg,
   FAKE_CLI_ROOT,
@@ -15,13 +16,12 @@ import {
   KUBERNETES_VERSION,
   ops,
   PROXMOX_VERSION,
-  REPO_ROOT,
   Sandbox,
   type World,
 } from "./harness";
 
 const PROXMOX_SERVER = JSON.parse(
-  fs.readFileSync(path.join(REPO_ROOT, "node_modules/@muhlba91/pulumi-proxmoxve/package.json"), "utf8"),
+  fs.readFileSync(path.join(PROJECT_ROOT, "node_modules/@muhlba91/pulumi-proxmoxve/package.json"), "utf8"),
 ).pulumi.server as string;
 
 /** A homelab stack with no plugin installed; each plugin's server offers it. */

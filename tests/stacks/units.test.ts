@@ -14,6 +14,7 @@ import { formatDuration, Progress, plainText, shortUrn } from "../../stacks/prog
 import { kubeSmoke } from "../../stacks/smoke";
 import { engineBinDir, openStack, workspaceEnv } from "../../stacks/workspace";
 import { issueCert, newCa, standardKeyPem } from "../fakes/certs";
+import { kubeconfigYaml } from "../fakes/kube-api";
 import { ALL_PLUGINS, capture, cfg, homelabConfig, Sandbox } from "./harness";
 
 describe("stacks units", () => {
@@ -230,26 +231,12 @@ describe("smoke checks against a fake Kubernetes API (loopback HTTPS, client cer
     );
     await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
     const port = (server.address() as AddressInfo).port;
-    const b64 = (s: string) => Buffer.from(s).toString("base64");
-    const kubeconfig = [
-      "apiVersion: v1",
-      "kind: Config",
-      "clusters:",
-      "  - name: lab",
-      "    cluster:",
-      `      server: https://127.0.0.1:${port}`,
-      `      certificate-authority-data: ${b64(ca.crt)}`,
-      "users:",
-      "  - name: admin@lab",
-      "    user:",
-      `      client-certificate-data: ${b64(client.crt)}`,
-      `      client-key-data: ${b64(standardKeyPem(client.key))}`,
-      "contexts:",
-      "  - name: admin@lab",
-      "    context: { cluster: lab, user: admin@lab }",
-      "current-context: admin@lab",
-      "",
-    ].join("\n");
+    const kubeconfig = kubeconfigYaml({
+      server: `https://127.0.0.1:${port}`,
+      ca: ca.crt,
+      client: { crt: client.crt, key: standardKeyPem(client.key) },
+      clusterName: "lab",
+    });
     return { kubeconfig, seen };
   }
 

@@ -10,6 +10,7 @@ import * as YAML from "yaml";
 import { generateSecretsBundle, serializeSecretsYaml } from "../../components/talos/pki/secrets";
 import { TalosCluster, type TalosClusterArgs } from "../../components/talos/talos-cluster";
 import { type Recording, recordProgram, resolveOutput } from "../helpers/mocks";
+import { CLUSTER_BASE } from "./cluster-args";
 import { talosMockState } from "./mock-state";
 
 /** Stands in for a node's VM. */
@@ -40,28 +41,14 @@ function clusterArgs(
   extra: Partial<TalosClusterArgs> = {},
 ): TalosClusterArgs {
   return {
-    clusterName: "homelab",
-    endpoint: "https://10.0.0.5:6443",
-    vip: "10.0.0.5",
-    talosVersion: "1.13.9",
-    kubernetesVersion: "1.36.3",
-    installImage:
-      "factory.talos.dev/nocloud-installer/ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515:v1.13.9",
+    ...CLUSTER_BASE,
     nodes: NODES.map((n) => ({
       ...n,
       installDisk: "/dev/sda",
       patches: n.name === "w-1" ? [{ machine: { nodeLabels: { tier: "worker" } } }] : [],
       dependsOn: [vms[n.name]!],
     })),
-    network: {
-      dnsServers: ["10.0.0.1"],
-      cni: "cilium",
-      kubeProxy: false,
-      podSubnets: ["10.244.0.0/16"],
-      serviceSubnets: ["10.96.0.0/12"],
-    },
     patches: { all: [], controlplane: [], worker: [] },
-    allowSchedulingOnControlPlanes: false,
     openebsHostpath: true,
     ...extra,
   };

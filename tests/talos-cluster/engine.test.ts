@@ -14,9 +14,9 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { generateSecretsBundle, serializeSecretsYaml } from "../../components/talos/pki/secrets";
 import { TalosCluster } from "../../components/talos/talos-cluster";
 import { FakeTalosNode } from "../fakes/talos-node";
-import { ENGINE_BIN, inlineStack } from "../helpers/engine";
-
-const ROOT = path.resolve(__dirname, "..", "..");
+import { ENGINE_BIN, inlineStack, requireEngine } from "../helpers/engine";
+import { PROJECT_ROOT } from "../helpers/shared";
+import { CLUSTER_BASE } from "./cluster-args";
 
 const SPECS = [
   { name: "cp-1", role: "controlplane" },
@@ -36,10 +36,7 @@ describe("TalosCluster under the real engine with fake nodes (no TS loader in th
   let workerPatches: Record<string, unknown>[] = [];
 
   before(async function () {
-    if (!fs.existsSync(path.join(ENGINE_BIN, "pulumi"))) {
-      console.log(`      skipped: no built engine in ${ENGINE_BIN} (run scripts/pulumi-engine.sh)`);
-      this.skip();
-    }
+    requireEngine(this);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "talos-engine-"));
     // A CLI dir holding the engine and a stock-like dynamic-provider launcher (no tsx preload).
     const bin = path.join(dir, "cli", "bin");
@@ -52,7 +49,7 @@ describe("TalosCluster under the real engine with fake nodes (no TS loader in th
     }
     fs.writeFileSync(
       path.join(bin, "pulumi-resource-pulumi-nodejs"),
-      `#!/usr/bin/env bash\necho "$$" >> '${marker()}'\nexec node '${ROOT}/node_modules/@pulumi/pulumi/cmd/dynamic-provider' "$@"\n`,
+      `#!/usr/bin/env bash\necho "$$" >> '${marker()}'\nexec node '${PROJECT_ROOT}/node_modules/@pulumi/pulumi/cmd/dynamic-provider' "$@"\n`,
       { mode: 0o755 },
     );
     const bundle = await generateSecretsBundle();
@@ -63,13 +60,7 @@ describe("TalosCluster under the real engine with fake nodes (no TS loader in th
     );
     const program = async () => {
       const c = new TalosCluster("talos", {
-        clusterName: "homelab",
-        endpoint: "https://10.0.0.5:6443",
-        vip: "10.0.0.5",
-        talosVersion: "1.13.9",
-        kubernetesVersion: "1.36.3",
-        installImage:
-          "factory.talos.dev/nocloud-installer/ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515:v1.13.9",
+        ...CLUSTER_BASE,
         nodes: SPECS.map((s, k) => ({
           ...s,
           ip: "127.0.0.1",
@@ -78,14 +69,6 @@ describe("TalosCluster under the real engine with fake nodes (no TS loader in th
           patches: s.name === "w-1" ? workerPatches : [],
           dependsOn: [],
         })),
-        network: {
-          dnsServers: ["10.0.0.1"],
-          cni: "cilium",
-          kubeProxy: false,
-          podSubnets: ["10.244.0.0/16"],
-          serviceSubnets: ["10.96.0.0/12"],
-        },
-        allowSchedulingOnControlPlanes: false,
         openebsHostpath: false,
         importedSecrets: pulumi.secret(secretsYaml),
         checkKubernetes: false,

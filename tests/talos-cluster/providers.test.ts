@@ -11,7 +11,6 @@ import { parseSecretsYaml } from "../../components/talos/pki/secrets";
 import * as applyLogic from "../../components/talos/resources/logic/apply";
 import * as bootstrapLogic from "../../components/talos/resources/logic/bootstrap";
 import * as clientConfigsLogic from "../../components/talos/resources/logic/client-configs";
-import { sha256Hex } from "../../components/talos/resources/logic/common";
 import * as readyLogic from "../../components/talos/resources/logic/ready";
 import * as secretsLogic from "../../components/talos/resources/logic/secrets";
 import {
@@ -21,7 +20,8 @@ import {
   machineSecretsProvider,
 } from "../../components/talos/resources/providers";
 import { issueCert, newCa, standardKeyPem } from "../fakes/certs";
-import { machineConfig, newTestPki, type TestPki } from "../fakes/machine-config";
+import { kubeconfigYaml } from "../fakes/kube-api";
+import { applyInputsFor, newTestPki, type TestPki } from "../fakes/machine-config";
 import { FakeTalosNode, startSilentNode } from "../fakes/talos-node";
 
 const quick = { pollMs: 50, log: (_m: string) => undefined };
@@ -37,19 +37,8 @@ const SPECS: readonly NodeSpec[] = [
 ];
 
 function applyInputs(pki: TestPki, node: FakeTalosNode, spec: NodeSpec, clusterName = "homelab") {
-  const config = machineConfig({ type: spec.role, pki, clusterName });
   return {
-    node: spec.name,
-    address: node.address,
-    role: spec.role,
-    config,
-    configHash: sha256Hex(config),
-    talosVersion: "v1.11.5",
-    mode: "auto",
-    osCa: pki.osCa.crt,
-    clientCert: pki.admin.crt,
-    clientKey: pki.admin.key,
-    resetOnDelete: false,
+    ...applyInputsFor(pki, node.address, spec, clusterName),
     timeoutSeconds: 20,
     maintenanceAllowed: true,
   };
@@ -231,26 +220,12 @@ describe("Talos dynamic providers against fake nodes", function () {
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     try {
       const port = (server.address() as AddressInfo).port;
-      const b64 = (s: string) => Buffer.from(s).toString("base64");
-      const kubeconfig = [
-        "apiVersion: v1",
-        "kind: Config",
-        "clusters:",
-        "  - name: homelab",
-        "    cluster:",
-        `      server: https://127.0.0.1:${port}`,
-        `      certificate-authority-data: ${b64(k8sCa.crt)}`,
-        "users:",
-        "  - name: admin@homelab",
-        "    user:",
-        `      client-certificate-data: ${b64(admin.crt)}`,
-        `      client-key-data: ${b64(admin.key)}`,
-        "contexts:",
-        "  - name: admin@homelab",
-        "    context: {cluster: homelab, user: admin@homelab}",
-        "current-context: admin@homelab",
-        "",
-      ].join("\n");
+      const kubeconfig = kubeconfigYaml({
+        server: `https://127.0.0.1:${port}`,
+        ca: k8sCa.crt,
+        client: admin,
+        clusterName: "homelab",
+      });
       const r = await readyLogic.create(
         {
           nodes: [{ name: "cp-1", address: nodes[0]!.address }],

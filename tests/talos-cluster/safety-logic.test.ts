@@ -8,7 +8,7 @@ import * as assert from "node:assert/strict";
 import * as applyLogic from "../../components/talos/resources/logic/apply";
 import { sha256Hex } from "../../components/talos/resources/logic/common";
 import * as membership from "../../components/talos/resources/logic/membership";
-import { machineConfig, newTestPki, type TestPki } from "../fakes/machine-config";
+import { applyInputsFor, machineConfig, newTestPki, type TestPki } from "../fakes/machine-config";
 import { FakeTalosNode } from "../fakes/talos-node";
 
 const quick = { pollMs: 50, log: (_m: string) => undefined };
@@ -24,24 +24,11 @@ describe("safe by default in the Talos resources' logic (#19)", function () {
   });
   after(async () => node.close());
 
-  const inputs = (over: Record<string, unknown> = {}) => {
-    const config = machineConfig({ type: "worker", pki, clusterName: "homelab" });
-    return {
-      node: "w-1",
-      address: node.address,
-      role: "worker",
-      config,
-      configHash: sha256Hex(config),
-      talosVersion: "v1.11.5",
-      mode: "auto",
-      osCa: pki.osCa.crt,
-      clientCert: pki.admin.crt,
-      clientKey: pki.admin.key,
-      resetOnDelete: false,
-      timeoutSeconds: 10,
-      ...over,
-    };
-  };
+  const inputs = (over: Record<string, unknown> = {}) => ({
+    ...applyInputsFor(pki, node.address, { name: "w-1", role: "worker" }),
+    timeoutSeconds: 10,
+    ...over,
+  });
 
   it("create refuses the unauthenticated maintenance apply for a node not known to be new, at once", async () => {
     const t0 = Date.now();

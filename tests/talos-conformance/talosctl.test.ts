@@ -5,73 +5,28 @@
  * answer comes from. Skipped where talosctl was not built.
  */
 import * as assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { issueCert, newCa, type PemPair } from "../fakes/certs";
 import { machineConfig, newTestPki, type TestPki } from "../fakes/machine-config";
 import { FakeTalosNode } from "../fakes/talos-node";
 import { requirePeer } from "../helpers/peers";
-
-interface Run {
-  readonly ok: boolean;
-  readonly out: string;
-}
-
-const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
+import { refused, Talosctl } from "./talosctl-cli";
 
 describe("talosctl 1.11.5 against the fake Talos node (conformance)", function () {
   this.timeout(120_000);
-  let talosctl = "";
+  let cli: Talosctl | undefined;
   let pki: TestPki;
   let dir = "";
   const nodes: FakeTalosNode[] = [];
   let cp: FakeTalosNode;
   let worker: FakeTalosNode;
 
-  /** Runs talosctl without blocking the event loop (the fake answers in this process). */
-  function run(args: readonly string[]): Promise<Run> {
-    return new Promise((resolve) => {
-      execFile(
-        talosctl,
-        args,
-        {
-          timeout: 60_000,
-          env: { PATH: process.env.PATH ?? "", HOME: dir, TALOSCONFIG: path.join(dir, "none") },
-        },
-        (err, stdout, stderr) => resolve({ ok: err === null, out: `${stdout}${stderr}` }),
-      );
-    });
-  }
-
-  /** A talosconfig for `node` with a client cert, in the temporary directory. */
-  function talosconfig(name: string, node: FakeTalosNode, ca: string, client: PemPair): string {
-    const file = path.join(dir, `${name}.yaml`);
-    const ctx = {
-      endpoints: [node.address],
-      nodes: ["127.0.0.1"],
-      ca: b64(ca),
-      crt: b64(client.crt),
-      key: b64(client.key),
-    };
-    fs.writeFileSync(file, YAML.stringify({ context: name, contexts: { [name]: ctx } }), { mode: 0o600 });
-    return file;
-  }
-
-  function file(name: string, text: string): string {
-    const p = path.join(dir, name);
-    fs.writeFileSync(p, text, { mode: 0o600 });
-    return p;
-  }
-
-  /** talosctl failed, and its output carries the gRPC code and the message gist. */
-  function refused(r: Run, code: string, gist: RegExp): void {
-    assert.equal(r.ok, false, r.out);
-    assert.match(r.out, new RegExp(`code = ${code} desc = `), r.out);
-    assert.match(r.out, gist, r.out);
-  }
+  const run = (args: readonly string[]) => cli!.run(args);
+  const file = (name: string, text: string) => cli!.file(name, text);
+  const talosconfig = (name: string, node: FakeTalosNode, ca: string, client: PemPair) =>
+    cli!.talosconfig(name, node.address, ca, client);
 
   let admin = "";
   let reader = "";
@@ -80,10 +35,11 @@ describe("talosctl 1.11.5 against the fake Talos node (conformance)", function (
   const cpConfig = () => machineConfig({ pki, hostname: "cp-c" });
 
   before(async function () {
-    talosctl = requirePeer(this, "talosctl");
+    const talosctl = requirePeer(this, "talosctl");
     this.timeout(180_000);
     pki = await newTestPki();
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "talosctl-conformance-"));
+    cli = new Talosctl(talosctl, "talosctl-conformance-");
+    dir = cli.dir;
     cp = await FakeTalosNode.start({ hostname: "cp-c", rebootDelayMs: 50 });
     worker = await FakeTalosNode.start({
       hostname: "w-c",
@@ -109,7 +65,7 @@ describe("talosctl 1.11.5 against the fake Talos node (conformance)", function (
   });
   after(async () => {
     await Promise.all(nodes.map((n) => n.close()));
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    cli?.cleanup();
   });
 
   describe("maintenance mode (internal/app/maintenance/server.go)", () => {

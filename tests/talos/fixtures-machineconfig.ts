@@ -3,12 +3,15 @@
  * fake one), a baseline render input, JSON-schema validation against ../shared and a YAML
  * comparison that ignores Go's encoding of empty values.
  */
+
+import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Ajv2020, { type ValidateFunction } from "ajv/dist/2020";
 import addFormats from "ajv-formats";
 import {
   isPlainObject,
+  type PlainObject,
   type PlainValue,
   parseYamlDocuments,
 } from "../../components/talos/machineconfig/patch-yaml";
@@ -23,6 +26,22 @@ import {
   type TalosMinor,
 } from "../../components/talos-minors";
 import { runOracle, sharedPath, tempDir } from "../helpers/shared";
+import { image } from "../helpers/talos-image";
+
+/** The documents of a multi-document config, each asserted to be a mapping. */
+export function docs(yaml: string): PlainObject[] {
+  return parseYamlDocuments(yaml).map((d) => {
+    assert.ok(isPlainObject(d));
+    return d;
+  });
+}
+
+/** The value at a dotted path (`machine.kubelet.extraArgs`), undefined where it is absent. */
+export function at(v: PlainValue | undefined, path: string): PlainValue | undefined {
+  let cur = v;
+  for (const k of path.split(".")) cur = isPlainObject(cur) ? cur[k] : undefined;
+  return cur;
+}
 
 /** Every supported minor (the rows of components/talos-minors.ts). */
 export const MINORS: readonly TalosMinor[] = SUPPORTED_TALOS_MINORS;
@@ -93,7 +112,7 @@ export function baseInput(
     nodeIp: role === "controlplane" ? "10.0.0.11" : "10.0.0.21",
     vip: "10.0.0.10",
     nameservers: ["10.0.0.1", "1.1.1.1"],
-    installImage: `factory.talos.dev/nocloud-installer/ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515:v${v.talos}`,
+    installImage: image(v.talos),
     certSANs: ["k8s.home.arpa"],
     cni: "none",
     kubeProxyDisabled: true,

@@ -1,11 +1,6 @@
 import * as assert from "node:assert/strict";
 import { OPENEBS_HOSTPATH_BASE } from "../../components/talos/constants";
-import {
-  isPlainObject,
-  type PlainObject,
-  type PlainValue,
-  parseYamlDocuments,
-} from "../../components/talos/machineconfig/patch-yaml";
+import type { PlainObject } from "../../components/talos/machineconfig/patch-yaml";
 import {
   buildMachineConfigDocuments,
   renderMachineConfig,
@@ -15,7 +10,9 @@ import { validateMachineConfig } from "../../components/talos/machineconfig/vali
 import { TALOS_MINORS, talosMinorFacts } from "../../components/talos-minors";
 import { requireShared } from "../helpers/shared";
 import {
+  at,
   baseInput,
+  docs,
   fakeBundle,
   kindsMissingFromSchema,
   MINORS,
@@ -24,19 +21,6 @@ import {
   ROLES,
   schemaErrors,
 } from "./fixtures-machineconfig";
-
-function docs(yaml: string): PlainObject[] {
-  return parseYamlDocuments(yaml).map((d) => {
-    assert.ok(isPlainObject(d));
-    return d;
-  });
-}
-
-function at(v: PlainValue | undefined, path: string): PlainValue | undefined {
-  let cur = v;
-  for (const k of path.split(".")) cur = isPlainObject(cur) ? cur[k] : undefined;
-  return cur;
-}
 
 const kinds = (yaml: string): string[] => docs(yaml).map((d) => String(d.kind ?? "v1alpha1"));
 const b64 = (s: string): string => Buffer.from(s).toString("base64");

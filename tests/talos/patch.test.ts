@@ -8,12 +8,8 @@ import {
   sameConfig,
 } from "../../components/talos/machineconfig/patch";
 import { applyJson6902 } from "../../components/talos/machineconfig/patch-json6902";
-import {
-  isPlainObject,
-  type PlainObject,
-  type PlainValue,
-  parseYamlDocuments,
-} from "../../components/talos/machineconfig/patch-yaml";
+import type { PlainObject } from "../../components/talos/machineconfig/patch-yaml";
+import { at, docs } from "./fixtures-machineconfig";
 
 const SINGLE = `version: v1alpha1
 machine:
@@ -44,17 +40,6 @@ name: 10.0.0.10
 link: eth0
 `;
 
-function docs(yaml: string): PlainObject[] {
-  return parseYamlDocuments(yaml).map((d) => {
-    assert.ok(isPlainObject(d));
-    return d;
-  });
-}
-function at(v: PlainValue | undefined, path: string): PlainValue | undefined {
-  let cur = v;
-  for (const k of path.split(".")) cur = isPlainObject(cur) ? cur[k] : undefined;
-  return cur;
-}
 const patch = (cfg: string, ...p: ConfigPatch[]): PlainObject[] =>
   docs(applyPatches(cfg, p, { node: "n1", validate: false }));
 const refuse = (cfg: string, p: string, re: RegExp): void => {

@@ -1,6 +1,6 @@
 /** `Bootstrap`: etcd bootstrap on the first control plane, once (see logic/bootstrap.ts). */
 import type * as pulumi from "@pulumi/pulumi";
-import { secretAdminCredentials } from "./credentials";
+import { ADMIN_CREDENTIAL_OUTPUTS, secretAdminCredentials } from "./credentials";
 import { LOGIC, LogicResource } from "./providers";
 
 export interface BootstrapArgs {
@@ -33,7 +33,7 @@ export class Bootstrap extends LogicResource {
         alreadyBootstrapped: undefined,
         bootstrappedAt: undefined,
       },
-      { ...opts, additionalSecretOutputs: ["osCa", "clientCert", "clientKey"] },
+      { ...opts, additionalSecretOutputs: [...ADMIN_CREDENTIAL_OUTPUTS] },
       "Bootstrap",
     );
   }

@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { MachineRole } from "../types";
-import { type AdminCredentialArgs, secretAdminCredentials } from "./credentials";
+import { ADMIN_CREDENTIAL_OUTPUTS, type AdminCredentialArgs, secretAdminCredentials } from "./credentials";
 import { LOGIC, LogicResource } from "./providers";
 
 export interface ClusterMembershipArgs extends AdminCredentialArgs {
@@ -39,7 +39,7 @@ export class ClusterMembership extends LogicResource {
         protectNodes: args.protectNodes ?? false,
         removed: undefined,
       },
-      { ...opts, additionalSecretOutputs: ["osCa", "clientCert", "clientKey", "kubeconfig"] },
+      { ...opts, additionalSecretOutputs: [...ADMIN_CREDENTIAL_OUTPUTS, "kubeconfig"] },
       "ClusterMembership",
     );
   }

@@ -1,6 +1,6 @@
 /** `ClusterReady`: waits for apid (mTLS) on every node and the Kubernetes API /readyz (see logic/ready.ts). */
 import * as pulumi from "@pulumi/pulumi";
-import { type AdminCredentialArgs, secretAdminCredentials } from "./credentials";
+import { ADMIN_CREDENTIAL_OUTPUTS, type AdminCredentialArgs, secretAdminCredentials } from "./credentials";
 import { LOGIC, LogicResource } from "./providers";
 
 export interface ClusterReadyArgs extends AdminCredentialArgs {
@@ -33,7 +33,7 @@ export class ClusterReady extends LogicResource {
         readyAt: undefined,
         versions: undefined,
       },
-      { ...opts, additionalSecretOutputs: ["osCa", "clientCert", "clientKey", "kubeconfig"] },
+      { ...opts, additionalSecretOutputs: [...ADMIN_CREDENTIAL_OUTPUTS, "kubeconfig"] },
       "ClusterReady",
     );
   }

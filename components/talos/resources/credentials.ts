@@ -14,6 +14,13 @@ export interface AdminCredentials {
 /** The admin mTLS credentials as resource args (PEM; each resource makes them secret). */
 export type AdminCredentialArgs = { readonly [K in keyof AdminCredentials]: pulumi.Input<string> };
 
+/** The outputs that echo the admin credentials back: every resource taking them marks them secret. */
+export const ADMIN_CREDENTIAL_OUTPUTS: readonly (keyof AdminCredentials)[] = [
+  "osCa",
+  "clientCert",
+  "clientKey",
+];
+
 /** The three credential inputs of a resource, each a Pulumi secret. */
 export function secretAdminCredentials(c: AdminCredentialArgs): {
   [K in keyof AdminCredentials]: pulumi.Output<string>;

@@ -6,7 +6,7 @@
  * and its SHA-256 (plain); the snapshot's bytes never enter the state.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { type AdminCredentialArgs, secretAdminCredentials } from "./credentials";
+import { ADMIN_CREDENTIAL_OUTPUTS, type AdminCredentialArgs, secretAdminCredentials } from "./credentials";
 import { LOGIC, LogicResource } from "./providers";
 
 export interface EtcdSnapshotStepArgs extends AdminCredentialArgs {
@@ -54,7 +54,7 @@ export class EtcdSnapshotStep extends LogicResource {
         snapshotTakenAt: undefined,
         snapshotNode: undefined,
       },
-      { ...opts, additionalSecretOutputs: ["osCa", "clientCert", "clientKey"] },
+      { ...opts, additionalSecretOutputs: [...ADMIN_CREDENTIAL_OUTPUTS] },
       "EtcdSnapshotStep",
     );
   }

@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { sha256Hex } from "../../hash";
 import type { MachineRole } from "../types";
-import { secretAdminCredentials } from "./credentials";
+import { ADMIN_CREDENTIAL_OUTPUTS, secretAdminCredentials } from "./credentials";
 import { LOGIC, LogicResource } from "./providers";
 
 export interface MachineConfigApplyArgs {
@@ -91,7 +91,7 @@ export class MachineConfigApply extends LogicResource {
         fromMaintenance: undefined,
         appliedAt: undefined,
       },
-      { ...opts, additionalSecretOutputs: ["config", "osCa", "clientCert", "clientKey", "kubeconfig"] },
+      { ...opts, additionalSecretOutputs: ["config", ...ADMIN_CREDENTIAL_OUTPUTS, "kubeconfig"] },
       "MachineConfigApply",
     );
   }

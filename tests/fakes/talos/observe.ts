@@ -1,6 +1,6 @@
 /**
  * What the fake Talos node answers to the observing calls talosctl makes beyond the project's own
- * proto (`talosctl etcd status`, `talosctl services`), from Talos 1.11.5
+ * proto (`talosctl etcd status`, `talosctl services`; `events` and `read` are in streams.ts), from Talos 1.11.5
  * internal/app/machined/internal/server/v1alpha1/v1alpha1_server.go (EtcdStatus: control planes
  * only, the local member's status; ServiceList: the registered services and their state).
  */
@@ -21,13 +21,19 @@ export function loadObserveDefinition(): PackageDefinition {
 }
 
 /** Services machined runs on a node of that role (Talos 1.11: trustd and etcd on control planes). */
-export function serviceList(o: { controlPlane: boolean; etcdRunning: boolean }): Record<string, unknown> {
+export function serviceStates(o: {
+  controlPlane: boolean;
+  etcdRunning: boolean;
+}): { id: string; running: boolean }[] {
   const ids = ["apid", "containerd", "cri", "kubelet", "machined", "syslogd", "udevd"];
   if (o.controlPlane) ids.push("etcd", "trustd");
+  return ids.sort().map((id) => ({ id, running: id !== "etcd" || o.etcdRunning }));
+}
+
+export function serviceList(o: { controlPlane: boolean; etcdRunning: boolean }): Record<string, unknown> {
   const now = { seconds: String(Math.floor(Date.now() / 1000)), nanos: 0 };
   return {
-    services: ids.sort().map((id) => {
-      const running = id !== "etcd" || o.etcdRunning;
+    services: serviceStates(o).map(({ id, running }) => {
       return {
         id,
         state: running ? "Running" : "Preparing",
