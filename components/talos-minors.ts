@@ -57,7 +57,8 @@ export interface PatcherFacts {
   readonly pointerIntegers: readonly ("zswap" | "bond")[];
   /**
    * ≤ 1.13: deleting a named document the config does not have leaves a placeholder Talos cannot
-   * encode (it panics writing the config); 1.14 accepts it and drops the placeholder.
+   * encode (it panics writing the config), an unnamed one a `{}` document its loader refuses
+   * (talos-oracle-<minor> patch + validate); 1.14 accepts both and drops the placeholder.
    */
   readonly crashesOnUnmatchedNamedDocumentDelete: boolean;
 }
@@ -75,15 +76,40 @@ export interface ApiFacts {
 }
 
 /**
- * A v1alpha1 section Talos refuses beside a document that replaced it ("… is already set in v1alpha1
- * config", `Validate` of the document kinds in 1.14's `config/types/k8s` and friends), observed with
- * talos-oracle-<minor> validate on the differential test's configs.
+ * When a v1alpha1 field counts as set for Talos' conflict checks, read on the config as Talos'
+ * patcher writes it (its encoder drops empty strings, lists and maps, keeps `{}` of a struct pointer).
+ */
+export type V1Alpha1SetWhen =
+  /** A Go pointer: any value but null counts, `{}` and `false` included. */
+  | "present"
+  /** A string, list or map with content. */
+  | "nonEmpty"
+  /** A boolean flag that is true. */
+  | "true"
+  /** A number or duration other than zero. */
+  | "nonZero"
+  /** A list holding at least one IP address (Talos ignores the entries that do not parse). */
+  | "anyIp";
+
+/**
+ * Talos refuses a v1alpha1 field beside the document that replaced it ("… is already set in v1alpha1
+ * config"): the `V1Alpha1ConflictValidate` methods of the document kinds (1.12+; 1.11: the container's
+ * own system disk encryption check), read in the machinery at `machineryRelease`.
  */
 export interface V1Alpha1Conflict {
-  /** Dotted path in the v1alpha1 document; "set" = present and not an empty map or list. */
-  readonly path: string;
-  /** The document kind that replaced it. */
+  /** The document kind whose presence makes the fields conflict. */
   readonly kind: string;
+  /** Dotted paths in the v1alpha1 document; any of them set is refused. */
+  readonly paths: readonly string[];
+  readonly set: V1Alpha1SetWhen;
+  /** Only a document of this name conflicts (VolumeConfig STATE/EPHEMERAL). */
+  readonly documentName?: string;
+  /** Only when this dotted field of the document is set (non-empty). */
+  readonly documentField?: string;
+  /** Where the setting belongs instead, when not in `kind` itself. */
+  readonly replacement?: string;
+  /** The gist of Talos' refusal; absent: Talos names the path (`.<path> is already set in v1alpha1 config`). */
+  readonly talos?: string;
 }
 
 export interface TalosMinorFacts {
@@ -102,7 +128,12 @@ export interface TalosMinorFacts {
   readonly newDocumentKinds: readonly string[];
   readonly patcher: PatcherFacts;
   readonly api: ApiFacts;
-  /** v1alpha1 sections Talos refuses beside the document that replaced them. */
+  /**
+   * Document kinds Talos refuses on a worker (`container.ControlplaneOnlyConfig`, checked by the
+   * container's validation: "the following document kinds are only allowed on control plane machines").
+   */
+  readonly controlPlaneOnlyKinds: readonly string[];
+  /** v1alpha1 fields Talos refuses beside the document that replaced them (every one of the minor). */
   readonly v1alpha1Conflicts: readonly V1Alpha1Conflict[];
 }
 
@@ -127,21 +158,270 @@ const MULTIDOC_NETWORK_LAYOUT: ConfigLayout = {
   kernelDocuments: false,
 };
 
-/** 1.14: the v1alpha1 sections its Kube*, Discovery*, Resolver and install documents replaced. */
+/** 1.11+: STATE/EPHEMERAL encryption in both places (container validation in 1.11, VolumeConfig's from 1.12). */
+const VOLUME_ENCRYPTION_CONFLICTS: readonly V1Alpha1Conflict[] = (["STATE", "EPHEMERAL"] as const).map(
+  (name) => ({
+    kind: "VolumeConfig",
+    documentName: name,
+    documentField: "encryption.provider",
+    paths: [`machine.systemDiskEncryption.${name.toLowerCase()}`],
+    set: "present",
+    talos: `system disk encryption for "${name}" is configured in both v1alpha1.Config and VolumeConfig`,
+  }),
+);
+
+/** 1.12+ (network/resolver.go, time_sync.go, hostname.go), unchanged in 1.13 and 1.14. */
+const NETWORK_DOCUMENT_CONFLICTS: readonly V1Alpha1Conflict[] = [
+  ...VOLUME_ENCRYPTION_CONFLICTS,
+  {
+    kind: "ResolverConfig",
+    paths: ["machine.network.searchDomains"],
+    set: "nonEmpty",
+    talos: ".machine.network.searchDomains is already set in v1alpha1 config",
+  },
+  {
+    kind: "ResolverConfig",
+    paths: ["machine.network.nameservers"],
+    set: "anyIp",
+    talos: ".machine.network.nameservers is already set in v1alpha1 config",
+  },
+  {
+    kind: "ResolverConfig",
+    paths: ["machine.network.disableSearchDomain"],
+    set: "true",
+    talos: ".machine.network.disableSearchDomain is already set in v1alpha1 config",
+  },
+  {
+    kind: "TimeSyncConfig",
+    paths: ["machine.time.disabled"],
+    set: "true",
+    talos: "time sync cannot be disabled in both v1alpha1 and new-style configuration",
+  },
+  {
+    kind: "TimeSyncConfig",
+    paths: ["machine.time.servers"],
+    set: "nonEmpty",
+    talos: "time servers cannot be specified in both v1alpha1 and new-style configuration",
+  },
+  {
+    kind: "TimeSyncConfig",
+    paths: ["machine.time.bootTimeout"],
+    set: "nonZero",
+    talos: "boot timeout cannot be specified in both v1alpha1 and new-style configuration",
+  },
+  {
+    kind: "HostnameConfig",
+    paths: ["machine.network.hostname"],
+    set: "nonEmpty",
+    talos: "static hostname is already set in v1alpha1 config",
+  },
+  {
+    kind: "HostnameConfig",
+    paths: ["machine.features.stableHostname"],
+    set: "true",
+    talos: "stable hostname is already set in v1alpha1 config",
+  },
+];
+
+/** 1.13+: KubeSpanConfig (network/kubespan.go). */
+const KUBESPAN_DOCUMENT_CONFLICTS: readonly V1Alpha1Conflict[] = [
+  ...NETWORK_DOCUMENT_CONFLICTS,
+  {
+    kind: "KubeSpanConfig",
+    paths: ["machine.network.kubespan"],
+    set: "present",
+    talos: "kubespan is already configured in v1alpha1 machine.network.kubespan",
+  },
+];
+
+/** 1.14: the v1alpha1 fields its Kube*, Discovery*, CRI, Resolver and install documents replaced. */
 const MULTIDOC_KUBERNETES_CONFLICTS: readonly V1Alpha1Conflict[] = [
-  { path: "cluster.network", kind: "KubeNetworkConfig" },
-  { path: "cluster.apiServer", kind: "KubeAPIServerConfig" },
-  { path: "cluster.controllerManager", kind: "KubeControllerManagerConfig" },
-  { path: "cluster.scheduler", kind: "KubeSchedulerConfig" },
-  { path: "cluster.proxy", kind: "KubeProxyConfig" },
-  { path: "cluster.discovery", kind: "DiscoveryServiceConfig" },
-  { path: "cluster.allowSchedulingOnControlPlanes", kind: "KubeNodeConfig" },
-  { path: "machine.nodeLabels", kind: "KubeNodeConfig" },
-  { path: "machine.nodeAnnotations", kind: "KubeNodeConfig" },
-  { path: "machine.nodeTaints", kind: "KubeNodeConfig" },
-  { path: "machine.features.kubePrism", kind: "KubePrismConfig" },
-  { path: "machine.features.hostDNS", kind: "ResolverConfig" },
-  { path: "machine.install", kind: "UnattendedInstallConfig" },
+  ...KUBESPAN_DOCUMENT_CONFLICTS,
+  {
+    kind: "ResolverConfig",
+    documentField: "hostDNS",
+    paths: ["machine.features.hostDNS"],
+    set: "present",
+    talos: ".machine.features.hostDNS is already set in v1alpha1 config",
+  },
+  {
+    kind: "KubeClusterConfig",
+    paths: ["cluster.clusterName"],
+    set: "nonEmpty",
+    talos: "cluster name is already set in the v1alpha1 config (.cluster.clusterName)",
+  },
+  {
+    kind: "KubeClusterConfig",
+    paths: ["cluster.controlPlane.endpoint"],
+    set: "present",
+    talos: "cluster endpoint is already set in the v1alpha1 config (.cluster.controlPlane.endpoint)",
+  },
+  {
+    kind: "KubeNetworkConfig",
+    paths: ["cluster.network"],
+    set: "present",
+    talos: "cluster network config is already set in the v1alpha1 config",
+  },
+  {
+    kind: "KubeFlannelCNIConfig",
+    paths: ["cluster.network"],
+    set: "present",
+    replacement: "KubeNetworkConfig",
+    talos: "can't be used with KubeFlannelCNIConfig document",
+  },
+  {
+    kind: "KubeAPIServerConfig",
+    paths: ["cluster.apiServer"],
+    set: "present",
+    talos: "kube-apiserver config is already set in v1alpha1 config (.cluster.apiServer)",
+  },
+  {
+    kind: "KubeAPIServerConfig",
+    paths: ["cluster.controlPlane.localAPIServerPort"],
+    set: "nonZero",
+    talos:
+      "kube-apiserver API port is already set in v1alpha1 config (.cluster.controlPlane.localAPIServerPort)",
+  },
+  {
+    kind: "KubeAuditPolicyConfig",
+    paths: ["cluster.apiServer.auditPolicy"],
+    set: "nonEmpty",
+    talos: "audit policy config is already set in v1alpha1 config",
+  },
+  {
+    kind: "KubeAdmissionControlConfig",
+    paths: ["cluster.apiServer.admissionControl"],
+    set: "nonEmpty",
+    talos: "admission control plugin config is already set in v1alpha1 config",
+  },
+  {
+    kind: "KubeAuthorizerConfig",
+    paths: ["cluster.apiServer.admissionControl"],
+    set: "nonEmpty",
+    replacement: "KubeAdmissionControlConfig",
+    talos: "admission control plugin config is already set in v1alpha1 config",
+  },
+  {
+    kind: "KubeAPIServerCAConfig",
+    paths: ["cluster.ca"],
+    set: "present",
+    talos: "kube-apiserver CA is already set in v1alpha1 config (.cluster.ca)",
+  },
+  {
+    kind: "KubeAggregatorCAConfig",
+    paths: ["cluster.aggregatorCA"],
+    set: "present",
+    talos: "kube-apiserver aggregator CA is already set in v1alpha1 config (.cluster.aggregatorCA)",
+  },
+  {
+    kind: "KubeServiceAccountConfig",
+    paths: ["cluster.serviceAccount"],
+    set: "present",
+    talos: "service account is already set in v1alpha1 config (.cluster.serviceAccount)",
+  },
+  {
+    kind: "KubeEtcdEncryptionConfig",
+    paths: ["cluster.secretboxEncryptionSecret", "cluster.aescbcEncryptionSecret"],
+    set: "nonEmpty",
+    talos: "etcd encryption config is already set in v1alpha1 config",
+  },
+  {
+    kind: "KubeControllerManagerConfig",
+    paths: ["cluster.controllerManager", "machine.controlPlane.controllerManager"],
+    set: "present",
+    talos: "kube-controller-manager config is already set in v1alpha1 config",
+  },
+  {
+    kind: "KubeSchedulerConfig",
+    paths: ["cluster.scheduler", "machine.controlPlane.scheduler"],
+    set: "present",
+    talos: "kube-scheduler config is already set in v1alpha1 config",
+  },
+  {
+    kind: "KubeProxyConfig",
+    paths: ["cluster.proxy"],
+    set: "present",
+    talos:
+      "cluster proxy config in v1alpha1 config (.machine.cluster.proxy) can't be used with KubeProxyConfig document",
+  },
+  {
+    kind: "KubeCoreDNSConfig",
+    paths: ["cluster.coreDNS"],
+    set: "present",
+    talos: "CoreDNS config is already set in v1alpha1 config (.cluster.coreDNS)",
+  },
+  {
+    kind: "KubeletConfig",
+    paths: ["machine.kubelet"],
+    set: "present",
+    talos: "kubelet config is already set in v1alpha1 config (.machine.kubelet)",
+  },
+  {
+    kind: "KubeCredentialProviderConfig",
+    paths: ["machine.kubelet"],
+    set: "present",
+    replacement: "KubeletConfig",
+    talos: "cannot use KubeCredentialProviderConfig with legacy kubelet configuration (.machine.kubelet)",
+  },
+  {
+    kind: "KubeNodeConfig",
+    paths: [
+      "cluster.allowSchedulingOnControlPlanes",
+      "cluster.allowSchedulingOnMasters",
+      "machine.kubelet.skipNodeRegistration",
+      "machine.kubelet.registerWithFQDN",
+      "machine.kubelet.nodeIP",
+    ],
+    set: "present",
+  },
+  {
+    kind: "KubeNodeConfig",
+    paths: ["machine.nodeLabels", "machine.nodeAnnotations", "machine.nodeTaints"],
+    set: "nonEmpty",
+  },
+  {
+    kind: "KubePrismConfig",
+    paths: ["machine.features.kubePrism"],
+    set: "present",
+    talos:
+      "KubePrism config in v1alpha1 config (.machine.features.kubePrism) can't be used with KubePrismConfig document",
+  },
+  {
+    kind: "KubeTalosAPIAccessConfig",
+    paths: ["machine.features.kubernetesTalosAPIAccess"],
+    set: "present",
+    talos: ".machine.features.kubernetesTalosAPIAccess is already set in v1alpha1 config",
+  },
+  {
+    kind: "DiscoveryServiceConfig",
+    paths: ["cluster.discovery"],
+    set: "present",
+    talos: "discovery service is already configured in .cluster.discovery of the v1alpha1 config",
+  },
+  {
+    kind: "DiscoveryIdentityConfig",
+    paths: ["cluster.id", "cluster.secret"],
+    set: "nonEmpty",
+    talos: "cluster identity is already configured in .cluster.id/.cluster.secret of the v1alpha1 config",
+  },
+  {
+    kind: "UnattendedInstallConfig",
+    paths: ["machine.install"],
+    set: "present",
+    talos: "UnattendedInstallConfig config is incompatible with v1alpha1 config (.machine.install)",
+  },
+  {
+    kind: "CRIBaseRuntimeSpecConfig",
+    paths: ["machine.baseRuntimeSpecOverrides"],
+    set: "nonEmpty",
+    talos: "base runtime spec overrides are already set in v1alpha1 config",
+  },
+  {
+    kind: "ImageCacheConfig",
+    paths: ["machine.features.imageCache"],
+    set: "present",
+    talos: "image cache config is already set in v1alpha1 config",
+  },
 ];
 
 /** 1.12's patcher (typed merges, deletes inside free-form fields), unchanged in 1.13. */
@@ -185,6 +465,7 @@ export const TALOS_MINORS = [
       crashesOnUnmatchedNamedDocumentDelete: true,
     },
     api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: false },
+    controlPlaneOnlyKinds: [],
     v1alpha1Conflicts: [],
   },
   {
@@ -203,7 +484,8 @@ export const TALOS_MINORS = [
       crashesOnUnmatchedNamedDocumentDelete: true,
     },
     api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: false },
-    v1alpha1Conflicts: [],
+    controlPlaneOnlyKinds: [],
+    v1alpha1Conflicts: VOLUME_ENCRYPTION_CONFLICTS,
   },
   {
     minor: "1.12",
@@ -235,7 +517,8 @@ export const TALOS_MINORS = [
     ],
     patcher: TYPED_PATCHER_1_12,
     api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: false },
-    v1alpha1Conflicts: [],
+    controlPlaneOnlyKinds: [],
+    v1alpha1Conflicts: NETWORK_DOCUMENT_CONFLICTS,
   },
   {
     minor: "1.13",
@@ -256,7 +539,8 @@ export const TALOS_MINORS = [
     ],
     patcher: TYPED_PATCHER_1_12,
     api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: true },
-    v1alpha1Conflicts: [],
+    controlPlaneOnlyKinds: [],
+    v1alpha1Conflicts: KUBESPAN_DOCUMENT_CONFLICTS,
   },
   {
     minor: "1.14",
@@ -319,6 +603,22 @@ export const TALOS_MINORS = [
     ],
     patcher: { ...TYPED_PATCHER_1_12, crashesOnUnmatchedNamedDocumentDelete: false },
     api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: true },
+    controlPlaneOnlyKinds: [
+      "KubeAPIServerConfig",
+      "KubeAdmissionControlConfig",
+      "KubeAggregatorCAConfig",
+      "KubeAuditPolicyConfig",
+      "KubeAuthenticationConfig",
+      "KubeAuthorizerConfig",
+      "KubeControllerManagerConfig",
+      "KubeCoreDNSConfig",
+      "KubeEtcdEncryptionConfig",
+      "KubeFlannelCNIConfig",
+      "KubeProxyConfig",
+      "KubeSchedulerConfig",
+      "KubeServiceAccountConfig",
+      "KubeTalosAPIAccessConfig",
+    ],
     v1alpha1Conflicts: MULTIDOC_KUBERNETES_CONFLICTS,
   },
 ] as const satisfies readonly TalosMinorFacts[];

@@ -140,4 +140,46 @@ describe("stack config: patches are validated with the config", () => {
     assert.equal(found[0]?.path, "patches.controlplane[0]");
     assert.match(found[0]!.message, /JSON6902 patches are not supported for multi-document/);
   });
+
+  it("refuses a v1alpha1 field beside the document that replaced it, naming the patch's key, the document and the fix", () => {
+    const cases = [
+      {
+        talosVersion: "1.12.6",
+        kubernetesVersion: "1.34.1",
+        role: "worker",
+        patch: "machine:\n  network:\n    nameservers: [1.1.1.1]\n",
+        path: "machine.network.nameservers",
+        kind: "ResolverConfig",
+      },
+      {
+        talosVersion: "1.14.1",
+        kubernetesVersion: "1.37.2",
+        role: "controlplane",
+        patch: { cluster: { coreDNS: { disabled: false } } },
+        path: "cluster.coreDNS",
+        kind: "KubeCoreDNSConfig",
+      },
+    ] as const;
+    for (const c of cases) {
+      const raw = sampleRaw();
+      raw.talosVersion = c.talosVersion;
+      raw.kubernetesVersion = c.kubernetesVersion;
+      raw.patches = { [c.role]: [c.patch] };
+      const found = issues(raw);
+      assert.deepEqual(
+        found.map((i) => i.path),
+        [`patches.${c.role}[0]`],
+        JSON.stringify(found),
+      );
+      assert.match(
+        found[0]!.message,
+        new RegExp(
+          `\\.${c.path.replace(/\./g, "\\.")} is already set in v1alpha1 config, which conflicts with the ${c.kind} document: Talos ${c.talosVersion.slice(0, 4).replace(".", "\\.")} refuses both.*set it in ${c.kind} instead`,
+        ),
+      );
+      // Without the setting the same stack is fine.
+      raw.patches = {};
+      assert.deepEqual(issues(raw), []);
+    }
+  });
 });

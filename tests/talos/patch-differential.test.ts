@@ -87,7 +87,9 @@ function normalise(v: PlainValue): PlainValue {
  *    keeps the patch's text).
  */
 function asDeclared(v: PlainValue, spec: FieldSpec | undefined): PlainValue {
-  const stringTyped = spec === "s" || (typeof spec === "object" && "o" in spec && spec.o.includes("s"));
+  // `p`: a PEM wrapper's base64 string, decoded from the same scalars.
+  const stringTyped =
+    spec === "s" || spec === "p" || (typeof spec === "object" && "o" in spec && spec.o.includes("s"));
   return stringTyped && (typeof v === "number" || typeof v === "boolean") ? String(v) : v;
 }
 

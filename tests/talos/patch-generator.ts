@@ -8,6 +8,8 @@
 import YAML from "yaml";
 import { registeredKinds } from "../../components/talos/machineconfig/fields/table";
 import type { PlainObject, PlainValue } from "../../components/talos/machineconfig/patch-yaml";
+import { documentExample, v1alpha1Examples } from "./conflict-examples";
+import { fakeBundle } from "./fixtures-machineconfig";
 
 /** mulberry32: small, fast, deterministic. */
 export function prng(seed: number): () => number {
@@ -41,7 +43,7 @@ export class Gen {
  * Valid documents of each kind (what Talos' Validate accepts), by kind; the generator merges them
  * in, twice (a second time with other values), deletes them, and misspells their keys.
  */
-const DOCUMENTS: Readonly<Record<string, (g: Gen) => PlainObject>> = {
+const DOCUMENTS: Record<string, (g: Gen) => PlainObject> = {
   HostnameConfig: (g) => ({ hostname: g.pick(["node-a", "node-b"]) }),
   ResolverConfig: (g) => ({ nameservers: [{ address: g.pick(["9.9.9.9", "8.8.8.8"]) }] }),
   StaticHostConfig: (g) => ({
@@ -171,6 +173,49 @@ const DOCUMENTS: Readonly<Record<string, (g: Gen) => PlainObject>> = {
   }),
 };
 
+/**
+ * v1alpha1 fields Talos refuses beside the document that replaced them (every conflict of every
+ * minor), with valid values. Left out: `machine.baseRuntimeSpecOverrides`, which the oracle's strict
+ * validation refuses alone for its deprecation warning (a node takes it with the warning).
+ */
+const CONFLICT_FIELDS: readonly PlainObject[] = Object.entries(v1alpha1Examples(fakeBundle()))
+  .filter(([path]) => path !== "machine.baseRuntimeSpecOverrides")
+  .map(([, fragment]) => fragment);
+
+/** Documents that replaced v1alpha1 fields, as the conflict table test adds them. */
+for (const kind of [
+  "KubeSpanConfig",
+  "KubeletConfig",
+  "KubeCredentialProviderConfig",
+  "KubeFlannelCNIConfig",
+  "KubeTalosAPIAccessConfig",
+  "ImageCacheConfig",
+]) {
+  const doc = documentExample({ kind, paths: [], set: "present" });
+  if (!doc) throw new Error(`no example document of ${kind}`);
+  const { apiVersion: _a, kind: _k, ...body } = doc;
+  DOCUMENTS[kind] = () => structuredClone(body);
+}
+{
+  // VolumeConfig STATE/EPHEMERAL with encryption: conflicts with machine.systemDiskEncryption (1.11+).
+  const plain = DOCUMENTS.VolumeConfig!;
+  DOCUMENTS.VolumeConfig = (g) => {
+    if (g.chance(0.6)) return plain(g);
+    const name = g.pick(["STATE", "EPHEMERAL"]);
+    const {
+      apiVersion: _a,
+      kind: _k,
+      ...body
+    } = documentExample({
+      kind: "VolumeConfig",
+      paths: [],
+      set: "present",
+      documentName: name,
+    })!;
+    return structuredClone(body);
+  };
+}
+
 /** Document kinds the generator has valid examples of, for the minor (and registered there). */
 export function documentKinds(minor: string): string[] {
   const registered = registeredKinds(minor);
@@ -254,6 +299,8 @@ function v1alpha1Fragment(g: Gen, minor: number): PlainObject {
       },
     }),
     () => ({ cluster: { apiServer: { certSANs: [g.pick(["api.example", "10.0.0.88"])] } } }),
+    // A field some minor refuses beside the document that replaced it (about one fragment in five).
+    ...Array.from({ length: 6 }, () => () => structuredClone(g.pick(CONFLICT_FIELDS))),
   ];
   if (minor <= 1012) {
     choices.push(() => ({
@@ -375,6 +422,12 @@ function deletePatch(g: Gen, minor: number, role: string): string {
       () =>
         `apiVersion: v1alpha1\nkind: Layer2VIPConfig\nname: ${g.pick(["10.0.0.10", "10.0.0.99"])}\n$patch: delete\n`,
       () => `apiVersion: v1alpha1\nkind: LinkAliasConfig\nname: vip0\n$patch: delete\n`,
+    );
+  }
+  if (minor >= 1014) {
+    forms.push(
+      () =>
+        `apiVersion: v1alpha1\nkind: ${g.pick(["KubeCoreDNSConfig", "KubeNodeConfig", "KubeNetworkConfig", "KubeProxyConfig", "DiscoveryIdentityConfig", "DiscoveryServiceConfig", "UnattendedInstallConfig", "KubePrismConfig"])}\n$patch: delete\n`,
     );
   }
   void role;

@@ -236,6 +236,13 @@ describe("talos patches: RFC 6902", () => {
       /testing value \/d failed/,
     );
     assert.throws(() => applyJson6902(doc, [{ op: "move", from: "/q", path: "/r" }]), /missing from path/);
+    // A list index past the end is an error even for a test against null (evanphx/json-patch).
+    for (const index of ["9", "-"]) {
+      assert.throws(
+        () => applyJson6902(doc, [{ op: "test", path: `/a/b/${index}`, value: null }]),
+        new RegExp(`Unable to access invalid index: ${index}: invalid index referenced`),
+      );
+    }
     assert.deepEqual(doc, { a: { b: [1, 2], c: "x" }, d: true });
   });
 

@@ -1,12 +1,22 @@
 /**
- * Talos refuses a v1alpha1 section beside the document that replaced it (1.14: `.cluster.network`
- * beside `KubeNetworkConfig`, "… is already set in v1alpha1 config"). The pairs are facts of the
- * minor's row (talos-minors.ts `v1alpha1Conflicts`); this applies them to a patched config.
+ * Talos refuses a v1alpha1 field set beside the document that replaced it (1.12+ `.machine.network.
+ * nameservers` beside `ResolverConfig`, 1.14 `.cluster.coreDNS` beside `KubeCoreDNSConfig` …: "… is
+ * already set in v1alpha1 config"). The conflicts, with when a field counts as set, are facts of the
+ * minor's row (talos-minors.ts `v1alpha1Conflicts`); this is the one place that applies them.
  */
-import { talosMinorFactsOrNewest } from "../../talos-minors";
+import { isIP } from "node:net";
+import { talosMinorFactsOrNewest, type V1Alpha1Conflict, type V1Alpha1SetWhen } from "../../talos-minors";
 import { isPlainObject, type PlainObject, type PlainValue } from "./patch-yaml";
 
-function valueAt(doc: PlainObject, path: string): PlainValue | undefined {
+export interface V1Alpha1ConflictIssue {
+  /** Dotted path in the v1alpha1 document. */
+  readonly path: string;
+  /** The document kind it conflicts with. */
+  readonly kind: string;
+  readonly message: string;
+}
+
+function valueAt(doc: PlainValue | undefined, path: string): PlainValue | undefined {
   let cur: PlainValue | undefined = doc;
   for (const key of path.split(".")) {
     if (!isPlainObject(cur)) return undefined;
@@ -15,27 +25,72 @@ function valueAt(doc: PlainObject, path: string): PlainValue | undefined {
   return cur;
 }
 
-function isSet(v: PlainValue | undefined): boolean {
+/** Go's zero duration in any spelling (`0`, `0s`, `0m0s`, `0h0m0.000s`). */
+const ZERO_DURATION = /^(?:0+(?:\.0+)?(?:ns|us|µs|ms|s|m|h)?)+$/;
+
+function isSet(v: PlainValue | undefined, when: V1Alpha1SetWhen): boolean {
   if (v === undefined || v === null) return false;
-  if (Array.isArray(v)) return v.length > 0;
-  if (isPlainObject(v)) return Object.keys(v).length > 0;
-  return true;
+  switch (when) {
+    case "present":
+      return true;
+    case "nonEmpty":
+      if (Array.isArray(v)) return v.length > 0;
+      if (isPlainObject(v)) return Object.keys(v).length > 0;
+      return String(v) !== "";
+    case "true":
+      return v === true;
+    case "nonZero":
+      return typeof v === "number" ? v !== 0 : !ZERO_DURATION.test(String(v));
+    case "anyIp":
+      return Array.isArray(v) && v.some((x) => typeof x === "string" && isIP(x) !== 0);
+  }
 }
 
-/** One message per v1alpha1 section that is set beside the document that replaced it. */
+/** A field of a document counts as set when it holds anything but null, "", [] or {}. */
+function documentFieldSet(doc: PlainObject, field: string): boolean {
+  return isSet(valueAt(doc, field), "nonEmpty");
+}
+
+function applies(c: V1Alpha1Conflict, docs: readonly PlainObject[]): boolean {
+  return docs.some(
+    (d) =>
+      d.kind === c.kind &&
+      (c.documentName === undefined || d.name === c.documentName) &&
+      (c.documentField === undefined || documentFieldSet(d, c.documentField)),
+  );
+}
+
+function describeDocument(c: V1Alpha1Conflict): string {
+  const name = c.documentName === undefined ? "" : ` ${c.documentName}`;
+  const field = c.documentField === undefined ? "" : ` with ${c.documentField} set`;
+  return `the ${c.kind}${name} document${field}`;
+}
+
+/**
+ * One issue per v1alpha1 field set beside the document that replaced it, by the facts of
+ * `talosVersion`'s minor (the newest row when absent: conflicts need documents only newer minors have).
+ */
 export function v1alpha1ConflictIssues(
   docs: readonly PlainValue[],
   talosVersion: string | undefined,
-): string[] {
+): V1Alpha1ConflictIssue[] {
   const row = talosMinorFactsOrNewest(talosVersion);
   const objects = docs.filter(isPlainObject);
   const v1 = objects.find((d) => d.kind === undefined);
   if (!v1) return [];
-  const kinds = new Set(objects.map((d) => d.kind).filter((k): k is string => typeof k === "string"));
-  return row.v1alpha1Conflicts
-    .filter((c) => kinds.has(c.kind) && isSet(valueAt(v1, c.path)))
-    .map(
-      (c) =>
-        `.${c.path} is already set in v1alpha1 config, and Talos ${row.minor} refuses it beside the ${c.kind} document — set it in ${c.kind} instead`,
-    );
+  const issues: V1Alpha1ConflictIssue[] = [];
+  for (const c of row.v1alpha1Conflicts) {
+    if (!applies(c, objects)) continue;
+    for (const path of c.paths) {
+      if (!isSet(valueAt(v1, path), c.set)) continue;
+      // Talos' own words where they say more than the path.
+      const talos = c.talos === undefined || c.talos.startsWith(`.${path} `) ? "" : ` ("${c.talos}")`;
+      issues.push({
+        path,
+        kind: c.kind,
+        message: `.${path} is already set in v1alpha1 config, which conflicts with ${describeDocument(c)}: Talos ${row.minor} refuses both${talos} — remove it and set it in ${c.replacement ?? c.kind} instead`,
+      });
+    }
+  }
+  return issues;
 }

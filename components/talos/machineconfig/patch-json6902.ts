@@ -213,8 +213,20 @@ export function applyJson6902(doc: PlainValue, ops: readonly JsonPatchOperation[
       }
       case "test": {
         const tokens = parsePointer(op.path);
-        if (tokens.length > 0 && parentOf(out, tokens) === undefined) {
+        const parent = tokens.length > 0 ? parentOf(out, tokens) : out;
+        if (parent === undefined) {
           throw new Error(`test operation does not apply: is missing path: ${op.path}: missing value`);
+        }
+        // A list index past the end is an error, not a missing value (evanphx/json-patch).
+        const last = tokens[tokens.length - 1];
+        if (
+          Array.isArray(parent) &&
+          last !== undefined &&
+          arrayIndex(last, parent.length - 1) === undefined
+        ) {
+          throw new Error(
+            `error in test for path: '${op.path}': Unable to access invalid index: ${last}: invalid index referenced`,
+          );
         }
         // json-patch reads a missing key and a null alike (nil); nil equals only an op without value.
         const v = get(out, op.path) ?? null;

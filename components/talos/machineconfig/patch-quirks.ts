@@ -28,7 +28,8 @@ export interface PatcherQuirks {
   /**
    * Deleting a named document (`kind` + `name`) the config does not have leaves a placeholder Talos
    * cannot encode (it panics writing the config) unless a later patch deletes it again; an unnamed
-   * one encodes as `{}`. Up to 1.13 (the row's fact).
+   * one encodes as `{}`, which Talos' loader refuses ("duplicate document /v1alpha1/"). Up to 1.13
+   * (the row's fact).
    */
   readonly crashesOnUnmatchedNamedDocumentDelete: boolean;
   /**

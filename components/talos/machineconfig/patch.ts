@@ -31,7 +31,6 @@
  * Patches apply in the order given, as `talosctl --config-patch` does.
  */
 
-import { v1alpha1ConflictIssues } from "./conflicts";
 import { decodeDocument, tableKind } from "./fields/decode";
 import { type FieldSpec, fieldsFor, type MinorFields, registeredKinds } from "./fields/table";
 import { applyJson6902, type JsonPatchOperation, toJsonPatchOperations } from "./patch-json6902";
@@ -787,12 +786,18 @@ function patchDocuments(
       throw new ConfigPatchError(opts.node, i, (e as Error).message);
     }
   });
-  const phantom = docs.find((d) => d.phantom && d.id.name !== undefined);
+  // Up to 1.13 the placeholder stays: a named one crashes the writer; an unnamed one is written as
+  // `{}`, which Talos' loader (validation, not the patcher) refuses as a second v1alpha1 document.
+  const phantom = docs.find((d) => d.phantom && (d.id.name !== undefined || opts.validate !== false));
   if (phantom && quirks.crashesOnUnmatchedNamedDocumentDelete) {
+    const outcome =
+      phantom.id.name !== undefined
+        ? "crashes writing such a config"
+        : "writes it as an empty document `{}` and then refuses to load the config (duplicate document /v1alpha1/)";
     throw new ConfigPatchError(
       opts.node,
       undefined,
-      `$patch: delete of document ${documentIdString(phantom.id)}, which the config does not have: Talos ${quirks.talosVersion ?? ""} crashes writing such a config — remove that delete`,
+      `$patch: delete of document ${documentIdString(phantom.id)}, which the config does not have: Talos ${quirks.talosVersion ?? ""} ${outcome} — remove that delete`,
     );
   }
   const result = docs.filter((d) => !d.phantom).map((d) => d.doc);
@@ -807,15 +812,10 @@ function patchDocuments(
     if (undecodable.length > 0) {
       throw new ConfigPatchError(opts.node, undefined, `config does not decode: ${undecodable.join("; ")}`);
     }
-    const conflicts = v1alpha1ConflictIssues(result, opts.talosVersion);
-    if (conflicts.length > 0) {
-      throw new ConfigPatchError(
-        opts.node,
-        undefined,
-        `config invalid after patches: ${conflicts.join("; ")}`,
-      );
-    }
-    const issues = validateMachineConfigDocuments(result, opts.expect);
+    const issues = validateMachineConfigDocuments(result, {
+      ...opts.expect,
+      talosVersion: opts.talosVersion,
+    });
     if (issues.length > 0) {
       throw new ConfigPatchError(
         opts.node,

@@ -4,6 +4,8 @@
  * catches what this project's patches are likely to break, with the config path in the message.
  */
 import { isIP } from "node:net";
+import { talosMinorFactsOrNewest } from "../../talos-minors";
+import { v1alpha1ConflictIssues } from "./conflicts";
 import { isPlainObject, type PlainObject, type PlainValue, parseYamlDocuments } from "./patch-yaml";
 
 export interface ValidationIssue {
@@ -17,6 +19,8 @@ export interface ValidateExpectations {
   readonly role?: "controlplane" | "worker";
   /** The VIP the control plane should carry; absent = no VIP may be configured. */
   readonly vip?: string;
+  /** The Talos version the config is for: its minor's v1alpha1-vs-document conflicts apply (newest row when absent). */
+  readonly talosVersion?: string;
 }
 
 const CNI_NAMES = new Set(["flannel", "custom", "none"]);
@@ -100,16 +104,33 @@ export function validateMachineConfigDocuments(
     }
     if (expect.role && type !== expect.role)
       add("v1alpha1", "machine.type", `expected ${expect.role}, got ${String(type)}`);
-    // 1.14+ configs carry the endpoint in a KubeClusterConfig document instead (never both).
+    // 1.14+ configs carry the endpoint in a KubeClusterConfig document instead (both: conflicts.ts).
     const kubeCluster = objects.find((d) => d.kind === "KubeClusterConfig");
     const legacyEndpoint = get(v1, "cluster.controlPlane.endpoint");
-    if (kubeCluster && legacyEndpoint !== undefined) {
-      add("v1alpha1", "cluster.controlPlane.endpoint", "conflicts with the KubeClusterConfig document");
-    }
     const endpoint = kubeCluster ? kubeCluster.endpoint : legacyEndpoint;
     if (typeof endpoint !== "string" || !endpoint.startsWith("https://")) {
       if (kubeCluster) add("KubeClusterConfig", "endpoint", "must be an https:// URL");
       else add("v1alpha1", "cluster.controlPlane.endpoint", "must be an https:// URL");
+    }
+    // Talos' ClusterConfig.Validate: a `.cluster.controlPlane` section (even `{}`) needs its endpoint,
+    // and the legacy service account derives its issuer from it; beside KubeClusterConfig (which
+    // forbids that endpoint, conflicts.ts) both have to go.
+    if (kubeCluster && legacyEndpoint == null) {
+      const controlPlane = get(v1, "cluster.controlPlane");
+      if (controlPlane != null) {
+        add(
+          "v1alpha1",
+          "cluster.controlPlane",
+          "Talos refuses this section without .cluster.controlPlane.endpoint, and the KubeClusterConfig document carries the endpoint — remove the whole section (localAPIServerPort belongs in KubeAPIServerConfig)",
+        );
+      }
+      if (get(v1, "cluster.serviceAccount") != null) {
+        add(
+          "v1alpha1",
+          "cluster.serviceAccount",
+          "Talos refuses it without .cluster.controlPlane.endpoint in the same document, and the KubeClusterConfig document carries the endpoint — set it in KubeServiceAccountConfig instead",
+        );
+      }
     }
     for (const p of ["machine.certSANs", "cluster.apiServer.certSANs", "machine.network.nameservers"]) {
       const v = get(v1, p);
@@ -156,28 +177,45 @@ export function validateMachineConfigDocuments(
     if (type === "controlplane" && (typeof caKey !== "string" || caKey === "")) {
       add("v1alpha1", "machine.ca.key", "a control plane needs the Talos CA key");
     }
-    // Talos' Validate refuses a setting given both in v1alpha1 and in its new-style document.
-    const timeServers = get(v1, "machine.time.servers");
-    if (
-      objects.some((d) => d.kind === "TimeSyncConfig") &&
-      Array.isArray(timeServers) &&
-      timeServers.length > 0
-    ) {
+    if (type === "worker" && get(v1, "machine.features.kubernetesTalosAPIAccess.enabled") === true) {
       add(
         "v1alpha1",
-        "machine.time.servers",
-        "time servers cannot be specified in both v1alpha1 and new-style configuration",
+        "machine.features.kubernetesTalosAPIAccess.enabled",
+        "Talos enables Kubernetes Talos API access on control planes only — set it in a control plane patch",
       );
     }
-    const hostnameDoc = objects.find((d) => d.kind === "HostnameConfig");
-    if (hostnameDoc) {
-      if (get(v1, "machine.network.hostname") !== undefined) {
-        add("v1alpha1", "machine.network.hostname", "conflicts with the HostnameConfig document");
-      }
-      if (get(v1, "machine.features.stableHostname") === true) {
-        add("v1alpha1", "machine.features.stableHostname", "conflicts with the HostnameConfig document");
+    if (type === "worker") {
+      const row = talosMinorFactsOrNewest(expect.talosVersion);
+      for (const d of objects) {
+        if (typeof d.kind === "string" && row.controlPlaneOnlyKinds.includes(d.kind))
+          add(
+            d.kind,
+            "(root)",
+            `Talos ${row.minor} takes this document on control planes only — set it in a control plane patch`,
+          );
       }
     }
+    const clusterCaKey = get(v1, "cluster.ca.key");
+    if (type === "worker" && typeof clusterCaKey === "string" && clusterCaKey !== "") {
+      add("v1alpha1", "cluster.ca.key", "a worker must not carry the Kubernetes CA key");
+    }
+    // Talos' ClusterDiscoveryConfig.Validate: the enabled discovery service needs the v1alpha1 identity.
+    if (
+      get(v1, "cluster.discovery.enabled") === true &&
+      get(v1, "cluster.discovery.registries.service.disabled") !== true
+    ) {
+      for (const p of ["cluster.id", "cluster.secret"]) {
+        const v = get(v1, p);
+        if (typeof v !== "string" || v === "")
+          add(
+            "v1alpha1",
+            p,
+            "is required while cluster.discovery is enabled (Talos' discovery service uses it)",
+          );
+      }
+    }
+    // Talos refuses a setting given both in v1alpha1 and in the document that replaced it.
+    for (const c of v1alpha1ConflictIssues(objects, expect.talosVersion)) add("v1alpha1", c.path, c.message);
     const vips = configuredVips(objects);
     if (expect.role !== undefined && type === "worker" && vips.length > 0)
       add("v1alpha1", "machine.network", "a worker must not carry a VIP");

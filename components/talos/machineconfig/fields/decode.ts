@@ -16,6 +16,9 @@ export interface DecodeIssue {
 /** YAML 1.1 booleans yaml.v3 still reads into a bool field; this project refuses them (ambiguous). */
 const YAML11_BOOLS = /^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/;
 
+/** Go's base64.StdEncoding, which skips line breaks. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
 function yamlTag(v: PlainValue): string {
   if (Array.isArray(v)) return "!!seq";
   if (isPlainObject(v)) return "!!map";
@@ -28,6 +31,7 @@ function goName(spec: FieldSpec): string {
   if (typeof spec === "string") {
     switch (spec) {
       case "s":
+      case "p":
         return "string";
       case "i":
         return "int";
@@ -66,6 +70,11 @@ function decodeValue(
         return;
       case "s":
         if (Array.isArray(value) || isPlainObject(value)) mismatch();
+        return;
+      case "p":
+        if (Array.isArray(value) || isPlainObject(value)) mismatch();
+        else if (!BASE64.test(String(value).replace(/[\r\n]/g, "")))
+          out.push({ path, message: "illegal base64 data (a PEM block is written base64-encoded)" });
         return;
       case "i":
         if (typeof value !== "number" || !Number.isInteger(value)) mismatch();

@@ -17,6 +17,37 @@ export interface FieldGap {
   readonly why: string;
 }
 
+/** Named types no schema describes (its fields typed `*`, anything decoding), as Talos decodes them. */
+export interface TypeGap {
+  readonly from: string;
+  readonly to?: string;
+  readonly type: string;
+  readonly fields: Readonly<Record<string, FieldSpec>>;
+  readonly why: string;
+}
+
+const PEM_WHY =
+  "siderolabs/crypto's x509 PEM wrappers: their UnmarshalYAML reads exactly these keys as strings and base64-decodes them";
+
+export const TYPE_GAPS: readonly TypeGap[] = [
+  { from: "1.9", type: "x509.PEMEncodedCertificateAndKey", fields: { crt: "p", key: "p" }, why: PEM_WHY },
+  { from: "1.9", type: "x509.PEMEncodedKey", fields: { key: "p" }, why: PEM_WHY },
+  { from: "1.9", type: "x509.PEMEncodedCertificate", fields: { crt: "p" }, why: PEM_WHY },
+];
+
+/** The v1alpha1 fields holding PEM wrappers, typed `*` by every schema (v1alpha1_types.go). */
+const PEM_FIELDS: readonly FieldGap[] = (
+  [
+    ["v1alpha1.MachineConfig", "ca", "@x509.PEMEncodedCertificateAndKey"],
+    ["v1alpha1.MachineConfig", "acceptedCAs", { l: "@x509.PEMEncodedCertificate" }],
+    ["v1alpha1.ClusterConfig", "ca", "@x509.PEMEncodedCertificateAndKey"],
+    ["v1alpha1.ClusterConfig", "acceptedCAs", { l: "@x509.PEMEncodedCertificate" }],
+    ["v1alpha1.ClusterConfig", "aggregatorCA", "@x509.PEMEncodedCertificateAndKey"],
+    ["v1alpha1.ClusterConfig", "serviceAccount", "@x509.PEMEncodedKey"],
+    ["v1alpha1.EtcdConfig", "ca", "@x509.PEMEncodedCertificateAndKey"],
+  ] as const
+).map(([type, field, spec]) => ({ from: "1.9", type, field, spec, why: PEM_WHY }));
+
 export const FIELD_GAPS: readonly FieldGap[] = [
   {
     from: "1.9",
@@ -32,6 +63,14 @@ export const FIELD_GAPS: readonly FieldGap[] = [
     spec: { l: "s" },
     why: "1.12+ schemas omit machine.install.extraKernelArgs; Talos still decodes it (Validate refuses it beside grubUseUKICmdline)",
   },
+  {
+    from: "1.9",
+    type: "v1alpha1.ClusterConfig",
+    field: "allowSchedulingOnMasters",
+    spec: "b",
+    why: "the deprecated (docgen:nodoc) predecessor of allowSchedulingOnControlPlanes: no schema lists it, Talos decodes it (1.14 refuses it beside KubeNodeConfig)",
+  },
+  ...PEM_FIELDS,
 ];
 
 export interface KindGap {

@@ -6,10 +6,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseVersion } from "../../../version";
-import { FIELD_GAPS, KIND_GAPS, UNREGISTERED_SCHEMA_KINDS } from "./gaps";
+import { FIELD_GAPS, KIND_GAPS, TYPE_GAPS, UNREGISTERED_SCHEMA_KINDS } from "./gaps";
 
 /**
- * A field's type: `s` string, `i` integer, `n` number, `b` boolean, `u` free-form map, `*` anything,
+ * A field's type: `s` string, `p` base64 string (a PEM wrapper's), `i` integer, `n` number,
+ * `b` boolean, `u` free-form map, `*` anything,
  * `@Name` a named struct type, `{l}` a list, `{m}` a map, `{o}` one of.
  */
 export type FieldSpec =
@@ -68,6 +69,7 @@ export function fieldsFor(version: string): MinorFields {
     minorNumber(g.from) <= n && (g.to === undefined || n <= minorNumber(g.to));
   const types: Record<string, Record<string, FieldSpec>> = {};
   for (const [name, fields] of Object.entries(base.types)) types[name] = { ...fields };
+  for (const gap of TYPE_GAPS) if (applies(gap)) types[gap.type] = { ...gap.fields };
   for (const gap of FIELD_GAPS) {
     if (applies(gap) && types[gap.type]) types[gap.type]![gap.field] = gap.spec;
   }
