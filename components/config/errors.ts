@@ -135,6 +135,14 @@ export function zodIssues(key: string, issues: readonly z.core.$ZodIssue[], secr
         fix: "remove it or correct its spelling",
       }));
     }
+    // A map's key failed its own schema: report that schema's verdict on the key, not "Invalid key in record".
+    if (issue.code === "invalid_key") {
+      return zodIssues(
+        key,
+        issue.issues.map((inner) => ({ ...inner, path: issue.path, input: issue.input }) as z.core.$ZodIssue),
+        secret,
+      );
+    }
     const shown = secret ? "(secret value)" : showValue(issue.input);
     const path = pathOf(key, issue.path);
     if (isZodDefault(issue)) {

@@ -10,10 +10,11 @@ import {
   type NodeHardware,
   resolveNodeHardware,
 } from "./hardware";
+import { schematicRepeatIssues } from "./hardware-image-rules";
 
 /** Everything the rules look at. */
 export interface HardwareRuleInput extends HardwareClusterInput {
-  readonly nodes: readonly HardwareNodeInput[];
+  readonly nodes: readonly (HardwareNodeInput & { readonly installDisk?: string })[];
   readonly proxmox?: {
     readonly diskDatastore: string;
     readonly bios: "ovmf" | "seabios";
@@ -29,6 +30,9 @@ export interface HardwareRuleInput extends HardwareClusterInput {
 const MAX_PCI = 16;
 /** virtio-scsi-single: scsi0 is the boot disk, scsi1 … scsi30 are free. */
 const MAX_DATA_DISKS = 30;
+
+/** A host PCI address as Proxmox writes one (`0000:01:00.0`, `01:00.0`, `01:00`). */
+const PCI_ADDRESS = /^([0-9a-f]{4}:)?[0-9a-f]{2}:[0-9a-f]{2}(\.[0-7])?$/i;
 
 /** Where a field of a node's effective hardware was set: the node's own key or its class's. */
 function origin(node: HardwareNodeInput, i: number, field: "dataDisks" | "pci"): string {
@@ -82,9 +86,10 @@ function pciIssues({ input, node, i, hw }: NodeRuleContext): ConfigIssue[] {
     hw.pci.forEach((dev, j) => {
       const key = `${pciKey}[${j}]`;
       if (dev.id !== undefined) {
+        const what = PCI_ADDRESS.test(dev.id) ? "is a raw host PCI id" : "is not a PCI id, and a raw one cannot be used either";
         issues.push({
           path: `${key}.id`,
-          message: `${showValue(dev.id)} is a raw host PCI id: Proxmox accepts those only from root@pam with a password, and this program authenticates with an API token (proxmoxApiToken)`,
+          message: `${showValue(dev.id)} ${what}: Proxmox accepts those only from root@pam with a password, and this program authenticates with an API token (proxmoxApiToken)`,
           fix: "create a resource mapping (Datacenter → Resource Mappings → PCI Devices) and set mapping: <its name> instead",
         });
       } else if (dev.mapping === undefined) {
@@ -92,6 +97,12 @@ function pciIssues({ input, node, i, hw }: NodeRuleContext): ConfigIssue[] {
           path: `${key}.mapping`,
           message: "is unset",
           fix: "name the Proxmox PCI resource mapping to pass through, e.g. mapping: gpu",
+        });
+      } else if (!(dev.mapping in mappings)) {
+        issues.push({
+          path: `${key}.mapping`,
+          message: `${showValue(dev.mapping)} is not a key of proxmox.pciMappings: nothing says it exists or which hosts have the device (Proxmox would refuse the VM only when it is created)`,
+          fix: `declare it: proxmox.pciMappings.${dev.mapping}: {hosts: [<hosts with the device>]}${Object.keys(mappings).length > 0 ? `, or use one of: ${Object.keys(mappings).join(", ")}` : ""}`,
         });
       } else {
         const hosts = mappings[dev.mapping]?.hosts ?? [];
@@ -180,6 +191,45 @@ function bootSecurityIssues({ input, node, i, hw }: NodeRuleContext): ConfigIssu
   return issues;
 }
 
+/** A partition of a disk (`/dev/sda1`, `/dev/nvme0n1p2`, `/dev/mmcblk0p1`), not a whole disk. */
+const PARTITION = /^\/dev\/((sd|vd|hd|xvd)[a-z]+\d+|(nvme\d+n\d+|mmcblk\d+)p\d+)$/;
+
+/**
+ * Talos installs onto a whole disk. A Proxmox VM of this program has exactly one boot disk, scsi0 on
+ * virtio-scsi-single, which the guest names /dev/sda; /dev/sdb … are its data disks (scsi1 …), and
+ * /dev/vd*, /dev/nvme*, /dev/hd* do not exist there.
+ */
+function installDiskIssues(
+  input: HardwareRuleInput,
+  node: HardwareNodeInput & { readonly installDisk?: string },
+  i: number,
+): ConfigIssue[] {
+  const disk = node.installDisk;
+  if (disk === undefined) return [];
+  if (PARTITION.test(disk)) {
+    return [
+      {
+        path: `nodes[${i}].installDisk`,
+        message: `${showValue(disk)} is a partition: Talos installs onto a whole disk and partitions it itself`,
+        fix: `name the disk, e.g. ${disk.replace(/p?\d+$/, "")}`,
+      },
+    ];
+  }
+  if (input.proxmox && /^\/dev\/[^/]+$/.test(disk) && disk !== "/dev/sda") {
+    const dataDisk = /^\/dev\/sd[b-z]+$/.test(disk);
+    return [
+      {
+        path: `nodes[${i}].installDisk`,
+        message: dataDisk
+          ? `${showValue(disk)} is not ${node.name}'s boot disk: the VM boots from scsi0 (/dev/sda), and /dev/sdb … are its data disks (scsi1 …), which Talos would overwrite`
+          : `${showValue(disk)} does not exist in ${node.name}'s VM: its boot disk is scsi0 on virtio-scsi, which the guest names /dev/sda`,
+        fix: "leave installDisk unset (it defaults to /dev/sda) or set /dev/sda",
+      },
+    ];
+  }
+  return [];
+}
+
 /** Cross-field rules of node hardware; every fault, each naming its key (reported once). */
 export function hardwareIssues(input: HardwareRuleInput): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
@@ -194,7 +244,13 @@ export function hardwareIssues(input: HardwareRuleInput): ConfigIssue[] {
       return;
     }
     const ctx = { input, node, i, hw: resolveNodeHardware(input, node) };
-    issues.push(...pciIssues(ctx), ...dataDiskIssues(ctx), ...bootSecurityIssues(ctx));
+    issues.push(
+      ...pciIssues(ctx),
+      ...dataDiskIssues(ctx),
+      ...bootSecurityIssues(ctx),
+      ...installDiskIssues(input, node, i),
+      ...schematicRepeatIssues(input, node, i),
+    );
   });
 
   const anySecureBoot = input.nodes.some(

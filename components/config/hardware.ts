@@ -6,13 +6,14 @@
  * node into what the builders use. Plain data, no Pulumi.
  */
 import { z } from "zod";
-import { isPlainSchematicScalar } from "../talos/schematic";
+import { isOfficialExtensionName, isPlainSchematicScalar, RESERVED_META_KEYS } from "../talos/schematic";
 
 const PLAIN_FIX = "use letters, digits and _.,=/:+@- only (no spaces or quotes), e.g. i915.enable_guc=3";
 
 /** An official Image Factory extension, `<org>/<name>`. */
-export const extensionName = z.string().regex(/^[a-z0-9-]+\/[a-z0-9._-]+$/, {
-  error: "must name an official extension like siderolabs/qemu-guest-agent",
+export const extensionName = z.string().refine(isOfficialExtensionName, {
+  error:
+    "is not an official extension name — write <owner>/<name> in lowercase, each part starting with a letter or digit, e.g. siderolabs/qemu-guest-agent",
 });
 const kernelArg = z.string().refine(isPlainSchematicScalar, {
   error: `is not a kernel argument this program can hash as Image Factory does — ${PLAIN_FIX}`,
@@ -32,7 +33,16 @@ export const ImageCustomizationSchema = z.strictObject({
           .number({ error: "must be a whole number from 0 to 255 (a Talos META key)" })
           .int()
           .min(0, { error: "must be from 0 to 255 (a Talos META key)" })
-          .max(255, { error: "must be from 0 to 255 (a Talos META key)" }),
+          .max(255, { error: "must be from 0 to 255 (a Talos META key)" })
+          .superRefine((key, ctx) => {
+            const use = RESERVED_META_KEYS.get(key);
+            if (use === undefined) return;
+            ctx.addIssue({
+              code: "custom",
+              input: key,
+              message: `is ${use}, a META key Talos keeps for itself — use 12, 13 or 14 (Talos' UserReserved1–3) for your own data`,
+            });
+          }),
         value: z.string().refine(isPlainSchematicScalar, {
           error: `is not a META value this program can hash as Image Factory does — ${PLAIN_FIX}`,
         }),
@@ -45,13 +55,26 @@ export type ImageCustomization = z.infer<typeof ImageCustomizationSchema>;
 /** Name of a data disk: its Talos user volume (mounted at /var/mnt/<name>) and its Proxmox serial. */
 const DATA_DISK_NAME = /^[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?$/;
 
+/** The volume's minSize is the size less 1 GiB, so a disk needs 2 GiB to hold anything. */
+const MIN_DATA_DISK_GIB = 2;
+/** Talos' size fields are uint64 bytes: (2^64 − 1) / 2^30 GiB, rounded down. */
+const MAX_DATA_DISK_GIB = 17_179_869_183;
+
 /** One extra data disk of a node, given to Talos as a `UserVolumeConfig`. */
 export const DataDiskSchema = z.strictObject({
   name: z.string().regex(DATA_DISK_NAME, {
     error: "must be 1–20 lowercase letters, digits or '-' (it becomes /var/mnt/<name> and the disk serial)",
   }),
   /** Size in GiB: the Proxmox disk's size; the volume takes the whole disk. */
-  sizeGiB: z.number({ error: "must be a whole number of GiB" }).int().min(1, { error: "must be at least 1" }),
+  sizeGiB: z
+    .number({ error: "must be a whole number of GiB" })
+    .int({ error: "must be a whole number of GiB" })
+    .min(MIN_DATA_DISK_GIB, {
+      error: `must be at least ${MIN_DATA_DISK_GIB}: the volume asks for the size less 1 GiB (GPT and alignment), and a 1 GiB disk has less than 1 GiB free`,
+    })
+    .max(MAX_DATA_DISK_GIB, {
+      error: `must be at most ${MAX_DATA_DISK_GIB} — Talos reads a volume size as a 64-bit byte count`,
+    }),
   /** Proxmox datastore of the disk. Defaults to proxmox.diskDatastore. */
   datastore: z.string().min(1).optional(),
   ssd: z.boolean().default(true),
@@ -66,13 +89,19 @@ export const DataDiskSchema = z.strictObject({
 });
 export type DataDisk = z.infer<typeof DataDiskSchema>;
 
+/**
+ * A Proxmox resource mapping id (a `pve-configid`: PVE::JSONSchema refuses anything but a letter
+ * then one or more letters, digits, '_' or '-').
+ */
+const pciMappingName = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]+$/, {
+  error:
+    "is not a Proxmox resource mapping name — use the id shown under Datacenter → Resource Mappings (a letter, then letters, digits, '_' or '-'; at least 2 characters)",
+});
+
 /** One passed-through PCI device. */
 export const PciDeviceSchema = z.strictObject({
   /** Proxmox resource mapping (Datacenter → Resource Mappings → PCI Devices). Works with API tokens. */
-  mapping: z
-    .string()
-    .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, { error: "is not a Proxmox resource mapping name" })
-    .optional(),
+  mapping: pciMappingName.optional(),
   /** Raw host PCI id like 0000:01:00.0: Proxmox allows it only for root@pam with a password. */
   id: z.string().optional(),
   /** PCI Express port (q35). Defaults to true. */
@@ -131,13 +160,15 @@ export const NODE_HARDWARE_FIELDS = {
 export const NodeClassesSchema = z.record(
   z
     .string()
-    .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, { error: "is not a valid class name (a DNS label)" }),
+    .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
+    error: "is not a valid class name — use lowercase letters, digits and '-' (a DNS label), e.g. gpu",
+  }),
   NodeClassSchema,
 );
 
 /** `proxmox.pciMappings`: what the program knows of the cluster's PCI resource mappings. */
 export const PciMappingsSchema = z.record(
-  z.string(),
+  pciMappingName,
   z.strictObject({
     /** Proxmox hosts the mapping has a device on; a node using it must run on one of them. */
     hosts: z.array(z.string().min(1)).default([]),

@@ -23,7 +23,27 @@ export interface SchematicOptions {
 }
 
 // Only values go yaml emits as plain scalars are accepted, so the hand-written YAML stays canonical.
-const EXTENSION_RE = /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)+$/;
+/** An official extension is `<owner>/<name>` (siderolabs/qemu-guest-agent), each part starting alphanumeric. */
+const EXTENSION_RE = /^[a-z0-9][a-z0-9._-]*\/[a-z0-9][a-z0-9._-]*$/;
+
+/** True for an official extension name the stack config accepts and the schematic can carry. */
+export function isOfficialExtensionName(name: string): boolean {
+  return EXTENSION_RE.test(name);
+}
+
+/**
+ * META keys the image must not set (pkg/machinery/meta/constants.go, 1.10–1.14): 0 marks an empty
+ * slot (`meta.Value.Parse`: "key cannot be 0"); 6–9 and 17 are Talos' own (upgrade state, staged
+ * upgrade, STATE encryption config, disk-image bootloader), which `IsAPIWriteable` refuses too.
+ */
+export const RESERVED_META_KEYS: ReadonlyMap<number, string> = new Map([
+  [0, "the empty-slot marker"],
+  [6, "Talos' upgrade state"],
+  [7, "Talos' staged upgrade image"],
+  [8, "Talos' staged upgrade options"],
+  [9, "Talos' STATE encryption config"],
+  [17, "Talos' disk-image bootloader"],
+]);
 /**
  * A string yaml.v3 writes unquoted: starts (after at most two dashes) with a letter or `_`, has no
  * space, quote, `#` or flow character, does not end in `:` and is not a YAML 1.1 boolean or null
@@ -44,7 +64,7 @@ function list(indent: string, items: readonly string[]): string {
 /** Canonical schematic YAML; `customization: {}\n` when there is nothing to customise. */
 export function schematicYaml(extensions: readonly string[], opts: SchematicOptions = {}): string {
   for (const e of extensions) {
-    if (!EXTENSION_RE.test(e))
+    if (!isOfficialExtensionName(e))
       throw new Error(`schematic: invalid extension name "${e}" (expected e.g. siderolabs/qemu-guest-agent)`);
   }
   const args = opts.extraKernelArgs ?? [];
