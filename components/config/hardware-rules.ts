@@ -86,7 +86,9 @@ function pciIssues({ input, node, i, hw }: NodeRuleContext): ConfigIssue[] {
     hw.pci.forEach((dev, j) => {
       const key = `${pciKey}[${j}]`;
       if (dev.id !== undefined) {
-        const what = PCI_ADDRESS.test(dev.id) ? "is a raw host PCI id" : "is not a PCI id, and a raw one cannot be used either";
+        const what = PCI_ADDRESS.test(dev.id)
+          ? "is a raw host PCI id"
+          : "is not a PCI id, and a raw one cannot be used either";
         issues.push({
           path: `${key}.id`,
           message: `${showValue(dev.id)} ${what}: Proxmox accepts those only from root@pam with a password, and this program authenticates with an API token (proxmoxApiToken)`,

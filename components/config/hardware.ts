@@ -158,9 +158,7 @@ export const NODE_HARDWARE_FIELDS = {
 
 /** `nodeClasses`: class name → hardware. */
 export const NodeClassesSchema = z.record(
-  z
-    .string()
-    .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
+  z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
     error: "is not a valid class name — use lowercase letters, digits and '-' (a DNS label), e.g. gpu",
   }),
   NodeClassSchema,
