@@ -3,6 +3,7 @@
  * per node, then the cluster-wide ones. Every fault is returned, each naming the key that set the
  * offending value (the node's own, its class's, or the cluster's).
  */
+import { diskSelectorFault } from "./disk-selector";
 import { type ConfigIssue, showValue } from "./errors";
 import {
   type HardwareClusterInput,
@@ -143,6 +144,15 @@ function dataDiskIssues({ input, node, i, hw }: NodeRuleContext): ConfigIssue[] 
       });
     }
     seen.add(d.name);
+    const selectorFault =
+      d.selector !== undefined ? diskSelectorFault(d.selector, input.talosMinor) : undefined;
+    if (selectorFault !== undefined) {
+      issues.push({
+        path: `${diskKey}[${j}].selector`,
+        message: `${showValue(d.selector)} ${selectorFault}: Talos would refuse the disk selector`,
+        fix: 'write a CEL condition over disk, e.g. disk.serial == "S3EWNX0M" or disk.size >= 100u * GiB && !disk.rotational',
+      });
+    }
     if (!input.proxmox && d.selector === undefined) {
       issues.push({
         path: `${diskKey}[${j}].selector`,

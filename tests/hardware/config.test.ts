@@ -53,7 +53,10 @@ describe("node hardware config: validation", () => {
   it("refuses an extension name that is not <org>/<name>, naming the key", () => {
     const raw = sampleRaw();
     nodesOf(raw)[3]!.image = { extensions: ["nvidia-container-toolkit-production"] };
-    assert.match(only(raw, "nodes[3].image.extensions[0]"), /must name an official extension/);
+    assert.match(
+      only(raw, "nodes[3].image.extensions[0]"),
+      /is not an official extension name — write <owner>\/<name>/,
+    );
     const cls = sampleRaw();
     cls.nodeClasses = { gpu: { image: { extensions: ["siderolabs/i915:latest"] } } };
     assert.match(only(cls, "nodeClasses.gpu.image.extensions[0]"), /official extension/);
@@ -103,7 +106,7 @@ describe("node hardware config: validation", () => {
     assert.match(p, /resource mapping/);
   });
 
-  it("refuses a mapping whose hosts do not include the node's host; accepts it on a listed host or unlisted", () => {
+  it("refuses a mapping whose hosts do not include the node's host, or that proxmox.pciMappings does not declare; accepts it on a listed host", () => {
     const raw = sampleRaw();
     (raw.proxmox as Record<string, unknown>).pciMappings = { gpu: { hosts: ["pve1"] } };
     nodesOf(raw)[3]!.pci = [{ mapping: "gpu" }]; // worker-1 runs on pve2
@@ -113,8 +116,25 @@ describe("node hardware config: validation", () => {
     );
     (raw.proxmox as Record<string, unknown>).pciMappings = { gpu: { hosts: ["pve1", "pve2"] } };
     assert.deepEqual(problems(raw), []);
+    (raw.proxmox as Record<string, unknown>).pciMappings = { gpu: { hosts: [] } };
+    assert.deepEqual(problems(raw), [], "a declared mapping without hosts is not checked for the host");
+    // Undeclared (a typo, or never listed): nothing could catch it before Proxmox refuses the VM.
+    (raw.proxmox as Record<string, unknown>).pciMappings = { "rtx-4090": { hosts: ["pve2"] } };
+    assert.match(
+      only(raw, "nodes[3].pci[0].mapping"),
+      /"gpu" is not a key of proxmox.pciMappings.* — declare it: proxmox.pciMappings.gpu: .*or use one of: rtx-4090/,
+    );
     (raw.proxmox as Record<string, unknown>).pciMappings = {};
-    assert.deepEqual(problems(raw), []);
+    assert.match(only(raw, "nodes[3].pci[0].mapping"), /"gpu" is not a key of proxmox.pciMappings/);
+    const cls = sampleRaw();
+    cls.nodeClasses = { gpu: { pci: [{ mapping: "rtx4090" }] } };
+    nodesOf(cls)[1]!.class = "gpu";
+    nodesOf(cls)[3]!.class = "gpu";
+    assert.match(
+      only(cls, "nodeClasses.gpu.pci[0].mapping"),
+      /"rtx4090" is not a key of proxmox.pciMappings/,
+      "a class's fault is reported once, at the class",
+    );
   });
 
   it("refuses TPM disk encryption without Secure Boot, naming both keys", () => {
@@ -204,6 +224,7 @@ describe("node hardware config: resolution cluster → class → node", () => {
   it("concatenates extensions in order, lets the node override security and replace lists", () => {
     const raw = sampleRaw();
     raw.security = { secureBoot: true, includeWellKnownCertificates: true };
+    (raw.proxmox as Record<string, unknown>).pciMappings = { gpu: { hosts: ["pve2"] } };
     raw.nodeClasses = {
       gpu: {
         image: { extensions: ["siderolabs/nonfree-kmod-nvidia-production"], extraKernelArgs: ["iommu=pt"] },
@@ -258,6 +279,7 @@ describe("node hardware in the cluster plan (clusterPlan)", () => {
   it("carries each node's image, disks, PCI, vTPM and boot security to the VMs and the Talos nodes", () => {
     const raw = sampleRaw();
     raw.nodeClasses = { gpu: { image: { extensions: ["siderolabs/i915"] }, pci: [{ mapping: "igpu" }] } };
+    (raw.proxmox as Record<string, unknown>).pciMappings = { igpu: { hosts: ["pve2"] } };
     nodesOf(raw)[3]!.class = "gpu";
     nodesOf(raw)[3]!.security = { secureBoot: true, diskEncryption: "tpm" };
     nodesOf(raw)[3]!.dataDisks = [{ name: "data", sizeGiB: 64 }];
