@@ -25,7 +25,14 @@ export interface HardwareRuleInput extends HardwareClusterInput {
   readonly openebsDataDisk?: string;
   /** Talos minor (`1.13`) of the stack, when it parsed. */
   readonly talosMinor?: string;
+  /**
+   * Top-level keys that are set but did not parse (their faults are already reported): the rules
+   * that need them are skipped, the others still run, so every other fault shows in the same run.
+   */
+  readonly unparsed?: ReadonlySet<UnparsedKey>;
 }
+
+export type UnparsedKey = "proxmox" | "security" | "nodeClasses" | "imageFactory";
 
 /** Proxmox allows 16 hostpci slots (hostpci0 … hostpci15). */
 const MAX_PCI = 16;
@@ -69,6 +76,7 @@ function classOf(input: HardwareClusterInput, node: HardwareNodeInput) {
 /** Passthrough by resource mapping, on Proxmox only, on a host the mapping names. */
 function pciIssues({ input, node, i, hw }: NodeRuleContext): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
+  if (input.unparsed?.has("proxmox")) return issues;
   const mappings = input.proxmox?.pciMappings ?? {};
   const pciKey = origin(node, i, "pci");
   if (hw.pci.length > 0 && !input.proxmox) {
@@ -153,7 +161,7 @@ function dataDiskIssues({ input, node, i, hw }: NodeRuleContext): ConfigIssue[] 
         fix: 'write a CEL condition over disk, e.g. disk.serial == "S3EWNX0M" or disk.size >= 100u * GiB && !disk.rotational',
       });
     }
-    if (!input.proxmox && d.selector === undefined) {
+    if (!input.proxmox && d.selector === undefined && !input.unparsed?.has("proxmox")) {
       issues.push({
         path: `${diskKey}[${j}].selector`,
         message: `is unset on ${node.name}, an existing machine: nothing says which of its disks is ${showValue(d.name)}`,
@@ -174,6 +182,7 @@ function dataDiskIssues({ input, node, i, hw }: NodeRuleContext): ConfigIssue[] 
 /** TPM keys need Secure Boot; Secure Boot needs UEFI; well-known certificates need Secure Boot. */
 function bootSecurityIssues({ input, node, i, hw }: NodeRuleContext): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
+  if (input.unparsed?.has("security")) return issues;
   if (hw.diskEncryption === "tpm" && !hw.secureBoot) {
     issues.push({
       path: securityKey(input, node, i, "diskEncryption"),
@@ -247,6 +256,9 @@ export function hardwareIssues(input: HardwareRuleInput): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const classes = input.nodeClasses ?? {};
   input.nodes.forEach((node, i) => {
+    issues.push(...installDiskIssues(input, node, i)); // needs no class
+    // Its class did not parse: what the node resolves to is unknown.
+    if (node.class !== undefined && input.unparsed?.has("nodeClasses")) return;
     if (node.class !== undefined && !(node.class in classes)) {
       issues.push({
         path: `nodes[${i}].class`,
@@ -260,7 +272,6 @@ export function hardwareIssues(input: HardwareRuleInput): ConfigIssue[] {
       ...pciIssues(ctx),
       ...dataDiskIssues(ctx),
       ...bootSecurityIssues(ctx),
-      ...installDiskIssues(input, node, i),
       ...schematicRepeatIssues(input, node, i),
     );
   });
@@ -268,14 +279,14 @@ export function hardwareIssues(input: HardwareRuleInput): ConfigIssue[] {
   const anySecureBoot = input.nodes.some(
     (n) => (n.class === undefined || n.class in classes) && resolveNodeHardware(input, n).secureBoot,
   );
-  if (input.security?.includeWellKnownCertificates && !anySecureBoot) {
+  if (input.security?.includeWellKnownCertificates && !anySecureBoot && !input.unparsed?.has("nodeClasses")) {
     issues.push({
       path: "security.includeWellKnownCertificates",
       message: "is true while no node boots with Secure Boot: only Secure Boot images enroll certificates",
       fix: "set security.secureBoot: true (or on the nodes that need it), or remove includeWellKnownCertificates",
     });
   }
-  if (input.openebsDataDisk !== undefined) {
+  if (input.openebsDataDisk !== undefined && !input.unparsed?.has("nodeClasses")) {
     const owners = input.nodes.filter((n) =>
       resolveNodeHardware(input, n).dataDisks.some((d) => d.name === input.openebsDataDisk),
     );

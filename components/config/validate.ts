@@ -9,7 +9,7 @@ import { etcdBackupIssues } from "../addons/etcd-backup";
 import { CLIENT_CERT_DEFAULTS, NODE_DEFAULTS } from "../defaults";
 import { mustParseVersion } from "../version";
 import { ConfigError, type ConfigIssue, zodIssues } from "./errors";
-import { hardwareIssues } from "./hardware-rules";
+import { hardwareIssues, type UnparsedKey } from "./hardware-rules";
 import { patchIssues } from "./patch-check";
 import { platformConfigIssues } from "./platform-rules";
 import {
@@ -43,6 +43,9 @@ export type StackConfig = Omit<Parsed, "nodes" | "controlPlane" | "network"> & {
   readonly controlPlane: Parsed["controlPlane"] & { readonly endpoint: string };
   readonly network: Parsed["network"] & { readonly kubeProxy: boolean };
 };
+
+/** Top-level keys the hardware rules read besides `nodes`. */
+const HARDWARE_KEYS: readonly UnparsedKey[] = ["proxmox", "security", "nodeClasses", "imageFactory"];
 
 /**
  * Surrounding whitespace removed from every string setting once, here at the boundary, so every rule
@@ -127,13 +130,16 @@ export function validateStackConfig(
   if (p.talosVersion && p.kubernetesVersion)
     issues.push(...versionIssues(p.talosVersion, p.kubernetesVersion));
   if (p.proxmox && p.nodes) issues.push(...proxmoxPlacementIssues(nodes));
-  // `"proxmox" in p`: the key parsed (an absent section parses to undefined: existing machines).
-  if (p.nodes && p.imageFactory && p.security && p.nodeClasses && "proxmox" in p) {
+  // Hardware rules run whenever the nodes parsed; a key that failed (`"proxmox" in p` is false: an
+  // absent section parses to undefined, existing machines) only turns off the rules that need it.
+  if (p.nodes) {
+    const unparsed = new Set(HARDWARE_KEYS.filter((k) => !(k in p)));
     issues.push(
       ...hardwareIssues({
         ...p,
         nodes,
-        imageFactory: p.imageFactory,
+        imageFactory: p.imageFactory ?? { extensions: [] },
+        unparsed,
         openebsDataDisk: p.addons?.openebs.enabled ? p.addons.openebs.dataDisk : undefined,
         talosMinor: p.talosVersion?.replace(/^v/, "").split(".").slice(0, 2).join("."),
       }),

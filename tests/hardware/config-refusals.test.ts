@@ -338,3 +338,41 @@ describe("disk selectors and data disk sizes: talos-oracle judge", function () {
     });
   }
 });
+
+describe("node hardware faults are reported with every other fault", () => {
+  it("a section that does not parse turns off only the hardware rules that need it", () => {
+    const raw = sampleRaw();
+    proxmoxOf(raw).bios = "uefi"; // proxmox does not parse
+    raw.security = { diskEncryption: "luks" }; // security does not parse
+    Object.assign(nodesOf(raw)[3]!, {
+      class: "gpu", // nodeClasses parsed, and has no gpu
+      installDisk: "/dev/sdb1",
+    });
+    Object.assign(nodesOf(raw)[2]!, {
+      image: { extensions: ["siderolabs/i915", "siderolabs/i915"] },
+      dataDisks: [{ name: "data", sizeGiB: 10, selector: "disk.size > 10" }],
+      security: { diskEncryption: "tpm" }, // needs the cluster's secureBoot, unknown: not judged
+    });
+    assert.deepEqual(
+      problems(raw).map((x) => x.split(": ")[0]),
+      [
+        "proxmox.bios",
+        "security.diskEncryption",
+        "nodes[2].dataDisks[0].selector",
+        "nodes[2].image.extensions[1]",
+        "nodes[3].installDisk",
+        "nodes[3].class",
+      ],
+    );
+    // nodeClasses does not parse: a node of a class is not judged, the others are.
+    const cls = sampleRaw();
+    cls.nodeClasses = { gpu: { pci: "rtx" } };
+    nodesOf(cls)[3]!.class = "gpu";
+    nodesOf(cls)[3]!.installDisk = "/dev/sda2";
+    nodesOf(cls)[2]!.installDisk = "/dev/vda";
+    assert.deepEqual(
+      problems(cls).map((x) => x.split(": ")[0]),
+      ["nodeClasses.gpu.pci", "nodes[2].installDisk", "nodes[3].installDisk"],
+    );
+  });
+});
