@@ -55,6 +55,15 @@ export type ImageCustomization = z.infer<typeof ImageCustomizationSchema>;
 /** Name of a data disk: its Talos user volume (mounted at /var/mnt/<name>) and its Proxmox serial. */
 const DATA_DISK_NAME = /^[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?$/;
 
+/**
+ * A Proxmox storage id (`pve-storage-id`: PVE::JSONSchema refuses anything but a letter, then
+ * letters, digits, '-', '_' or '.', ending in a letter or digit).
+ */
+export const proxmoxStorageId = z.string().regex(/^[A-Za-z]([A-Za-z0-9._-]*[A-Za-z0-9])?$/, {
+  error:
+    "is not a Proxmox storage id — use the name shown under Datacenter → Storage (a letter, then letters, digits, '-', '_' or '.'), e.g. local-lvm",
+});
+
 /** The volume's minSize is the size less 1 GiB, so a disk needs 2 GiB to hold anything. */
 const MIN_DATA_DISK_GIB = 2;
 /** Talos' size fields are uint64 bytes: (2^64 − 1) / 2^30 GiB, rounded down. */
@@ -76,7 +85,7 @@ export const DataDiskSchema = z.strictObject({
       error: `must be at most ${MAX_DATA_DISK_GIB} — Talos reads a volume size as a 64-bit byte count`,
     }),
   /** Proxmox datastore of the disk. Defaults to proxmox.diskDatastore. */
-  datastore: z.string().min(1).optional(),
+  datastore: proxmoxStorageId.optional(),
   ssd: z.boolean().default(true),
   discard: z.boolean().default(true),
   iothread: z.boolean().default(true),

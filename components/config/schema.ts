@@ -22,6 +22,7 @@ import {
   NODE_HARDWARE_FIELDS,
   NodeClassesSchema,
   PciMappingsSchema,
+  proxmoxStorageId,
   SECURITY_DEFAULTS,
   SecuritySchema,
 } from "./hardware";
@@ -205,9 +206,9 @@ export const ProxmoxSchema = z.strictObject({
   /** Skip TLS verification of the Proxmox API. Defaults to false; allowed only where you set it. */
   insecure: z.boolean().default(false),
   /** Datastore for VM disks. Defaults to local-lvm. */
-  diskDatastore: z.string().min(1).default("local-lvm"),
+  diskDatastore: proxmoxStorageId.default("local-lvm"),
   /** Datastore (with the `import`/`iso` content type) for the downloaded Talos image. Defaults to local. */
-  imageDatastore: z.string().min(1).default("local"),
+  imageDatastore: proxmoxStorageId.default("local"),
   /** Firmware: ovmf (UEFI) or seabios. Defaults to ovmf. */
   bios: z.enum(["ovmf", "seabios"], { error: 'must be "ovmf" or "seabios"' }).default("ovmf"),
   /** VM CPU type. Defaults to host. */

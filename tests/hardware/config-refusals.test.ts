@@ -223,6 +223,27 @@ describe("node hardware config: values that cannot work are refused at their key
     );
   });
 
+  it("a datastore name Proxmox cannot have, for data disks and the VM's own datastores alike", () => {
+    assert.match(
+      only(
+        withNode({ dataDisks: [{ name: "data", sizeGiB: 10, datastore: "local lvm" }] }),
+        "nodes[3].dataDisks[0].datastore",
+      ),
+      /"local lvm" is not a Proxmox storage id — use the name shown under Datacenter → Storage/,
+    );
+    for (const key of ["diskDatastore", "imageDatastore"]) {
+      for (const bad of ["local/lvm", "1tank", "tank-"]) {
+        const raw = sampleRaw();
+        proxmoxOf(raw)[key] = bad;
+        assert.match(only(raw, `proxmox.${key}`), /is not a Proxmox storage id/, `${key}: ${bad}`);
+      }
+    }
+    assert.deepEqual(
+      problems(withNode({ dataDisks: [{ name: "data", sizeGiB: 10, datastore: "ceph.ssd_pool-2" }] })),
+      [],
+    );
+  });
+
   it("a map key that fails its schema reads the schema's message (not zod's 'Invalid key in record')", () => {
     const raw = sampleRaw();
     raw.nodeClasses = { GPU: {} };
