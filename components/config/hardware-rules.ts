@@ -179,37 +179,69 @@ function dataDiskIssues({ input, node, i, hw }: NodeRuleContext): ConfigIssue[] 
   return issues;
 }
 
+/**
+ * A fault of a setting several nodes share (cluster or class security): reported once at its key,
+ * naming every node it hits, not once per node.
+ */
+interface SharedIssue {
+  readonly path: string;
+  readonly node: string;
+  readonly message: (nodes: string) => string;
+  readonly fix: string;
+}
+
 /** TPM keys need Secure Boot; Secure Boot needs UEFI; well-known certificates need Secure Boot. */
-function bootSecurityIssues({ input, node, i, hw }: NodeRuleContext): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
+function bootSecurityIssues({ input, node, i, hw }: NodeRuleContext): SharedIssue[] {
+  const issues: SharedIssue[] = [];
   if (input.unparsed?.has("security")) return issues;
+  const sbKey = securityKey(input, node, i, "secureBoot");
   if (hw.diskEncryption === "tpm" && !hw.secureBoot) {
     issues.push({
       path: securityKey(input, node, i, "diskEncryption"),
-      message: `is "tpm" for ${node.name} while ${securityKey(input, node, i, "secureBoot")} is false: Talos seals the keys to the TPM's Secure Boot measurements`,
-      fix: `set ${securityKey(input, node, i, "secureBoot")}: true, or use diskEncryption: nodeID (weaker: derived from the node's id)`,
+      node: node.name,
+      message: (nodes) =>
+        `is "tpm" for ${nodes} while ${sbKey} is false: Talos seals the keys to the TPM's Secure Boot measurements`,
+      fix: `set ${sbKey}: true, or use diskEncryption: nodeID (weaker: derived from the node's id)`,
     });
   }
   // Node- or class-level includeWellKnownCertificates without Secure Boot has no effect.
-  const wkcKey = securityKey(input, node, i, "includeWellKnownCertificates");
   const wkcSet =
     node.security?.includeWellKnownCertificates ??
     classOf(input, node)?.security?.includeWellKnownCertificates;
   if (wkcSet === true && !hw.secureBoot) {
     issues.push({
-      path: wkcKey,
-      message: `is true for ${node.name} while ${securityKey(input, node, i, "secureBoot")} is false: only Secure Boot images enroll certificates`,
+      path: securityKey(input, node, i, "includeWellKnownCertificates"),
+      node: node.name,
+      message: (nodes) =>
+        `is true for ${nodes} while ${sbKey} is false: only Secure Boot images enroll certificates`,
       fix: "turn secureBoot on for the node, or remove includeWellKnownCertificates",
     });
   }
   if (hw.secureBoot && input.proxmox?.bios === "seabios") {
     issues.push({
-      path: securityKey(input, node, i, "secureBoot"),
-      message: `is true for ${node.name} while proxmox.bios is "seabios": Secure Boot needs UEFI`,
+      path: sbKey,
+      node: node.name,
+      message: (nodes) => `is true for ${nodes} while proxmox.bios is "seabios": Secure Boot needs UEFI`,
       fix: "set proxmox.bios: ovmf (the default), or turn secureBoot off",
     });
   }
   return issues;
+}
+
+/** One issue per key and fault, naming all its nodes ("cp-1, cp-2 and worker-1"). */
+function mergeShared(shared: readonly SharedIssue[]): ConfigIssue[] {
+  const groups = new Map<string, { first: SharedIssue; nodes: string[] }>();
+  for (const s of shared) {
+    const id = `${s.path}\n${s.message("")}\n${s.fix}`;
+    const g = groups.get(id);
+    if (g) g.nodes.push(s.node);
+    else groups.set(id, { first: s, nodes: [s.node] });
+  }
+  return [...groups.values()].map(({ first, nodes }) => {
+    const names =
+      nodes.length === 1 ? nodes[0]! : `${nodes.slice(0, -1).join(", ")} and ${nodes[nodes.length - 1]}`;
+    return { path: first.path, message: first.message(names), fix: first.fix };
+  });
 }
 
 /** A partition of a disk (`/dev/sda1`, `/dev/nvme0n1p2`, `/dev/mmcblk0p1`), not a whole disk. */
@@ -255,6 +287,7 @@ function installDiskIssues(
 export function hardwareIssues(input: HardwareRuleInput): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const classes = input.nodeClasses ?? {};
+  const shared: SharedIssue[] = [];
   input.nodes.forEach((node, i) => {
     issues.push(...installDiskIssues(input, node, i)); // needs no class
     // Its class did not parse: what the node resolves to is unknown.
@@ -268,13 +301,11 @@ export function hardwareIssues(input: HardwareRuleInput): ConfigIssue[] {
       return;
     }
     const ctx = { input, node, i, hw: resolveNodeHardware(input, node) };
-    issues.push(
-      ...pciIssues(ctx),
-      ...dataDiskIssues(ctx),
-      ...bootSecurityIssues(ctx),
-      ...schematicRepeatIssues(input, node, i),
-    );
+    issues.push(...pciIssues(ctx), ...dataDiskIssues(ctx), ...schematicRepeatIssues(input, node, i));
+    shared.push(...bootSecurityIssues(ctx));
   });
+
+  issues.push(...mergeShared(shared));
 
   const anySecureBoot = input.nodes.some(
     (n) => (n.class === undefined || n.class in classes) && resolveNodeHardware(input, n).secureBoot,

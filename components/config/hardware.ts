@@ -123,7 +123,8 @@ export const PciDeviceSchema = z.strictObject({
 export type PciDevice = z.infer<typeof PciDeviceSchema>;
 
 const DISK_ENCRYPTION = z.enum(["none", "tpm", "nodeID"], {
-  error: 'must be "none", "tpm" (sealed to the TPM; needs secureBoot) or "nodeID"',
+  error:
+    'is not a disk encryption mode — use "none", "tpm" (sealed to the TPM; needs secureBoot) or "nodeID"',
 });
 
 /** Cluster-wide boot security (`security`). */

@@ -244,6 +244,30 @@ describe("node hardware config: values that cannot work are refused at their key
     );
   });
 
+  it("a shared security setting that fails for several nodes is reported once, naming them all", () => {
+    const raw = sampleRaw();
+    proxmoxOf(raw).bios = "seabios";
+    raw.security = { secureBoot: true };
+    nodesOf(raw)[1]!.security = { secureBoot: false };
+    assert.equal(
+      only(raw, "security.secureBoot"),
+      'security.secureBoot: is true for cp-1, cp-3 and worker-1 while proxmox.bios is "seabios": Secure Boot needs UEFI — set proxmox.bios: ovmf (the default), or turn secureBoot off',
+    );
+    const tpm = sampleRaw();
+    tpm.security = { diskEncryption: "tpm" };
+    nodesOf(tpm)[3]!.security = { secureBoot: true };
+    assert.match(
+      only(tpm, "security.diskEncryption"),
+      /is "tpm" for cp-1, cp-2 and cp-3 while security.secureBoot is false/,
+    );
+    const bad = sampleRaw();
+    bad.security = { diskEncryption: "luks" };
+    assert.equal(
+      only(bad, "security.diskEncryption"),
+      'security.diskEncryption: "luks" is not a disk encryption mode — use "none", "tpm" (sealed to the TPM; needs secureBoot) or "nodeID"',
+    );
+  });
+
   it("a map key that fails its schema reads the schema's message (not zod's 'Invalid key in record')", () => {
     const raw = sampleRaw();
     raw.nodeClasses = { GPU: {} };
