@@ -142,7 +142,10 @@ describe("node hardware config: validation", () => {
     raw.security = { diskEncryption: "tpm" };
     const p = problems(raw);
     assert.equal(p.length, 1, `one fault of the shared key, naming its nodes:\n${p.join("\n")}`);
-    assert.match(p[0]!, /^security.diskEncryption: is "tpm" for cp-1, cp-2, cp-3 and worker-1 while security.secureBoot is false/);
+    assert.match(
+      p[0]!,
+      /^security.diskEncryption: is "tpm" for cp-1, cp-2, cp-3 and worker-1 while security.secureBoot is false/,
+    );
     const node = sampleRaw();
     node.security = { secureBoot: true };
     nodesOf(node)[3]!.security = { secureBoot: false, diskEncryption: "tpm" };
