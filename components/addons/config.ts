@@ -10,10 +10,11 @@ import { z } from "zod";
 import { formatIssue, zodIssues } from "../config/errors";
 import { parseRange } from "../net/ipv4";
 import { chartVersion } from "./chart-range";
-import { flag, helmValues, wrong } from "./config-fields";
+import { flag, wrong } from "./config-fields";
 import { EtcdBackupSchema } from "./etcd-backup";
 import { goDurationProblem, httpsEndpointProblem } from "./field-formats";
 import { gitBranchProblem } from "./git-ref";
+import { addonValues } from "./managed-values";
 import {
   CertManagerSchema,
   CiliumLoadBalancerFields,
@@ -145,7 +146,7 @@ const CiliumSchema = z.strictObject({
   version: chartVersion("cilium"),
   ...CiliumLoadBalancerFields,
   pools: poolsSchema,
-  values: helmValues,
+  values: addonValues("cilium"),
 });
 
 const MetallbSchema = z.strictObject({
@@ -155,7 +156,7 @@ const MetallbSchema = z.strictObject({
   l2Advertisement: z
     .boolean({ error: wrong("must be true or false", "write l2Advertisement: false to announce nothing") })
     .default(true),
-  values: helmValues,
+  values: addonValues("metallb"),
 });
 
 const OpenebsSchema = z.strictObject({
@@ -172,14 +173,14 @@ const OpenebsSchema = z.strictObject({
       ),
     })
     .optional(),
-  values: helmValues,
+  values: addonValues("openebs"),
 });
 
 const FluxSchema = z.strictObject({
   enabled: flag(false),
   version: chartVersion("flux"),
   git: FluxGitSchema.optional(),
-  values: helmValues,
+  values: addonValues("flux"),
 });
 
 const SopsSchema = z.strictObject({

@@ -42,12 +42,21 @@ const CRON_FIELDS: readonly CronBounds[] = [
   // robfig/cron v3 bounds the weekday 0-6: the crontab alias 7 for Sunday is refused.
   { name: "day of week", min: 0, max: 6, names: Object.fromEntries(DAYS.map((d, i) => [d, i])) },
 ];
-const CRON_DESCRIPTORS = new Set(["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"]);
+const CRON_DESCRIPTORS = new Set([
+  "@yearly",
+  "@annually",
+  "@monthly",
+  "@weekly",
+  "@daily",
+  "@midnight",
+  "@hourly",
+]);
 
 function cronNumber(text: string, b: CronBounds): number | string {
   const named = b.names?.[text.toLowerCase()];
   if (named !== undefined) return named;
-  if (!/^\d+$/.test(text)) return `"${text}" is not a number${b.names ? " or name" : ""} in the ${b.name} field`;
+  if (!/^\d+$/.test(text))
+    return `"${text}" is not a number${b.names ? " or name" : ""} in the ${b.name} field`;
   return Number(text);
 }
 
@@ -72,7 +81,8 @@ function cronPartProblem(part: string, b: CronBounds): string | undefined {
   }
   if (rangeAndStep.length === 2) {
     const step = rangeAndStep[1]!;
-    if (!/^\d+$/.test(step) || Number(step) === 0) return `"${part}" has a step that is not a positive number`;
+    if (!/^\d+$/.test(step) || Number(step) === 0)
+      return `"${part}" has a step that is not a positive number`;
     if (lowHigh.length === 1) end = b.max; // "N/step" means "N-max/step"
   }
   if (start < b.min || end > b.max) return `"${part}" is outside ${b.min}-${b.max} in the ${b.name} field`;
@@ -88,7 +98,8 @@ export function cronProblem(s: string): string | undefined {
   if (text.startsWith("@")) {
     if (CRON_DESCRIPTORS.has(text)) return undefined;
     const every = /^@every (.+)$/.exec(text);
-    if (every) return goDurationProblem(every[1]!) === undefined ? undefined : `"${every[1]}" is not a Go duration`;
+    if (every)
+      return goDurationProblem(every[1]!) === undefined ? undefined : `"${every[1]}" is not a Go duration`;
     return `"${text}" is not a schedule shorthand (@yearly, @monthly, @weekly, @daily, @hourly, @every 6h)`;
   }
   const fields = text.split(/\s+/);
@@ -103,18 +114,20 @@ export function cronProblem(s: string): string | undefined {
 }
 
 export const cronSchedule = (example = "0 3 * * *") =>
-  z.string({ error: wrong("must be a string", `write a cron schedule like "${example}"`) }).superRefine((s, ctx) => {
-    const problem = cronProblem(s);
-    if (problem)
-      ctx.addIssue({
-        code: "custom",
-        input: s,
-        message: wrong(
-          `is not a cron schedule Kubernetes accepts: ${problem}`,
-          `write five fields "minute hour day month weekday" (weekday 0-6 or sun-sat), like "${example}" (03:00 UTC daily), or "@daily"`,
-        ),
-      });
-  });
+  z
+    .string({ error: wrong("must be a string", `write a cron schedule like "${example}"`) })
+    .superRefine((s, ctx) => {
+      const problem = cronProblem(s);
+      if (problem)
+        ctx.addIssue({
+          code: "custom",
+          input: s,
+          message: wrong(
+            `is not a cron schedule Kubernetes accepts: ${problem}`,
+            `write five fields "minute hour day month weekday" (weekday 0-6 or sun-sat), like "${example}" (03:00 UTC daily), or "@daily"`,
+          ),
+        });
+    });
 
 // ---- durations ----
 
@@ -134,7 +147,15 @@ export function prometheusDurationProblem(s: string): string | undefined {
   return undefined;
 }
 
-const GO_UNIT_NS: Readonly<Record<string, number>> = { ns: 1, us: 1e3, "µs": 1e3, ms: 1e6, s: 1e9, m: 6e10, h: 3.6e12 };
+const GO_UNIT_NS: Readonly<Record<string, number>> = {
+  ns: 1,
+  us: 1e3,
+  µs: 1e3,
+  ms: 1e6,
+  s: 1e9,
+  m: 6e10,
+  h: 3.6e12,
+};
 
 /** Why Go's time.ParseDuration (a metav1.Duration field) would refuse `s` as a positive duration. */
 export function goDurationProblem(s: string): string | undefined {
@@ -161,7 +182,10 @@ export const prometheusDuration = (example: string) =>
 
 /** A positive Go duration (a `metav1.Duration` field), like Velero's TTL "720h". */
 export const goDuration = (example: string) =>
-  durationField(goDurationProblem, `write it in hours, minutes or seconds, like "${example}" (30 days = 720h)`);
+  durationField(
+    goDurationProblem,
+    `write it in hours, minutes or seconds, like "${example}" (30 days = 720h)`,
+  );
 
 // ---- Kubernetes quantities ----
 
@@ -181,25 +205,26 @@ export function storageSizeProblem(s: string): string | undefined {
 export const storageSize = (example: string) =>
   z.string({ error: wrong("must be a string", `write a size like "${example}"`) }).superRefine((s, ctx) => {
     const problem = storageSizeProblem(s);
-    if (problem) ctx.addIssue({ code: "custom", input: s, message: wrong(problem, `write it like "${example}"`) });
+    if (problem)
+      ctx.addIssue({ code: "custom", input: s, message: wrong(problem, `write it like "${example}"`) });
   });
 
 // ---- names and addresses ----
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*$/;
+const HOSTNAME =
+  /^(?=.{1,253}$)([A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*$/;
 
 /** A Kubernetes object name (DNS-1123 subdomain, as StorageClass names are). */
 export const k8sSubdomain = (example: string) =>
-  z.string({ error: wrong("must be a string", `write a name like "${example}"`) }).refine(
-    (s) => s.length <= 253 && s.split(".").every((label) => DNS_LABEL.test(label)),
-    {
+  z
+    .string({ error: wrong("must be a string", `write a name like "${example}"`) })
+    .refine((s) => s.length <= 253 && s.split(".").every((label) => DNS_LABEL.test(label)), {
       error: wrong(
         "is not a valid Kubernetes name",
         `use lowercase letters, digits, "-" and "." (at most 253 characters), like "${example}"`,
       ),
-    },
-  );
+    });
 
 /** A bare e-mail address `local@domain.tld` (no display name, no angle brackets, no list). */
 const EMAIL =
@@ -276,9 +301,10 @@ export const bucketName = (example: string) =>
         wrong(issue.input === undefined ? "is required" : "must be a string", `write bucket: "${example}"`),
     })
     .superRefine((s, ctx) => {
-    const problem = bucketNameProblem(s);
-    if (problem) ctx.addIssue({ code: "custom", input: s, message: wrong(problem, `name it like "${example}"`) });
-  });
+      const problem = bucketNameProblem(s);
+      if (problem)
+        ctx.addIssue({ code: "custom", input: s, message: wrong(problem, `name it like "${example}"`) });
+    });
 
 /** An S3 region name (AWS' style; MinIO's default is us-east-1). */
 export const s3Region = z

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { parseIpv4, parseRange, rangeContains } from "../net/ipv4";
 import { GATEWAY_API_FOR_CILIUM } from "../versions";
 import { chartVersion } from "./chart-range";
-import { flag, helmValues, wrong } from "./config-fields";
+import { flag, wrong } from "./config-fields";
 import {
   bucketName,
   cronSchedule,
@@ -23,6 +23,7 @@ import {
   s3Region,
   storageSize,
 } from "./field-formats";
+import { addonValues } from "./managed-values";
 
 const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const dnsName = (example: string) =>
@@ -99,7 +100,7 @@ export const CertManagerSchema = z.strictObject({
   enabled: flag(false),
   version: chartVersion("certManager"),
   issuer: CertManagerIssuerSchema.prefault({ type: "selfSigned" }),
-  values: helmValues,
+  values: addonValues("certManager"),
 });
 
 export const HeadlampSchema = z.strictObject({
@@ -115,16 +116,22 @@ export const HeadlampSchema = z.strictObject({
       scopes: z
         .string({ error: wrong("must be a string", 'write scopes: "openid,profile,email"') })
         .regex(/^[!#-[\]-~]+(,[!#-[\]-~]+)*$/, {
-          error: wrong("is not a comma-separated scope list", 'write it like "openid,profile,email" (no spaces)'),
+          error: wrong(
+            "is not a comma-separated scope list",
+            'write it like "openid,profile,email" (no spaces)',
+          ),
           abort: true,
         })
         .refine((s) => s.split(",").includes("openid"), {
-          error: wrong("lacks openid: without it there is no ID token to log in with", 'write "openid,profile,email"'),
+          error: wrong(
+            "lacks openid: without it there is no ID token to log in with",
+            'write "openid,profile,email"',
+          ),
         })
         .default("openid,profile,email"),
     })
     .optional(),
-  values: helmValues,
+  values: addonValues("headlamp"),
 });
 
 export const MonitoringSchema = z.strictObject({
@@ -153,7 +160,7 @@ export const MonitoringSchema = z.strictObject({
       }),
     })
     .optional(),
-  values: helmValues,
+  values: addonValues("monitoring"),
 });
 
 export const VeleroSchema = z.strictObject({
@@ -176,7 +183,7 @@ export const VeleroSchema = z.strictObject({
       ttl: goDuration("720h").default("720h"),
     })
     .prefault({}),
-  values: helmValues,
+  values: addonValues("velero"),
 });
 
 /** Cilium's own LoadBalancer: L2 announcements and LB IPAM pools (instead of MetalLB). */

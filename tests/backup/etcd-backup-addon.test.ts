@@ -66,7 +66,10 @@ describe("backup: the etcdBackup addon", function () {
 
   it("reports a bad schedule, an http endpoint and a missing bucket together, each by its key", () => {
     const msg = faults({ enabled: true, schedule: "every day", s3: { endpoint: "http://minio.lan:9000" } });
-    assert.match(msg, /addons\.etcdBackup\.schedule: "every day" is not a cron schedule Kubernetes accepts: has 2 fields, not 5 — write five fields/);
+    assert.match(
+      msg,
+      /addons\.etcdBackup\.schedule: "every day" is not a cron schedule Kubernetes accepts: has 2 fields, not 5 — write five fields/,
+    );
     assert.match(
       msg,
       /addons\.etcdBackup\.s3\.endpoint: "http:\/\/minio\.lan:9000" is not an https:\/\/ URL — /,
