@@ -42,7 +42,10 @@ export const chartVersion = (addon: AddonName) => {
   return z
     .string({ error: wrong("must be a chart version string", `quote it, like version: "${pinned}"`) })
     .regex(SEMVER, {
-      error: wrong("is not a Helm chart version", `write a semver like "${pinned}"`),
+      error: wrong(
+        "is not a Helm chart version",
+        `write a semver like "${pinned}"${pinned.startsWith("v") ? "" : ' (no leading "v")'}`,
+      ),
       abort: true,
     })
     .superRefine((version, ctx) => {
