@@ -306,6 +306,23 @@ export const bucketName = (example: string) =>
         ctx.addIssue({ code: "custom", input: s, message: wrong(problem, `name it like "${example}"`) });
     });
 
+/**
+ * Virtual-hosted addressing (`pathStyle: false`) puts the bucket in the TLS host name: a dotted
+ * bucket becomes several labels, which the server's wildcard certificate does not cover.
+ */
+export function dottedBucketIssue(s3: { bucket: string; pathStyle: boolean }, ctx: z.RefinementCtx): void {
+  if (!s3.pathStyle && s3.bucket.includes("."))
+    ctx.addIssue({
+      code: "custom",
+      path: ["bucket"],
+      input: s3.bucket,
+      message: wrong(
+        "has dots while pathStyle is false: over https the bucket becomes host labels its certificate does not cover",
+        "set pathStyle: true or name the bucket without dots",
+      ),
+    });
+}
+
 /** An S3 region name (AWS' style; MinIO's default is us-east-1). */
 export const s3Region = z
   .string({ error: wrong("must be a string", 'write region: "us-east-1"') })

@@ -13,6 +13,7 @@ import { flag, wrong } from "./config-fields";
 import {
   bucketName,
   cronSchedule,
+  dottedBucketIssue,
   email,
   goDuration,
   hostPort,
@@ -93,6 +94,10 @@ export const CertManagerIssuerSchema = z.strictObject({
   caCommonName: z
     .string({ error: wrong("must be a string", 'write caCommonName: "homelab CA"') })
     .min(1)
+    // cert-manager's webhook refuses a Certificate whose commonName is longer than 64 bytes.
+    .refine((cn) => Buffer.byteLength(cn, "utf8") <= 64, {
+      error: wrong("is longer than 64 bytes, which cert-manager refuses", 'shorten it, like "homelab CA"'),
+    })
     .default("proxmox-talos homelab CA"),
 });
 
@@ -175,6 +180,7 @@ export const VeleroSchema = z.strictObject({
       pathStyle: flag(true, "pathStyle"),
       prefix: s3Prefix("homelab").optional(),
     })
+    .superRefine(dottedBucketIssue)
     .optional(),
   schedule: z
     .strictObject({

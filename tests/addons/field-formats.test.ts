@@ -169,6 +169,30 @@ describe("addons: value formats as their consumers parse them", () => {
     ]);
   });
 
+  it("a dotted bucket with virtual-hosted addressing and a CA name cert-manager refuses are caught", () => {
+    const lines = addonProblems({
+      velero: { s3: { endpoint: "https://s3.example.com", bucket: "my.backups", pathStyle: false } },
+      etcdBackup: { s3: { bucket: "etcd.backups", pathStyle: false } },
+      certManager: { issuer: { type: "selfSigned", caCommonName: "x".repeat(65) } },
+    });
+    for (const re of [
+      /^addons\.velero\.s3\.bucket: "my\.backups" has dots while pathStyle is false.* — set pathStyle: true/,
+      /^addons\.etcdBackup\.s3\.bucket: "etcd\.backups" has dots while pathStyle is false/,
+      /^addons\.certManager\.issuer\.caCommonName: "x+\.*" is longer than 64 bytes, which cert-manager refuses — /,
+    ])
+      assert.ok(
+        lines.some((l) => re.test(l)),
+        `${re}:\n${lines.join("\n")}`,
+      );
+    assert.deepEqual(
+      addonProblems({
+        velero: { s3: { endpoint: "https://s3.example.com", bucket: "my.backups", pathStyle: true } },
+        certManager: { issuer: { type: "selfSigned", caCommonName: "x".repeat(64) } },
+      }),
+      [],
+    );
+  });
+
   it("chart versions: the pinned chart's series and spelling", () => {
     assert.equal(chartVersionProblem("cilium", "1.18.9"), undefined);
     assert.equal(chartVersionProblem("certManager", "v1.20.0"), undefined);
