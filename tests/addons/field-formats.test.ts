@@ -20,6 +20,8 @@ import { ConfigError } from "../../components/config/errors";
 import { decodeConfigValue } from "../../components/config/load";
 import { readStackFile } from "../../components/config/stack-file";
 import { validateStackConfig } from "../../components/config/validate";
+import { runProgram } from "../helpers/program";
+import { talosMockState } from "../talos-cluster/mock-state";
 import { EXAMPLE_FILE, EXAMPLE_SECRETS } from "./platform-harness";
 
 const accepts = (problem: (s: string) => string | undefined, values: string[]) => {
@@ -280,5 +282,35 @@ describe("addons: value formats as their consumers parse them", () => {
     ])
       assert.match(message, re);
     assert.doesNotMatch(message, /admin:pw/);
+  });
+
+  it("the program under mocks stops on such values before registering any resource", async function () {
+    this.timeout(120_000);
+    const config: Record<string, string> = { ...readStackFile(EXAMPLE_FILE).config };
+    for (const [k, v] of Object.entries(EXAMPLE_SECRETS)) config[`proxmox-talos:${k}`] = v;
+    const addons = JSON.parse(config["proxmox-talos:addons"]!) as Record<string, Record<string, unknown>>;
+    addons.velero = { ...addons.velero, schedule: { cron: "0 3 * * 7", ttl: "30d" } };
+    addons.monitoring = { ...addons.monitoring, values: { grafana: { adminPassword: "hunter2-secret" } } };
+    config["proxmox-talos:addons"] = JSON.stringify(addons);
+    const created: string[] = [];
+    const state = talosMockState();
+    await assert.rejects(
+      runProgram(
+        config,
+        Object.keys(EXAMPLE_SECRETS).map((k) => `proxmox-talos:${k}`),
+        {
+          newResource: (args) => {
+            created.push(`${args.type}::${args.name}`);
+            return state(args);
+          },
+        },
+      ),
+      (err: Error) =>
+        /addons\.velero\.schedule\.cron: "0 3 \* \* 7"/.test(err.message) &&
+        /addons\.velero\.schedule\.ttl: "30d"/.test(err.message) &&
+        /addons\.monitoring\.values\.grafana\.adminPassword: \(a secret, not shown\)/.test(err.message) &&
+        !err.message.includes("hunter2"),
+    );
+    assert.deepEqual(created, []);
   });
 });
