@@ -361,6 +361,7 @@ export function platformAddonIssues(a: PlatformView): PlatformIssue[] {
   ];
   const usedIps = new Map<string, string>();
   if (a.gateway.enabled && a.gateway.address) usedIps.set(a.gateway.address, "addons.gateway.address");
+  const usedHosts = new Map<string, string>();
   for (const { path, expose, on } of exposures) {
     if (!on || !expose) continue;
     const key = `addons.${path.join(".")}`;
@@ -374,6 +375,15 @@ export function platformAddonIssues(a: PlatformView): PlatformIssue[] {
       continue;
     }
     if (expose.hostname !== undefined) {
+      // Two HTTPRoutes for one hostname on one listener: the Gateway sends each request to one of them.
+      const other = usedHosts.get(expose.hostname);
+      if (other !== undefined)
+        out.push({
+          path: [...path, "hostname"],
+          input: expose.hostname,
+          message: `is also ${other}: two UIs on one hostname would split its requests — give each UI its own name under the domain`,
+        });
+      usedHosts.set(expose.hostname, `${key}.hostname`);
       const domain = a.gateway.domain;
       if (!a.gateway.enabled) {
         out.push({

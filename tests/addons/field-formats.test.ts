@@ -18,6 +18,7 @@ import {
 import { managedValueIssues } from "../../components/addons/managed-values";
 import { ConfigError } from "../../components/config/errors";
 import { decodeConfigValue } from "../../components/config/load";
+import { platformConfigIssues } from "../../components/config/platform-rules";
 import { readStackFile } from "../../components/config/stack-file";
 import { validateStackConfig } from "../../components/config/validate";
 import { runProgram } from "../helpers/program";
@@ -193,6 +194,26 @@ describe("addons: value formats as their consumers parse them", () => {
       }),
       [],
     );
+  });
+
+  it("two UIs on one Gateway hostname are refused like two on one address", () => {
+    const addons = AddonsConfigSchema.parse({
+      cilium: {
+        loadBalancer: "l2",
+        pools: [{ name: "default", addresses: ["192.168.60.200-192.168.60.229"] }],
+      },
+      openebs: { enabled: true },
+      gateway: { enabled: true, domain: "home.example.com" },
+      certManager: { enabled: true },
+      headlamp: { enabled: true, expose: { hostname: "ui.home.example.com" } },
+      monitoring: { enabled: true, grafana: { expose: { hostname: "ui.home.example.com" } } },
+    });
+    const lines = platformConfigIssues(addons, { nodes: [] }, {}).map(
+      (i) => `${i.path}: ${i.message} — ${i.fix}`,
+    );
+    assert.deepEqual(lines, [
+      'addons.monitoring.grafana.expose.hostname: "ui.home.example.com" is also addons.headlamp.expose.hostname: two UIs on one hostname would split its requests — give each UI its own name under the domain',
+    ]);
   });
 
   it("chart versions: the pinned chart's series and spelling", () => {
