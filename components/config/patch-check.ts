@@ -152,8 +152,8 @@ export function patchIssues(input: PatchCheckInput): ConfigIssue[] {
       return; // other rules report what keeps the node from rendering
     }
     const talos = `Talos ${input.talosVersion.replace(/^v/, "")}`;
+    let bundleBefore = bundlePaths(text);
     for (const { key, patch } of keyed) {
-      const bundleBefore = bundlePaths(text);
       try {
         text = applyPatches(text, [patch], {
           node: node.name,
@@ -170,7 +170,9 @@ export function patchIssues(input: PatchCheckInput): ConfigIssue[] {
         );
         return;
       }
-      const changed = changedBundlePath(bundleBefore, bundlePaths(text));
+      const bundleAfter = bundlePaths(text);
+      const changed = changedBundlePath(bundleBefore, bundleAfter);
+      bundleBefore = bundleAfter;
       if (changed === "machine.token") {
         add(
           key,
