@@ -9,9 +9,12 @@
 import { z } from "zod";
 import { formatIssue, zodIssues } from "../config/errors";
 import { parseRange } from "../net/ipv4";
-import { flag, helmValues, wrong } from "./config-fields";
+import { chartVersion } from "./chart-range";
+import { flag, wrong } from "./config-fields";
 import { EtcdBackupSchema } from "./etcd-backup";
+import { goDurationProblem, httpsEndpointProblem } from "./field-formats";
 import { gitBranchProblem } from "./git-ref";
+import { addonValues } from "./managed-values";
 import {
   CertManagerSchema,
   CiliumLoadBalancerFields,
@@ -20,14 +23,6 @@ import {
   MonitoringSchema,
   VeleroSchema,
 } from "./platform-config";
-
-/** A chart version override, like "1.18.2" (no leading "v": Helm chart versions are bare semver). */
-const chartVersion = z
-  .string({ error: wrong("must be a chart version string", 'quote it, like version: "1.16.3"') })
-  .regex(/^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/, {
-    error: wrong("is not a Helm chart version", 'write a bare semver like "1.16.3" (no leading "v")'),
-  })
-  .optional();
 
 /** A Kubernetes object name (DNS-1123 label). */
 const k8sName = (example: string) =>
@@ -77,12 +72,31 @@ const gitUrl = z
       "is not an https:// Git URL without credentials (put a token in the secret fluxGitPassword)",
       'write it like "https://github.com/me/fleet.git"',
     ),
+    abort: true,
+  })
+  // A port out of range never connects; Flux has no use for a query or fragment (the branch is `branch`).
+  .superRefine((url, ctx) => {
+    const problem = httpsEndpointProblem(url, true);
+    if (problem)
+      ctx.addIssue({
+        code: "custom",
+        input: url,
+        message: wrong(
+          `is not a Git URL Flux can clone: ${problem}`,
+          'write it like "https://github.com/me/fleet.git" (the branch goes in branch)',
+        ),
+      });
   });
 
 const fluxInterval = z
   .string({ error: wrong("must be a string", 'write a Go duration like "10m"') })
+  // Flux's CRD pattern; zero would never resync.
   .regex(/^(\d+(\.\d+)?(ms|s|m|h))+$/, {
     error: wrong("is not a Go duration", 'write it like "1m", "10m" or "1h30m"'),
+    abort: true,
+  })
+  .refine((s) => goDurationProblem(s) === undefined, {
+    error: wrong("is zero: Flux would never sync again", 'write it like "1m", "10m" or "1h30m"'),
   });
 
 export const FluxGitSchema = z.strictObject({
@@ -129,41 +143,44 @@ const poolsSchema = z
 
 const CiliumSchema = z.strictObject({
   enabled: flag(true),
-  version: chartVersion,
+  version: chartVersion("cilium"),
   ...CiliumLoadBalancerFields,
   pools: poolsSchema,
-  values: helmValues,
+  values: addonValues("cilium"),
 });
 
 const MetallbSchema = z.strictObject({
   enabled: flag(false),
-  version: chartVersion,
+  version: chartVersion("metallb"),
   pools: poolsSchema,
   l2Advertisement: z
     .boolean({ error: wrong("must be true or false", "write l2Advertisement: false to announce nothing") })
     .default(true),
-  values: helmValues,
+  values: addonValues("metallb"),
 });
 
 const OpenebsSchema = z.strictObject({
   enabled: flag(false),
-  version: chartVersion,
+  version: chartVersion("openebs"),
   storageClassName: k8sName("openebs-hostpath").default("openebs-hostpath"),
   /** Keep volumes on this node data disk (`nodes[].dataDisks[].name`): base path /var/mnt/<name>. */
   dataDisk: z
     .string()
     .regex(/^[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?$/, {
-      error: "must name a node data disk (nodes[].dataDisks[].name)",
+      error: wrong(
+        "is not a data disk name",
+        "write the name of a disk in nodes[].dataDisks (lowercase letters, digits and '-'), like dataDisk: models",
+      ),
     })
     .optional(),
-  values: helmValues,
+  values: addonValues("openebs"),
 });
 
 const FluxSchema = z.strictObject({
   enabled: flag(false),
-  version: chartVersion,
+  version: chartVersion("flux"),
   git: FluxGitSchema.optional(),
-  values: helmValues,
+  values: addonValues("flux"),
 });
 
 const SopsSchema = z.strictObject({

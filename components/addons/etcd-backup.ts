@@ -12,39 +12,19 @@
  */
 import { z } from "zod";
 import { wrong } from "./config-fields";
+import {
+  bucketName,
+  cronSchedule,
+  dottedBucketIssue,
+  httpsEndpoint,
+  s3Prefix,
+  s3Region,
+} from "./field-formats";
 
 /** talos-backup's image (v0.1.0-beta.2 reads USE_PATH_STYLE and DISABLE_ENCRYPTION). */
 export const TALOS_BACKUP_IMAGE = "ghcr.io/siderolabs/talos-backup:v0.1.0-beta.2";
 export const ETCD_BACKUP_ROLE = "os:etcd:backup";
 export const ETCD_BACKUP_NAME = "talos-backup";
-
-/** Five-field cron, each field `*`, numbers, ranges, lists and steps (what a CronJob accepts). */
-const CRON_FIELD = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
-const CRON_MACRO = /^@(yearly|annually|monthly|weekly|daily|midnight|hourly)$/;
-const CRON_RANGES: readonly [number, number][] = [
-  [0, 59],
-  [0, 23],
-  [1, 31],
-  [1, 12],
-  [0, 7],
-];
-
-export function isCronSchedule(s: string): boolean {
-  if (CRON_MACRO.test(s)) return true;
-  const fields = s.trim().split(/\s+/);
-  if (fields.length !== 5) return false;
-  return fields.every((f, k) => {
-    if (!CRON_FIELD.test(f)) return false;
-    const [lo, hi] = CRON_RANGES[k]!;
-    return f.split(",").every((part) => {
-      const [base = "", step] = part.split("/");
-      if (step !== undefined && Number(step) < 1) return false;
-      if (base === "*") return true;
-      const [a, b] = base.split("-").map(Number);
-      return a! >= lo && a! <= hi && (b === undefined || (b >= a! && b <= hi));
-    });
-  });
-}
 
 const k8sName = z
   .string({ error: wrong("must be a string", 'write a name like "talos-backup"') })
@@ -55,52 +35,23 @@ const k8sName = z
     ),
   });
 
-export const EtcdBackupS3Schema = z.strictObject({
-  /** https URL of the S3 API (MinIO, Garage, a NAS); omit for AWS. */
-  endpoint: z
-    .string({ error: wrong("must be a URL string", 'write endpoint: "https://minio.lan:9000"') })
-    .refine((s) => /^https:\/\/[^/\s]+(\/)?$/.test(s), {
-      error: wrong(
-        "must be an https:// URL without a path",
-        'snapshots leave the cluster: use TLS, like "https://minio.lan:9000"',
-      ),
-    })
-    .optional(),
-  bucket: z
-    .string({ error: wrong("is required", 'write bucket: "etcd-backups"') })
-    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
-      error: wrong("is not an S3 bucket name", 'use 3–63 lowercase letters, digits, "." and "-"'),
-    }),
-  region: z
-    .string({ error: wrong("must be a string", 'write region: "us-east-1"') })
-    .regex(/^[a-z0-9-]{1,32}$/, { error: wrong("is not a region name", 'write region: "us-east-1"') })
-    .default("us-east-1"),
-  /** Path-style URLs (bucket in the path), as MinIO and most NAS servers want. Default true. */
-  pathStyle: z.boolean({ error: wrong("must be true or false", "write pathStyle: true") }).default(true),
-  /** Object key prefix. Default: the cluster name. */
-  prefix: z
-    .string({ error: wrong("must be a string", 'write prefix: "homelab/etcd"') })
-    .regex(/^[A-Za-z0-9._/-]{1,200}$/, {
-      error: wrong(
-        "is not an object key prefix",
-        'use letters, digits, ".", "_", "-" and "/", like "homelab/etcd"',
-      ),
-    })
-    .optional(),
-});
+export const EtcdBackupS3Schema = z
+  .strictObject({
+    /** https URL of the S3 API (MinIO, Garage, a NAS); omit for AWS. */
+    endpoint: httpsEndpoint("https://minio.lan:9000", false).optional(),
+    bucket: bucketName("etcd-backups"),
+    region: s3Region.default("us-east-1"),
+    /** Path-style URLs (bucket in the path), as MinIO and most NAS servers want. Default true. */
+    pathStyle: z.boolean({ error: wrong("must be true or false", "write pathStyle: true") }).default(true),
+    /** Object key prefix. Default: the cluster name. */
+    prefix: s3Prefix("homelab/etcd").optional(),
+  })
+  .superRefine(dottedBucketIssue);
 
 export const EtcdBackupSchema = z.strictObject({
   enabled: z.boolean({ error: wrong("must be true or false", "write enabled: true") }).default(false),
   /** Cron schedule (UTC). Default daily at 03:00. */
-  schedule: z
-    .string({ error: wrong("must be a string", 'write schedule: "0 3 * * *"') })
-    .refine(isCronSchedule, {
-      error: wrong(
-        "is not a cron schedule",
-        'write five fields like "0 3 * * *" (daily at 03:00) or "@daily"',
-      ),
-    })
-    .default("0 3 * * *"),
+  schedule: cronSchedule().default("0 3 * * *"),
   namespace: k8sName.default(ETCD_BACKUP_NAME),
   /** age recipient (`age1…`) to encrypt for. Default: the stack's SOPS recipient. */
   ageRecipient: z

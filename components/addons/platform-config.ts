@@ -8,15 +8,23 @@
 import { z } from "zod";
 import { parseIpv4, parseRange, rangeContains } from "../net/ipv4";
 import { GATEWAY_API_FOR_CILIUM } from "../versions";
-import { flag, helmValues, wrong } from "./config-fields";
-
-/** A chart version override; cert-manager's versions carry a leading "v", the others do not. */
-export const platformChartVersion = z
-  .string({ error: wrong("must be a chart version string", 'quote it, like version: "1.2.3"') })
-  .regex(/^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/, {
-    error: wrong("is not a Helm chart version", 'write a semver like "1.2.3" (cert-manager: "v1.21.1")'),
-  })
-  .optional();
+import { chartVersion } from "./chart-range";
+import { flag, wrong } from "./config-fields";
+import {
+  bucketName,
+  cronSchedule,
+  dottedBucketIssue,
+  email,
+  goDuration,
+  hostPort,
+  httpsEndpoint,
+  k8sSubdomain,
+  prometheusDuration,
+  s3Prefix,
+  s3Region,
+  storageSize,
+} from "./field-formats";
+import { addonValues } from "./managed-values";
 
 const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const dnsName = (example: string) =>
@@ -30,12 +38,6 @@ const ipv4 = (example: string) =>
     .refine((s) => parseIpv4(s) !== undefined, {
       error: wrong("is not an IPv4 address", `write a dotted quad like "${example}"`),
     });
-
-const email = z
-  .string({ error: wrong("must be a string", 'write an address like "me@example.com"') })
-  .regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, {
-    error: wrong("is not an e-mail address", 'write it like "me@example.com"'),
-  });
 
 /** `ip:port` of a LoadBalancer Service (the design notes' way to reach a UI). */
 const ipPort = z.string({ error: wrong("must be a string", 'write "192.168.50.202:80"') }).refine(
@@ -63,28 +65,6 @@ export const ExposeSchema = z.strictObject({
   hostname: dnsName("headlamp.home.example.com").optional(),
 });
 export type Expose = z.output<typeof ExposeSchema>;
-
-const duration = (example: string) =>
-  z
-    .string({ error: wrong("must be a string", `write a duration like "${example}"`) })
-    .regex(/^(\d+(ms|s|m|h|d|w|y))+$/, { error: wrong("is not a duration", `write it like "${example}"`) });
-
-const quantity = z
-  .string({ error: wrong("must be a string", 'write a size like "20Gi"') })
-  .regex(/^\d+(Ki|Mi|Gi|Ti)$/, { error: wrong("is not a storage size", 'write it like "20Gi"') });
-
-const cron = z
-  .string({ error: wrong("must be a string", 'write a cron schedule like "0 3 * * *"') })
-  .regex(/^(@(daily|hourly|weekly|monthly))|(\S+ \S+ \S+ \S+ \S+)$/, {
-    error: wrong("is not a five-field cron schedule", 'write it like "0 3 * * *" (03:00 every day)'),
-  });
-
-const httpsUrl = (example: string) =>
-  z
-    .string({ error: wrong("must be a string", `write a URL like "${example}"`) })
-    .regex(/^https:\/\/[^\s/]+(\/\S*)?$/, {
-      error: wrong("is not an https:// URL", `credentials travel over it: write it like "${example}"`),
-    });
 
 export const GatewaySchema = z.strictObject({
   enabled: flag(false),
@@ -114,43 +94,60 @@ export const CertManagerIssuerSchema = z.strictObject({
   caCommonName: z
     .string({ error: wrong("must be a string", 'write caCommonName: "homelab CA"') })
     .min(1)
+    // cert-manager's webhook refuses a Certificate whose commonName is longer than 64 bytes.
+    .refine((cn) => Buffer.byteLength(cn, "utf8") <= 64, {
+      error: wrong("is longer than 64 bytes, which cert-manager refuses", 'shorten it, like "homelab CA"'),
+    })
     .default("proxmox-talos homelab CA"),
 });
 
 export const CertManagerSchema = z.strictObject({
   enabled: flag(false),
-  version: platformChartVersion,
+  version: chartVersion("certManager"),
   issuer: CertManagerIssuerSchema.prefault({ type: "selfSigned" }),
-  values: helmValues,
+  values: addonValues("certManager"),
 });
 
 export const HeadlampSchema = z.strictObject({
   enabled: flag(false),
-  version: platformChartVersion,
+  version: chartVersion("headlamp"),
   expose: ExposeSchema.optional(),
   /** OIDC login instead of ServiceAccount tokens; the client secret is `headlampOidcClientSecret`. */
   oidc: z
     .strictObject({
-      issuerURL: httpsUrl("https://auth.example.com/realms/homelab"),
+      issuerURL: httpsEndpoint("https://auth.example.com/realms/homelab"),
       clientID: z.string({ error: wrong("must be a string", 'write clientID: "headlamp"') }).min(1),
-      scopes: z.string().default("openid,profile,email"),
+      /** Comma-separated, as Headlamp's `-oidc-scopes` flag splits them. */
+      scopes: z
+        .string({ error: wrong("must be a string", 'write scopes: "openid,profile,email"') })
+        .regex(/^[!#-[\]-~]+(,[!#-[\]-~]+)*$/, {
+          error: wrong(
+            "is not a comma-separated scope list",
+            'write it like "openid,profile,email" (no spaces)',
+          ),
+          abort: true,
+        })
+        .refine((s) => s.split(",").includes("openid"), {
+          error: wrong(
+            "lacks openid: without it there is no ID token to log in with",
+            'write "openid,profile,email"',
+          ),
+        })
+        .default("openid,profile,email"),
     })
     .optional(),
-  values: helmValues,
+  values: addonValues("headlamp"),
 });
 
 export const MonitoringSchema = z.strictObject({
   enabled: flag(false),
-  version: platformChartVersion,
+  version: chartVersion("monitoring"),
   storage: z
     .strictObject({
       /** StorageClass of Prometheus' and Alertmanager's volumes; default: the cluster's default class. */
-      storageClassName: z
-        .string()
-        .regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/)
-        .optional(),
-      size: quantity.default("20Gi"),
-      retention: duration("15d").default("15d"),
+      storageClassName: k8sSubdomain("openebs-hostpath").optional(),
+      size: storageSize("20Gi").default("20Gi"),
+      retention: prometheusDuration("15d").default("15d"),
     })
     .prefault({}),
   grafana: z.strictObject({ expose: ExposeSchema.optional() }).prefault({}),
@@ -159,47 +156,40 @@ export const MonitoringSchema = z.strictObject({
     .strictObject({
       smtp: z.strictObject({
         /** `host:port` of the SMTP server (STARTTLS required). */
-        smarthost: z
-          .string({ error: wrong("must be a string", 'write smarthost: "smtp.example.com:587"') })
-          .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, {
-            error: wrong("is not host:port", 'write it like "smtp.example.com:587"'),
-          }),
+        smarthost: hostPort("smtp.example.com:587"),
         from: email,
         to: z
-          .array(email)
+          .array(email, { error: wrong("must be a list of addresses", 'write to: ["me@example.com"]') })
           .min(1, { error: wrong("is empty", 'give at least one address, like ["me@example.com"]') }),
         username: z.string().min(1).optional(),
       }),
     })
     .optional(),
-  values: helmValues,
+  values: addonValues("monitoring"),
 });
 
 export const VeleroSchema = z.strictObject({
   enabled: flag(false),
-  version: platformChartVersion,
+  version: chartVersion("velero"),
   /** S3-compatible object storage; keys are `veleroS3AccessKeyId` / `veleroS3SecretAccessKey`. */
   s3: z
     .strictObject({
-      endpoint: httpsUrl("https://minio.lan:9000"),
-      bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
-        error: wrong("is not an S3 bucket name", 'write it like "velero"'),
-      }),
-      region: z.string().min(1).default("us-east-1"),
+      endpoint: httpsEndpoint("https://minio.lan:9000", false),
+      bucket: bucketName("velero"),
+      region: s3Region.default("us-east-1"),
       pathStyle: flag(true, "pathStyle"),
-      prefix: z
-        .string()
-        .regex(/^[A-Za-z0-9._/-]+$/)
-        .optional(),
+      prefix: s3Prefix("homelab").optional(),
     })
+    .superRefine(dottedBucketIssue)
     .optional(),
   schedule: z
     .strictObject({
-      cron: cron.default("0 3 * * *"),
-      ttl: duration("720h").default("720h"),
+      cron: cronSchedule().default("0 3 * * *"),
+      /** Velero's Schedule reads it as a Go duration (metav1.Duration): hours, not days. */
+      ttl: goDuration("720h").default("720h"),
     })
     .prefault({}),
-  values: helmValues,
+  values: addonValues("velero"),
 });
 
 /** Cilium's own LoadBalancer: L2 announcements and LB IPAM pools (instead of MetalLB). */
@@ -371,6 +361,7 @@ export function platformAddonIssues(a: PlatformView): PlatformIssue[] {
   ];
   const usedIps = new Map<string, string>();
   if (a.gateway.enabled && a.gateway.address) usedIps.set(a.gateway.address, "addons.gateway.address");
+  const usedHosts = new Map<string, string>();
   for (const { path, expose, on } of exposures) {
     if (!on || !expose) continue;
     const key = `addons.${path.join(".")}`;
@@ -384,6 +375,15 @@ export function platformAddonIssues(a: PlatformView): PlatformIssue[] {
       continue;
     }
     if (expose.hostname !== undefined) {
+      // Two HTTPRoutes for one hostname on one listener: the Gateway sends each request to one of them.
+      const other = usedHosts.get(expose.hostname);
+      if (other !== undefined)
+        out.push({
+          path: [...path, "hostname"],
+          input: expose.hostname,
+          message: `is also ${other}: two UIs on one hostname would split its requests — give each UI its own name under the domain`,
+        });
+      usedHosts.set(expose.hostname, `${key}.hostname`);
       const domain = a.gateway.domain;
       if (!a.gateway.enabled) {
         out.push({

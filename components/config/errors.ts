@@ -21,9 +21,13 @@ export function maskUrlCredentials(text: string): string {
   return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s@"]+@/gi, "$1(credentials)@");
 }
 
+/** Stands in for a value that must not be shown (a secret someone put in plain config). */
+export const REDACTED: unique symbol = Symbol("redacted");
+
 /** Formats a value for a message: short, JSON-ish, never a secret (callers pass no secrets). */
 export function showValue(value: unknown): string {
   if (value === undefined) return "(unset)";
+  if (value === REDACTED) return "(a secret, not shown)";
   if (typeof value === "string") value = maskUrlCredentials(value);
   const text = typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;

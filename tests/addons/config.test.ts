@@ -108,7 +108,7 @@ describe("addons config schema", () => {
     });
     const expect = [
       /^addons\.cilium\.enabled: "yes" must be true or false — write enabled: true/,
-      /^addons\.cilium\.version: "v1\.16\.3" is not a Helm chart version — write a bare semver/,
+      /^addons\.cilium\.version: "v1\.16\.3" has a leading "v", but cilium's chart versions do not .* — remove the override/,
       /^addons\.cilium\.valuse: is not a known setting — remove it or correct its spelling/,
       /^addons\.openebs\.storageClassName: "Fast_SSD" is not a valid Kubernetes name — /,
       /^addons\.flux\.git\.url: "github\.com\/me\/fleet" is not an https:\/\/ Git URL without credentials .* — /,

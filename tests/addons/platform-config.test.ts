@@ -198,7 +198,7 @@ describe("platform addons config", () => {
     );
     has(
       addonProblems({ certManager: { issuer: { type: "acme", email: "not-an-email" } } }),
-      /^addons\.certManager\.issuer\.email: "not-an-email" is not an e-mail address — /,
+      /^addons\.certManager\.issuer\.email: "not-an-email" is not one e-mail address — /,
     );
   });
 
@@ -283,11 +283,11 @@ describe("platform addons config", () => {
     );
     has(
       addonProblems({ velero: { schedule: { cron: "daily" } } }),
-      /^addons\.velero\.schedule\.cron: "daily" is not a five-field cron schedule — /,
+      /^addons\.velero\.schedule\.cron: "daily" is not a cron schedule Kubernetes accepts: has 1 field, not 5 — /,
     );
     has(
       addonProblems({ monitoring: { storage: { size: "20GB" } } }),
-      /^addons\.monitoring\.storage\.size: "20GB" is not a storage size — /,
+      /^addons\.monitoring\.storage\.size: "20GB" is not a Kubernetes quantity \(no "B": Gi = GiB, G = GB\) — /,
     );
   });
 

@@ -7,7 +7,8 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { etcdBackupMachinePatch } from "../../components/addons";
-import { EtcdBackupSchema, isCronSchedule } from "../../components/addons/etcd-backup";
+import { EtcdBackupSchema } from "../../components/addons/etcd-backup";
+import { cronProblem } from "../../components/addons/field-formats";
 import { ConfigError } from "../../components/config/errors";
 import { validateStackConfig } from "../../components/config/validate";
 import { renderMachineConfig } from "../../components/talos/machineconfig/render";
@@ -58,17 +59,20 @@ describe("backup: the etcdBackup addon", function () {
     assert.deepEqual([d.enabled, d.schedule, d.namespace], [false, "0 3 * * *", "talos-backup"]);
     assert.equal(EtcdBackupSchema.parse({ s3: { bucket: "b-1" } }).s3?.pathStyle, true);
     for (const s of ["0 3 * * *", "*/15 * * * *", "0 0 1,15 * 0-6", "@daily"])
-      assert.ok(isCronSchedule(s), s);
+      assert.equal(cronProblem(s), undefined, s);
     for (const s of ["0 3 * *", "61 * * * *", "0 24 * * *", "daily", "* * * * * *"])
-      assert.ok(!isCronSchedule(s), s);
+      assert.ok(cronProblem(s), s);
   });
 
   it("reports a bad schedule, an http endpoint and a missing bucket together, each by its key", () => {
     const msg = faults({ enabled: true, schedule: "every day", s3: { endpoint: "http://minio.lan:9000" } });
-    assert.match(msg, /addons\.etcdBackup\.schedule: "every day" is not a cron schedule — write five fields/);
     assert.match(
       msg,
-      /addons\.etcdBackup\.s3\.endpoint: "http:\/\/minio\.lan:9000" must be an https:\/\/ URL without a path/,
+      /addons\.etcdBackup\.schedule: "every day" is not a cron schedule Kubernetes accepts: has 2 fields, not 5 — write five fields/,
+    );
+    assert.match(
+      msg,
+      /addons\.etcdBackup\.s3\.endpoint: "http:\/\/minio\.lan:9000" is not an https:\/\/ URL — /,
     );
     assert.match(msg, /addons\.etcdBackup\.s3\.bucket: \(unset\) is required/);
   });

@@ -32,7 +32,7 @@ describe("config errors: one style", () => {
     assert.deepEqual(rest, []);
     assert.equal(
       line,
-      'proxmox-talos:addons.cilium.version: "v1.16" is not a Helm chart version — write a bare semver like "1.16.3" (no leading "v")',
+      'proxmox-talos:addons.cilium.version: "v1.16" is not a Helm chart version — write a semver like "1.19.6" (no leading "v")',
     );
     assert.equal(line.split('"v1.16"').length, 2, "the value appears exactly once");
   });
