@@ -5,8 +5,13 @@
  * problem names the stack key of the patch (`patches.worker[0]`, `nodes[2].patches[1]`).
  */
 
-import { applyPatches, ConfigPatchError } from "../talos/machineconfig/patch";
-import { isPlainObject, parseYamlDocuments, stringifyYamlDocuments } from "../talos/machineconfig/patch-yaml";
+import { applyPatches, applyPatchesToDocuments, ConfigPatchError } from "../talos/machineconfig/patch";
+import {
+  isPlainObject,
+  type PlainValue,
+  parseYamlDocuments,
+  stringifyYamlDocuments,
+} from "../talos/machineconfig/patch-yaml";
 import { buildMachineConfigDocuments, talosMinorOf } from "../talos/machineconfig/render";
 import { nodeConfigInput } from "../talos/talos-cluster";
 import type { SecretsBundle } from "../talos/types";
@@ -77,7 +82,7 @@ const PLACEHOLDER_STRINGS = bundleStrings(PLACEHOLDER_BUNDLE);
  * secret, the encryption secrets): `path` → value, `machine.ca.crt` in the v1alpha1 document and
  * `Kind(name).field` in the others. A patch must leave every one of them as it found it.
  */
-function bundlePaths(yaml: string): Map<string, string> {
+function bundlePaths(documents: readonly unknown[]): Map<string, string> {
   const found = new Map<string, string>();
   const walk = (value: unknown, at: string) => {
     if (typeof value === "string") {
@@ -90,7 +95,7 @@ function bundlePaths(yaml: string): Map<string, string> {
       for (const [k, v] of Object.entries(value)) walk(v, at ? `${at}.${k}` : k);
     }
   };
-  for (const doc of parseYamlDocuments(yaml)) {
+  for (const doc of documents) {
     if (!isPlainObject(doc)) continue;
     const kind = typeof doc.kind === "string" ? doc.kind : undefined;
     const name = typeof doc.name === "string" ? `(${doc.name})` : "";
@@ -143,23 +148,26 @@ export function patchIssues(input: PatchCheckInput): ConfigIssue[] {
       ...node.patches.map((patch, i) => ({ key: `nodes[${n}].patches[${i}]`, patch })),
     ];
     if (keyed.length === 0) return;
-    let machineInput: ReturnType<typeof nodeConfigInput>;
-    let text: string;
+    let rendered: PlainValue[];
     try {
-      machineInput = nodeConfigInput(args, { ...node, patches: [] }, PLACEHOLDER_BUNDLE);
-      text = stringifyYamlDocuments(buildMachineConfigDocuments(machineInput));
+      rendered = buildMachineConfigDocuments(
+        nodeConfigInput(args, { ...node, patches: [] }, PLACEHOLDER_BUNDLE),
+      );
     } catch {
       return; // other rules report what keeps the node from rendering
     }
     const talos = `Talos ${input.talosVersion.replace(/^v/, "")}`;
-    let bundleBefore = bundlePaths(text);
+    let bundleBefore = bundlePaths(rendered);
+    // The first patch goes onto the rendered documents in memory (as the program's own render
+    // does), each later one onto the text the previous step wrote.
+    let text: string | undefined;
     for (const { key, patch } of keyed) {
+      const opts = { node: node.name, validate: false, talosVersion: input.talosVersion };
       try {
-        text = applyPatches(text, [patch], {
-          node: node.name,
-          validate: false,
-          talosVersion: input.talosVersion,
-        });
+        text =
+          text === undefined
+            ? applyPatchesToDocuments(rendered, [patch], opts)
+            : applyPatches(text, [patch], opts);
       } catch (e) {
         const detail = e instanceof ConfigPatchError ? e.detail : (e as Error).message;
         add(
@@ -170,7 +178,7 @@ export function patchIssues(input: PatchCheckInput): ConfigIssue[] {
         );
         return;
       }
-      const bundleAfter = bundlePaths(text);
+      const bundleAfter = bundlePaths(parseYamlDocuments(text));
       const changed = changedBundlePath(bundleBefore, bundleAfter);
       bundleBefore = bundleAfter;
       if (changed === "machine.token") {
@@ -193,7 +201,7 @@ export function patchIssues(input: PatchCheckInput): ConfigIssue[] {
       }
     }
     try {
-      applyPatches(text, [], {
+      applyPatches(text ?? stringifyYamlDocuments(rendered), [], {
         node: node.name,
         talosVersion: input.talosVersion,
         expect: { role: node.role, vip: node.role === "controlplane" ? input.vip : undefined },
