@@ -15,7 +15,13 @@ import {
   StackNotFoundError,
 } from "@pulumi/pulumi/automation";
 import { NoCliError, UserError } from "./errors";
-import { hasPassphrase, passphraseRefusal, stackFileFacts, usesOtherProvider } from "./passphrase";
+import {
+  hasPassphrase,
+  PASSPHRASE_HINT,
+  passphraseRefusal,
+  stackFileFacts,
+  usesOtherProvider,
+} from "./passphrase";
 
 export const PROJECT_NAME = "proxmox-talos";
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
@@ -226,16 +232,16 @@ export async function openStack(
 ): Promise<OpenedStack> {
   const root = opts.projectRoot ?? PROJECT_ROOT;
   const env = opts.env ?? process.env;
-  let emptyPassphrase = !hasPassphrase(env);
+  const facts = stackFileFacts(root, stackName);
+  // A stack file naming a KMS/Vault secrets provider needs no passphrase.
+  const emptyPassphrase = !hasPassphrase(env) && !usesOtherProvider(facts);
   if (guarded) {
-    const facts = stackFileFacts(root, stackName);
     const why = passphraseRefusal(guarded, stackName, env, {
       production: facts.production,
       allowEmpty: opts.allowEmptyPassphrase === true,
       otherProvider: usesOtherProvider(facts),
     });
     if (why) throw new UserError(why);
-    emptyPassphrase = emptyPassphrase && !usesOtherProvider(facts);
   }
   const envVars = workspaceEnv(root, env, emptyPassphrase);
   if (envVars.PULUMI_BACKEND_URL.startsWith("file://") && !env.PULUMI_BACKEND_URL) {
@@ -249,14 +255,25 @@ export async function openStack(
   const program = capturingProgram(opts.program ?? lazyClusterProgram(root), programErrors);
   const args = { stackName, projectName: PROJECT_NAME, program };
   const wsOpts = { workDir: root, envVars, pulumiCommand };
+  // A new stack's passphrase salt is written into its file: created under "", its secrets stay bound
+  // to the empty passphrase, and the user's next `pulumi config set --secret` with a real one fails
+  // with "incorrect passphrase". So no operation creates a stack without one (unless asked to).
+  const create = () => {
+    if (emptyPassphrase && opts.allowEmptyPassphrase !== true) {
+      throw new UserError(
+        `refusing to create stack '${stackName}' without a passphrase: the passphrase a stack is created with encrypts its secrets from then on — ${PASSPHRASE_HINT}; then run this again`,
+      );
+    }
+    return LocalWorkspace.createStack(args, wsOpts);
+  };
   let stack: Stack;
   try {
-    if (mode === "create") stack = await LocalWorkspace.createStack(args, wsOpts);
+    if (mode === "create") stack = await create();
     else stack = await LocalWorkspace.selectStack(args, wsOpts);
   } catch (err) {
     const hasFile = fs.existsSync(path.join(root, `Pulumi.${stackName}.yaml`));
     if (err instanceof StackNotFoundError && mode === "select-or-init" && hasFile) {
-      stack = await LocalWorkspace.createStack(args, wsOpts);
+      stack = await create();
     } else if (err instanceof StackNotFoundError) {
       throw new UserError(
         `unknown stack '${stackName}' in ${envVars.PULUMI_BACKEND_URL}` +

@@ -148,6 +148,28 @@ describe("stacks cli: preview / up / destroy against the fake pulumi", function 
     assert.deepEqual(ops(r.calls), ["stack init", "config --show-secrets", "up"]);
   });
 
+  it("no stack is created without a passphrase, not even by preview: its secrets would stay bound to ''", async () => {
+    sb = new Sandbox({ stacks: {}, plugins: ALL_PLUGINS });
+    const file = path.join(sb.project, "Pulumi.lab.yaml");
+    fs.writeFileSync(file, "config: {}\n");
+    const ws = await sb.workspace({ env: sb.env({ PULUMI_CONFIG_PASSPHRASE: "" }) });
+    for (const op of ["preview", "up"]) {
+      const r = await sb.run([op, "lab"], { workspace: ws });
+      assert.equal(r.code, 1, op);
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        /^error: refusing to (create stack 'lab'|up 'lab') without a passphrase: .*PULUMI_CONFIG_PASSPHRASE_FILE/,
+      );
+      assert.ok(!ops(r.calls).includes("stack init"), `${op}: ${ops(r.calls).join(", ")}`);
+    }
+    assert.equal(fs.readFileSync(file, "utf8"), "config: {}\n", "the stack file is untouched");
+    // With a passphrase, preview creates it as before.
+    const ok = await sb.run(["preview", "lab"]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.ok(ops(ok.calls).includes("stack init"));
+  });
+
   it("no Pulumi CLI: one line saying how to install it", async () => {
     sb = new Sandbox({});
     const ws = await sb.workspace();
