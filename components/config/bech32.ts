@@ -41,10 +41,7 @@ export function decodeBech32(text: string): { hrp: string; words: number[] } | u
 
 /** An X25519 age identity: HRP `age-secret-key-` and 32 bytes of key (52 data words). */
 export function isAgeIdentity(text: string): boolean {
-  const decoded = decodeBech32(text.trim());
-  return (
-    decoded?.hrp === "age-secret-key-" &&
-    decoded.words.length === 52 &&
-    text.trim() === text.trim().toUpperCase()
-  );
+  const key = text.trim();
+  const decoded = decodeBech32(key);
+  return decoded?.hrp === "age-secret-key-" && decoded.words.length === 52 && key === key.toUpperCase();
 }

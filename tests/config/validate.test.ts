@@ -277,6 +277,32 @@ const BAD_CASES: Array<{ name: string; mutate: Mutation; key: RegExp; secrets?: 
     key: /proxmox-talos:proxmox\.endpoint: "http:\/\/pve:8006" must be an https URL/,
   },
   {
+    name: "Proxmox endpoint carrying credentials (masked in the message)",
+    mutate: (r) => ((r.proxmox as Record<string, unknown>).endpoint = "https://root:pw@pve:8006/"),
+    key: /proxmox\.endpoint: "https:\/\/\(credentials\)@pve:8006\/" carries credentials — remove them: the API token goes in the secret proxmoxApiToken/,
+  },
+  {
+    name: "Proxmox endpoint with a query",
+    mutate: (r) => ((r.proxmox as Record<string, unknown>).endpoint = "https://pve:8006?x=1"),
+    key: /proxmox\.endpoint: "https:\/\/pve:8006\?x=1" has a query or fragment — give the server's base URL/,
+  },
+  {
+    name: "Kubernetes endpoint carrying a user name",
+    mutate: (r) =>
+      ((r.controlPlane as Record<string, unknown>).endpoint = "https://admin@192.168.50.10:6443"),
+    key: /controlPlane\.endpoint: "https:\/\/\(credentials\)@192\.168\.50\.10:6443" carries credentials — remove them/,
+  },
+  {
+    name: "install disk climbing out of /dev",
+    mutate: (r) => ((r as unknown as Nodes).nodes[3].installDisk = "/dev/../etc/passwd"),
+    key: /nodes\[3\]\.installDisk: "\/dev\/\.\.\/etc\/passwd" is not a plain device path/,
+  },
+  {
+    name: "install disk with shell characters",
+    mutate: (r) => ((r as unknown as Nodes).nodes[3].installDisk = "/dev/$(reboot)"),
+    key: /nodes\[3\]\.installDisk: "\/dev\/\$\(reboot\)" is not a plain device path/,
+  },
+  {
     name: "CPU type kvm64",
     mutate: (r) => ((r.proxmox as Record<string, unknown>).cpuType = "kvm64"),
     key: /proxmox-talos:proxmox\.cpuType: "kvm64" must be "host" or an x86-64-v2\+ model/,
