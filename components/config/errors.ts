@@ -18,7 +18,8 @@ export interface ConfigIssue {
 
 /** Credentials in a URL (`https://user:token@host`) never reach a message. */
 export function maskUrlCredentials(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s@"]+@/gi, "$1(credentials)@");
+  // Up to the last '@' of the authority: a Proxmox token (`root@pam!id=secret`) holds one itself.
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s"]*@/gi, "$1(credentials)@");
 }
 
 /** Stands in for a value that must not be shown (a secret someone put in plain config). */

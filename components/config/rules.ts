@@ -32,6 +32,9 @@ export interface ReservedAddresses {
   readonly gateway?: string;
   /** The node network (`network.cidr`). */
   readonly cidr?: string;
+  /** The cluster's pod and service ranges: a LAN address pool inside one is routed into the cluster. */
+  readonly podSubnets?: readonly string[];
+  readonly serviceSubnets?: readonly string[];
 }
 
 export interface RulePool {
@@ -240,6 +243,16 @@ export function poolIssues(
     }
   }
 
+  for (const [key, list] of [
+    ["podSubnets", reserved.podSubnets],
+    ["serviceSubnets", reserved.serviceSubnets],
+  ] as const) {
+    list?.forEach((text, i) => {
+      const range = parseCidr(text);
+      if (range) taken.push({ what: `network.${key}[${i}] ${text}`, range });
+    });
+  }
+
   const poolRanges: Array<{ what: string; range: Ipv4Range }> = [];
   pools.forEach((pool, p) => {
     pool.addresses.forEach((text, a) => {
@@ -345,25 +358,125 @@ export function proxmoxPlacementIssues(nodes: readonly RuleNode[]): ConfigIssue[
 }
 
 /**
- * Pod and service subnets against the node network and each other: no overlap with the nodes'
- * network, the service range not inside (or over) a pod range, and an IPv4 service range no larger
- * than /12 (kube-apiserver refuses a bigger one).
+ * IPv4 ranges no cluster network may use (RFC 6890 special-purpose blocks; Kubernetes'
+ * `ValidateNonSpecialIP` refuses the same for endpoints): nothing routes to them on a LAN.
  */
-export function subnetIssues(network: {
-  cidr: string;
-  podSubnets: readonly string[];
-  serviceSubnets: readonly string[];
-}): ConfigIssue[] {
+const SPECIAL_RANGES: ReadonlyArray<{ readonly cidr: string; readonly what: string }> = [
+  { cidr: "0.0.0.0/8", what: '"this network" (0.0.0.0/8)' },
+  { cidr: "127.0.0.0/8", what: "loopback (127.0.0.0/8)" },
+  { cidr: "169.254.0.0/16", what: "link-local (169.254.0.0/16)" },
+  { cidr: "224.0.0.0/4", what: "multicast (224.0.0.0/4)" },
+  { cidr: "240.0.0.0/4", what: "reserved (240.0.0.0/4, with the broadcast address)" },
+];
+
+/** The special-purpose block `range` overlaps, if any. */
+export function specialRange(range: Ipv4Range): string | undefined {
+  return SPECIAL_RANGES.find((s) => rangesOverlap(parseCidr(s.cidr)!, range))?.what;
+}
+
+/**
+ * Per-node pod range: kube-controller-manager gives every node a /24 of the pod subnet
+ * (`--node-cidr-mask-size`, Talos' `DefaultNodeCIDRMaskSizeIPv4` = 24), and its CIDR allocator refuses
+ * a pod subnet more than 16 bits larger than that (Talos `PodSubnetNodeMaskMaxDiff`).
+ */
+export const POD_NODE_MASK = 24;
+const POD_SUBNET_MAX_DIFF = 16;
+/**
+ * Smallest service subnet: Talos hands the cluster DNS the 10th address of it and its
+ * KubeNetworkConfig refuses fewer than 4 host bits (machinery config/types/k8s/network.go
+ * `minSubnetHostBits`); kube-apiserver refuses more than 20 (`MaxHostBitsForServiceSubnet`).
+ */
+const SERVICE_MIN_HOST_BITS = 4;
+const SERVICE_MAX_HOST_BITS = 20;
+
+/**
+ * Pod and service subnets against the node network and each other: no overlap with the nodes'
+ * network, the service range not inside (or over) a pod range; exactly one of each (the cluster is
+ * IPv4 only: Talos and Kubernetes take a second one only for IPv6 dual-stack); sizes Talos and
+ * Kubernetes accept; room for a /24 per node; no special-purpose block. DNS servers must be
+ * reachable from a node before the cluster runs: not inside the pod or service ranges.
+ */
+export function subnetIssues(
+  network: {
+    cidr: string;
+    podSubnets: readonly string[];
+    serviceSubnets: readonly string[];
+    dnsServers?: readonly string[];
+  },
+  nodeCount = 0,
+): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const nodeNet = parseCidr(network.cidr);
+  const nodeSpecial = nodeNet ? specialRange(nodeNet) : undefined;
+  if (nodeSpecial) {
+    issues.push({
+      path: "network.cidr",
+      message: `${showValue(network.cidr)} is in the ${nodeSpecial} block, which no LAN routes`,
+      fix: "use the private network your nodes are on, like 192.168.1.0/24 or 10.0.0.0/24",
+    });
+  }
+  for (const [key, list, example] of [
+    ["podSubnets", network.podSubnets, "10.244.0.0/16"],
+    ["serviceSubnets", network.serviceSubnets, "10.96.0.0/12"],
+  ] as const) {
+    if (list.length === 0) {
+      issues.push({
+        path: `network.${key}`,
+        message: "is empty: Talos needs one subnet",
+        fix: `give one private range like ${example}, or remove the key for that default`,
+      });
+    }
+    list.forEach((text, i) => {
+      if (i === 0) return;
+      issues.push({
+        path: `network.${key}[${i}]`,
+        message: `${showValue(text)} is a second IPv4 ${key === "podSubnets" ? "pod" : "service"} subnet: Kubernetes takes at most one per address family`,
+        fix: `keep one range (widen it if you need room, like ${example})`,
+      });
+    });
+    list.forEach((text, i) => {
+      const range = parseCidr(text);
+      const special = range ? specialRange(range) : undefined;
+      if (special) {
+        issues.push({
+          path: `network.${key}[${i}]`,
+          message: `${showValue(text)} overlaps the ${special} block`,
+          fix: `pick a private range like ${example}`,
+        });
+      }
+    });
+  }
   const pods = network.podSubnets.map((s) => parseCidr(s));
   network.podSubnets.forEach((text, i) => {
     const pod = pods[i];
+    const path = `network.podSubnets[${i}]`;
     if (pod && nodeNet && rangesOverlap(pod, nodeNet)) {
       issues.push({
-        path: `network.podSubnets[${i}]`,
+        path,
         message: `${showValue(text)} overlaps the node network ${network.cidr}`,
         fix: "pick a private range no node, router or LAN uses, like 10.244.0.0/16",
+      });
+      return;
+    }
+    if (!pod) return;
+    if (pod.prefix > POD_NODE_MASK) {
+      issues.push({
+        path,
+        message: `${showValue(text)} is smaller than the /${POD_NODE_MASK} pod range every node gets`,
+        fix: `use a /${POD_NODE_MASK} or larger range with room for every node, like 10.244.0.0/16`,
+      });
+    } else if (POD_NODE_MASK - pod.prefix > POD_SUBNET_MAX_DIFF) {
+      issues.push({
+        path,
+        message: `${showValue(text)} is larger than /${POD_NODE_MASK - POD_SUBNET_MAX_DIFF}: Kubernetes' node range allocator takes at most 2^${POD_SUBNET_MAX_DIFF} node ranges of /${POD_NODE_MASK}`,
+        fix: "use a /8 or smaller range, like 10.244.0.0/16",
+      });
+    } else if (i === 0 && nodeCount > 2 ** (POD_NODE_MASK - pod.prefix)) {
+      const room = 2 ** (POD_NODE_MASK - pod.prefix);
+      issues.push({
+        path,
+        message: `${showValue(text)} holds ${room} node pod range${room === 1 ? "" : "s"} of /${POD_NODE_MASK}, but the cluster has ${nodeCount} nodes: the rest would get no pod addresses`,
+        fix: `use a /${POD_NODE_MASK - Math.ceil(Math.log2(nodeCount))} or larger range`,
       });
     }
   });
@@ -386,11 +499,49 @@ export function subnetIssues(network: {
         fix: "services and pods need disjoint ranges, e.g. pods 10.244.0.0/16 and services 10.96.0.0/12",
       });
     }
-    if (svc.prefix < 12) {
+    if (svc.prefix < 32 - SERVICE_MAX_HOST_BITS) {
       issues.push({
         path,
         message: `${showValue(text)} is larger than /12: kube-apiserver refuses an IPv4 service range of more than 2^20 addresses`,
         fix: "use a /12 or smaller range, like 10.96.0.0/12",
+      });
+    }
+    if (svc.prefix > 32 - SERVICE_MIN_HOST_BITS) {
+      issues.push({
+        path,
+        message: `${showValue(text)} is smaller than /${32 - SERVICE_MIN_HOST_BITS}: Talos gives the cluster DNS the 10th address of the service range and refuses fewer than 16 addresses`,
+        fix: "use a /28 or larger range, like 10.96.0.0/12",
+      });
+    }
+  });
+  network.dnsServers?.forEach((text, i) => {
+    const ip = parseIpv4(text);
+    if (ip === undefined) return;
+    const path = `network.dnsServers[${i}]`;
+    const at = { first: ip, last: ip };
+    const special = SPECIAL_RANGES.filter((r) => !r.cidr.startsWith("169.254.")).find((r) =>
+      rangesOverlap(parseCidr(r.cidr)!, at),
+    );
+    if (special) {
+      issues.push({
+        path,
+        message: `${showValue(text)} is in the ${special.what} block: no DNS server answers there (Talos' own resolver cache forwards to this list)`,
+        fix: "use your LAN's resolver or a public one like 1.1.1.1",
+      });
+      return;
+    }
+    const inside = [
+      ...network.podSubnets.map((s, k) => [`network.podSubnets[${k}]`, s] as const),
+      ...network.serviceSubnets.map((s, k) => [`network.serviceSubnets[${k}]`, s] as const),
+    ].find(([, s]) => {
+      const r = parseCidr(s);
+      return r !== undefined && rangesOverlap(r, at);
+    });
+    if (inside) {
+      issues.push({
+        path,
+        message: `${showValue(text)} is inside ${inside[0]} ${inside[1]}: a node needs DNS before the cluster network exists (to pull its images)`,
+        fix: "use your LAN's resolver or a public one like 1.1.1.1",
       });
     }
   });

@@ -64,11 +64,24 @@ const portInRange = (url: string) => {
   const port = urlPort(url);
   return port === undefined || (port >= 1 && port <= 65535);
 };
-const PROXMOX_TAG = /^[a-z0-9_.-]+$/;
+// Proxmox' `pve-tag` format: `^(?i)[a-z0-9_][a-z0-9_\-+.]*$` (this project keeps tags lowercase).
+const PROXMOX_TAG = /^[a-z0-9_][a-z0-9_+.-]*$/;
 
 /** A device node path (`/dev/sda`, `/dev/disk/by-id/…`, `/dev/disk/by-path/pci-0000:00:05.0-…`). */
 function isDevicePath(p: string): boolean {
   return /^\/dev\/[A-Za-z0-9._:+@-]+(\/[A-Za-z0-9._:+@-]+)*$/.test(p) && !p.split("/").includes("..");
+}
+
+/**
+ * An IPv4 address, or a DNS name of RFC 1123 labels (letters, digits, inner '-'), not all numeric:
+ * what Go's URL parser, Talos' cert SANs and a resolver all take as the API server's host.
+ */
+function isHostName(host: string): boolean {
+  if (/^[\d.]+$/.test(host)) return isIpv4(host);
+  return (
+    host.length <= 253 &&
+    host.split(".").every((label) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(label))
+  );
 }
 
 /** An https URL with a user or password in it (`https://root:pw@pve:8006/`). */
@@ -91,11 +104,17 @@ export const NodeSchema = z.strictObject({
     error:
       "is not a valid node name — use lowercase letters, digits and '-' (a DNS label, at most 63 characters)",
   }),
-  role: z.enum(["controlplane", "worker"], { error: 'must be "controlplane" or "worker"' }),
+  role: z.enum(["controlplane", "worker"], { error: 'is not a node role — use "controlplane" or "worker"' }),
   /** Static IPv4 address of the node (inside `network.cidr`). */
   ip: ipv4,
   /** Proxmox node (host) the VM runs on. Required with a `proxmox` section. */
-  proxmoxNode: z.string().min(1).optional(),
+  proxmoxNode: z
+    .string()
+    // Proxmox' `pve-node` format (PVE::JSONSchema pve_verify_node_name).
+    .regex(/^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/, {
+      error: "is not a Proxmox node name — use the host's short name as Datacenter shows it, like pve1",
+    })
+    .optional(),
   /**
    * Existing machines only: the machine is known to be new (booted from the Talos image, in
    * maintenance mode), so its first apply may use the unauthenticated maintenance API. Proxmox
@@ -104,29 +123,29 @@ export const NodeSchema = z.strictObject({
   newMachine: z.boolean().default(false),
   /** Proxmox VM id. Required with a `proxmox` section. */
   vmId: z
-    .number({ error: "must be a whole number from 100 to 999999999 (a Proxmox VM id)" })
-    .int()
-    .min(100, { error: "must be at least 100 (Proxmox reserves lower VM ids)" })
-    .max(999_999_999)
+    .number({ error: "is not a Proxmox VM id — use a whole number from 100 to 999999999" })
+    .int({ error: "is not a Proxmox VM id — use a whole number from 100 to 999999999" })
+    .min(100, { error: "is below 100, which Proxmox reserves — use a VM id from 100 to 999999999" })
+    .max(999_999_999, { error: "is above Proxmox' largest VM id — use 100 to 999999999" })
     .optional(),
   /** vCPUs. Defaults to NODE_DEFAULTS.cores (components/defaults.ts, like every default below). */
-  cores: z.number().int().min(1, { error: "must be at least 1" }).max(512).optional(),
+  cores: z.number().int().min(1, { error: "is less than 1 — use 1 or more" }).max(512).optional(),
   /** Memory in MiB. Defaults to NODE_DEFAULTS.memoryMiB. */
   memoryMiB: z
     .number()
     .int()
-    .min(1024, { error: "must be at least 1024 MiB (Talos needs 1 GiB or more)" })
+    .min(1024, { error: "is below 1024 MiB — Talos needs 1 GiB or more" })
     .optional(),
   /** Boot disk size in GiB. Defaults to NODE_DEFAULTS.diskGiB. */
   diskGiB: z
     .number()
     .int()
-    .min(10, { error: "must be at least 10 GiB (Talos' minimum system disk)" })
+    .min(10, { error: "is below 10 GiB, Talos' minimum system disk — use 10 or more" })
     .optional(),
   /** Install disk inside the VM. Defaults to NODE_DEFAULTS.installDisk. */
   installDisk: z
     .string()
-    .startsWith("/dev/", { error: "must be a device path like /dev/sda", abort: true })
+    .startsWith("/dev/", { error: "is not a device path — write it like /dev/sda", abort: true })
     .refine(isDevicePath, {
       error:
         'is not a plain device path (no "..", spaces or shell characters) — write it like /dev/sda or /dev/disk/by-id/…',
@@ -138,7 +157,8 @@ export const NodeSchema = z.strictObject({
   tags: z
     .array(
       z.string().regex(PROXMOX_TAG, {
-        error: "is not a Proxmox tag — use lowercase letters, digits, '_', '.', '-' (no spaces)",
+        error:
+          "is not a Proxmox tag — use lowercase letters, digits, '_', '.', '-', '+' (no spaces), starting with a letter, digit or '_'",
       }),
     )
     .default([]),
@@ -158,9 +178,14 @@ export const ControlPlaneSchema = z.strictObject({
       abort: true,
     })
     .regex(/^https:\/\/[^/\s:]+(:\d+)?$/, {
-      error: "must be an https URL like https://10.0.0.5:6443 (no path)",
+      error: "is not an https URL without a path — write it like https://10.0.0.5:6443",
+      abort: true,
     })
     .refine(portInRange, { error: "has a port outside 1–65535 — the Kubernetes API listens on 6443" })
+    .refine((u) => isHostName(/^https:\/\/([^/:]+)/.exec(u)?.[1] ?? ""), {
+      error:
+        "has a host that is neither an IPv4 address nor a DNS name — write it like https://10.0.0.5:6443 or https://k8s.example.lan:6443",
+    })
     .optional(),
   /** Allow an even number of control planes (etcd quorum gains nothing from it). Defaults to false. */
   allowEvenCount: z.boolean().default(false),
@@ -172,13 +197,27 @@ export const NetworkSchema = z.strictObject({
   /** The node network, e.g. 10.0.0.0/24. */
   cidr,
   gateway: ipv4,
-  dnsServers: z.array(ipv4).min(1, { error: "needs at least one DNS server" }),
+  dnsServers: z.array(ipv4).min(1, { error: "is empty — give at least one DNS server, like 1.1.1.1" }),
   /** Proxmox bridge for the VMs' NIC. Defaults to vmbr0. */
-  bridge: z.string().min(1).default("vmbr0"),
+  bridge: z
+    .string()
+    // Proxmox' `pve-bridge-id` format `^[-_.\w\d]+$`; a Linux interface name has at most 15 characters (IFNAMSIZ).
+    .regex(/^[-_.\w]{1,15}$/, {
+      error:
+        "is not a Linux bridge name — use the bridge as the host names it (at most 15 letters, digits, '-', '_', '.'), like vmbr0",
+    })
+    .default("vmbr0"),
   /** VLAN tag of the VMs' NIC. Defaults to none. */
-  vlan: z.number().int().min(1).max(4094, { error: "must be a VLAN id from 1 to 4094" }).optional(),
+  vlan: z
+    .number()
+    .int()
+    .min(1, { error: "is not a VLAN id — use 1 to 4094" })
+    .max(4094, { error: "is not a VLAN id — use 1 to 4094" })
+    .optional(),
   /** CNI: `cilium` (the Cilium addon, Talos' CNI off), `flannel` (Talos' built-in). Defaults to cilium. */
-  cni: z.enum(["cilium", "flannel"], { error: 'must be "cilium" or "flannel"' }).default("cilium"),
+  cni: z
+    .enum(["cilium", "flannel"], { error: 'is not a CNI this project sets up — use "cilium" or "flannel"' })
+    .default("cilium"),
   /** Run kube-proxy. Defaults to false with Cilium (kube-proxy replacement), true with flannel. */
   kubeProxy: z.boolean().optional(),
   podSubnets: z.array(cidr).default(["10.244.0.0/16"]),
@@ -189,7 +228,10 @@ export const ProxmoxSchema = z.strictObject({
   /** Proxmox API URL, e.g. https://pve1.example.lan:8006/. */
   endpoint: z
     .string()
-    .regex(/^https:\/\/\S+$/, { error: "must be an https URL like https://pve.lan:8006/", abort: true })
+    .regex(/^https:\/\/\S+$/, {
+      error: "is not an https URL — write it like https://pve.lan:8006/",
+      abort: true,
+    })
     .refine((u) => !hasCredentials(u), {
       error: "carries credentials — remove them: the API token goes in the secret proxmoxApiToken",
       abort: true,
@@ -210,18 +252,22 @@ export const ProxmoxSchema = z.strictObject({
   /** Datastore (with the `import`/`iso` content type) for the downloaded Talos image. Defaults to local. */
   imageDatastore: proxmoxStorageId.default("local"),
   /** Firmware: ovmf (UEFI) or seabios. Defaults to ovmf. */
-  bios: z.enum(["ovmf", "seabios"], { error: 'must be "ovmf" or "seabios"' }).default("ovmf"),
+  bios: z
+    .enum(["ovmf", "seabios"], { error: 'is not a Proxmox firmware — use "ovmf" (UEFI) or "seabios"' })
+    .default("ovmf"),
   /** VM CPU type. Defaults to host. */
   cpuType: z
     .enum(["host", "x86-64-v2-AES", "x86-64-v3", "x86-64-v4"], {
-      error: 'must be "host" or an x86-64-v2+ model like "x86-64-v2-AES" (Talos needs x86-64-v2)',
+      error:
+        'is not a CPU type Talos runs on (it needs x86-64-v2) — use "host" or a model like "x86-64-v2-AES"',
     })
     .default("host"),
   /** SSH-less API user for the provider, e.g. root@pam. Only used for tagging. */
   tags: z
     .array(
       z.string().regex(PROXMOX_TAG, {
-        error: "is not a Proxmox tag — use lowercase letters, digits, '_', '.', '-' (no spaces)",
+        error:
+          "is not a Proxmox tag — use lowercase letters, digits, '_', '.', '-', '+' (no spaces), starting with a letter, digit or '_'",
       }),
     )
     .default(["talos", "kubernetes"]),
@@ -240,7 +286,7 @@ export const ImageFactorySchema = z.strictObject({
   url: z
     .string()
     .regex(/^https:\/\/[^/\s@]+$/, {
-      error: "must be an https URL without credentials or path, like https://factory.talos.dev",
+      error: "is not an https URL without credentials or path — write it like https://factory.talos.dev",
     })
     .default(IMAGE_FACTORY_URL),
   extensions: z.array(extensionName).default([...DEFAULT_EXTENSIONS]),
@@ -252,20 +298,20 @@ export const RolloutSchema = z.strictObject({
   workerBatchSize: z
     .number()
     .int()
-    .min(1, { error: "must be at least 1" })
+    .min(1, { error: "is less than 1 — use 1 or more" })
     .max(100)
     .default(ROLLOUT_DEFAULTS.workerBatchSize),
   /** Bound of one node's step: upgrade, reboot, health gates. */
   nodeTimeoutSeconds: z
     .number()
     .int()
-    .min(30, { error: "must be at least 30 seconds" })
+    .min(30, { error: "is under 30 seconds — use 30 or more" })
     .default(ROLLOUT_DEFAULTS.nodeTimeoutSeconds),
   /** Bound of draining a node before its removal. */
   drainTimeoutSeconds: z
     .number()
     .int()
-    .min(10, { error: "must be at least 10 seconds" })
+    .min(10, { error: "is under 10 seconds — use 10 or more" })
     .default(ROLLOUT_DEFAULTS.drainTimeoutSeconds),
   /** Production stacks: allow removing or replacing (reinstalling) nodes. */
   allowNodeRemoval: z.boolean().default(ROLLOUT_DEFAULTS.allowNodeRemoval),
@@ -277,28 +323,33 @@ export const ClientCertsSchema = z.strictObject({
   renewBeforeDays: z
     .number()
     .int()
-    .min(1, { error: "must be at least 1 day" })
+    .min(1, { error: "is under 1 day — use 1 or more" })
     .max(3650)
     .default(CLIENT_CERT_DEFAULTS.renewBeforeDays),
   /** Lifetime of a new client cert. */
   validityDays: z
     .number()
     .int()
-    .min(2, { error: "must be at least 2 days" })
+    .min(2, { error: "is under 2 days — use 2 or more" })
     .max(3650)
     .default(CLIENT_CERT_DEFAULTS.validityDays),
 });
 
 /** Top-level keys and their schemas (plain, non-secret keys). */
 export const TOP_LEVEL = {
-  clusterName: z.string().regex(DNS_LABEL, { error: "must be a DNS label like homelab" }),
+  clusterName: z.string().regex(DNS_LABEL, {
+    error:
+      "is not a DNS label — use lowercase letters, digits and inner '-', at most 63 characters, like homelab",
+  }),
   talosVersion: version(DEFAULT_TALOS_VERSION).default(DEFAULT_TALOS_VERSION),
   kubernetesVersion: version(DEFAULT_KUBERNETES_VERSION).default(DEFAULT_KUBERNETES_VERSION),
   production: z.boolean().default(false),
   controlPlane: ControlPlaneSchema,
   network: NetworkSchema,
   proxmox: ProxmoxSchema.optional(),
-  nodes: z.array(NodeSchema).min(1, { error: "needs at least one node" }),
+  nodes: z
+    .array(NodeSchema)
+    .min(1, { error: "is empty — add at least one node (three control planes for HA)" }),
   patches: PatchesSchema.default({ all: [], controlplane: [], worker: [] }),
   /** Git user name for Flux's credentials (the password/token is the secret `fluxGitPassword`). Defaults to git. */
   fluxGitUsername: z.string().min(1).optional(),
@@ -311,7 +362,8 @@ export const TOP_LEVEL = {
       copy: z
         .array(
           z.enum(["talosSecrets", "sopsAgeKey", "fluxGitPassword", "flux"], {
-            error: 'must be one of "talosSecrets", "sopsAgeKey", "fluxGitPassword", "flux"',
+            error:
+              'is not something a throwaway copy may take — use "talosSecrets", "sopsAgeKey", "fluxGitPassword" or "flux"',
           }),
         )
         .default([]),

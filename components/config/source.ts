@@ -78,7 +78,15 @@ export function configFromEntries(
   for (const [fullKey, entry] of Object.entries(entries)) {
     if (!fullKey.startsWith(prefix)) {
       const ns = fullKey.includes(":") ? fullKey.slice(0, fullKey.indexOf(":")) : "";
-      if (ns && isNearMissNamespace(ns, project)) {
+      const bare = fullKey.slice(ns.length + 1);
+      if (ns && isNearMissNamespace(ns, project) && bare in SECRET_KEYS && !entry.secret) {
+        // Ignored by the program, but a secret written in plain text all the same.
+        issues.push({
+          path: bare,
+          message: `is stored in plain text under the namespace "${ns}" (which the program ignores)`,
+          fix: `remove ${fullKey} from the stack file and run: pulumi config set --secret ${prefix}${bare} <value>`,
+        });
+      } else if (ns && isNearMissNamespace(ns, project)) {
         warnings.push(
           `${fullKey} is ignored: its namespace "${ns}" is not "${project}" — rename it to ${prefix}${fullKey.slice(ns.length + 1)}`,
         );
@@ -98,6 +106,14 @@ export function configFromEntries(
       continue;
     }
     if (entry.value !== undefined) raw[key] = decodeConfigValue(key, entry.value);
+    else if (entry.secret) {
+      // Only offline (render reads the file itself): the engine hands the program decrypted values.
+      issues.push({
+        path: key,
+        message: "is encrypted (secure:) and cannot be read offline, and it is no secret",
+        fix: `store it in plain text: pulumi config set ${fullKey} <value> (only secret keys need --secret)`,
+      });
+    }
     if (entry.secret) secretSettings.push(key);
   }
   return { raw, secrets, secretSettings, issues, warnings };
@@ -120,7 +136,7 @@ export function validateSource(
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     // A key already reported as ambiguous is not reported again for the type its reading gave.
-    const named = new Set(extra.map((i) => i.path));
+    const named = new Set(before.map((i) => i.path));
     throw new ConfigError(CONFIG_NAMESPACE, [...before, ...err.issues.filter((i) => !named.has(i.path))]);
   }
   if (before.length > 0) throw new ConfigError(CONFIG_NAMESPACE, before);

@@ -10,6 +10,7 @@ import { CLIENT_CERT_DEFAULTS, NODE_DEFAULTS } from "../defaults";
 import { mustParseVersion } from "../version";
 import { ConfigError, type ConfigIssue, zodIssues } from "./errors";
 import { hardwareIssues, type UnparsedKey } from "./hardware-rules";
+import { parsedFields, partialNodes, wholeRuleNodes } from "./lenient";
 import { patchIssues } from "./patch-check";
 import { platformConfigIssues } from "./platform-rules";
 import {
@@ -24,7 +25,15 @@ import {
   versionIssues,
   vipIssues,
 } from "./rules";
-import { CONFIG_NAMESPACE, NodeSchema, SECRET_KEYS, type SecretKey, TOP_LEVEL } from "./schema";
+import {
+  CONFIG_NAMESPACE,
+  ControlPlaneSchema,
+  NetworkSchema,
+  NodeSchema,
+  SECRET_KEYS,
+  type SecretKey,
+  TOP_LEVEL,
+} from "./schema";
 import { scrubSecretSettings } from "./secret-settings";
 
 const SCHEMAS = { ...TOP_LEVEL, addons: AddonsConfigSchema.default(AddonsConfigSchema.parse({})) };
@@ -104,32 +113,85 @@ export function validateStackConfig(
 
   const p = parsed as Partial<Parsed>;
   const nodes = p.nodes ?? [];
-  issues.push(...uniquenessIssues(nodes));
-  if (p.nodes) issues.push(...controlPlaneCountIssues(nodes, p.controlPlane?.allowEvenCount ?? false));
-  if (p.network) issues.push(...addressingIssues(nodes, p.network), ...subnetIssues(p.network));
-  issues.push(...roleMinimumIssues(nodes));
-  if (p.controlPlane) issues.push(...vipIssues(p.controlPlane.vip, nodes, p.network));
-  if (p.addons) {
-    if (p.addons.metallb.enabled)
-      issues.push(
-        ...poolIssues(
-          p.addons.metallb.pools,
-          { nodes, vip: p.controlPlane?.vip, gateway: p.network?.gateway, cidr: p.network?.cidr },
-          { required: true },
-        ),
-      );
-    if (p.network) issues.push(...cniIssues(p.network, p.addons.cilium.enabled));
+  // Cross-field rules run over what parsed, field by field, so one bad field hides no other fault.
+  const partial = p.nodes ? nodes : (partialNodes(raw.nodes) ?? []);
+  const whole = wholeRuleNodes(partial);
+  const ruleNodes = whole.map((w) => w.node);
+  const renumber = (list: readonly ConfigIssue[]): ConfigIssue[] =>
+    list.map((i) => {
+      const to = (text: string) =>
+        text.replace(/nodes\[(\d+)\]/g, (_, k: string) => `nodes[${whole[Number(k)]?.index ?? k}]`);
+      return { ...i, path: to(i.path), message: to(i.message) };
+    });
+  const network = (p.network ?? parsedFields(NetworkSchema.shape, raw.network)) as
+    | Partial<Parsed["network"]>
+    | undefined;
+  const cidrAndGateway =
+    network?.cidr !== undefined && network.gateway !== undefined
+      ? { cidr: network.cidr, gateway: network.gateway }
+      : undefined;
+  const vip = (p.controlPlane ?? parsedFields(ControlPlaneSchema.shape, raw.controlPlane))?.vip as
+    | string
+    | undefined;
+  const reserved = {
+    nodes: ruleNodes,
+    vip,
+    gateway: network?.gateway,
+    cidr: network?.cidr,
+    podSubnets: network?.podSubnets,
+    serviceSubnets: network?.serviceSubnets,
+  };
+
+  issues.push(...renumber(uniquenessIssues(ruleNodes)));
+  if (partial.length > 0 && partial.every((n) => n.role !== undefined))
     issues.push(
-      ...platformConfigIssues(
-        p.addons,
-        { nodes, vip: p.controlPlane?.vip, gateway: p.network?.gateway, cidr: p.network?.cidr },
-        secrets,
+      ...controlPlaneCountIssues(
+        partial.map((n) => ({ name: "", ip: "", role: n.role! })),
+        p.controlPlane?.allowEvenCount ?? false,
       ),
     );
+  if (cidrAndGateway) issues.push(...renumber(addressingIssues(ruleNodes, cidrAndGateway)));
+  if (network?.cidr !== undefined && network.podSubnets && network.serviceSubnets)
+    issues.push(
+      ...subnetIssues(
+        {
+          cidr: network.cidr,
+          podSubnets: network.podSubnets,
+          serviceSubnets: network.serviceSubnets,
+          dnsServers: network.dnsServers,
+        },
+        partial.length,
+      ),
+    );
+  issues.push(...renumber(roleMinimumIssues(ruleNodes)));
+  if (vip !== undefined) issues.push(...renumber(vipIssues(vip, ruleNodes, cidrAndGateway)));
+  if (p.addons) {
+    if (p.addons.metallb.enabled)
+      issues.push(...renumber(poolIssues(p.addons.metallb.pools, reserved, { required: true })));
+    if (network?.cni !== undefined)
+      issues.push(...cniIssues({ cni: network.cni, kubeProxy: network.kubeProxy }, p.addons.cilium.enabled));
+    issues.push(...renumber(platformConfigIssues(p.addons, reserved, secrets)));
   }
   if (p.talosVersion && p.kubernetesVersion)
     issues.push(...versionIssues(p.talosVersion, p.kubernetesVersion));
-  if (p.proxmox && p.nodes) issues.push(...proxmoxPlacementIssues(nodes));
+  // Placement asks only whether each node names its host and VM id (a bad value is the schema's fault).
+  if (raw.proxmox !== undefined && Array.isArray(raw.nodes))
+    issues.push(
+      ...proxmoxPlacementIssues(
+        raw.nodes.map((n: unknown) => {
+          // An entry that is no map is the schema's fault alone.
+          const has = (k: string) =>
+            n === null || typeof n !== "object" || (n as Record<string, unknown>)[k] !== undefined;
+          return {
+            name: "",
+            role: "worker",
+            ip: "",
+            proxmoxNode: has("proxmoxNode") ? "set" : undefined,
+            vmId: has("vmId") ? 0 : undefined,
+          };
+        }),
+      ),
+    );
   // Hardware rules run whenever the nodes parsed; a key that failed (`"proxmox" in p` is false: an
   // absent section parses to undefined, existing machines) only turns off the rules that need it.
   if (p.nodes) {

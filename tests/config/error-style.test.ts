@@ -139,6 +139,6 @@ describe("config errors: one style", () => {
         l.startsWith("proxmox-talos:addons.metallb.pools: is empty while MetalLB is enabled — "),
       ),
     );
-    assert.ok(found.some((l) => l.startsWith('proxmox-talos:clusterName: "Bad_Name" must be a DNS label')));
+    assert.ok(found.some((l) => l.startsWith('proxmox-talos:clusterName: "Bad_Name" is not a DNS label')));
   });
 });

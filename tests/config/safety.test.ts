@@ -30,10 +30,10 @@ describe("stack config: safe URLs and secret-stored settings (#19)", () => {
   it("imageFactory.url: https only, no credentials; the error names the key and hides the credentials", () => {
     assert.match(
       errorOf(withFactory("http://factory.talos.dev")),
-      /proxmox-talos:imageFactory\.url: "http:\/\/factory\.talos\.dev" must be an https URL/,
+      /proxmox-talos:imageFactory\.url: "http:\/\/factory\.talos\.dev" is not an https URL/,
     );
     const e = errorOf(withFactory("https://user:FACTORY-PW@factory.lan"));
-    assert.match(e, /proxmox-talos:imageFactory\.url: .*must be an https URL without credentials/);
+    assert.match(e, /proxmox-talos:imageFactory\.url: .*is not an https URL without credentials/);
     assert.ok(!e.includes("FACTORY-PW"), e);
     assert.doesNotThrow(() => validateStackConfig(withFactory("https://factory.lan:8443"), SAMPLE_SECRETS));
   });

@@ -244,7 +244,7 @@ const BAD_CASES: Array<{ name: string; mutate: Mutation; key: RegExp; secrets?: 
   {
     name: "bad role",
     mutate: (r) => ((r as unknown as Nodes).nodes[0].role = "master"),
-    key: /proxmox-talos:nodes\[0\]\.role: "master" must be "controlplane" or "worker"/,
+    key: /proxmox-talos:nodes\[0\]\.role: "master" is not a node role — use "controlplane" or "worker"/,
   },
   {
     name: "misspelt node key",
@@ -259,12 +259,12 @@ const BAD_CASES: Array<{ name: string; mutate: Mutation; key: RegExp; secrets?: 
   {
     name: "memory too small",
     mutate: (r) => ((r as unknown as Nodes).nodes[3].memoryMiB = 512),
-    key: /proxmox-talos:nodes\[3\]\.memoryMiB: 512 must be at least 1024 MiB/,
+    key: /proxmox-talos:nodes\[3\]\.memoryMiB: 512 is below 1024 MiB — Talos needs 1 GiB/,
   },
   {
     name: "disk too small",
     mutate: (r) => ((r as unknown as Nodes).nodes[0].diskGiB = 4),
-    key: /proxmox-talos:nodes\[0\]\.diskGiB: 4 must be at least 10 GiB/,
+    key: /proxmox-talos:nodes\[0\]\.diskGiB: 4 is below 10 GiB/,
   },
   {
     name: "VM id missing with Proxmox",
@@ -274,7 +274,7 @@ const BAD_CASES: Array<{ name: string; mutate: Mutation; key: RegExp; secrets?: 
   {
     name: "Proxmox endpoint not https",
     mutate: (r) => ((r.proxmox as Record<string, unknown>).endpoint = "http://pve:8006"),
-    key: /proxmox-talos:proxmox\.endpoint: "http:\/\/pve:8006" must be an https URL/,
+    key: /proxmox-talos:proxmox\.endpoint: "http:\/\/pve:8006" is not an https URL — write it like/,
   },
   {
     name: "Proxmox endpoint carrying credentials (masked in the message)",
@@ -305,7 +305,7 @@ const BAD_CASES: Array<{ name: string; mutate: Mutation; key: RegExp; secrets?: 
   {
     name: "CPU type kvm64",
     mutate: (r) => ((r.proxmox as Record<string, unknown>).cpuType = "kvm64"),
-    key: /proxmox-talos:proxmox\.cpuType: "kvm64" must be "host" or an x86-64-v2\+ model/,
+    key: /proxmox-talos:proxmox\.cpuType: "kvm64" is not a CPU type Talos runs on \(it needs x86-64-v2\) — use "host"/,
   },
   {
     name: "cilium off while cni is cilium",
@@ -320,7 +320,7 @@ const BAD_CASES: Array<{ name: string; mutate: Mutation; key: RegExp; secrets?: 
   {
     name: "VLAN out of range",
     mutate: (r) => ((r.network as Record<string, unknown>).vlan = 5000),
-    key: /proxmox-talos:network\.vlan: 5000 must be a VLAN id from 1 to 4094/,
+    key: /proxmox-talos:network\.vlan: 5000 is not a VLAN id — use 1 to 4094/,
   },
   {
     name: "bad API token",
