@@ -25,7 +25,12 @@ export interface ClusterSpecWire {
   readonly talosVersion?: string;
   readonly kubernetesVersion?: string;
   readonly controlPlane?: { readonly vip?: string; readonly allowEvenCount?: boolean };
-  readonly network?: { readonly cidr?: string; readonly gateway?: string };
+  readonly network?: {
+    readonly cidr?: string;
+    readonly gateway?: string;
+    readonly podSubnets?: readonly string[];
+    readonly serviceSubnets?: readonly string[];
+  };
   readonly nodes?: ReadonlyArray<{
     readonly name: string;
     readonly role: "controlplane" | "worker";
@@ -171,7 +176,12 @@ export function clusterPlan(config: StackConfig, o: ClusterPlanOptions = {}): Cl
     talosVersion: config.talosVersion,
     kubernetesVersion: config.kubernetesVersion,
     controlPlane: { vip: config.controlPlane.vip, allowEvenCount: config.controlPlane.allowEvenCount },
-    network: { cidr: config.network.cidr, gateway: config.network.gateway },
+    network: {
+      cidr: config.network.cidr,
+      gateway: config.network.gateway,
+      podSubnets: config.network.podSubnets,
+      serviceSubnets: config.network.serviceSubnets,
+    },
     nodes: config.nodes.map((n) => ({
       name: n.name,
       role: n.role,

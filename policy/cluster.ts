@@ -70,7 +70,7 @@ export const vip: StackValidationPolicy = {
 export const metallbPools: StackValidationPolicy = {
   name: "cluster-metallb-pools-disjoint",
   description:
-    "MetalLB address pools have their own names and are disjoint from node IPs, the VIP, the gateway and each other.",
+    "MetalLB address pools have their own names and are disjoint from node IPs, the VIP, the gateway, the pod and service ranges and each other.",
   enforcementLevel: "mandatory",
   severity: "critical",
   validateStack: onCluster((facts) =>
@@ -79,6 +79,8 @@ export const metallbPools: StackValidationPolicy = {
       vip: facts.vip,
       gateway: facts.network?.gateway,
       cidr: facts.network?.cidr,
+      podSubnets: facts.network?.podSubnets,
+      serviceSubnets: facts.network?.serviceSubnets,
     }),
   ),
 };

@@ -24,7 +24,12 @@ export interface ClusterFacts {
   readonly kubernetesVersion?: string;
   readonly vip?: string;
   readonly allowEvenControlPlanes?: boolean;
-  readonly network?: { readonly cidr: string; readonly gateway: string };
+  readonly network?: {
+    readonly cidr: string;
+    readonly gateway: string;
+    readonly podSubnets?: readonly string[];
+    readonly serviceSubnets?: readonly string[];
+  };
   readonly nodes: readonly RuleNode[];
   readonly pools: readonly RulePool[];
   readonly vms: ReadonlyArray<{ readonly urn: string; readonly facts: VmFacts; readonly protect: boolean }>;
@@ -53,6 +58,11 @@ function parsePools(value: unknown): RulePool[] {
     const name = str(atKnown(p, "name"));
     return name ? [{ name, addresses: strings(atKnown(p, "addresses")) }] : [];
   });
+}
+
+/** `{key: list}` when the clusterSpec carries that list (older specs do not). */
+function subnets(key: "podSubnets" | "serviceSubnets", value: unknown): Record<string, string[]> {
+  return Array.isArray(value) ? { [key]: strings(value) } : {};
 }
 
 /** Reads a property of a resource, treating a value unknown during preview as absent. */
@@ -117,7 +127,15 @@ export function clusterFacts(resources: readonly PolicyResource[]): ClusterFacts
     kubernetesVersion: str(atKnown(s, "kubernetesVersion")) ?? str(fromOutputs("kubernetesVersion")),
     vip: str(atKnown(s, "controlPlane", "vip")) ?? str(fromOutputs("vip")),
     allowEvenControlPlanes: bool(atKnown(s, "controlPlane", "allowEvenCount")),
-    network: cidr && gateway ? { cidr, gateway } : undefined,
+    network:
+      cidr && gateway
+        ? {
+            cidr,
+            gateway,
+            ...subnets("podSubnets", atKnown(s, "network", "podSubnets")),
+            ...subnets("serviceSubnets", atKnown(s, "network", "serviceSubnets")),
+          }
+        : undefined,
     nodes,
     pools,
     vms,

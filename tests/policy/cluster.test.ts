@@ -246,6 +246,16 @@ describe("policy: cluster", () => {
         ["overlaps the broadcast address", "has host bits set"],
       );
     });
+    it("flags a pool inside the pod or service range the clusterSpec carries", async () => {
+      const c = withPools(["10.244.3.0-10.244.3.9", "10.96.0.100-10.96.0.110"]);
+      (c.network as Record<string, unknown>).podSubnets = ["10.244.0.0/16"];
+      (c.network as Record<string, unknown>).serviceSubnets = ["10.96.0.0/12"];
+      const outcome = await run(metallbPools, resources(c));
+      assert.deepEqual(
+        outcome.violations.map((v) => /overlaps (network\.\w+\[0\])/.exec(v.message)?.[1]),
+        ["network.podSubnets[0]", "network.serviceSubnets[0]"],
+      );
+    });
     it("reports what the config rule reports", async () => {
       const c = withPools(["192.168.50.11", "bogus"]);
       const facts = clusterFacts(resources(c).map(policyResource));

@@ -67,14 +67,24 @@ export function clusterSpecOf(c: RawConfig): ClusterSpecWire {
   const nodes = c.nodes as RawNode[];
   const addons = (c.addons ?? {}) as Record<string, RawAddon>;
   const controlPlane = c.controlPlane as { vip: string; allowEvenCount?: boolean };
-  const network = c.network as { cidr: string; gateway: string };
+  const network = c.network as {
+    cidr: string;
+    gateway: string;
+    podSubnets?: string[];
+    serviceSubnets?: string[];
+  };
   return {
     clusterName: c.clusterName as string,
     production: (c.production as boolean | undefined) ?? false,
     talosVersion: String(c.talosVersion),
     kubernetesVersion: String(c.kubernetesVersion),
     controlPlane: { vip: controlPlane.vip, allowEvenCount: controlPlane.allowEvenCount ?? false },
-    network: { cidr: network.cidr, gateway: network.gateway },
+    network: {
+      cidr: network.cidr,
+      gateway: network.gateway,
+      ...(network.podSubnets ? { podSubnets: network.podSubnets } : {}),
+      ...(network.serviceSubnets ? { serviceSubnets: network.serviceSubnets } : {}),
+    },
     nodes: nodes.map((n) => ({
       name: n.name,
       role: n.role,
