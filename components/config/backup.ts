@@ -15,8 +15,9 @@ export const BackupSchema = z.strictObject({
   dir: z
     .string({ error: 'must be a folder path — write dir: "backups/homelab"' })
     .min(1, { error: 'must not be empty — write dir: "backups/homelab" or leave it out' })
-    .refine((d) => !d.split(/[\\/]/).includes(".."), {
-      error: 'must stay inside the project (no "..") — write a path like backups/homelab',
+    // Snapshots hold every cluster secret: an absolute path (`/tmp/x`, `C:\x`, `~/x`) leaves the project too.
+    .refine((d) => !d.split(/[\\/]/).includes("..") && !/^([\\/~]|[A-Za-z]:)/.test(d), {
+      error: 'must stay inside the project (a relative path, no "..") — write a path like backups/homelab',
     })
     .optional(),
   /** Snapshots of the stack to keep in `dir` (older ones are deleted). Default 10. */

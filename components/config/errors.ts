@@ -18,6 +18,8 @@ export interface ConfigIssue {
 
 /** Credentials in a URL (`https://user:token@host`) never reach a message. */
 export function maskUrlCredentials(text: string): string {
+  // The scheme pattern backtracks at every position: skip texts without a URL (a 1 MB value stays fast).
+  if (!text.includes("://")) return text;
   // Up to the last '@' of the authority: a Proxmox token (`root@pam!id=secret`) holds one itself.
   return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s"]*@/gi, "$1(credentials)@");
 }
@@ -29,7 +31,9 @@ export const REDACTED: unique symbol = Symbol("redacted");
 export function showValue(value: unknown): string {
   if (value === undefined) return "(unset)";
   if (value === REDACTED) return "(a secret, not shown)";
-  if (typeof value === "string") value = maskUrlCredentials(value);
+  // Only the start is shown: mask a bounded prefix (the pattern is quadratic on huge texts).
+  if (typeof value === "string")
+    value = maskUrlCredentials(value.length > 4096 ? value.slice(0, 4096) : value);
   const text = typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

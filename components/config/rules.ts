@@ -100,7 +100,10 @@ export function addressingIssues(
       issues.push({
         path: `nodes[${i}].ip`,
         message: `${showValue(node.ip)} ${problem}`,
-        fix: `pick a free address between ${formatIpv4(net.first + 1)} and ${formatIpv4(net.last - 1)}`,
+        fix:
+          net.last - net.first < 2
+            ? `network.cidr ${network.cidr} has no host addresses: give it your LAN's prefix, like /24`
+            : `pick a free address between ${formatIpv4(net.first + 1)} and ${formatIpv4(net.last - 1)}`,
       });
     } else if (ip === gateway) {
       issues.push({
@@ -171,6 +174,28 @@ export function controlPlaneCountIssues(nodes: readonly RuleNode[], allowEven: b
     ];
   }
   return [];
+}
+
+/**
+ * Without a worker, only pods that tolerate the control-plane taint run (Talos taints control planes
+ * `node-role.kubernetes.io/control-plane:NoSchedule` unless `allowSchedulingOnControlPlanes`): the
+ * addons' Deployments (MetalLB's controller, OpenEBS, Flux …) would stay Pending and `up` would wait
+ * for them in vain.
+ */
+export function schedulingIssues(
+  nodes: readonly Pick<RuleNode, "role">[],
+  allowScheduling: boolean,
+  workloadAddons: readonly string[],
+): ConfigIssue[] {
+  if (allowScheduling || nodes.length === 0 || workloadAddons.length === 0) return [];
+  if (nodes.some((n) => n.role === "worker")) return [];
+  return [
+    {
+      path: "controlPlane.allowSchedulingOnControlPlanes",
+      message: `is false and no node is a worker: the pods of ${workloadAddons.map((a) => `addons.${a}`).join(", ")} could run nowhere`,
+      fix: "set controlPlane.allowSchedulingOnControlPlanes: true, or add a node with role worker",
+    },
+  ];
 }
 
 /** With three or more control planes, they should not all sit on one Proxmox host. */
@@ -404,9 +429,22 @@ export function subnetIssues(
     dnsServers?: readonly string[];
   },
   nodeCount = 0,
+  /** `controlPlane.endpoint`, when set. */
+  endpoint?: string,
 ): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const nodeNet = parseCidr(network.cidr);
+  // Every node, the VIP and the gateway are distinct hosts of the node network.
+  const hosts = nodeNet ? Math.max(0, nodeNet.last - nodeNet.first - 1) : 0;
+  if (nodeNet && nodeCount + 2 > hosts) {
+    issues.push({
+      path: "network.cidr",
+      message: `${showValue(network.cidr)} has ${hosts} host address${hosts === 1 ? "" : "es"}, but ${nodeCount} nodes, the VIP and the gateway need ${nodeCount + 2}`,
+      fix: "give the node network a larger prefix (your LAN's, like /24)",
+    });
+  }
+  const endpointIp =
+    endpoint === undefined ? undefined : parseIpv4(/^https:\/\/([^/:]+)/.exec(endpoint)?.[1] ?? "");
   const nodeSpecial = nodeNet ? specialRange(nodeNet) : undefined;
   if (nodeSpecial) {
     issues.push({
@@ -514,6 +552,22 @@ export function subnetIssues(
       });
     }
   });
+  if (endpointIp !== undefined) {
+    const clusterRange = [
+      ...network.podSubnets.map((s, k) => [`network.podSubnets[${k}]`, s] as const),
+      ...network.serviceSubnets.map((s, k) => [`network.serviceSubnets[${k}]`, s] as const),
+    ].find(([, s]) => {
+      const r = parseCidr(s);
+      return r !== undefined && rangesOverlap(r, { first: endpointIp, last: endpointIp });
+    });
+    if (clusterRange) {
+      issues.push({
+        path: "controlPlane.endpoint",
+        message: `${showValue(endpoint)} is inside ${clusterRange[0]} ${clusterRange[1]}: nodes reach the API there only once the cluster runs, and they need it to join`,
+        fix: "point it at the VIP (leave it out for https://<vip>:6443) or a load balancer on the LAN",
+      });
+    }
+  }
   network.dnsServers?.forEach((text, i) => {
     const ip = parseIpv4(text);
     if (ip === undefined) return;

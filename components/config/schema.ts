@@ -287,6 +287,16 @@ export const ImageFactorySchema = z.strictObject({
     .string()
     .regex(/^https:\/\/[^/\s@]+$/, {
       error: "is not an https URL without credentials or path — write it like https://factory.talos.dev",
+      abort: true,
+    })
+    // The host (and port) become the installer image's registry: both must be real.
+    .refine(portInRange, {
+      error: "has a port outside 1–65535 — write it like https://factory.talos.dev",
+      abort: true,
+    })
+    .refine((u) => isHostName(/^https:\/\/([^/:]+)/.exec(u)?.[1] ?? ""), {
+      error:
+        "has a host that is neither an IPv4 address nor a DNS name — write it like https://factory.talos.dev",
     })
     .default(IMAGE_FACTORY_URL),
   extensions: z.array(extensionName).default([...DEFAULT_EXTENSIONS]),

@@ -206,7 +206,18 @@ export function parseStackFile(text: string, source = "stack file"): StackFileCo
   }
   const dupes: ConfigIssue[] = [];
   duplicateKeyIssues(document.contents, "", text, dupes);
-  const doc: unknown = document.toJS();
+  let doc: unknown;
+  try {
+    // Throws on an alias without its anchor, and on aliases that expand past yaml's limit (an alias bomb).
+    doc = document.toJS();
+  } catch (err) {
+    throw unreadable(
+      source,
+      "config",
+      `cannot be read: ${err instanceof Error ? err.message : String(err)}`,
+      "define each &anchor before its *alias, and expand no alias more than a few times",
+    );
+  }
   const config: Record<string, string> = {};
   const secureKeys: string[] = [];
   const entries: Record<string, ConfigEntry> = {};

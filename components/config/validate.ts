@@ -20,6 +20,7 @@ import {
   poolIssues,
   proxmoxPlacementIssues,
   roleMinimumIssues,
+  schedulingIssues,
   subnetIssues,
   uniquenessIssues,
   versionIssues,
@@ -161,6 +162,9 @@ export function validateStackConfig(
           dnsServers: network.dnsServers,
         },
         partial.length,
+        (p.controlPlane ?? parsedFields(ControlPlaneSchema.shape, raw.controlPlane))?.endpoint as
+          | string
+          | undefined,
       ),
     );
   issues.push(...renumber(roleMinimumIssues(ruleNodes)));
@@ -171,6 +175,20 @@ export function validateStackConfig(
     if (network?.cni !== undefined)
       issues.push(...cniIssues({ cni: network.cni, kubeProxy: network.kubeProxy }, p.addons.cilium.enabled));
     issues.push(...renumber(platformConfigIssues(p.addons, reserved, secrets)));
+    // Addons that run ordinary Deployments (Cilium tolerates every taint; sops is a Secret, the
+    // gateway Cilium's, the etcd backup job runs beside etcd).
+    const taintTolerant = new Set(["cilium", "sops", "gateway", "etcdBackup"]);
+    const workloadAddons = Object.entries(p.addons)
+      .filter(([name, a]) => !taintTolerant.has(name) && (a as { enabled?: boolean }).enabled === true)
+      .map(([name]) => name);
+    if (partial.length > 0 && partial.every((n) => n.role !== undefined))
+      issues.push(
+        ...schedulingIssues(
+          partial.map((n) => ({ role: n.role! })),
+          p.controlPlane?.allowSchedulingOnControlPlanes ?? true,
+          workloadAddons,
+        ),
+      );
   }
   if (p.talosVersion && p.kubernetesVersion)
     issues.push(...versionIssues(p.talosVersion, p.kubernetesVersion));
@@ -181,7 +199,10 @@ export function validateStackConfig(
         raw.nodes.map((n: unknown) => {
           // An entry that is no map is the schema's fault alone.
           const has = (k: string) =>
-            n === null || typeof n !== "object" || (n as Record<string, unknown>)[k] !== undefined;
+            n === null ||
+            typeof n !== "object" ||
+            Array.isArray(n) ||
+            (n as Record<string, unknown>)[k] !== undefined;
           return {
             name: "",
             role: "worker",
@@ -192,6 +213,18 @@ export function validateStackConfig(
         }),
       ),
     );
+  // Without a proxmox section the nodes are existing machines: a VM id or host names a VM nothing creates.
+  if (raw.proxmox === undefined && Array.isArray(raw.nodes))
+    raw.nodes.forEach((n: unknown, i: number) => {
+      if (n === null || typeof n !== "object") return;
+      for (const k of ["vmId", "proxmoxNode"] as const)
+        if ((n as Record<string, unknown>)[k] !== undefined)
+          issues.push({
+            path: `nodes[${i}].${k}`,
+            message: `is set, but there is no proxmox section: the nodes are taken as existing machines and no VM is created`,
+            fix: "add the proxmox section to create VMs, or remove vmId and proxmoxNode for existing machines",
+          });
+    });
   // Hardware rules run whenever the nodes parsed; a key that failed (`"proxmox" in p` is false: an
   // absent section parses to undefined, existing machines) only turns off the rules that need it.
   if (p.nodes) {

@@ -87,7 +87,14 @@ describe("the program under mocks: what a stack change changes", function () {
     let b: Recording;
     let all: Node[];
     before(async () => {
-      const base = sampleStackConfig();
+      const sample = sampleStackConfig();
+      // The sample's only worker goes: its addons' pods then need the control planes (a stack
+      // without workers and without this is refused, see tests/config/core-refusals.test.ts).
+      const cp = JSON.parse(sample["proxmox-talos:controlPlane"]!) as Record<string, unknown>;
+      const base: Record<string, string> = {
+        ...sample,
+        "proxmox-talos:controlPlane": JSON.stringify({ ...cp, allowSchedulingOnControlPlanes: true }),
+      };
       all = JSON.parse(base[NODES_KEY]) as Node[];
       assert.ok(all.some((n) => n.name === "worker-1" && n.role === "worker"));
       const state = comparableState();
