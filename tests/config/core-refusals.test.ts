@@ -311,6 +311,74 @@ const CLASSES: Record<string, readonly Case[]> = {
       says: /is not a Proxmox tag/,
     })),
   ],
+  "URLs whose host and port a registry or resolver can use": [
+    ...["https://factory.talos.dev:99999", "https://-factory", "https://factory..dev"].map((url) => ({
+      name: `imageFactory.url ${url}`,
+      text: edited((c) => (c.imageFactory = { url })),
+      key: "imageFactory.url",
+      says: /port outside 1–65535|neither an IPv4 address nor a DNS name/,
+    })),
+    {
+      name: "the API endpoint on the kubernetes Service address",
+      text: edited((c) => (c.controlPlane.endpoint = "https://10.96.0.1:6443")),
+      key: "controlPlane.endpoint",
+      says: /inside network\.serviceSubnets\[0\].*they need it to join — point it at the VIP/,
+    },
+    {
+      name: "the API endpoint inside the pod range",
+      text: edited((c) => (c.controlPlane.endpoint = "https://10.244.0.1:6443")),
+      key: "controlPlane.endpoint",
+      says: /inside network\.podSubnets\[0\]/,
+    },
+  ],
+  "a cluster its own network and nodes can hold": [
+    ...[
+      ["192.168.50.10/31", /has 0 host addresses, but 4 nodes, the VIP and the gateway need 6/],
+      ["192.168.50.8/30", /has 2 host addresses/],
+      ["192.168.50.12/32", /has 0 host addresses/],
+    ].map(([cidr, says]) => ({
+      name: `node network ${String(cidr)}`,
+      text: edited((c) => {
+        c.network.cidr = cidr;
+        c.addons.metallb.enabled = false;
+        c.network.dnsServers = ["1.1.1.1"];
+      }),
+      key: "network.cidr",
+      says: says as RegExp,
+    })),
+    {
+      name: "three control planes, no worker, addons with pods, no scheduling on control planes",
+      text: edited((c) => (c.nodes = c.nodes.slice(0, 3))),
+      key: "controlPlane.allowSchedulingOnControlPlanes",
+      says: /no node is a worker: the pods of addons\.metallb, addons\.openebs, addons\.flux could run nowhere/,
+    },
+    {
+      name: "one control plane, MetalLB only",
+      text: edited((c) => {
+        c.nodes = c.nodes.slice(0, 1);
+        c.addons = { cilium: { enabled: true }, metallb: c.addons.metallb };
+      }),
+      key: "controlPlane.allowSchedulingOnControlPlanes",
+      says: /addons\.metallb could run nowhere/,
+    },
+    ...["vmId", "proxmoxNode"].map((key) => ({
+      name: `existing machines (no proxmox section) with a ${key}`,
+      text: edited((c) => {
+        delete (c as Rec).proxmox;
+        for (const n of c.nodes) for (const k of ["vmId", "proxmoxNode"]) if (k !== key) delete n[k];
+      }),
+      key: `nodes[0].${key}`,
+      says: /no proxmox section: the nodes are taken as existing machines/,
+    })),
+  ],
+  "snapshot folders inside the project": [
+    ...["/tmp/snaps", "~/snaps", "C:\\snaps", "../x"].map((dir) => ({
+      name: `backup.dir ${dir}`,
+      text: edited((c) => (c.backup = { dir })),
+      key: "backup.dir",
+      says: /must stay inside the project \(a relative path, no ".."\)/,
+    })),
+  ],
   "every schema fault carries its fix": [
     ...(
       [
@@ -388,6 +456,39 @@ describe("core config refusals: bad stack files, each fault named with its value
       assert.equal(v.issues[0]!.path, key);
       assert.match(`${v.issues[0]!.message} — ${v.issues[0]!.fix}`, says);
     }
+  });
+
+  it("aliases without an anchor, or expanding past the YAML reader's limit, are refused, not thrown", () => {
+    const bomb = [1, 2, 3, 4]
+      .map(
+        (i) =>
+          `  proxmox-talos:x${i}: &a${i} [${Array(9)
+            .fill(i === 1 ? "1" : `*a${i - 1}`)
+            .join(",")}]`,
+      )
+      .join("\n");
+    for (const [text, says] of [
+      [SAMPLE.replace("clusterName: homelab", "clusterName: *nope"), /Unresolved alias/],
+      [
+        SAMPLE.replace(
+          "config:\n",
+          `config:\n${bomb}\n  proxmox-talos:x5: [*a4,*a4,*a4,*a4,*a4,*a4,*a4,*a4,*a4]\n`,
+        ),
+        /Excessive alias count/,
+      ],
+    ] as const) {
+      const v = verdict(text);
+      assert.equal(v.issues.length, 1, v.message);
+      assert.match(`${v.issues[0]!.message} — ${v.issues[0]!.fix}`, says);
+    }
+  });
+
+  it("a huge value is refused at once and shown cut", () => {
+    const started = Date.now();
+    const v = verdict(edited((c) => (c.clusterName = "a".repeat(1_000_000))));
+    assert.ok(Date.now() - started < 5_000, "validation stays linear in the value's size");
+    const issue = v.issues.find((i) => i.path === "clusterName");
+    assert.ok(issue && issue.message.length < 300, v.message.slice(0, 300));
   });
 
   it("a file with bytes that are not UTF-8 is refused, as the CLI's YAML reader refuses it", () => {
@@ -527,6 +628,25 @@ describe("core config refusals: what is accepted next to each refusal renders co
       }),
     ],
     ["link-local DNS server", edited((c) => (c.network.dnsServers = ["169.254.169.253"]))],
+    [
+      "three control planes and no worker, scheduling allowed",
+      edited((c) => {
+        c.nodes = c.nodes.slice(0, 3);
+        c.controlPlane.allowSchedulingOnControlPlanes = true;
+      }),
+    ],
+    [
+      "an image factory on its own port",
+      edited((c) => (c.imageFactory = { url: "https://factory.lan:8443" })),
+    ],
+    [
+      "existing machines without VM keys",
+      edited((c) => {
+        delete (c as Rec).proxmox;
+        for (const n of c.nodes)
+          for (const k of ["vmId", "proxmoxNode", "cores", "memoryMiB", "diskGiB"]) delete n[k];
+      }),
+    ],
   ];
 
   for (const [minor, talos, k8s] of [
