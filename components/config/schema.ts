@@ -84,6 +84,12 @@ function isHostName(host: string): boolean {
   );
 }
 
+/** The host of an https URL is a bracketed IPv6 literal, an IPv4 address or a DNS name. */
+function urlHostOk(url: string): boolean {
+  const host = /^https:\/\/(\[[0-9A-Fa-f:.]+\]|[^/:]*)/.exec(url)?.[1] ?? "";
+  return host.startsWith("[") ? URL.canParse(url) : isHostName(host);
+}
+
 /** An https URL with a user or password in it (`https://root:pw@pve:8006/`). */
 const hasCredentials = (url: string) => /^https:\/\/[^/?#]*@/.test(url);
 
@@ -182,7 +188,7 @@ export const ControlPlaneSchema = z.strictObject({
       abort: true,
     })
     .refine(portInRange, { error: "has a port outside 1–65535 — the Kubernetes API listens on 6443" })
-    .refine((u) => isHostName(/^https:\/\/([^/:]+)/.exec(u)?.[1] ?? ""), {
+    .refine(urlHostOk, {
       error:
         "has a host that is neither an IPv4 address nor a DNS name — write it like https://10.0.0.5:6443 or https://k8s.example.lan:6443",
     })
@@ -244,7 +250,11 @@ export const ProxmoxSchema = z.strictObject({
       error:
         "has a path — give the server's base URL like https://pve.lan:8006/ (the provider adds /api2/json)",
     })
-    .refine(portInRange, { error: "has a port outside 1–65535 — Proxmox' API listens on 8006" }),
+    .refine(portInRange, { error: "has a port outside 1–65535 — Proxmox' API listens on 8006", abort: true })
+    .refine(urlHostOk, {
+      error:
+        "has a host that is neither an IPv4 address nor a DNS name — write it like https://pve1.example.lan:8006/",
+    }),
   /** Skip TLS verification of the Proxmox API. Defaults to false; allowed only where you set it. */
   insecure: z.boolean().default(false),
   /** Datastore for VM disks. Defaults to local-lvm. */
@@ -294,7 +304,7 @@ export const ImageFactorySchema = z.strictObject({
       error: "has a port outside 1–65535 — write it like https://factory.talos.dev",
       abort: true,
     })
-    .refine((u) => isHostName(/^https:\/\/([^/:]+)/.exec(u)?.[1] ?? ""), {
+    .refine(urlHostOk, {
       error:
         "has a host that is neither an IPv4 address nor a DNS name — write it like https://factory.talos.dev",
     })

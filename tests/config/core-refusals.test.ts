@@ -318,6 +318,12 @@ const CLASSES: Record<string, readonly Case[]> = {
       key: "imageFactory.url",
       says: /port outside 1–65535|neither an IPv4 address nor a DNS name/,
     })),
+    ...["https://pve_1..lan:8006/", "https://999.1.1.1:8006/"].map((endpoint) => ({
+      name: `proxmox.endpoint ${endpoint}`,
+      text: edited((c) => (c.proxmox.endpoint = endpoint)),
+      key: "proxmox.endpoint",
+      says: /neither an IPv4 address nor a DNS name — write it like https:\/\/pve1/,
+    })),
     {
       name: "the API endpoint on the kubernetes Service address",
       text: edited((c) => (c.controlPlane.endpoint = "https://10.96.0.1:6443")),
@@ -455,6 +461,17 @@ describe("core config refusals: bad stack files, each fault named with its value
       assert.equal(v.issues.length, 1, v.message);
       assert.equal(v.issues[0]!.path, key);
       assert.match(`${v.issues[0]!.message} — ${v.issues[0]!.fix}`, says);
+    }
+  });
+
+  it("accepts the hosts next to those refusals: Proxmox on IPv6 or a DNS name, a factory with a port", () => {
+    for (const endpoint of [
+      "https://[fd00::5]:8006/",
+      "https://pve1.example.lan:8006/",
+      "https://10.0.0.5:8006",
+    ]) {
+      const v = verdict(edited((c) => (c.proxmox.endpoint = endpoint)));
+      assert.ok(v.config, `${endpoint}: ${v.message}`);
     }
   });
 
