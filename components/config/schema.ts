@@ -26,6 +26,7 @@ import {
   SECURITY_DEFAULTS,
   SecuritySchema,
 } from "./hardware";
+import { httpsEndpoint } from "./https-endpoint";
 
 export { CONFIG_NAMESPACE } from "./namespace";
 
@@ -55,24 +56,12 @@ const version = (example: string) =>
     error: `is not a release version (numbers without leading zeros) — write it like ${example}`,
   });
 
-/** The port of an https URL, when it has one; NaN when it is not a number. */
-function urlPort(url: string): number | undefined {
-  const m = /^https:\/\/(?:\[[^\]]*\]|[^/:\s]+)(?::([^/]*))?/.exec(url);
-  return m?.[1] === undefined ? undefined : /^\d+$/.test(m[1]) ? Number(m[1]) : Number.NaN;
-}
-const portInRange = (url: string) => {
-  const port = urlPort(url);
-  return port === undefined || (port >= 1 && port <= 65535);
-};
 const PROXMOX_TAG = /^[a-z0-9_.-]+$/;
 
 /** A device node path (`/dev/sda`, `/dev/disk/by-id/…`, `/dev/disk/by-path/pci-0000:00:05.0-…`). */
 function isDevicePath(p: string): boolean {
   return /^\/dev\/[A-Za-z0-9._:+@-]+(\/[A-Za-z0-9._:+@-]+)*$/.test(p) && !p.split("/").includes("..");
 }
-
-/** An https URL with a user or password in it (`https://root:pw@pve:8006/`). */
-const hasCredentials = (url: string) => /^https:\/\/[^/?#]*@/.test(url);
 
 /**
  * A Talos config patch: a YAML string (a strategic-merge document, several `---` documents, or a
@@ -151,17 +140,11 @@ export const ControlPlaneSchema = z.strictObject({
   /** Shared virtual IP the control planes announce (layer 2). */
   vip: ipv4,
   /** Kubernetes API endpoint. Defaults to https://<vip>:6443. */
-  endpoint: z
-    .string()
-    .refine((u) => !hasCredentials(u), {
-      error: "carries credentials — remove them: the API is reached with the cluster's client certificates",
-      abort: true,
-    })
-    .regex(/^https:\/\/[^/\s:]+(:\d+)?$/, {
-      error: "must be an https URL like https://10.0.0.5:6443 (no path)",
-    })
-    .refine(portInRange, { error: "has a port outside 1–65535 — the Kubernetes API listens on 6443" })
-    .optional(),
+  endpoint: httpsEndpoint({
+    example: "https://10.0.0.5:6443",
+    path: "none",
+    credentials: "the API is reached with the cluster's client certificates",
+  }).optional(),
   /** Allow an even number of control planes (etcd quorum gains nothing from it). Defaults to false. */
   allowEvenCount: z.boolean().default(false),
   /** Run workloads on control planes. Defaults to false. */
@@ -187,22 +170,12 @@ export const NetworkSchema = z.strictObject({
 
 export const ProxmoxSchema = z.strictObject({
   /** Proxmox API URL, e.g. https://pve1.example.lan:8006/. */
-  endpoint: z
-    .string()
-    .regex(/^https:\/\/\S+$/, { error: "must be an https URL like https://pve.lan:8006/", abort: true })
-    .refine((u) => !hasCredentials(u), {
-      error: "carries credentials — remove them: the API token goes in the secret proxmoxApiToken",
-      abort: true,
-    })
-    .refine((u) => !/[?#]/.test(u), {
-      error: "has a query or fragment — give the server's base URL like https://pve.lan:8006/",
-      abort: true,
-    })
-    .refine((u) => !/^https:\/\/[^/]+\/./.test(u), {
-      error:
-        "has a path — give the server's base URL like https://pve.lan:8006/ (the provider adds /api2/json)",
-    })
-    .refine(portInRange, { error: "has a port outside 1–65535 — Proxmox' API listens on 8006" }),
+  endpoint: httpsEndpoint({
+    example: "https://pve.lan:8006/",
+    path: "root",
+    credentials: "the API token goes in the secret proxmoxApiToken",
+    pathWhy: "the provider adds /api2/json",
+  }),
   /** Skip TLS verification of the Proxmox API. Defaults to false; allowed only where you set it. */
   insecure: z.boolean().default(false),
   /** Datastore for VM disks. Defaults to local-lvm. */
@@ -236,13 +209,8 @@ export const PatchesSchema = z.strictObject({
 });
 
 export const ImageFactorySchema = z.strictObject({
-  // https only (the boot image and installer come from here), no credentials in the URL.
-  url: z
-    .string()
-    .regex(/^https:\/\/[^/\s@]+$/, {
-      error: "must be an https URL without credentials or path, like https://factory.talos.dev",
-    })
-    .default(IMAGE_FACTORY_URL),
+  // The boot image and installer come from here; image paths are appended to it.
+  url: httpsEndpoint({ example: "https://factory.talos.dev", path: "none" }).default(IMAGE_FACTORY_URL),
   extensions: z.array(extensionName).default([...DEFAULT_EXTENSIONS]),
 });
 

@@ -274,23 +274,23 @@ const BAD_CASES: Array<{ name: string; mutate: Mutation; key: RegExp; secrets?: 
   {
     name: "Proxmox endpoint not https",
     mutate: (r) => ((r.proxmox as Record<string, unknown>).endpoint = "http://pve:8006"),
-    key: /proxmox-talos:proxmox\.endpoint: "http:\/\/pve:8006" must be an https URL/,
+    key: /proxmox-talos:proxmox\.endpoint: "http:\/\/pve:8006" is not an https:\/\/ URL — write it like https:\/\/pve\.lan:8006\//,
   },
   {
     name: "Proxmox endpoint carrying credentials (masked in the message)",
     mutate: (r) => ((r.proxmox as Record<string, unknown>).endpoint = "https://root:pw@pve:8006/"),
-    key: /proxmox\.endpoint: "https:\/\/\(credentials\)@pve:8006\/" carries credentials — remove them: the API token goes in the secret proxmoxApiToken/,
+    key: /proxmox\.endpoint: "https:\/\/\(credentials\)@pve:8006\/" has credentials in it — remove them: the API token goes in the secret proxmoxApiToken/,
   },
   {
     name: "Proxmox endpoint with a query",
     mutate: (r) => ((r.proxmox as Record<string, unknown>).endpoint = "https://pve:8006?x=1"),
-    key: /proxmox\.endpoint: "https:\/\/pve:8006\?x=1" has a query or fragment — give the server's base URL/,
+    key: /proxmox\.endpoint: "https:\/\/pve:8006\?x=1" has a query or fragment — write it without one, like https:\/\/pve\.lan:8006\//,
   },
   {
     name: "Kubernetes endpoint carrying a user name",
     mutate: (r) =>
       ((r.controlPlane as Record<string, unknown>).endpoint = "https://admin@192.168.50.10:6443"),
-    key: /controlPlane\.endpoint: "https:\/\/\(credentials\)@192\.168\.50\.10:6443" carries credentials — remove them/,
+    key: /controlPlane\.endpoint: "https:\/\/\(credentials\)@192\.168\.50\.10:6443" has credentials in it — remove them: the API is reached with the cluster's client certificates/,
   },
   {
     name: "install disk climbing out of /dev",
