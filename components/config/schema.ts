@@ -6,7 +6,7 @@
 
 import { z } from "zod";
 import { CLIENT_CERT_DEFAULTS, ROLLOUT_DEFAULTS } from "../defaults";
-import { formatIpv4, isIpv4, parseCidr } from "../net/ipv4";
+import { isIpv4, parseCidr } from "../net/ipv4";
 import { parseSecretsYaml, SecretsBundleError } from "../talos/pki/secrets";
 import { isReleaseVersion } from "../version";
 import {
@@ -27,6 +27,7 @@ import {
   SecuritySchema,
 } from "./hardware";
 import { httpsEndpoint } from "./https-endpoint";
+import { hostBitsProblem } from "./subnet";
 
 export { CONFIG_NAMESPACE } from "./namespace";
 
@@ -35,19 +36,14 @@ const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const ipv4 = z
   .string()
   .refine(isIpv4, { error: "is not an IPv4 address — write it as a dotted quad like 10.0.0.10" });
-// A subnet is written by its network address: Talos 1.14 refuses `10.244.5.0/16` as a pod or
-// service subnet ("is not a valid CIDR"), and for the node network it is a node's address typed
-// where the network was meant.
+// A subnet is written by its network address (subnet.ts).
 const cidr = z.string().superRefine((text, ctx) => {
   const parsed = parseCidr(text);
+  const hostBits = parsed && hostBitsProblem(parsed);
   if (!parsed) {
     ctx.addIssue({ code: "custom", input: text, message: "is not an IPv4 CIDR — write it like 10.0.0.0/24" });
-  } else if (parsed.address !== parsed.network) {
-    ctx.addIssue({
-      code: "custom",
-      input: text,
-      message: `has host bits set — write the network address ${formatIpv4(parsed.network)}/${parsed.prefix}`,
-    });
+  } else if (hostBits) {
+    ctx.addIssue({ code: "custom", input: text, message: `${hostBits.what} — ${hostBits.fix}` });
   }
 });
 // No leading zeros: `1.36.03` would name an image tag that does not exist.
