@@ -5,7 +5,7 @@
  */
 
 import { z } from "zod";
-import { CLIENT_CERT_DEFAULTS, ROLLOUT_DEFAULTS } from "../defaults";
+import { CLIENT_CERT_DEFAULTS, NETWORK_DEFAULTS, ROLLOUT_DEFAULTS } from "../defaults";
 import { isIpv4, parseCidr } from "../net/ipv4";
 import { parseSecretsYaml, SecretsBundleError } from "../talos/pki/secrets";
 import { isReleaseVersion } from "../version";
@@ -160,8 +160,8 @@ export const NetworkSchema = z.strictObject({
   cni: z.enum(["cilium", "flannel"], { error: 'must be "cilium" or "flannel"' }).default("cilium"),
   /** Run kube-proxy. Defaults to false with Cilium (kube-proxy replacement), true with flannel. */
   kubeProxy: z.boolean().optional(),
-  podSubnets: z.array(cidr).default(["10.244.0.0/16"]),
-  serviceSubnets: z.array(cidr).default(["10.96.0.0/12"]),
+  podSubnets: z.array(cidr).default([...NETWORK_DEFAULTS.podSubnets]),
+  serviceSubnets: z.array(cidr).default([...NETWORK_DEFAULTS.serviceSubnets]),
 });
 
 export const ProxmoxSchema = z.strictObject({
@@ -282,7 +282,7 @@ export const TOP_LEVEL = {
     })
     .optional(),
   imageFactory: ImageFactorySchema.default({ url: IMAGE_FACTORY_URL, extensions: [...DEFAULT_EXTENSIONS] }),
-  rollout: RolloutSchema.default({ ...ROLLOUT_DEFAULTS, allowNodeRemoval: false }),
+  rollout: RolloutSchema.default({ ...ROLLOUT_DEFAULTS }),
   /**
    * Let a changed or removed `talosSecrets` replace the cluster's secrets bundle (a new PKI: the
    * running cluster rejects the new credentials). Defaults to false: such a change is refused.
