@@ -11,7 +11,7 @@ import { formatIssue, zodIssues } from "../config/errors";
 import { httpsEndpoint } from "../config/https-endpoint";
 import { parseRange } from "../net/ipv4";
 import { chartVersion } from "./chart-range";
-import { flag, wrong } from "./config-fields";
+import { flag, reportProblem, wrong } from "./config-fields";
 import { EtcdBackupSchema } from "./etcd-backup";
 import { goDurationProblem } from "./field-formats";
 import { gitBranchProblem } from "./git-ref";
@@ -93,15 +93,7 @@ export const FluxGitSchema = z.strictObject({
   branch: z
     .string({ error: wrong("must be a string", 'write branch: "main"') })
     .min(1, { error: wrong("is empty", 'write branch: "main"') })
-    .superRefine((name, ctx) => {
-      const problem = gitBranchProblem(name);
-      if (problem)
-        ctx.addIssue({
-          code: "custom",
-          input: name,
-          message: wrong(problem, "write the branch name as Git shows it"),
-        });
-    })
+    .superRefine(reportProblem(gitBranchProblem, "write the branch name as Git shows it"))
     .default("main"),
   path: z
     .string({ error: wrong("must be a string", 'write path: "./clusters/homelab"') })

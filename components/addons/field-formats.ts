@@ -23,7 +23,7 @@
 import { z } from "zod";
 import { httpsEndpoint } from "../config/https-endpoint";
 import { parseIpv4 } from "../net/ipv4";
-import { wrong } from "./config-fields";
+import { reportProblem, wrong } from "./config-fields";
 
 // ---- cron (robfig/cron v3 ParseStandard, as Kubernetes' CronJob validation calls it) ----
 
@@ -115,20 +115,12 @@ export function cronProblem(s: string): string | undefined {
 }
 
 export const cronSchedule = (example = "0 3 * * *") =>
-  z
-    .string({ error: wrong("must be a string", `write a cron schedule like "${example}"`) })
-    .superRefine((s, ctx) => {
+  z.string({ error: wrong("must be a string", `write a cron schedule like "${example}"`) }).superRefine(
+    reportProblem((s: string) => {
       const problem = cronProblem(s);
-      if (problem)
-        ctx.addIssue({
-          code: "custom",
-          input: s,
-          message: wrong(
-            `is not a cron schedule Kubernetes accepts: ${problem}`,
-            `write five fields "minute hour day month weekday" (weekday 0-6 or sun-sat), like "${example}" (03:00 UTC daily), or "@daily"`,
-          ),
-        });
-    });
+      return problem && `is not a cron schedule Kubernetes accepts: ${problem}`;
+    }, `write five fields "minute hour day month weekday" (weekday 0-6 or sun-sat), like "${example}" (03:00 UTC daily), or "@daily"`),
+  );
 
 // ---- durations ----
 
@@ -172,10 +164,7 @@ export function goDurationProblem(s: string): string | undefined {
 }
 
 const durationField = (problemOf: (s: string) => string | undefined, fix: string) =>
-  z.string({ error: wrong("must be a string", fix) }).superRefine((s, ctx) => {
-    const problem = problemOf(s);
-    if (problem) ctx.addIssue({ code: "custom", input: s, message: wrong(problem, fix) });
-  });
+  z.string({ error: wrong("must be a string", fix) }).superRefine(reportProblem(problemOf, fix));
 
 /** A positive Prometheus duration, like a retention "15d". */
 export const prometheusDuration = (example: string) =>
@@ -204,11 +193,9 @@ export function storageSizeProblem(s: string): string | undefined {
 }
 
 export const storageSize = (example: string) =>
-  z.string({ error: wrong("must be a string", `write a size like "${example}"`) }).superRefine((s, ctx) => {
-    const problem = storageSizeProblem(s);
-    if (problem)
-      ctx.addIssue({ code: "custom", input: s, message: wrong(problem, `write it like "${example}"`) });
-  });
+  z
+    .string({ error: wrong("must be a string", `write a size like "${example}"`) })
+    .superRefine(reportProblem(storageSizeProblem, `write it like "${example}"`));
 
 // ---- names and addresses ----
 
@@ -280,11 +267,7 @@ export const bucketName = (example: string) =>
       error: (issue) =>
         wrong(issue.input === undefined ? "is required" : "must be a string", `write bucket: "${example}"`),
     })
-    .superRefine((s, ctx) => {
-      const problem = bucketNameProblem(s);
-      if (problem)
-        ctx.addIssue({ code: "custom", input: s, message: wrong(problem, `name it like "${example}"`) });
-    });
+    .superRefine(reportProblem(bucketNameProblem, `name it like "${example}"`));
 
 /**
  * Virtual-hosted addressing (`pathStyle: false`) puts the bucket in the TLS host name: a dotted
