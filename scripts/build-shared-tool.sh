@@ -11,10 +11,8 @@ if [[ ! -x $shared/tools/$tool/build.sh ]]; then
   echo "$tool: $shared/tools/$tool absent; $tests will skip"
   exit 0
 fi
-if ! command -v go >/dev/null 2>&1; then
-  echo "$tool: Go not installed; $tests will skip"
-  exit 0
-fi
+source "$root/scripts/skip-without-go.sh"
+skip_without_go "$tool" "$tests"
 start=$(date +%s)
 if bash "$shared/tools/$tool/build.sh" "$out"; then
   echo "$tool: ready in $out ($(( $(date +%s) - start ))s)"
