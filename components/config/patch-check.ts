@@ -5,13 +5,8 @@
  * problem names the stack key of the patch (`patches.worker[0]`, `nodes[2].patches[1]`).
  */
 
-import { applyPatches, applyPatchesToDocuments, ConfigPatchError } from "../talos/machineconfig/patch";
-import {
-  isPlainObject,
-  type PlainValue,
-  parseYamlDocuments,
-  stringifyYamlDocuments,
-} from "../talos/machineconfig/patch-yaml";
+import { ConfigPatchError, patchConfigDocuments } from "../talos/machineconfig/patch";
+import { isPlainObject, type PlainValue } from "../talos/machineconfig/patch-yaml";
 import { buildMachineConfigDocuments, talosMinorOf } from "../talos/machineconfig/render";
 import { nodeConfigInput } from "../talos/talos-cluster";
 import type { SecretsBundle } from "../talos/types";
@@ -158,16 +153,13 @@ export function patchIssues(input: PatchCheckInput): ConfigIssue[] {
     }
     const talos = `Talos ${input.talosVersion.replace(/^v/, "")}`;
     let bundleBefore = bundlePaths(rendered);
-    // The first patch goes onto the rendered documents in memory (as the program's own render
-    // does), each later one onto the text the previous step wrote.
-    let text: string | undefined;
+    // Each patch goes onto the documents the previous step left, in memory, as the program's own
+    // render applies them; the bundle is compared after every step to name the patch that changed it.
+    let documents = rendered;
     for (const { key, patch } of keyed) {
       const opts = { node: node.name, validate: false, talosVersion: input.talosVersion };
       try {
-        text =
-          text === undefined
-            ? applyPatchesToDocuments(rendered, [patch], opts)
-            : applyPatches(text, [patch], opts);
+        documents = patchConfigDocuments(documents, [patch], opts);
       } catch (e) {
         const detail = e instanceof ConfigPatchError ? e.detail : (e as Error).message;
         add(
@@ -178,7 +170,7 @@ export function patchIssues(input: PatchCheckInput): ConfigIssue[] {
         );
         return;
       }
-      const bundleAfter = bundlePaths(parseYamlDocuments(text));
+      const bundleAfter = bundlePaths(documents);
       const changed = changedBundlePath(bundleBefore, bundleAfter);
       bundleBefore = bundleAfter;
       if (changed === "machine.token") {
@@ -201,13 +193,34 @@ export function patchIssues(input: PatchCheckInput): ConfigIssue[] {
       }
     }
     try {
-      applyPatches(text ?? stringifyYamlDocuments(rendered), [], {
-        node: node.name,
-        talosVersion: input.talosVersion,
-        expect: { role: node.role, vip: node.role === "controlplane" ? input.vip : undefined },
-      });
+      // All patches at once from the rendered documents, exactly as the program's render applies them
+      // (a placeholder an earlier delete left stays for the later patches, as in Talos).
+      patchConfigDocuments(
+        rendered,
+        keyed.map((k) => k.patch),
+        {
+          node: node.name,
+          talosVersion: input.talosVersion,
+          expect: { role: node.role, vip: node.role === "controlplane" ? input.vip : undefined },
+        },
+      );
     } catch (e) {
       const detail = e instanceof ConfigPatchError ? e.detail : (e as Error).message;
+      const index = e instanceof ConfigPatchError ? e.patchIndex : undefined;
+      const refusedBy = index === undefined ? undefined : keyed[index];
+      if (refusedBy) {
+        // Refused only after what an earlier patch left (e.g. the placeholder of a delete that found nothing).
+        add(
+          refusedBy.key,
+          `is refused by ${talos} after the patches before it (${keyed
+            .slice(0, index)
+            .map((k) => k.key)
+            .join(", ")}): ${detail}`,
+          "correct the patches (see Talos' machine config reference for this version)",
+          node.name,
+        );
+        return;
+      }
       add(
         keyed[keyed.length - 1]!.key,
         `leaves an invalid machine config (patches ${keyed.map((k) => k.key).join(", ")}): ${detail}`,

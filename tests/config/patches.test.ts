@@ -182,4 +182,46 @@ describe("stack config: patches are validated with the config", () => {
       assert.deepEqual(issues(raw), []);
     }
   });
+
+  it("applies a node's patches together as Talos does: what an earlier patch left can make a later one fail", () => {
+    // A delete of a document the config lacks leaves Talos' placeholder document behind (1.11:
+    // the config is then multi-document, and an RFC 6902 patch after it is refused).
+    const raw = sampleRaw();
+    raw.talosVersion = "1.11.5";
+    raw.kubernetesVersion = "1.34.1";
+    raw.patches = {
+      worker: [
+        "apiVersion: v1alpha1\nkind: HostnameConfig\n$patch: delete\n",
+        "- op: add\n  path: /machine/certSANs/-\n  value: x\n",
+      ],
+    };
+    const found = issues(raw);
+    assert.deepEqual(
+      found.map((i) => i.path),
+      ["patches.worker[1]"],
+    );
+    assert.match(
+      found[0]!.message,
+      /after the patches before it \(patches\.worker\[0\]\): JSON6902 patches are not supported for multi-document/,
+    );
+  });
+
+  it("refuses, up to 1.13, a delete of an unnamed document the config lacks (Talos cannot load the result)", () => {
+    for (const [talos, refused] of [
+      ["1.13.0", true],
+      ["1.14.1", false],
+    ] as const) {
+      const raw = sampleRaw();
+      raw.talosVersion = talos;
+      raw.kubernetesVersion = "1.34.1";
+      raw.patches = { worker: ["apiVersion: v1alpha1\nkind: TimeSyncConfig\n$patch: delete\n"] };
+      const found = issues(raw).filter((i) => i.path.startsWith("patches."));
+      if (refused) {
+        assert.equal(found.length, 1, talos);
+        assert.match(found[0]!.message, /TimeSyncConfig.*empty document/, talos);
+      } else {
+        assert.deepEqual(found, [], talos);
+      }
+    }
+  });
 });
