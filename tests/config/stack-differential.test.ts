@@ -17,7 +17,7 @@ import { Gen, randomCase } from "../talos/patch-generator";
  * Seeded random differential of whole stack files against Sidero's machinery: random stacks over
  * the config keys that reach the machine config (versions, cluster name, network, subnets, CNI and
  * kube-proxy, control-plane settings, nodes, install disks, data disks, disk encryption, kernel
- * arguments, OpenEBS, and patches from tests/talos/patch-generator.ts), each through the program's own
+ * arguments, OpenEBS, monitoring's Talos settings, and patches from tests/talos/patch-generator.ts), each through the program's own
  * validation. Every stack the program ACCEPTS must pair versions Talos supports (`talos-oracle
  * compat`) and render node configs that `talos-oracle-<minor> validate` (Talos' loader and
  * Validate, strict) accepts; a stack the program
@@ -148,6 +148,8 @@ function randomStack(g: Gen): Raw {
     ...addons,
     cilium: { enabled: (raw.network as Raw).cni === "cilium" },
     ...(g.chance(0.4) ? { openebs: { enabled: true } } : {}),
+    // Monitoring adds its own control-plane patch (metrics listeners) before the stack's.
+    ...(g.chance(0.25) ? { monitoring: { enabled: true } } : {}),
     metallb: g.chance(0.5)
       ? { enabled: true, pools: [{ name: "default", addresses: [`${net.host(200)}-${net.host(210)}`] }] }
       : { enabled: false },
