@@ -288,7 +288,7 @@ const CLASSES: Record<string, readonly Case[]> = {
       name: `endpoint ${endpoint}`,
       text: edited((c) => (c.controlPlane.endpoint = endpoint)),
       key: "controlPlane.endpoint",
-      says: /neither an IPv4 address nor a DNS name/,
+      says: /neither an IP address nor a DNS name|is not a URL with a host/,
     })),
   ],
   "names Proxmox and Linux accept": [
@@ -316,13 +316,13 @@ const CLASSES: Record<string, readonly Case[]> = {
       name: `imageFactory.url ${url}`,
       text: edited((c) => (c.imageFactory = { url })),
       key: "imageFactory.url",
-      says: /port outside 1–65535|neither an IPv4 address nor a DNS name/,
+      says: /port outside 1-65535|neither an IP address nor a DNS name/,
     })),
     ...["https://pve_1..lan:8006/", "https://999.1.1.1:8006/"].map((endpoint) => ({
       name: `proxmox.endpoint ${endpoint}`,
       text: edited((c) => (c.proxmox.endpoint = endpoint)),
       key: "proxmox.endpoint",
-      says: /neither an IPv4 address nor a DNS name — write it like https:\/\/pve1/,
+      says: /(neither an IP address nor a DNS name|is not a URL with a host) — write it like https:\/\/pve\.lan/,
     })),
     {
       name: "the API endpoint on the kubernetes Service address",

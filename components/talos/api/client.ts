@@ -413,13 +413,17 @@ export class TalosClient {
     );
   }
 
+  /** The node's refusal a reply message carries in `metadata.error` (named by the node it came from), if any. */
+  private nodeError(op: TalosOperation, md: RawMetadata | null): TalosNodeError | undefined {
+    if (!md?.error) return undefined;
+    return new TalosNodeError(md.hostname || this.nodeName, op, md.error, md.status?.code || undefined);
+  }
+
   /** Throws TalosNodeError for the first reply entry carrying `metadata.error`. */
   private checkEntries<E extends RawEntry>(op: TalosOperation, reply: RawReply<E>): readonly E[] {
     for (const entry of reply.messages) {
-      const md = entry.metadata;
-      if (md?.error) {
-        throw new TalosNodeError(md.hostname || this.nodeName, op, md.error, md.status?.code || undefined);
-      }
+      const error = this.nodeError(op, entry.metadata);
+      if (error) throw error;
     }
     return reply.messages;
   }
@@ -653,16 +657,9 @@ export class TalosClient {
         arm();
         stream.on("data", (d: RawData) => {
           if (done) return;
-          if (d.metadata?.error) {
-            const md = d.metadata;
-            finish(
-              new TalosNodeError(
-                md.hostname || this.nodeName,
-                "etcdSnapshot",
-                md.error,
-                md.status?.code || undefined,
-              ),
-            );
+          const error = this.nodeError("etcdSnapshot", d.metadata);
+          if (error) {
+            finish(error);
             return;
           }
           const chunk = Buffer.from(d.bytes);
@@ -795,17 +792,10 @@ export class TalosClient {
           );
           stream.on("data", (d: RawData) => {
             if (failed) return;
-            if (d.metadata?.error) {
+            const error = this.nodeError("kubeconfig", d.metadata);
+            if (error) {
               failed = true;
-              const md = d.metadata;
-              reject(
-                new TalosNodeError(
-                  md.hostname || this.nodeName,
-                  "kubeconfig",
-                  md.error,
-                  md.status?.code || undefined,
-                ),
-              );
+              reject(error);
               stream.cancel();
               return;
             }

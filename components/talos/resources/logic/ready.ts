@@ -8,6 +8,7 @@ import * as https from "node:https";
 import { TIMEOUT_DEFAULTS } from "../../../defaults";
 import { kubeCredentials } from "../../../kube/client";
 import {
+  type DiffResult,
   defaultLog,
   errorText,
   type LogFn,
@@ -172,7 +173,7 @@ export async function create(
 }
 
 /** Re-waits only when the cluster changed (generation, node set, checks); never replaces. */
-export function diff(olds: unknown, news: unknown): { changes: boolean; replaces: string[] } {
+export function diff(olds: unknown, news: unknown): DiffResult {
   const o = parseReadyInputs(olds, "state");
   const n = parseReadyInputs(news);
   // Canonical node list: the engine hands state back with object keys sorted.
