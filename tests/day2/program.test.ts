@@ -184,7 +184,7 @@ describe("day 2 config keys", () => {
     };
     assert.match(
       bad({ rollout: { workerBatchSize: 0 } }),
-      /proxmox-talos:rollout\.workerBatchSize: 0 must be at least 1/,
+      /proxmox-talos:rollout\.workerBatchSize: 0 is less than 1 — use 1 or more/,
     );
     assert.match(bad({ rollout: { batch: 2 } }), /rollout\.batch: is not a known setting/);
     assert.match(
