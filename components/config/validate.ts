@@ -214,18 +214,6 @@ export function validateStackConfig(
         }),
       ),
     );
-  // Without a proxmox section the nodes are existing machines: a VM id or host names a VM nothing creates.
-  if (raw.proxmox === undefined && Array.isArray(raw.nodes))
-    raw.nodes.forEach((n: unknown, i: number) => {
-      if (n === null || typeof n !== "object") return;
-      for (const k of ["vmId", "proxmoxNode"] as const)
-        if ((n as Record<string, unknown>)[k] !== undefined)
-          issues.push({
-            path: `nodes[${i}].${k}`,
-            message: `is set, but there is no proxmox section: the nodes are taken as existing machines and no VM is created`,
-            fix: "add the proxmox section to create VMs, or remove vmId and proxmoxNode for existing machines",
-          });
-    });
   // Hardware rules run whenever the nodes parsed; a key that failed (`"proxmox" in p` is false: an
   // absent section parses to undefined, existing machines) only turns off the rules that need it.
   if (p.nodes) {

@@ -202,7 +202,6 @@ const CLASSES: Record<string, readonly Case[]> = {
   ],
   "special-purpose IPv4 blocks": [
     ...[
-      ["127.0.0.0/24", "127.0.0", /loopback/],
       ["224.0.0.0/24", "224.0.0", /multicast/],
       ["169.254.10.0/24", "169.254.10", /link-local/],
     ].map(([cidr, prefix, says]) => ({
@@ -232,7 +231,7 @@ const CLASSES: Record<string, readonly Case[]> = {
       key: "network.serviceSubnets[0]",
       says: /link-local/,
     },
-    ...["0.0.0.0", "127.0.0.1", "224.0.0.251", "255.255.255.255"].map((dns) => ({
+    ...["0.0.0.0", "0.1.2.3", "224.0.0.251", "255.255.255.255"].map((dns) => ({
       name: `DNS server ${dns}`,
       text: edited((c) => (c.network.dnsServers = [dns])),
       key: "network.dnsServers[0]",
@@ -367,15 +366,6 @@ const CLASSES: Record<string, readonly Case[]> = {
       key: "controlPlane.allowSchedulingOnControlPlanes",
       says: /addons\.metallb could run nowhere/,
     },
-    ...["vmId", "proxmoxNode"].map((key) => ({
-      name: `existing machines (no proxmox section) with a ${key}`,
-      text: edited((c) => {
-        delete (c as Rec).proxmox;
-        for (const n of c.nodes) for (const k of ["vmId", "proxmoxNode"]) if (k !== key) delete n[k];
-      }),
-      key: `nodes[0].${key}`,
-      says: /no proxmox section: the nodes are taken as existing machines/,
-    })),
   ],
   "snapshot folders inside the project": [
     ...["/tmp/snaps", "~/snaps", "C:\\snaps", "../x"].map((dir) => ({
