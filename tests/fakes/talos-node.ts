@@ -54,9 +54,9 @@ import { MEMBER_NOT_FOUND, removeMemberRefusal, upgradeRefusal } from "./talos/e
 import { EventLog } from "./talos/events";
 import { GrpcFailure } from "./talos/failure";
 import { immediateChangeError } from "./talos/immediate";
-import { failureReply, oneToManyTarget } from "./talos/one-to-many";
 import { adminKubeconfig } from "./talos/kubeconfig";
 import { etcdStatus, loadObserveDefinition, serviceList, serviceStates } from "./talos/observe";
+import { failureReply, oneToManyTarget } from "./talos/one-to-many";
 import { authorized, rolesOf } from "./talos/rbac";
 import { publishBoot, REBOOT, resetPlan, runSequence, type SequencePlan, UPGRADE } from "./talos/sequences";
 import { serveEvents, serveRead } from "./talos/streams";
