@@ -5,14 +5,14 @@
  * problem names the stack key of the patch (`patches.worker[0]`, `nodes[2].patches[1]`).
  */
 
-import { applyPatches, applyPatchesToDocuments, ConfigPatchError } from "../talos/machineconfig/patch";
+import type { ClusterPlan } from "../plan";
+import { ConfigPatchError, patchConfigDocuments } from "../talos/machineconfig/patch";
+import { isPlainObject, type PlainValue } from "../talos/machineconfig/patch-yaml";
 import {
-  isPlainObject,
-  type PlainValue,
-  parseYamlDocuments,
-  stringifyYamlDocuments,
-} from "../talos/machineconfig/patch-yaml";
-import { buildMachineConfigDocuments, talosMinorOf } from "../talos/machineconfig/render";
+  buildMachineConfigDocuments,
+  type MachineConfigInput,
+  talosMinorOf,
+} from "../talos/machineconfig/render";
 import { nodeConfigInput } from "../talos/talos-cluster";
 import type { SecretsBundle } from "../talos/types";
 import type { ConfigIssue } from "./errors";
@@ -110,10 +110,18 @@ function changedBundlePath(before: Map<string, string>, after: Map<string, strin
   return undefined;
 }
 
-/** Every patch problem of the stack, one per stack key (a role patch failing on several nodes once). */
-export function patchIssues(input: PatchCheckInput): ConfigIssue[] {
+/** One node to check: what the program renders for it (patches left out) and its patches, keyed. */
+interface PatchTarget {
+  readonly node: string;
+  readonly role: "controlplane" | "worker";
+  readonly input: MachineConfigInput;
+  readonly keyed: ReadonlyArray<{ readonly key: string; readonly patch: ConfigPatch }>;
+}
+
+/** Every patch problem of the targets, one per stack key (a role patch failing on several nodes once). */
+function targetIssues(targets: readonly PatchTarget[], talosVersion: string, vip: string): ConfigIssue[] {
   try {
-    talosMinorOf(input.talosVersion);
+    talosMinorOf(talosVersion);
   } catch {
     return []; // the version rule reports it
   }
@@ -124,6 +132,119 @@ export function patchIssues(input: PatchCheckInput): ConfigIssue[] {
     if (seen) seen.nodes.push(node);
     else found.set(id, { issue: { path, message, fix }, nodes: [node] });
   };
+  for (const { node: name, role, input, keyed } of targets) {
+    if (keyed.length === 0) continue;
+    let rendered: PlainValue[];
+    try {
+      rendered = buildMachineConfigDocuments(input);
+    } catch {
+      continue; // other rules report what keeps the node from rendering
+    }
+    const node = { name, role };
+    checkNode(rendered, keyed, node, talosVersion, vip, add);
+  }
+  return [...found.values()].map(({ issue, nodes }) => ({
+    ...issue,
+    message: `${issue.message} (node${nodes.length > 1 ? "s" : ""} ${nodes.join(", ")})`,
+  }));
+}
+
+type AddIssue = (path: string, message: string, fix: string, node: string) => void;
+
+/** One node's patches, step by step and then all together; each fault goes to `add` under its key. */
+function checkNode(
+  rendered: PlainValue[],
+  keyed: PatchTarget["keyed"],
+  node: { readonly name: string; readonly role: "controlplane" | "worker" },
+  talosVersion: string,
+  vip: string,
+  add: AddIssue,
+): void {
+  const talos = `Talos ${talosVersion.replace(/^v/, "")}`;
+  let bundleBefore = bundlePaths(rendered);
+  // Each patch goes onto the documents the previous step left, in memory, as the program's own
+  // render applies them; the bundle is compared after every step to name the patch that changed it.
+  let documents = rendered;
+  for (const { key, patch } of keyed) {
+    const opts = { node: node.name, validate: false, talosVersion };
+    try {
+      documents = patchConfigDocuments(documents, [patch], opts);
+    } catch (e) {
+      const detail = e instanceof ConfigPatchError ? e.detail : (e as Error).message;
+      add(
+        key,
+        `is refused by ${talos}: ${detail}`,
+        "correct the patch (see Talos' machine config reference for this version)",
+        node.name,
+      );
+      return;
+    }
+    const bundleAfter = bundlePaths(documents);
+    const changed = changedBundlePath(bundleBefore, bundleAfter);
+    bundleBefore = bundleAfter;
+    if (changed === "machine.token") {
+      add(
+        key,
+        "sets machine.token: this node would carry a token the control planes do not know and could never join",
+        "remove machine.token from the patch; the token comes from the cluster's secrets bundle",
+        node.name,
+      );
+      return;
+    }
+    if (changed !== undefined) {
+      add(
+        key,
+        `changes ${changed}, which comes from the cluster's secrets bundle: this node would no longer share the cluster's identity`,
+        `remove ${changed} from the patch; to adopt an existing cluster's PKI set the secret talosSecrets instead`,
+        node.name,
+      );
+      return;
+    }
+  }
+  try {
+    // All patches at once from the rendered documents, exactly as the program's render applies them
+    // (a placeholder an earlier delete left stays for the later patches, as in Talos).
+    patchConfigDocuments(
+      rendered,
+      keyed.map((k) => k.patch),
+      {
+        node: node.name,
+        talosVersion,
+        expect: { role: node.role, vip: node.role === "controlplane" ? vip : undefined },
+      },
+    );
+  } catch (e) {
+    const detail = e instanceof ConfigPatchError ? e.detail : (e as Error).message;
+    const index = e instanceof ConfigPatchError ? e.patchIndex : undefined;
+    const refusedBy = index === undefined ? undefined : keyed[index];
+    if (refusedBy) {
+      // Refused only after what an earlier patch left (e.g. the placeholder of a delete that found nothing).
+      add(
+        refusedBy.key,
+        `is refused by ${talos} after the patches before it (${keyed
+          .slice(0, index)
+          .map((k) => k.key)
+          .join(", ")}): ${detail}`,
+        "correct the patches (see Talos' machine config reference for this version)",
+        node.name,
+      );
+      return;
+    }
+    add(
+      keyed[keyed.length - 1]!.key,
+      `leaves an invalid machine config (patches ${keyed.map((k) => k.key).join(", ")}): ${detail}`,
+      "correct the patches so the config stays valid for this node",
+      node.name,
+    );
+  }
+}
+
+/**
+ * The patch check on a stack that did not fully parse (its other faults are reported with these):
+ * each node as far as its settings parsed, without the node hardware and addon patches a parsed
+ * stack adds (`planPatchIssues` checks those).
+ */
+export function patchIssues(input: PatchCheckInput): ConfigIssue[] {
   const args = {
     clusterName: input.clusterName,
     endpoint: input.endpoint,
@@ -140,84 +261,65 @@ export function patchIssues(input: PatchCheckInput): ConfigIssue[] {
     allowSchedulingOnControlPlanes: input.allowSchedulingOnControlPlanes,
     openebsHostpath: input.openebsHostpath,
   };
-  input.nodes.forEach((node, n) => {
-    if (node === undefined) return;
-    const keyed: Array<{ key: string; patch: ConfigPatch }> = [
-      ...input.patches.all.map((patch, i) => ({ key: `patches.all[${i}]`, patch })),
-      ...input.patches[node.role].map((patch, i) => ({ key: `patches.${node.role}[${i}]`, patch })),
-      ...node.patches.map((patch, i) => ({ key: `nodes[${n}].patches[${i}]`, patch })),
-    ];
-    if (keyed.length === 0) return;
-    let rendered: PlainValue[];
-    try {
-      rendered = buildMachineConfigDocuments(
-        nodeConfigInput(args, { ...node, patches: [] }, PLACEHOLDER_BUNDLE),
-      );
-    } catch {
-      return; // other rules report what keeps the node from rendering
-    }
-    const talos = `Talos ${input.talosVersion.replace(/^v/, "")}`;
-    let bundleBefore = bundlePaths(rendered);
-    // The first patch goes onto the rendered documents in memory (as the program's own render
-    // does), each later one onto the text the previous step wrote.
-    let text: string | undefined;
-    for (const { key, patch } of keyed) {
-      const opts = { node: node.name, validate: false, talosVersion: input.talosVersion };
-      try {
-        text =
-          text === undefined
-            ? applyPatchesToDocuments(rendered, [patch], opts)
-            : applyPatches(text, [patch], opts);
-      } catch (e) {
-        const detail = e instanceof ConfigPatchError ? e.detail : (e as Error).message;
-        add(
-          key,
-          `is refused by ${talos}: ${detail}`,
-          "correct the patch (see Talos' machine config reference for this version)",
-          node.name,
-        );
-        return;
-      }
-      const bundleAfter = bundlePaths(parseYamlDocuments(text));
-      const changed = changedBundlePath(bundleBefore, bundleAfter);
-      bundleBefore = bundleAfter;
-      if (changed === "machine.token") {
-        add(
-          key,
-          "sets machine.token: this node would carry a token the control planes do not know and could never join",
-          "remove machine.token from the patch; the token comes from the cluster's secrets bundle",
-          node.name,
-        );
-        return;
-      }
-      if (changed !== undefined) {
-        add(
-          key,
-          `changes ${changed}, which comes from the cluster's secrets bundle: this node would no longer share the cluster's identity`,
-          `remove ${changed} from the patch; to adopt an existing cluster's PKI set the secret talosSecrets instead`,
-          node.name,
-        );
-        return;
-      }
-    }
-    try {
-      applyPatches(text ?? stringifyYamlDocuments(rendered), [], {
-        node: node.name,
-        talosVersion: input.talosVersion,
-        expect: { role: node.role, vip: node.role === "controlplane" ? input.vip : undefined },
-      });
-    } catch (e) {
-      const detail = e instanceof ConfigPatchError ? e.detail : (e as Error).message;
-      add(
-        keyed[keyed.length - 1]!.key,
-        `leaves an invalid machine config (patches ${keyed.map((k) => k.key).join(", ")}): ${detail}`,
-        "correct the patches so the config stays valid for this node",
-        node.name,
-      );
-    }
-  });
-  return [...found.values()].map(({ issue, nodes }) => ({
-    ...issue,
-    message: `${issue.message} (node${nodes.length > 1 ? "s" : ""} ${nodes.join(", ")})`,
+  const targets = input.nodes.flatMap((node, n): PatchTarget[] =>
+    node === undefined
+      ? []
+      : [
+          {
+            node: node.name,
+            role: node.role,
+            input: nodeConfigInput(args, { ...node, patches: [] }, PLACEHOLDER_BUNDLE),
+            keyed: [
+              ...keyedList(input.patches.all, "patches.all"),
+              ...keyedList(input.patches[node.role], `patches.${node.role}`),
+              ...keyedList(node.patches, `nodes[${n}].patches`),
+            ],
+          },
+        ],
+  );
+  return targetIssues(targets, input.talosVersion, input.vip);
+}
+
+/** Where a plan's patch list has more than the stack's: the patches enabled addons put first. */
+const ADDON_PATCH_KEY = "addons";
+
+function keyedList(
+  patches: readonly ConfigPatch[],
+  key: string,
+  stackCount = patches.length,
+): Array<{ key: string; patch: ConfigPatch }> {
+  const added = patches.length - stackCount;
+  return patches.map((patch, i) => ({
+    key: i < added ? `${ADDON_PATCH_KEY} (the Talos settings an enabled addon adds)` : `${key}[${i - added}]`,
+    patch,
   }));
+}
+
+/**
+ * The patch check on a parsed stack: every node exactly as the program renders it (the cluster plan:
+ * node hardware, per-node installer, the Talos patches enabled addons put before the stack's own).
+ */
+export function planPatchIssues(
+  talos: ClusterPlan["talos"],
+  stackPatches: {
+    readonly all: readonly ConfigPatch[];
+    readonly controlplane: readonly ConfigPatch[];
+    readonly worker: readonly ConfigPatch[];
+  },
+): ConfigIssue[] {
+  const planned = talos.patches ?? { all: [], controlplane: [], worker: [] };
+  const { patches: _ignored, ...args } = talos;
+  const targets = talos.nodes.map(
+    (node, n): PatchTarget => ({
+      node: node.name,
+      role: node.role,
+      input: nodeConfigInput(args, { ...node, patches: [] }, PLACEHOLDER_BUNDLE),
+      keyed: [
+        ...keyedList(planned.all ?? [], "patches.all", stackPatches.all.length),
+        ...keyedList(planned[node.role] ?? [], `patches.${node.role}`, stackPatches[node.role].length),
+        ...keyedList(node.patches ?? [], `nodes[${n}].patches`),
+      ],
+    }),
+  );
+  return targetIssues(targets, talos.talosVersion, talos.vip);
 }

@@ -7,10 +7,11 @@ import type { z } from "zod";
 import { AddonsConfigSchema } from "../addons/config";
 import { etcdBackupIssues } from "../addons/etcd-backup";
 import { CLIENT_CERT_DEFAULTS, NODE_DEFAULTS } from "../defaults";
+import { clusterPlan } from "../plan";
 import { mustParseVersion } from "../version";
 import { ConfigError, type ConfigIssue, zodIssues } from "./errors";
 import { hardwareIssues, type UnparsedKey } from "./hardware-rules";
-import { patchIssues } from "./patch-check";
+import { patchIssues, planPatchIssues } from "./patch-check";
 import { platformConfigIssues } from "./platform-rules";
 import {
   addressingIssues,
@@ -172,38 +173,6 @@ export function validateStackConfig(
     });
   }
 
-  // Patches are config: applied (Talos' semantics, strict decoding) to every node now, before anything exists.
-  const patchNodes =
-    p.nodes ??
-    (Array.isArray(raw.nodes)
-      ? raw.nodes.map((n) => NodeSchema.safeParse(n)).map((r) => (r.success ? r.data : undefined))
-      : undefined);
-  if (
-    patchNodes &&
-    p.network &&
-    p.controlPlane &&
-    p.talosVersion &&
-    p.kubernetesVersion &&
-    p.patches &&
-    p.clusterName
-  ) {
-    const cni = p.network.cni;
-    issues.push(
-      ...patchIssues({
-        clusterName: p.clusterName,
-        talosVersion: p.talosVersion,
-        kubernetesVersion: p.kubernetesVersion,
-        endpoint: p.controlPlane.endpoint ?? `https://${p.controlPlane.vip}:6443`,
-        vip: p.controlPlane.vip,
-        allowSchedulingOnControlPlanes: p.controlPlane.allowSchedulingOnControlPlanes,
-        openebsHostpath: p.addons?.openebs.enabled ?? false,
-        network: { ...p.network, kubeProxy: p.network.kubeProxy ?? cni === "flannel" },
-        patches: p.patches,
-        nodes: patchNodes,
-      }),
-    );
-  }
-
   if (p.addons) {
     issues.push(
       ...etcdBackupIssues(p.addons.etcdBackup, {
@@ -214,8 +183,42 @@ export function validateStackConfig(
     );
   }
 
-  if (issues.length > 0)
+  if (issues.length > 0) {
+    // Patches are config: applied (Talos' semantics, strict decoding) to every node now, before anything
+    // exists. On a stack with other faults, as far as it parsed (reported with them); on one without,
+    // below, to exactly what the program renders.
+    const patchNodes =
+      p.nodes ??
+      (Array.isArray(raw.nodes)
+        ? raw.nodes.map((n) => NodeSchema.safeParse(n)).map((r) => (r.success ? r.data : undefined))
+        : undefined);
+    if (
+      patchNodes &&
+      p.network &&
+      p.controlPlane &&
+      p.talosVersion &&
+      p.kubernetesVersion &&
+      p.patches &&
+      p.clusterName
+    ) {
+      const cni = p.network.cni;
+      issues.push(
+        ...patchIssues({
+          clusterName: p.clusterName,
+          talosVersion: p.talosVersion,
+          kubernetesVersion: p.kubernetesVersion,
+          endpoint: p.controlPlane.endpoint ?? `https://${p.controlPlane.vip}:6443`,
+          vip: p.controlPlane.vip,
+          allowSchedulingOnControlPlanes: p.controlPlane.allowSchedulingOnControlPlanes,
+          openebsHostpath: p.addons?.openebs.enabled ?? false,
+          network: { ...p.network, kubeProxy: p.network.kubeProxy ?? cni === "flannel" },
+          patches: p.patches,
+          nodes: patchNodes,
+        }),
+      );
+    }
     throw new ConfigError(CONFIG_NAMESPACE, scrubSecretSettings(issues, raw, secretSettings));
+  }
 
   const full = parsed as Parsed;
   const resolvedNodes = full.nodes.map(
@@ -227,7 +230,7 @@ export function validateStackConfig(
       installDisk: n.installDisk ?? NODE_DEFAULTS.installDisk,
     }),
   );
-  return {
+  const config: StackConfig = {
     ...full,
     // Parsed once (the schema refused anything else); the config carries the plain form.
     talosVersion: mustParseVersion(full.talosVersion, "talosVersion", { release: true }).plain,
@@ -239,4 +242,8 @@ export function validateStackConfig(
     },
     network: { ...full.network, kubeProxy: full.network.kubeProxy ?? full.network.cni === "flannel" },
   };
+  const patchFaults = planPatchIssues(clusterPlan(config).talos, config.patches);
+  if (patchFaults.length > 0)
+    throw new ConfigError(CONFIG_NAMESPACE, scrubSecretSettings(patchFaults, raw, secretSettings));
+  return config;
 }

@@ -182,4 +182,89 @@ describe("stack config: patches are validated with the config", () => {
       assert.deepEqual(issues(raw), []);
     }
   });
+
+  it("applies a node's patches together as Talos does: what an earlier patch left can make a later one fail", () => {
+    // A delete of a document the config lacks leaves Talos' placeholder document behind (1.11:
+    // the config is then multi-document, and an RFC 6902 patch after it is refused).
+    const raw = sampleRaw();
+    raw.talosVersion = "1.11.5";
+    raw.kubernetesVersion = "1.34.1";
+    raw.patches = {
+      worker: [
+        "apiVersion: v1alpha1\nkind: HostnameConfig\n$patch: delete\n",
+        "- op: add\n  path: /machine/certSANs/-\n  value: x\n",
+      ],
+    };
+    const found = issues(raw);
+    assert.deepEqual(
+      found.map((i) => i.path),
+      ["patches.worker[1]"],
+    );
+    assert.match(
+      found[0]!.message,
+      /after the patches before it \(patches\.worker\[0\]\): JSON6902 patches are not supported for multi-document/,
+    );
+  });
+
+  it("refuses, up to 1.13, a delete of an unnamed document the config lacks (Talos cannot load the result)", () => {
+    for (const [talos, refused] of [
+      ["1.13.0", true],
+      ["1.14.1", false],
+    ] as const) {
+      const raw = sampleRaw();
+      raw.talosVersion = talos;
+      raw.kubernetesVersion = "1.34.1";
+      raw.patches = { worker: ["apiVersion: v1alpha1\nkind: TimeSyncConfig\n$patch: delete\n"] };
+      const found = issues(raw).filter((i) => i.path.startsWith("patches."));
+      if (refused) {
+        assert.equal(found.length, 1, talos);
+        assert.match(found[0]!.message, /TimeSyncConfig.*empty document/, talos);
+      } else {
+        assert.deepEqual(found, [], talos);
+      }
+    }
+  });
+
+  it("checks each node's patches against what the program renders for it: node hardware documents included", () => {
+    // On 1.11 a config is one document, until a data disk adds a UserVolumeConfig: an RFC 6902 patch
+    // then fails (Talos: not supported on multi-document configs). It used to pass the check and
+    // fail inside preview.
+    const raw = sampleRaw();
+    raw.talosVersion = "1.11.5";
+    raw.kubernetesVersion = "1.34.1";
+    const nodes = raw.nodes as Node[];
+    const w = nodes.findIndex((n) => n.role === "worker");
+    nodes[w]!.dataDisks = [{ name: "data", sizeGiB: 50 }];
+    raw.patches = { worker: ["- op: add\n  path: /machine/certSANs/-\n  value: x\n"] };
+    const found = issues(raw);
+    assert.deepEqual(
+      found.map((i) => i.path),
+      ["patches.worker[0]"],
+    );
+    assert.match(
+      found[0]!.message,
+      /JSON6902 patches are not supported for multi-document.*\(node worker-1\)/,
+    );
+    delete nodes[w]!.dataDisks;
+    assert.deepEqual(issues(raw), [], "without the data disk the same patch applies");
+  });
+
+  it("checks control-plane patches after the Talos settings an enabled addon adds, as the program applies them", () => {
+    // Monitoring makes controller-manager listen on all addresses (a control-plane patch put before
+    // the stack's): a stack patch replacing that value applies, as it does in the render.
+    const raw = sampleRaw();
+    raw.talosVersion = "1.11.5";
+    raw.kubernetesVersion = "1.34.1";
+    raw.patches = {
+      controlplane: [
+        "- op: replace\n  path: /cluster/controllerManager/extraArgs/bind-address\n  value: 127.0.0.1\n",
+      ],
+    };
+    const addons = raw.addons as Record<string, unknown>;
+    const found = issues(raw);
+    assert.equal(found.length, 1, "without monitoring the path is absent");
+    assert.match(found[0]!.message, /patches\.controlplane\[0\]|missing path|does not apply/);
+    raw.addons = { ...addons, monitoring: { enabled: true } };
+    assert.deepEqual(issues(raw), []);
+  });
 });

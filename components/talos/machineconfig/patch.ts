@@ -741,6 +741,18 @@ export function applyPatchesToDocuments(
   patches: readonly ConfigPatch[],
   opts: ApplyPatchesOptions,
 ): string {
+  return stringifyYamlDocuments(patchConfigDocuments(documents, patches, opts));
+}
+
+/**
+ * `applyPatchesToDocuments` without writing the YAML: the patched documents, for callers that go on
+ * working with them (the config-time patch check, one patch at a time).
+ */
+export function patchConfigDocuments(
+  documents: readonly PlainValue[],
+  patches: readonly ConfigPatch[],
+  opts: ApplyPatchesOptions,
+): PlainValue[] {
   let docs: ConfigDoc[];
   try {
     docs = configDocs(documents);
@@ -754,7 +766,7 @@ function patchDocuments(
   docs: ConfigDoc[],
   patches: readonly ConfigPatch[],
   opts: ApplyPatchesOptions,
-): string {
+): PlainValue[] {
   const quirks = quirksFor(opts.talosVersion);
   patches.forEach((patch, i) => {
     try {
@@ -824,7 +836,7 @@ function patchDocuments(
       );
     }
   }
-  return stringifyYamlDocuments(result);
+  return result;
 }
 
 /** True when two configs are equal as parsed YAML (document order and map key order ignored). */
