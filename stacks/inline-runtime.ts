@@ -15,8 +15,8 @@
  *    monitor's feature query failed), the engine sees a program that registered nothing but the stack
  *    and plans to DELETE every resource. A program that never started fails the run instead.
  *
- * Both touch SDK internals of the pinned version (components/versions.ts pins the engine to the
- * SDK's version); tests/stacks/inline-runtime.test.ts fails if either hook is gone.
+ * Both touch internals of the pinned SDK (3.250.0; the engine is built at the same version): when
+ * either hook is gone, hardening throws and tests/stacks/inline-runtime.test.ts fails.
  */
 import type * as stackRuntime from "@pulumi/pulumi/runtime/stack";
 
@@ -59,6 +59,11 @@ export function failRunsWhoseProgramNeverStarted(): void {
   const mod = exportsOf<{ runInPulumiStack: RunInPulumiStack & { [GUARDED]?: true } }>(
     "@pulumi/pulumi/runtime/stack",
   );
+  if (typeof mod.runInPulumiStack !== "function") {
+    throw new Error(
+      "@pulumi/pulumi/runtime/stack has no runInPulumiStack: the SDK changed (see stacks/inline-runtime.ts)",
+    );
+  }
   if (mod.runInPulumiStack[GUARDED]) return;
   const original = mod.runInPulumiStack;
   const guarded = async (init: () => Promise<unknown>) => {
