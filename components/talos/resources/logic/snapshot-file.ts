@@ -13,6 +13,13 @@ import { snapshotRevision } from "./bbolt-revision";
 /** Length of the SHA-256 trailer etcd appends to a snapshot stream. */
 export const SNAPSHOT_HASH_BYTES = 32;
 
+/**
+ * bbolt databases are whole pages, so a snapshot with its trailer is `512k + 32` bytes: etcdutl
+ * (v3.6 snapshot/v3_snapshot.go `hasChecksum`: `n % 512 == sha256.Size`) treats any other length
+ * as "snapshot missing hash" and refuses it without --skip-hash-check.
+ */
+export const SNAPSHOT_ALIGN_BYTES = 512;
+
 /** Suffix of a plain snapshot file and of an age-encrypted one. */
 export const PLAIN_SUFFIX = ".db";
 export const AGE_SUFFIX = ".db.age";
@@ -66,6 +73,11 @@ export class TrailerCheck {
     if (this.bytes <= SNAPSHOT_HASH_BYTES) {
       throw new SnapshotIntegrityError(
         `snapshot is ${this.bytes} bytes: too short to hold a database and its SHA-256 trailer`,
+      );
+    }
+    if (this.bytes % SNAPSHOT_ALIGN_BYTES !== SNAPSHOT_HASH_BYTES) {
+      throw new SnapshotIntegrityError(
+        `snapshot is ${this.bytes} bytes: not a whole database plus its ${SNAPSHOT_HASH_BYTES}-byte SHA-256 trailer (size % ${SNAPSHOT_ALIGN_BYTES} must be ${SNAPSHOT_HASH_BYTES}, as etcdutl snapshot restore requires; truncated or corrupted transfer)`,
       );
     }
     const digest = this.hash.digest();
