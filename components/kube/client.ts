@@ -7,7 +7,7 @@
  * Loaded inside Pulumi dynamic providers: relative imports and node_modules packages only.
  */
 import * as https from "node:https";
-import * as YAML from "yaml";
+import { parseSecretYaml } from "../secret-yaml";
 import { normalizeKeyPem } from "../talos/api/client";
 import { sameVersion } from "../version";
 
@@ -31,12 +31,18 @@ const fromB64 = (v: unknown): string =>
 
 /** Server URL, CA and admin client cert/key of the kubeconfig's current context. */
 export function kubeCredentials(kubeconfig: string): KubeCredentials {
-  const doc = YAML.parse(kubeconfig) as {
+  const doc = parseSecretYaml(kubeconfig, "kubeconfig") as {
     "current-context"?: string;
     contexts?: { name: string; context: { cluster: string; user: string } }[];
     clusters?: { name: string; cluster: Record<string, unknown> }[];
     users?: { name: string; user: Record<string, unknown> }[];
   } | null;
+  if (
+    doc !== null &&
+    (typeof doc !== "object" ||
+      [doc.contexts, doc.clusters, doc.users].some((v) => v !== undefined && !Array.isArray(v)))
+  )
+    throw new Error("kubeconfig is not a Config document (contexts, clusters and users must be lists)");
   const ctx = doc?.contexts?.find((c) => c.name === doc["current-context"]) ?? doc?.contexts?.[0];
   const cluster = doc?.clusters?.find((c) => c.name === ctx?.context.cluster) ?? doc?.clusters?.[0];
   const user = doc?.users?.find((u) => u.name === ctx?.context.user) ?? doc?.users?.[0];
@@ -89,6 +95,28 @@ function apiErrorFrom(method: string, path: string, status: number, body: unknow
   }
   const text = typeof body === "string" ? body : JSON.stringify(body ?? "");
   return new KubeApiError(method, path, status, "", text.trim().slice(0, 200) || "(empty body)");
+}
+
+/**
+ * A 2xx answer that is not the JSON object the API sends (a proxy's HTML page, a cut body):
+ * never read as an empty result.
+ */
+function invalidAnswer(method: string, path: string, status: number, body: unknown, why: string): KubeApiError {
+  const text = typeof body === "string" ? body : JSON.stringify(body ?? "");
+  return new KubeApiError(
+    method,
+    path,
+    status,
+    "InvalidResponse",
+    `${why} (body starts: ${text.trim().slice(0, 80) || "(empty)"})`,
+  );
+}
+
+/** `items` of a list answer; the API always sends it (an empty list is `[]`). */
+function itemsOf(method: string, path: string, r: KubeResponse): KubeObject[] {
+  const items = rec(r.body).items;
+  if (!Array.isArray(items)) throw invalidAnswer(method, path, r.status, r.body, "list answer without items");
+  return list(items);
 }
 
 /** Worth polling through: no HTTP answer (API server restarting, VIP moving), 429 or 5xx. */
@@ -265,6 +293,9 @@ export interface KubeClientOptions {
   readonly timeoutMs?: number;
 }
 
+/** Bound of one answer's body: far above any list this client reads, far below a memory problem. */
+export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
 export interface KubeResponse {
   readonly status: number;
   /** Parsed JSON, or the text when the body is not JSON. */
@@ -331,7 +362,17 @@ export class KubeClient {
       }, timeoutMs);
       req.on("response", (res) => {
         const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
+        let size = 0;
+        res.on("data", (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_RESPONSE_BYTES) {
+            const e = new Error(`answer larger than ${MAX_RESPONSE_BYTES} bytes, refused`);
+            req.destroy(e);
+            fail(e);
+            return;
+          }
+          chunks.push(c);
+        });
         res.on("error", fail);
         res.on("end", () => {
           if (settled) return;
@@ -356,6 +397,8 @@ export class KubeClient {
   private async expect(method: string, path: string, ok: readonly number[], opts: RequestOptions = {}) {
     const r = await this.request(method, path, opts);
     if (!ok.includes(r.status)) throw apiErrorFrom(method, path, r.status, r.body);
+    if (r.status >= 200 && r.status < 300 && !isRecord(r.body))
+      throw invalidAnswer(method, path, r.status, r.body, "answer is not a JSON object");
     return r;
   }
 
@@ -366,7 +409,7 @@ export class KubeClient {
   }
 
   async listNodes(): Promise<KubeObject[]> {
-    return list(rec((await this.expect("GET", "/api/v1/nodes", [200])).body).items);
+    return itemsOf("GET", "/api/v1/nodes", await this.expect("GET", "/api/v1/nodes", [200]));
   }
 
   async nodeStatus(name: string, timeoutMs?: number): Promise<NodeStatus> {
@@ -397,8 +440,8 @@ export class KubeClient {
   /** Pods scheduled on the node, all namespaces. */
   async listNodePods(nodeName: string, timeoutMs?: number): Promise<PodRef[]> {
     const selector = encodeURIComponent(`spec.nodeName=${nodeName}`);
-    const r = await this.expect("GET", `/api/v1/pods?fieldSelector=${selector}`, [200], { timeoutMs });
-    return list(rec(r.body).items).map(parsePod);
+    const path = `/api/v1/pods?fieldSelector=${selector}`;
+    return itemsOf("GET", path, await this.expect("GET", path, [200], { timeoutMs })).map(parsePod);
   }
 
   /**
