@@ -101,7 +101,13 @@ function apiErrorFrom(method: string, path: string, status: number, body: unknow
  * A 2xx answer that is not the JSON object the API sends (a proxy's HTML page, a cut body):
  * never read as an empty result.
  */
-function invalidAnswer(method: string, path: string, status: number, body: unknown, why: string): KubeApiError {
+function invalidAnswer(
+  method: string,
+  path: string,
+  status: number,
+  body: unknown,
+  why: string,
+): KubeApiError {
   const text = typeof body === "string" ? body : JSON.stringify(body ?? "");
   return new KubeApiError(
     method,

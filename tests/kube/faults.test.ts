@@ -10,7 +10,7 @@
  * credentials, and never print the bearer token or key material.
  */
 import * as assert from "node:assert/strict";
-import * as http from "node:http";
+import type * as http from "node:http";
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import { KubeApiError, KubeClient, kubeCredentials, MAX_RESPONSE_BYTES } from "../../components/kube/client";
@@ -59,7 +59,11 @@ describe("Kubernetes client: faults from a broken or hostile peer", function () 
 
   before(async () => {
     ca = await newCa("kubernetes");
-    good = await issueCert(ca, { subject: "CN=kube-apiserver", usage: "server", ips: ["127.0.0.1", "127.0.0.2"] });
+    good = await issueCert(ca, {
+      subject: "CN=kube-apiserver",
+      usage: "server",
+      ips: ["127.0.0.1", "127.0.0.2"],
+    });
   });
 
   after(async () => {
@@ -113,7 +117,8 @@ describe("Kubernetes client: faults from a broken or hostile peer", function () 
       "",
     ].join("\n");
 
-  const client = (s: Scripted, timeoutMs = 2000) => KubeClient.fromKubeconfig(kubeconfig(s.url), { timeoutMs });
+  const client = (s: Scripted, timeoutMs = 2000) =>
+    KubeClient.fromKubeconfig(kubeconfig(s.url), { timeoutMs });
 
   /** Rejects; the error names the request, carries no token; returns it. */
   async function failure(p: Promise<unknown>): Promise<Error> {
@@ -134,12 +139,19 @@ describe("Kubernetes client: faults from a broken or hostile peer", function () 
     const e = await failure(client(s).nodeStatus("cp-1"));
     assert.ok(e instanceof KubeApiError);
     assert.equal(e.reason, "InvalidResponse");
-    assert.match(e.message, /^Kubernetes API GET \/api\/v1\/nodes\/cp-1: HTTP 200 InvalidResponse: answer is not a JSON object/);
+    assert.match(
+      e.message,
+      /^Kubernetes API GET \/api\/v1\/nodes\/cp-1: HTTP 200 InvalidResponse: answer is not a JSON object/,
+    );
   });
 
   for (const [what, body, ctype] of [
     ["a proxy's HTML page", "<html><body>Welcome to nginx</body></html>", "text/html"],
-    ["a list without items", JSON.stringify({ kind: "PodList", apiVersion: "v1", metadata: {} }), "application/json"],
+    [
+      "a list without items",
+      JSON.stringify({ kind: "PodList", apiVersion: "v1", metadata: {} }),
+      "application/json",
+    ],
   ] as const) {
     it(`drain does not report success when the pod list is ${what}`, async () => {
       const s = await serve((req, res) => {
@@ -149,7 +161,10 @@ describe("Kubernetes client: faults from a broken or hostile peer", function () 
       });
       const e = await failure(client(s).drain("cp-1", { timeoutMs: 2000, ...quiet }));
       assert.ok(e instanceof KubeApiError, String(e));
-      assert.match(e.message, /GET \/api\/v1\/pods\?fieldSelector=spec\.nodeName%3Dcp-1: HTTP 200 InvalidResponse/);
+      assert.match(
+        e.message,
+        /GET \/api\/v1\/pods\?fieldSelector=spec\.nodeName%3Dcp-1: HTTP 200 InvalidResponse/,
+      );
       assert.ok(!s.seen.some((r) => r.path.endsWith("/eviction")), "nothing evicted on a made-up list");
     });
   }
@@ -162,7 +177,8 @@ describe("Kubernetes client: faults from a broken or hostile peer", function () 
         res.writeHead(503, { "content-type": "text/html", "retry-after": "1" });
         return res.end("<html>502 Bad Gateway</html>");
       }
-      if (n === 2) return json(res, 429, status(429, "TooManyRequests", "too many requests"), { "retry-after": "1" });
+      if (n === 2)
+        return json(res, 429, status(429, "TooManyRequests", "too many requests"), { "retry-after": "1" });
       json(res, 200, readyNode("cp-1"));
     });
     const st = await client(s).waitNodeReady("cp-1", { timeoutMs: 5000, ...quiet });
@@ -171,10 +187,15 @@ describe("Kubernetes client: faults from a broken or hostile peer", function () 
   });
 
   it("a transient 500 that never ends fails at the wait's bound, saying what it last saw", async () => {
-    const s = await serve((_req, res) => json(res, 500, status(500, "InternalError", "etcdserver: leader changed")));
+    const s = await serve((_req, res) =>
+      json(res, 500, status(500, "InternalError", "etcdserver: leader changed")),
+    );
     const started = Date.now();
     const e = await failure(client(s).waitNodeReady("cp-1", { timeoutMs: 300, ...quiet }));
-    assert.match(e.message, /timed out after .* waiting for node cp-1 to be Ready; last seen: no answer: .*HTTP 500 InternalError: etcdserver: leader changed/);
+    assert.match(
+      e.message,
+      /timed out after .* waiting for node cp-1 to be Ready; last seen: no answer: .*HTTP 500 InternalError: etcdserver: leader changed/,
+    );
     assert.ok(Date.now() - started < 2500);
   });
 
@@ -204,7 +225,10 @@ describe("Kubernetes client: faults from a broken or hostile peer", function () 
     });
     const started = Date.now();
     const e = await failure(client(s, 300).nodeStatus("cp-1"));
-    assert.match(e.message, /^Kubernetes API GET \/api\/v1\/nodes\/cp-1 \(https:\/\/127\.0\.0\.1:\d+\): no answer within 300 ms$/);
+    assert.match(
+      e.message,
+      /^Kubernetes API GET \/api\/v1\/nodes\/cp-1 \(https:\/\/127\.0\.0\.1:\d+\): no answer within 300 ms$/,
+    );
     assert.ok(Date.now() - started < 1500);
   });
 
@@ -227,13 +251,19 @@ describe("Kubernetes client: faults from a broken or hostile peer", function () 
 
   for (const [what, cert] of [
     ["for another address", () => issueCert(ca, { subject: "CN=x", usage: "server", ips: ["127.0.0.2"] })],
-    ["that has expired", () => issueCert(ca, { subject: "CN=x", usage: "server", ips: ["127.0.0.1"], validDays: -1 })],
+    [
+      "that has expired",
+      () => issueCert(ca, { subject: "CN=x", usage: "server", ips: ["127.0.0.1"], validDays: -1 }),
+    ],
   ] as const) {
     it(`a server certificate ${what} is refused before the token is sent`, async () => {
       const s = await serve((_req, res) => json(res, 200, readyNode("cp-1")), { cert: await cert() });
       const e = await failure(client(s).nodeStatus("cp-1"));
       assert.match(e.message, /^Kubernetes API GET \/api\/v1\/nodes\/cp-1 \(https:\/\/127\.0\.0\.1:\d+\): /);
-      assert.match(String((e.cause as NodeJS.ErrnoException).code), /ERR_TLS_CERT_ALTNAME_INVALID|CERT_HAS_EXPIRED/);
+      assert.match(
+        String((e.cause as NodeJS.ErrnoException).code),
+        /ERR_TLS_CERT_ALTNAME_INVALID|CERT_HAS_EXPIRED/,
+      );
       assert.equal(s.seen.length, 0);
     });
   }
@@ -251,7 +281,8 @@ describe("Kubernetes client: faults from a broken or hostile peer", function () 
     const tc = `context: x\ncontexts:\n  x:\n    key: ${key}: [oops\n`;
     assert.throws(
       () => credentialsFromTalosconfig(tc),
-      (e: unknown) => e instanceof Error && /^talosconfig is not valid YAML: /.test(e.message) && !e.message.includes(key),
+      (e: unknown) =>
+        e instanceof Error && /^talosconfig is not valid YAML: /.test(e.message) && !e.message.includes(key),
     );
     assert.throws(() => kubeCredentials("clusters: {a: 1}\n"), /not a Config document/);
   });

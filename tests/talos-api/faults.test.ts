@@ -163,11 +163,17 @@ describe("talos-api: faults from a broken or hostile peer", function () {
     const r = await snapshotInto((call) => {
       calls++;
       call.write(dataFrame(snap.subarray(0, 4096)));
-      setTimeout(() => call.emit("error", { code: grpc.status.INTERNAL, details: "etcd: disk I/O error" }), 20);
+      setTimeout(
+        () => call.emit("error", { code: grpc.status.INTERNAL, details: "etcd: disk I/O error" }),
+        20,
+      );
     });
     assert.ok(r.error instanceof TalosApiError, String(r.error));
     assert.equal(r.error.codeName, "INTERNAL");
-    assert.match(r.error.message, /^Talos etcdSnapshot on node 127\.0\.0\.1:\d+ failed: INTERNAL: etcd: disk I\/O error$/);
+    assert.match(
+      r.error.message,
+      /^Talos etcdSnapshot on node 127\.0\.0\.1:\d+ failed: INTERNAL: etcd: disk I\/O error$/,
+    );
     assert.equal(calls, 1);
     assert.deepEqual(r.files, []);
   });
@@ -217,7 +223,11 @@ describe("talos-api: faults from a broken or hostile peer", function () {
   });
 
   const badArchives: [string, Buffer, RegExp][] = [
-    ["a truncated gzip stream", tarGzOneFile("kubeconfig", KUBECONFIG).subarray(0, 40), /not a complete gzip stream/],
+    [
+      "a truncated gzip stream",
+      tarGzOneFile("kubeconfig", KUBECONFIG).subarray(0, 40),
+      /not a complete gzip stream/,
+    ],
     [
       "a tar without its end-of-archive blocks",
       zlib.gzipSync(tarEntry("kubeconfig", KUBECONFIG)),
@@ -275,7 +285,10 @@ describe("talos-api: faults from a broken or hostile peer", function () {
 
   it("a kubeconfig stream that never stops is cut at the size bound, before its deadline", async () => {
     const junk = crypto.randomBytes(256 * 1024);
-    const r = await kubeconfigFrom(Array.from({ length: 8 }, () => junk), { stall: true });
+    const r = await kubeconfigFrom(
+      Array.from({ length: 8 }, () => junk),
+      { stall: true },
+    );
     assert.ok(r.error instanceof TalosError, String(r.error));
     assert.match(r.error.message, new RegExp(`archive exceeds ${MAX_KUBECONFIG_BYTES} bytes`));
     assert.ok(r.ms < 1500, `${r.ms} ms`);
@@ -297,21 +310,28 @@ describe("talos-api: faults from a broken or hostile peer", function () {
     ["etcdLeaveCluster", "EtcdLeaveCluster"],
   ] as const) {
     it(`an empty ${method} reply (no message for the node) is not a success`, async () => {
-      const s = await serve({ unary: { [method]: (_call, reply) => reply(null, encodeReply(method, { messages: [] })) } });
+      const s = await serve({
+        unary: { [method]: (_call, reply) => reply(null, encodeReply(method, { messages: [] })) },
+      });
       const c = client(s.address);
       await assert.rejects(
         () => (c[op] as () => Promise<unknown>).call(c),
-        (e: unknown) => e instanceof TalosError && new RegExp(`^Talos ${op} on node 127\\.0\\.0\\.1:\\d+: empty reply$`).test(e.message),
+        (e: unknown) =>
+          e instanceof TalosError &&
+          new RegExp(`^Talos ${op} on node 127\\.0\\.0\\.1:\\d+: empty reply$`).test(e.message),
       );
       assert.equal(s.calls.length, 1);
     });
   }
 
   it("a unary reply of undecodable bytes fails, naming the node, and is not retried", async () => {
-    const s = await serve({ unary: { Reset: (_call, reply) => reply(null, Buffer.from([0x0a, 0xff, 0xff])) } });
+    const s = await serve({
+      unary: { Reset: (_call, reply) => reply(null, Buffer.from([0x0a, 0xff, 0xff])) },
+    });
     await assert.rejects(
       () => client(s.address).reset(),
-      (e: unknown) => e instanceof TalosApiError && /node 127\.0\.0\.1:\d+/.test(e.message) && e.codeName !== "OK",
+      (e: unknown) =>
+        e instanceof TalosApiError && /node 127\.0\.0\.1:\d+/.test(e.message) && e.codeName !== "OK",
     );
     assert.equal(s.calls.length, 1);
   });
@@ -319,16 +339,26 @@ describe("talos-api: faults from a broken or hostile peer", function () {
   // ---- TLS ----
 
   const tlsCases: [string, () => Promise<PemPair>][] = [
-    ["for another address", () => issueCert(pki.osCa, { subject: "CN=cp-2", usage: "server", ips: ["127.0.0.2"] })],
-    ["that has expired", () => issueCert(pki.osCa, { subject: "CN=cp-1", usage: "server", ips: ["127.0.0.1"], validDays: -1 })],
+    [
+      "for another address",
+      () => issueCert(pki.osCa, { subject: "CN=cp-2", usage: "server", ips: ["127.0.0.2"] }),
+    ],
+    [
+      "that has expired",
+      () => issueCert(pki.osCa, { subject: "CN=cp-1", usage: "server", ips: ["127.0.0.1"], validDays: -1 }),
+    ],
     [
       "from another CA (self-signed chain)",
-      async () => issueCert(await newCa("impostor"), { subject: "CN=cp-1", usage: "server", ips: ["127.0.0.1"] }),
+      async () =>
+        issueCert(await newCa("impostor"), { subject: "CN=cp-1", usage: "server", ips: ["127.0.0.1"] }),
     ],
   ];
   for (const [what, cert] of tlsCases) {
     it(`a server certificate ${what} is refused before any call reaches it, without key material in the error`, async () => {
-      const s = await serve({ server: await cert(), unary: { Reset: (_c, reply) => reply(null, encodeReply("Reset", { messages: [{}] })) } });
+      const s = await serve({
+        server: await cert(),
+        unary: { Reset: (_c, reply) => reply(null, encodeReply("Reset", { messages: [{}] })) },
+      });
       const started = Date.now();
       await assert.rejects(
         () => client(s.address).reset(),
