@@ -72,7 +72,7 @@ describe("Kubernetes client: faults from a broken or hostile peer", function () 
 
   async function serve(handler: Handler, o: { cert?: PemPair; host?: string } = {}): Promise<Scripted> {
     const seen: Scripted["seen"] = [];
-    const sockets = new Set<import("node:net").Socket>();
+    const sockets = new Set<import("node:stream").Duplex>();
     const cert = o.cert ?? good;
     const server = https.createServer({ cert: cert.crt, key: standardKeyPem(cert.key) }, (req, res) => {
       seen.push({ method: req.method ?? "", path: req.url ?? "", auth: req.headers.authorization });

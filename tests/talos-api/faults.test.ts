@@ -107,10 +107,13 @@ describe("talos-api: faults from a broken or hostile peer", function () {
   // ---- etcd snapshot ----
 
   /** Streams through the client into a real snapshot file; resolves with the error or the file. */
-  async function snapshotInto(stream: ScriptedStream): Promise<{ error?: unknown; files: string[] }> {
+  async function snapshotInto(
+    stream: ScriptedStream,
+    maxBytes?: number,
+  ): Promise<{ error?: unknown; files: string[] }> {
     const s = await serve({ streams: { EtcdSnapshot: stream } });
     const sub = fs.mkdtempSync(path.join(dir, "snap-"));
-    const writer = await SnapshotFileWriter.open(path.join(sub, "homelab-etcd.db"));
+    const writer = await SnapshotFileWriter.open(path.join(sub, "homelab-etcd.db"), { maxBytes });
     let error: unknown;
     try {
       await client(s.address).etcdSnapshot(writer);
@@ -176,6 +179,29 @@ describe("talos-api: faults from a broken or hostile peer", function () {
     );
     assert.equal(calls, 1);
     assert.deepEqual(r.files, []);
+  });
+
+  it("a snapshot stream that never stops is cut at the size bound and cancelled, leaving no file", async () => {
+    const chunk = crypto.randomBytes(64 * 1024);
+    let cancelled = false;
+    const r = await snapshotInto((call) => {
+      call.on("cancelled", () => {
+        cancelled = true;
+      });
+      const pump = () => {
+        while (!cancelled && call.write(dataFrame(chunk))) {}
+        if (!cancelled) call.once("drain", pump);
+      };
+      pump();
+    }, 1024 * 1024);
+    assert.ok(r.error instanceof TalosError, String(r.error));
+    assert.match(
+      r.error.message,
+      /^Talos etcdSnapshot on node 127\.0\.0\.1:\d+ failed: snapshot stream exceeds 1048576 bytes/,
+    );
+    assert.deepEqual(r.files, []);
+    await new Promise((res) => setTimeout(res, 100));
+    assert.ok(cancelled, "the client cancelled the stream");
   });
 
   it("a frame of another message type in the snapshot stream never ends as a backup", async () => {

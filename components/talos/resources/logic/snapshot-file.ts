@@ -41,6 +41,13 @@ export interface SnapshotFileInfo {
   readonly revision?: number;
 }
 
+/**
+ * Upper bound of a snapshot: twice the largest backend etcd suggests (`--quota-backend-bytes`,
+ * "suggested maximum 8 GiB", etcd docs dev-guide/limit). A node streaming past it is broken;
+ * without a bound it would fill the disk the backups live on.
+ */
+export const MAX_SNAPSHOT_BYTES = 16 * 1024 * 1024 * 1024;
+
 /** Snapshots up to this size are kept in memory while they stream, to read their revision. */
 export const INSPECT_LIMIT = 128 * 1024 * 1024;
 
@@ -128,6 +135,7 @@ export class SnapshotFileWriter {
     readonly file: string,
     private readonly recipient: string | undefined,
     private readonly age: Age | undefined,
+    private readonly maxBytes: number,
   ) {
     this.temp = path.join(
       path.dirname(file),
@@ -135,12 +143,20 @@ export class SnapshotFileWriter {
     );
   }
 
-  static async open(file: string, o: { recipient?: string } = {}): Promise<SnapshotFileWriter> {
+  static async open(
+    file: string,
+    o: { recipient?: string; maxBytes?: number } = {},
+  ): Promise<SnapshotFileWriter> {
     const recipient = o.recipient?.trim() || undefined;
     if (recipient !== undefined && !isAgeRecipient(recipient)) {
       throw new Error(`age recipient "${recipient}" is not an age1… public key`);
     }
-    const w = new SnapshotFileWriter(path.resolve(file), recipient, recipient ? await loadAge() : undefined);
+    const w = new SnapshotFileWriter(
+      path.resolve(file),
+      recipient,
+      recipient ? await loadAge() : undefined,
+      o.maxBytes ?? MAX_SNAPSHOT_BYTES,
+    );
     fs.mkdirSync(path.dirname(w.file), { recursive: true, mode: 0o700 });
     await w.start();
     return w;
@@ -186,6 +202,11 @@ export class SnapshotFileWriter {
   }
 
   async write(chunk: Buffer): Promise<void> {
+    if (this.check.bytes + chunk.length > this.maxBytes) {
+      throw new SnapshotIntegrityError(
+        `snapshot stream exceeds ${this.maxBytes} bytes, more than any etcd database: refused`,
+      );
+    }
     this.check.update(chunk);
     if (this.inspect) {
       this.inspectBytes += chunk.length;
