@@ -384,7 +384,11 @@ export class KubeClient {
           if (settled) return;
           settled = true;
           clearTimeout(timer);
-          const text = Buffer.concat(chunks).toString("utf8");
+          // A proxy's debug or error page may echo the request headers: the bearer token never
+          // goes further than this (into an error message, a log) from an answer.
+          const raw = Buffer.concat(chunks).toString("utf8");
+          const token = this.creds.token;
+          const text = token ? raw.split(token).join("[redacted token]") : raw;
           let body: unknown = text;
           try {
             body = text ? JSON.parse(text) : undefined;

@@ -199,6 +199,16 @@ describe("Kubernetes client: faults from a broken or hostile peer", function () 
     assert.ok(Date.now() - started < 2500);
   });
 
+  it("an error page that echoes the request headers does not bring the token into the error", async () => {
+    const s = await serve((req, res) => {
+      res.writeHead(400, { "content-type": "text/plain" });
+      res.end(`Bad Request\nAuthorization: ${req.headers.authorization}\n`);
+    });
+    const e = await failure(client(s).nodeStatus("cp-1"));
+    assert.ok(e instanceof KubeApiError && e.status === 400);
+    assert.match(e.message, /Authorization: Bearer \[redacted token\]/);
+  });
+
   it("410 Gone is not waited through", async () => {
     const s = await serve((_req, res) => json(res, 410, status(410, "Gone", "too old resource version")));
     const e = await failure(client(s).waitNodeReady("cp-1", { timeoutMs: 10_000, ...quiet }));
