@@ -494,27 +494,36 @@ export class KubeClient {
     );
 
     let pending = targets;
-    const refusals = new Map<string, string>();
+    // Why each pending pod is not evicted yet: a PodDisruptionBudget (429), or a transient API
+    // failure (no answer, 5xx), both retried until the deadline.
+    const refusals = new Map<string, { pdb: boolean; message: string }>();
     while (pending.length > 0) {
       const still: PodRef[] = [];
       for (const p of pending) {
-        const r = await this.evictPod(p.namespace, p.name, d.requestMs);
-        if (r.outcome === "blocked") {
+        try {
+          const r = await this.evictPod(p.namespace, p.name, d.requestMs);
+          if (r.outcome === "blocked") {
+            still.push(p);
+            refusals.set(podKey(p), { pdb: true, message: r.message });
+          }
+        } catch (e) {
+          if (!isTransient(e)) throw e;
           still.push(p);
-          refusals.set(podKey(p), r.message);
+          refusals.set(podKey(p), { pdb: false, message: errText(e) });
         }
       }
       pending = still;
       if (pending.length === 0) break;
       const names = pending.map(podKey);
+      const allPdb = names.every((n) => refusals.get(n)?.pdb);
       if (d.expired) {
-        const why = names.map((n) => `${n}: ${refusals.get(n)}`).join("; ");
+        const why = names.map((n) => `${n}: ${refusals.get(n)?.message}`).join("; ");
         throw new Error(
-          `drain ${name}: timed out after ${d.elapsed()} — a PodDisruptionBudget still refuses to evict ${names.join(", ")} (${why})`,
+          `drain ${name}: timed out after ${d.elapsed()} — ${allPdb ? "a PodDisruptionBudget still refuses to evict" : "eviction still refused or failing for"} ${names.join(", ")} (${why})`,
         );
       }
       d.progress(
-        `drain ${name}: eviction refused by a PodDisruptionBudget for ${names.join(", ")}, retrying`,
+        `drain ${name}: eviction ${allPdb ? "refused by a PodDisruptionBudget" : "refused or failing"} for ${names.join(", ")}, retrying`,
       );
       await d.pause();
     }
@@ -522,8 +531,18 @@ export class KubeClient {
     // Evicted pods terminate gracefully; a pod counts as gone once no pod with its uid is on the node.
     let left = opts.waitForDeletion === false ? [] : targets;
     while (left.length > 0) {
-      const now = new Set((await this.listNodePods(name, d.requestMs)).map((p) => `${podKey(p)}@${p.uid}`));
-      left = left.filter((p) => now.has(`${podKey(p)}@${p.uid}`));
+      let listed: PodRef[] | undefined;
+      try {
+        listed = await this.listNodePods(name, d.requestMs);
+      } catch (e) {
+        // An API blip while waiting: poll again (the deadline still bounds the wait).
+        if (!isTransient(e)) throw e;
+        d.progress(`drain ${name}: pod list failed (${errText(e)}), retrying`);
+      }
+      if (listed) {
+        const now = new Set(listed.map((p) => `${podKey(p)}@${p.uid}`));
+        left = left.filter((p) => now.has(`${podKey(p)}@${p.uid}`));
+      }
       if (left.length === 0) break;
       if (d.expired) {
         throw new Error(

@@ -186,6 +186,44 @@ describe("Kubernetes client: faults from a broken or hostile peer", function () 
     assert.equal(n, 3);
   });
 
+  it("drain retries an eviction or a pod list that fails transiently (500, 503), within its deadline", async () => {
+    let evictions = 0;
+    let lists = 0;
+    const pod = { metadata: { namespace: "default", name: "web-1", uid: "u1" }, spec: { nodeName: "cp-1" } };
+    const s = await serve((req, res) => {
+      if (req.url?.startsWith("/api/v1/nodes/cp-1")) return json(res, 200, readyNode("cp-1"));
+      if (req.url?.endsWith("/eviction")) {
+        evictions++;
+        if (evictions === 1)
+          return json(res, 500, status(500, "InternalError", "etcdserver: leader changed"));
+        return json(res, 201, { kind: "Status", apiVersion: "v1", status: "Success", code: 201 });
+      }
+      lists++;
+      if (lists === 2) {
+        res.writeHead(503, { "content-type": "text/html", "retry-after": "1" });
+        return res.end("<html>503 Service Unavailable</html>");
+      }
+      json(res, 200, { kind: "PodList", apiVersion: "v1", metadata: {}, items: lists === 1 ? [pod] : [] });
+    });
+    const r = await client(s).drain("cp-1", { timeoutMs: 3000, ...quiet });
+    assert.deepEqual(r.evicted, ["default/web-1"]);
+    assert.equal(evictions, 2);
+    assert.equal(lists, 3);
+  });
+
+  it("drain does not retry an eviction the API refuses for good (403)", async () => {
+    const pod = { metadata: { namespace: "default", name: "web-1", uid: "u1" }, spec: { nodeName: "cp-1" } };
+    const s = await serve((req, res) => {
+      if (req.url?.startsWith("/api/v1/nodes/cp-1")) return json(res, 200, readyNode("cp-1"));
+      if (req.url?.endsWith("/eviction"))
+        return json(res, 403, status(403, "Forbidden", "pods/eviction is forbidden"));
+      json(res, 200, { kind: "PodList", apiVersion: "v1", metadata: {}, items: [pod] });
+    });
+    const e = await failure(client(s).drain("cp-1", { timeoutMs: 3000, ...quiet }));
+    assert.ok(e instanceof KubeApiError && e.status === 403, String(e));
+    assert.equal(s.seen.filter((r) => r.path.endsWith("/eviction")).length, 1);
+  });
+
   it("a transient 500 that never ends fails at the wait's bound, saying what it last saw", async () => {
     const s = await serve((_req, res) =>
       json(res, 500, status(500, "InternalError", "etcdserver: leader changed")),
