@@ -15,6 +15,7 @@ import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import { KubeApiError, KubeClient, kubeCredentials, MAX_RESPONSE_BYTES } from "../../components/kube/client";
 import { credentialsFromTalosconfig } from "../../components/talos/resources/credentials";
+import { checkReadyz } from "../../components/talos/resources/logic/ready";
 import { issueCert, newCa, type PemPair, standardKeyPem } from "../fakes/certs";
 
 const TOKEN = "abcdef.0123456789abcdef";
@@ -313,6 +314,52 @@ describe("Kubernetes client: faults from a broken or hostile peer", function () 
         /ERR_TLS_CERT_ALTNAME_INVALID|CERT_HAS_EXPIRED/,
       );
       assert.equal(s.seen.length, 0);
+    });
+  }
+
+  it("/readyz: a proxy's 200 page is not ready; only kube-apiserver's 200 \"ok\" is", async () => {
+    let page = "<html>Welcome</html>";
+    const s = await serve((_req, res) => {
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.end(page);
+    });
+    assert.equal(await checkReadyz(kubeconfig(s.url), 2000), false);
+    page = "ok";
+    assert.equal(await checkReadyz(kubeconfig(s.url), 2000), true);
+  });
+
+  for (const [what, handler] of [
+    [
+      "headers then silence",
+      (_req: http.IncomingMessage, res: http.ServerResponse) => {
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.write("o");
+      },
+    ],
+    [
+      "a byte every 100 ms, forever",
+      (_req: http.IncomingMessage, res: http.ServerResponse) => {
+        res.writeHead(200, { "content-type": "text/plain" });
+        const t = setInterval(() => res.write(" "), 100);
+        res.on("close", () => clearInterval(t));
+      },
+    ],
+  ] as const) {
+    it(`/readyz answering with ${what} ends within its bound`, async () => {
+      const s = await serve(handler);
+      const started = Date.now();
+      const r = await Promise.race([
+        checkReadyz(kubeconfig(s.url), 400).then(
+          (v) => `resolved ${v}`,
+          (e: unknown) => `rejected ${e instanceof Error ? e.message : String(e)}`,
+        ),
+        new Promise<string>((res) => setTimeout(() => res("still waiting after 3 s"), 3000)),
+      ]);
+      assert.match(
+        r,
+        /^rejected Kubernetes API GET \/readyz \(https:\/\/127\.0\.0\.1:\d+\): no answer within 400 ms$/,
+      );
+      assert.ok(Date.now() - started < 1500);
     });
   }
 
