@@ -204,6 +204,30 @@ describe("talos-api: faults from a broken or hostile peer", function () {
     assert.ok(cancelled, "the client cancelled the stream");
   });
 
+  it("metadata.error midway through the snapshot stream (apid's proxied failure) fails naming that node", async () => {
+    const snap = etcdSnapshot(8 * 4096);
+    const r = await snapshotInto((call) => {
+      call.write(dataFrame(snap.subarray(0, 4096)));
+      // apid one-to-many (director.go BuildError): the node's failure as a last message.
+      call.write(
+        encodeReply("EtcdSnapshot", {
+          metadata: {
+            hostname: "cp-9",
+            error: "rpc error: code = Unknown desc = etcd stopped",
+            status: { code: 2 },
+          },
+        }),
+      );
+      call.end();
+    });
+    assert.ok(r.error instanceof TalosError, String(r.error));
+    assert.equal(
+      r.error.message,
+      "Talos etcdSnapshot on node cp-9 failed: rpc error: code = Unknown desc = etcd stopped",
+    );
+    assert.deepEqual(r.files, []);
+  });
+
   it("a frame of another message type in the snapshot stream never ends as a backup", async () => {
     const snap = etcdSnapshot(8 * 4096);
     for (const alien of [
