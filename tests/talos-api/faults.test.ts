@@ -204,6 +204,23 @@ describe("talos-api: faults from a broken or hostile peer", function () {
     assert.ok(cancelled, "the client cancelled the stream");
   });
 
+  it("a single frame beyond the 64 MiB message bound fails at once (RESOURCE_EXHAUSTED), not retried", async () => {
+    let calls = 0;
+    const r = await snapshotInto((call) => {
+      calls++;
+      call.write(dataFrame(Buffer.alloc(65 * 1024 * 1024)));
+      call.end();
+    });
+    assert.ok(r.error instanceof TalosApiError, String(r.error));
+    assert.equal(r.error.codeName, "RESOURCE_EXHAUSTED");
+    assert.match(
+      r.error.message,
+      /^Talos etcdSnapshot on node 127\.0\.0\.1:\d+ failed: RESOURCE_EXHAUSTED: /,
+    );
+    assert.equal(calls, 1);
+    assert.deepEqual(r.files, []);
+  });
+
   it("metadata.error midway through the snapshot stream (apid's proxied failure) fails naming that node", async () => {
     const snap = etcdSnapshot(8 * 4096);
     const r = await snapshotInto((call) => {
