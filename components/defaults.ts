@@ -42,6 +42,12 @@ export const BACKUP_DEFAULTS = {
   encrypt: true,
 } as const;
 
+/** The cluster's pod and service networks when `network` leaves them out (Talos' own defaults). */
+export const NETWORK_DEFAULTS = {
+  podSubnets: ["10.244.0.0/16"],
+  serviceSubnets: ["10.96.0.0/12"],
+} as const;
+
 /** A node's VM and install disk when its entry leaves them out (the same for both roles). */
 export const NODE_DEFAULTS = {
   cores: 2,

@@ -8,6 +8,7 @@
 import type { AddonsConfig } from "./addons/config";
 import { withEtcdBackupPatch } from "./addons/etcd-backup";
 import { withPlatformPatches } from "./addons/platform-cluster";
+import type { RuleNode, RulePool } from "./config/rules";
 import type { StackConfig } from "./config/validate";
 import { openebsBasePath, planNodes } from "./hardware/plan";
 import type { ProxmoxNodesArgs } from "./proxmox/nodes";
@@ -26,14 +27,9 @@ export interface ClusterSpecWire {
   readonly kubernetesVersion?: string;
   readonly controlPlane?: { readonly vip?: string; readonly allowEvenCount?: boolean };
   readonly network?: { readonly cidr?: string; readonly gateway?: string };
-  readonly nodes?: ReadonlyArray<{
-    readonly name: string;
-    readonly role: "controlplane" | "worker";
-    readonly ip: string;
-    readonly proxmoxNode?: string;
-    readonly vmId?: number;
-  }>;
-  readonly metallbPools?: ReadonlyArray<{ readonly name: string; readonly addresses: readonly string[] }>;
+  /** The nodes and pools as the cross-field rules take them (policy/lib/facts.ts passes them on). */
+  readonly nodes?: readonly RuleNode[];
+  readonly metallbPools?: readonly RulePool[];
 }
 
 export interface ClusterPlan {

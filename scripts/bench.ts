@@ -23,6 +23,7 @@ import { performance } from "node:perf_hooks";
 import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { NETWORK_DEFAULTS } from "../components/defaults";
 import { renderMachineConfig } from "../components/talos/machineconfig/render";
 import { generateSecretsBundle, serializeSecretsYaml } from "../components/talos/pki/secrets";
 import { installerImage } from "../components/talos/schematic";
@@ -109,8 +110,8 @@ async function main(): Promise<void> {
           openebsHostpath: true,
           allowSchedulingOnControlPlanes: false,
           discovery: true,
-          podSubnets: ["10.244.0.0/16"],
-          serviceSubnets: ["10.96.0.0/12"],
+          podSubnets: [...NETWORK_DEFAULTS.podSubnets],
+          serviceSubnets: [...NETWORK_DEFAULTS.serviceSubnets],
           bundle,
         });
       }

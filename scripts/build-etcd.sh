@@ -20,10 +20,8 @@ if [[ -x $out/etcd && -x $out/etcdutl ]]; then
   echo "etcd: cached v$version in $out"
   exit 0
 fi
-if ! command -v go >/dev/null 2>&1; then
-  echo "etcd: Go not installed; real-etcd tests will skip"
-  exit 0
-fi
+source "$root/scripts/skip-without-go.sh"
+skip_without_go etcd "real-etcd tests"
 start=$(date +%s)
 src="$out/src"
 mkdir -p "$src/etcd" "$src/etcdutl"

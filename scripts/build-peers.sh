@@ -16,10 +16,8 @@ KUBERNETES_VERSION=v1.34.4
 out=${TEST_PEERS_DIR:-$HOME/.cache/test-peers}
 only=${TEST_PEERS_ONLY:-talosctl etcd kube-apiserver}
 say() { echo "test-peers: $*"; }
-if ! command -v go >/dev/null 2>&1; then
-  say "Go not installed; talosctl conformance and real API server tests will skip"
-  exit 0
-fi
+source "$(dirname "$0")/skip-without-go.sh"
+skip_without_go test-peers "talosctl conformance and real API server tests"
 mkdir -p "$out" && out=$(cd "$out" && pwd)
 
 # Copies a module's own replace directives (Go ignores them in a dependency) into the scratch go.mod.

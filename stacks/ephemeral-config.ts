@@ -6,9 +6,10 @@
  * base's node network are refused (the copy would claim a production address).
  */
 import type { ConfigMap } from "@pulumi/pulumi/automation";
+import { decodeConfigValue } from "../components/config/source";
 import { parseCidr, parseIpv4, rangeContains } from "../components/net/ipv4";
 import { UserError } from "./errors";
-import { configValue, decode, isRecord, key } from "./stack-config";
+import { configValue, isRecord, key } from "./stack-config";
 
 export interface Offsets {
   readonly vmidOffset: number;
@@ -233,7 +234,7 @@ export function ephemeralConfig(base: ConfigMap, stackName: string, off: Offsets
     const entry = base[key(name)];
     if (entry === undefined) continue;
     if (entry.secret) throw new UserError(`${key(name)} is a secret; ephemeral cannot rewrite it`);
-    set(name, fn(decode(entry.value), off));
+    set(name, fn(decodeConfigValue(name, entry.value), off));
   }
   return out;
 }
@@ -247,7 +248,7 @@ export function configJson(config: ConfigMap): string {
   const out: Record<string, { value: string; secret: false; objectValue?: unknown }> = {};
   for (const [k, v] of Object.entries(config)) {
     if (v.secret) continue;
-    const decoded = decode(v.value);
+    const decoded = decodeConfigValue(k.slice(k.indexOf(":") + 1), v.value);
     out[k] =
       typeof decoded === "object" && decoded !== null
         ? { value: v.value, secret: false, objectValue: decoded }

@@ -1,26 +1,15 @@
 /** Reading the project's keys out of a stack's config (as `pulumi config --json` gives it). */
 import type { ConfigMap } from "@pulumi/pulumi/automation";
 import { AddonsConfigSchema } from "../components/addons/config";
+import { decodeConfigValue } from "../components/config/source";
 import { PROJECT_NAME } from "./workspace";
 
 export const key = (name: string): string => `${PROJECT_NAME}:${name}`;
 
-/** Decodes a config value: objects, lists, booleans and numbers are stored as JSON text. */
-export function decode(text: string): unknown {
-  const t = text.trim();
-  if (/^[[{]/.test(t) || t === "true" || t === "false" || /^-?\d+(\.\d+)?$/.test(t)) {
-    try {
-      return JSON.parse(t);
-    } catch {
-      return text;
-    }
-  }
-  return text;
-}
-
+/** A project key's value, decoded as the program decodes it (components/config/source.ts). */
 export function configValue(config: ConfigMap, name: string): unknown {
   const v = config[key(name)];
-  return v === undefined ? undefined : decode(v.value);
+  return v === undefined ? undefined : decodeConfigValue(name, v.value);
 }
 
 export function isRecord(v: unknown): v is Record<string, unknown> {

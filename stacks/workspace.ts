@@ -237,12 +237,13 @@ export async function openStack(
   const env = opts.env ?? process.env;
   const facts = stackFileFacts(root, stackName);
   // A stack file naming a KMS/Vault secrets provider needs no passphrase.
-  const emptyPassphrase = !hasPassphrase(env) && !usesOtherProvider(facts);
+  const otherProvider = usesOtherProvider(facts);
+  const emptyPassphrase = !hasPassphrase(env) && !otherProvider;
   if (guarded) {
     const why = passphraseRefusal(guarded, stackName, env, {
       production: facts.production,
       allowEmpty: opts.allowEmptyPassphrase === true,
-      otherProvider: usesOtherProvider(facts),
+      otherProvider,
     });
     if (why) throw new UserError(why);
   }

@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import { type AddonName, CHARTS } from "../versions";
-import { wrong } from "./config-fields";
+import { reportProblem, wrong } from "./config-fields";
 
 const SEMVER = /^(v?)(\d+)\.(\d+)\.(\d+)([-+][0-9A-Za-z.-]+)?$/;
 
@@ -48,14 +48,11 @@ export const chartVersion = (addon: AddonName) => {
       ),
       abort: true,
     })
-    .superRefine((version, ctx) => {
-      const problem = chartVersionProblem(addon, version);
-      if (problem)
-        ctx.addIssue({
-          code: "custom",
-          input: version,
-          message: wrong(problem, `remove the override to use ${pinned}, or pick a release in that range`),
-        });
-    })
+    .superRefine(
+      reportProblem(
+        (version: string) => chartVersionProblem(addon, version),
+        `remove the override to use ${pinned}, or pick a release in that range`,
+      ),
+    )
     .optional();
 };

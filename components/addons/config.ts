@@ -8,11 +8,12 @@
  */
 import { z } from "zod";
 import { formatIssue, zodIssues } from "../config/errors";
+import { httpsEndpoint } from "../config/https-endpoint";
 import { parseRange } from "../net/ipv4";
 import { chartVersion } from "./chart-range";
-import { flag, wrong } from "./config-fields";
+import { flag, reportProblem, wrong } from "./config-fields";
 import { EtcdBackupSchema } from "./etcd-backup";
-import { goDurationProblem, httpsEndpointProblem } from "./field-formats";
+import { goDurationProblem } from "./field-formats";
 import { gitBranchProblem } from "./git-ref";
 import { addonValues } from "./managed-values";
 import {
@@ -66,27 +67,15 @@ const gitUrl = z
     ),
     abort: true,
   })
-  // https, no userinfo: the token belongs in the secret fluxGitPassword.
-  .regex(/^https:\/\/[^/\s@]+\/\S*$/, {
-    error: wrong(
-      "is not an https:// Git URL without credentials (put a token in the secret fluxGitPassword)",
-      'write it like "https://github.com/me/fleet.git"',
-    ),
-    abort: true,
-  })
-  // A port out of range never connects; Flux has no use for a query or fragment (the branch is `branch`).
-  .superRefine((url, ctx) => {
-    const problem = httpsEndpointProblem(url, true);
-    if (problem)
-      ctx.addIssue({
-        code: "custom",
-        input: url,
-        message: wrong(
-          `is not a Git URL Flux can clone: ${problem}`,
-          'write it like "https://github.com/me/fleet.git" (the branch goes in branch)',
-        ),
-      });
-  });
+  // https, no userinfo (the token belongs in the secret fluxGitPassword), a repository path; Flux
+  // has no use for a query or fragment (the branch is `branch`).
+  .pipe(
+    httpsEndpoint({
+      example: "https://github.com/me/fleet.git",
+      path: "required",
+      credentials: "put a token in the secret fluxGitPassword",
+    }),
+  );
 
 const fluxInterval = z
   .string({ error: wrong("must be a string", 'write a Go duration like "10m"') })
@@ -104,15 +93,7 @@ export const FluxGitSchema = z.strictObject({
   branch: z
     .string({ error: wrong("must be a string", 'write branch: "main"') })
     .min(1, { error: wrong("is empty", 'write branch: "main"') })
-    .superRefine((name, ctx) => {
-      const problem = gitBranchProblem(name);
-      if (problem)
-        ctx.addIssue({
-          code: "custom",
-          input: name,
-          message: wrong(problem, "write the branch name as Git shows it"),
-        });
-    })
+    .superRefine(reportProblem(gitBranchProblem, "write the branch name as Git shows it"))
     .default("main"),
   path: z
     .string({ error: wrong("must be a string", 'write path: "./clusters/homelab"') })

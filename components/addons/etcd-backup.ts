@@ -12,14 +12,7 @@
  */
 import { z } from "zod";
 import { wrong } from "./config-fields";
-import {
-  bucketName,
-  cronSchedule,
-  dottedBucketIssue,
-  httpsEndpoint,
-  s3Prefix,
-  s3Region,
-} from "./field-formats";
+import { bucketName, cronSchedule, dottedBucketIssue, s3Endpoint, s3Prefix, s3Region } from "./field-formats";
 
 /** talos-backup's image (v0.1.0-beta.2 reads USE_PATH_STYLE and DISABLE_ENCRYPTION). */
 export const TALOS_BACKUP_IMAGE = "ghcr.io/siderolabs/talos-backup:v0.1.0-beta.2";
@@ -38,7 +31,7 @@ const k8sName = z
 export const EtcdBackupS3Schema = z
   .strictObject({
     /** https URL of the S3 API (MinIO, Garage, a NAS); omit for AWS. */
-    endpoint: httpsEndpoint("https://minio.lan:9000", false).optional(),
+    endpoint: s3Endpoint("etcdBackupS3").optional(),
     bucket: bucketName("etcd-backups"),
     region: s3Region.default("us-east-1"),
     /** Path-style URLs (bucket in the path), as MinIO and most NAS servers want. Default true. */

@@ -14,15 +14,16 @@
  * - Kubernetes quantities (`resource.Quantity`: a decimal number with a binary Ki…Ei, decimal
  *   k…E or exponent suffix);
  * - e-mail addresses (a bare `local@domain` that Go's `mail.ParseAddress` and ACME servers take);
- * - https endpoints (WHATWG URL: no credentials, a host, a port 1-65535, no query or fragment);
+ * - S3 endpoints (the config's https-endpoint rule, config/https-endpoint.ts, without a path);
  * - S3 bucket names (AWS' naming rules, which MinIO shares).
  *
  * Each `…Problem` returns what is wrong, or undefined; the zod fields below turn it into the
  * project's "what — fix" message.
  */
 import { z } from "zod";
+import { httpsEndpoint } from "../config/https-endpoint";
 import { parseIpv4 } from "../net/ipv4";
-import { wrong } from "./config-fields";
+import { reportProblem, wrong } from "./config-fields";
 
 // ---- cron (robfig/cron v3 ParseStandard, as Kubernetes' CronJob validation calls it) ----
 
@@ -114,20 +115,12 @@ export function cronProblem(s: string): string | undefined {
 }
 
 export const cronSchedule = (example = "0 3 * * *") =>
-  z
-    .string({ error: wrong("must be a string", `write a cron schedule like "${example}"`) })
-    .superRefine((s, ctx) => {
+  z.string({ error: wrong("must be a string", `write a cron schedule like "${example}"`) }).superRefine(
+    reportProblem((s: string) => {
       const problem = cronProblem(s);
-      if (problem)
-        ctx.addIssue({
-          code: "custom",
-          input: s,
-          message: wrong(
-            `is not a cron schedule Kubernetes accepts: ${problem}`,
-            `write five fields "minute hour day month weekday" (weekday 0-6 or sun-sat), like "${example}" (03:00 UTC daily), or "@daily"`,
-          ),
-        });
-    });
+      return problem && `is not a cron schedule Kubernetes accepts: ${problem}`;
+    }, `write five fields "minute hour day month weekday" (weekday 0-6 or sun-sat), like "${example}" (03:00 UTC daily), or "@daily"`),
+  );
 
 // ---- durations ----
 
@@ -171,10 +164,7 @@ export function goDurationProblem(s: string): string | undefined {
 }
 
 const durationField = (problemOf: (s: string) => string | undefined, fix: string) =>
-  z.string({ error: wrong("must be a string", fix) }).superRefine((s, ctx) => {
-    const problem = problemOf(s);
-    if (problem) ctx.addIssue({ code: "custom", input: s, message: wrong(problem, fix) });
-  });
+  z.string({ error: wrong("must be a string", fix) }).superRefine(reportProblem(problemOf, fix));
 
 /** A positive Prometheus duration, like a retention "15d". */
 export const prometheusDuration = (example: string) =>
@@ -203,11 +193,9 @@ export function storageSizeProblem(s: string): string | undefined {
 }
 
 export const storageSize = (example: string) =>
-  z.string({ error: wrong("must be a string", `write a size like "${example}"`) }).superRefine((s, ctx) => {
-    const problem = storageSizeProblem(s);
-    if (problem)
-      ctx.addIssue({ code: "custom", input: s, message: wrong(problem, `write it like "${example}"`) });
-  });
+  z
+    .string({ error: wrong("must be a string", `write a size like "${example}"`) })
+    .superRefine(reportProblem(storageSizeProblem, `write it like "${example}"`));
 
 // ---- names and addresses ----
 
@@ -251,36 +239,15 @@ export const hostPort = (example: string) =>
   );
 
 /**
- * Why `s` is not an https endpoint fit for a controller's config: credentials would sit in plain
- * config, a query or fragment is dropped or refused (OIDC issuers must have neither), a port out
- * of range never connects. `pathAllowed: false` for S3 endpoints (the bucket goes after the host).
+ * An S3 API endpoint (config/https-endpoint.ts has the rule): the bucket goes in its own key, so
+ * no path; the access keys go in the secrets `keyPrefix`AccessKeyId / `keyPrefix`SecretAccessKey.
  */
-export function httpsEndpointProblem(s: string, pathAllowed: boolean): string | undefined {
-  if (!/^https:\/\//i.test(s)) return "is not an https:// URL";
-  let url: URL;
-  try {
-    url = new URL(s);
-  } catch {
-    return "is not a URL (a host, and a port 1-65535 if any)";
-  }
-  if (url.username !== "" || url.password !== "")
-    return "has credentials in it: they belong in the secret config keys, not in plain config";
-  if (url.hostname === "") return "is not a URL (a host, and a port 1-65535 if any)";
-  if (url.port === "0") return "has port 0";
-  if (url.search !== "" || url.hash !== "" || /[?#]/.test(s)) return "has a query or fragment";
-  if (!pathAllowed && url.pathname !== "/") return "has a path (the bucket goes in its own key)";
-  return undefined;
-}
-
-export const httpsEndpoint = (example: string, pathAllowed = true) =>
-  z.string({ error: wrong("must be a string", `write a URL like "${example}"`) }).superRefine((s, ctx) => {
-    const problem = httpsEndpointProblem(s, pathAllowed);
-    if (problem)
-      ctx.addIssue({
-        code: "custom",
-        input: s,
-        message: wrong(problem, `secrets travel over it: write it like "${example}"`),
-      });
+export const s3Endpoint = (keyPrefix: string) =>
+  httpsEndpoint({
+    example: "https://minio.lan:9000",
+    path: "root",
+    credentials: `the access keys go in the secrets ${keyPrefix}AccessKeyId and ${keyPrefix}SecretAccessKey`,
+    pathWhy: "the bucket goes in its own key",
   });
 
 /** Why S3 (AWS' rules, which MinIO applies too) would refuse `s` as a bucket name. */
@@ -300,11 +267,7 @@ export const bucketName = (example: string) =>
       error: (issue) =>
         wrong(issue.input === undefined ? "is required" : "must be a string", `write bucket: "${example}"`),
     })
-    .superRefine((s, ctx) => {
-      const problem = bucketNameProblem(s);
-      if (problem)
-        ctx.addIssue({ code: "custom", input: s, message: wrong(problem, `name it like "${example}"`) });
-    });
+    .superRefine(reportProblem(bucketNameProblem, `name it like "${example}"`));
 
 /**
  * Virtual-hosted addressing (`pathStyle: false`) puts the bucket in the TLS host name: a dotted

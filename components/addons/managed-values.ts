@@ -20,6 +20,11 @@ interface ManagedValue {
 }
 
 const SECRET = "would put a secret in plain stack config";
+/** OpenEBS' two base paths (LocalPV's and the hostpath class's) are the one kubelet-mounted directory. */
+const OPENEBS_BASE_PATH = {
+  why: "is set by the program to the directory the kubelet mounts (extraMounts): volumes elsewhere fail on Talos",
+  fix: "remove it; to keep volumes on a data disk set addons.openebs.dataDisk",
+};
 
 export const MANAGED_VALUES: Readonly<Partial<Record<AddonName, readonly ManagedValue[]>>> = {
   cilium: [
@@ -43,16 +48,8 @@ export const MANAGED_VALUES: Readonly<Partial<Record<AddonName, readonly Managed
     },
   ],
   openebs: [
-    {
-      path: ["localpv", "basePath"],
-      why: "is set by the program to the directory the kubelet mounts (extraMounts): volumes elsewhere fail on Talos",
-      fix: "remove it; to keep volumes on a data disk set addons.openebs.dataDisk",
-    },
-    {
-      path: ["hostpathClass", "basePath"],
-      why: "is set by the program to the directory the kubelet mounts (extraMounts): volumes elsewhere fail on Talos",
-      fix: "remove it; to keep volumes on a data disk set addons.openebs.dataDisk",
-    },
+    { path: ["localpv", "basePath"], ...OPENEBS_BASE_PATH },
+    { path: ["hostpathClass", "basePath"], ...OPENEBS_BASE_PATH },
     {
       path: ["hostpathClass", "name"],
       why: "is addons.openebs.storageClassName, which monitoring's volumes also refer to",

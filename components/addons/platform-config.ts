@@ -6,6 +6,7 @@
  * are `platformSecretIssues` (run by the stack validation). Secrets never appear here.
  */
 import { z } from "zod";
+import { httpsEndpoint } from "../config/https-endpoint";
 import { parseIpv4, parseRange, rangeContains } from "../net/ipv4";
 import { GATEWAY_API_FOR_CILIUM } from "../versions";
 import { chartVersion } from "./chart-range";
@@ -17,9 +18,9 @@ import {
   email,
   goDuration,
   hostPort,
-  httpsEndpoint,
   k8sSubdomain,
   prometheusDuration,
+  s3Endpoint,
   s3Prefix,
   s3Region,
   storageSize,
@@ -115,7 +116,7 @@ export const HeadlampSchema = z.strictObject({
   /** OIDC login instead of ServiceAccount tokens; the client secret is `headlampOidcClientSecret`. */
   oidc: z
     .strictObject({
-      issuerURL: httpsEndpoint("https://auth.example.com/realms/homelab"),
+      issuerURL: httpsEndpoint({ example: "https://auth.example.com/realms/homelab", path: "any" }),
       clientID: z.string({ error: wrong("must be a string", 'write clientID: "headlamp"') }).min(1),
       /** Comma-separated, as Headlamp's `-oidc-scopes` flag splits them. */
       scopes: z
@@ -174,7 +175,7 @@ export const VeleroSchema = z.strictObject({
   /** S3-compatible object storage; keys are `veleroS3AccessKeyId` / `veleroS3SecretAccessKey`. */
   s3: z
     .strictObject({
-      endpoint: httpsEndpoint("https://minio.lan:9000", false),
+      endpoint: s3Endpoint("veleroS3"),
       bucket: bucketName("velero"),
       region: s3Region.default("us-east-1"),
       pathStyle: flag(true, "pathStyle"),

@@ -16,6 +16,7 @@ import {
   rangesOverlap,
 } from "../net/ipv4";
 import { type ConfigIssue, showValue } from "./errors";
+import { hostBitsProblem } from "./subnet";
 
 export interface RuleNode {
   readonly name: string;
@@ -253,13 +254,13 @@ export function poolIssues(
         });
         return;
       }
-      // MetalLB reads "10.0.0.201/28" as 10.0.0.192/28: addresses below the one written.
       const cidr = text.includes("/") ? parseCidr(text) : undefined;
-      if (cidr && cidr.address !== cidr.network) {
+      const hostBits = cidr && hostBitsProblem(cidr);
+      if (hostBits) {
         issues.push({
           path,
-          message: `${showValue(text)} has host bits set: it covers ${formatIpv4(cidr.first)}-${formatIpv4(cidr.last)}`,
-          fix: `write ${formatIpv4(cidr.network)}/${cidr.prefix}, or the range you meant as "first-last"`,
+          message: `${showValue(text)} ${hostBits.what}`,
+          fix: `${hostBits.fix}, or the range you meant as "first-last"`,
         });
         return;
       }

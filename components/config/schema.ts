@@ -5,8 +5,8 @@
  */
 
 import { z } from "zod";
-import { CLIENT_CERT_DEFAULTS, ROLLOUT_DEFAULTS } from "../defaults";
-import { formatIpv4, isIpv4, parseCidr } from "../net/ipv4";
+import { CLIENT_CERT_DEFAULTS, NETWORK_DEFAULTS, ROLLOUT_DEFAULTS } from "../defaults";
+import { isIpv4, parseCidr } from "../net/ipv4";
 import { parseSecretsYaml, SecretsBundleError } from "../talos/pki/secrets";
 import { isReleaseVersion } from "../version";
 import {
@@ -26,6 +26,8 @@ import {
   SECURITY_DEFAULTS,
   SecuritySchema,
 } from "./hardware";
+import { httpsEndpoint } from "./https-endpoint";
+import { hostBitsProblem } from "./subnet";
 
 export { CONFIG_NAMESPACE } from "./namespace";
 
@@ -34,19 +36,14 @@ const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const ipv4 = z
   .string()
   .refine(isIpv4, { error: "is not an IPv4 address — write it as a dotted quad like 10.0.0.10" });
-// A subnet is written by its network address: Talos 1.14 refuses `10.244.5.0/16` as a pod or
-// service subnet ("is not a valid CIDR"), and for the node network it is a node's address typed
-// where the network was meant.
+// A subnet is written by its network address (subnet.ts).
 const cidr = z.string().superRefine((text, ctx) => {
   const parsed = parseCidr(text);
+  const hostBits = parsed && hostBitsProblem(parsed);
   if (!parsed) {
     ctx.addIssue({ code: "custom", input: text, message: "is not an IPv4 CIDR — write it like 10.0.0.0/24" });
-  } else if (parsed.address !== parsed.network) {
-    ctx.addIssue({
-      code: "custom",
-      input: text,
-      message: `has host bits set — write the network address ${formatIpv4(parsed.network)}/${parsed.prefix}`,
-    });
+  } else if (hostBits) {
+    ctx.addIssue({ code: "custom", input: text, message: `${hostBits.what} — ${hostBits.fix}` });
   }
 });
 // No leading zeros: `1.36.03` would name an image tag that does not exist.
@@ -55,24 +52,12 @@ const version = (example: string) =>
     error: `is not a release version (numbers without leading zeros) — write it like ${example}`,
   });
 
-/** The port of an https URL, when it has one; NaN when it is not a number. */
-function urlPort(url: string): number | undefined {
-  const m = /^https:\/\/(?:\[[^\]]*\]|[^/:\s]+)(?::([^/]*))?/.exec(url);
-  return m?.[1] === undefined ? undefined : /^\d+$/.test(m[1]) ? Number(m[1]) : Number.NaN;
-}
-const portInRange = (url: string) => {
-  const port = urlPort(url);
-  return port === undefined || (port >= 1 && port <= 65535);
-};
 const PROXMOX_TAG = /^[a-z0-9_.-]+$/;
 
 /** A device node path (`/dev/sda`, `/dev/disk/by-id/…`, `/dev/disk/by-path/pci-0000:00:05.0-…`). */
 function isDevicePath(p: string): boolean {
   return /^\/dev\/[A-Za-z0-9._:+@-]+(\/[A-Za-z0-9._:+@-]+)*$/.test(p) && !p.split("/").includes("..");
 }
-
-/** An https URL with a user or password in it (`https://root:pw@pve:8006/`). */
-const hasCredentials = (url: string) => /^https:\/\/[^/?#]*@/.test(url);
 
 /**
  * A Talos config patch: a YAML string (a strategic-merge document, several `---` documents, or a
@@ -151,17 +136,11 @@ export const ControlPlaneSchema = z.strictObject({
   /** Shared virtual IP the control planes announce (layer 2). */
   vip: ipv4,
   /** Kubernetes API endpoint. Defaults to https://<vip>:6443. */
-  endpoint: z
-    .string()
-    .refine((u) => !hasCredentials(u), {
-      error: "carries credentials — remove them: the API is reached with the cluster's client certificates",
-      abort: true,
-    })
-    .regex(/^https:\/\/[^/\s:]+(:\d+)?$/, {
-      error: "must be an https URL like https://10.0.0.5:6443 (no path)",
-    })
-    .refine(portInRange, { error: "has a port outside 1–65535 — the Kubernetes API listens on 6443" })
-    .optional(),
+  endpoint: httpsEndpoint({
+    example: "https://10.0.0.5:6443",
+    path: "none",
+    credentials: "the API is reached with the cluster's client certificates",
+  }).optional(),
   /** Allow an even number of control planes (etcd quorum gains nothing from it). Defaults to false. */
   allowEvenCount: z.boolean().default(false),
   /** Run workloads on control planes. Defaults to false. */
@@ -181,28 +160,18 @@ export const NetworkSchema = z.strictObject({
   cni: z.enum(["cilium", "flannel"], { error: 'must be "cilium" or "flannel"' }).default("cilium"),
   /** Run kube-proxy. Defaults to false with Cilium (kube-proxy replacement), true with flannel. */
   kubeProxy: z.boolean().optional(),
-  podSubnets: z.array(cidr).default(["10.244.0.0/16"]),
-  serviceSubnets: z.array(cidr).default(["10.96.0.0/12"]),
+  podSubnets: z.array(cidr).default([...NETWORK_DEFAULTS.podSubnets]),
+  serviceSubnets: z.array(cidr).default([...NETWORK_DEFAULTS.serviceSubnets]),
 });
 
 export const ProxmoxSchema = z.strictObject({
   /** Proxmox API URL, e.g. https://pve1.example.lan:8006/. */
-  endpoint: z
-    .string()
-    .regex(/^https:\/\/\S+$/, { error: "must be an https URL like https://pve.lan:8006/", abort: true })
-    .refine((u) => !hasCredentials(u), {
-      error: "carries credentials — remove them: the API token goes in the secret proxmoxApiToken",
-      abort: true,
-    })
-    .refine((u) => !/[?#]/.test(u), {
-      error: "has a query or fragment — give the server's base URL like https://pve.lan:8006/",
-      abort: true,
-    })
-    .refine((u) => !/^https:\/\/[^/]+\/./.test(u), {
-      error:
-        "has a path — give the server's base URL like https://pve.lan:8006/ (the provider adds /api2/json)",
-    })
-    .refine(portInRange, { error: "has a port outside 1–65535 — Proxmox' API listens on 8006" }),
+  endpoint: httpsEndpoint({
+    example: "https://pve.lan:8006/",
+    path: "root",
+    credentials: "the API token goes in the secret proxmoxApiToken",
+    pathWhy: "the provider adds /api2/json",
+  }),
   /** Skip TLS verification of the Proxmox API. Defaults to false; allowed only where you set it. */
   insecure: z.boolean().default(false),
   /** Datastore for VM disks. Defaults to local-lvm. */
@@ -236,13 +205,8 @@ export const PatchesSchema = z.strictObject({
 });
 
 export const ImageFactorySchema = z.strictObject({
-  // https only (the boot image and installer come from here), no credentials in the URL.
-  url: z
-    .string()
-    .regex(/^https:\/\/[^/\s@]+$/, {
-      error: "must be an https URL without credentials or path, like https://factory.talos.dev",
-    })
-    .default(IMAGE_FACTORY_URL),
+  // The boot image and installer come from here; image paths are appended to it.
+  url: httpsEndpoint({ example: "https://factory.talos.dev", path: "none" }).default(IMAGE_FACTORY_URL),
   extensions: z.array(extensionName).default([...DEFAULT_EXTENSIONS]),
 });
 
@@ -318,7 +282,7 @@ export const TOP_LEVEL = {
     })
     .optional(),
   imageFactory: ImageFactorySchema.default({ url: IMAGE_FACTORY_URL, extensions: [...DEFAULT_EXTENSIONS] }),
-  rollout: RolloutSchema.default({ ...ROLLOUT_DEFAULTS, allowNodeRemoval: false }),
+  rollout: RolloutSchema.default({ ...ROLLOUT_DEFAULTS }),
   /**
    * Let a changed or removed `talosSecrets` replace the cluster's secrets bundle (a new PKI: the
    * running cluster rejects the new credentials). Defaults to false: such a change is refused.

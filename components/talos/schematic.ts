@@ -109,6 +109,12 @@ function base(factoryUrl: string): string {
   return factoryUrl.replace(/\/+$/, "");
 }
 
+/** `<factory>/image/<id>/v<ver>/<file>`: where the Image Factory serves a schematic's images. */
+function factoryImageUrl(factoryUrl: string, id: string, talosVersion: string, file: string): string {
+  checkId(id);
+  return `${base(factoryUrl)}/image/${id}/${parseVersion(talosVersion).tag}/${file}`;
+}
+
 /**
  * `<factory>/image/<id>/v<ver>/nocloud-amd64[-secureboot].raw.zst` — the Proxmox VM disk image
  * (zstd since Talos 1.8; Proxmox decompresses it). The factory reads `-secureboot` after the
@@ -121,9 +127,8 @@ export function nocloudImageUrl(
   arch = "amd64",
   secureBoot = false,
 ): string {
-  checkId(id);
   const profile = `nocloud-${arch}${secureBoot ? "-secureboot" : ""}`;
-  return `${base(factoryUrl)}/image/${id}/${parseVersion(talosVersion).tag}/${profile}.raw.zst`;
+  return factoryImageUrl(factoryUrl, id, talosVersion, `${profile}.raw.zst`);
 }
 
 /** `<factory>/image/<id>/v<ver>/<platform>-amd64.iso`. */
@@ -134,8 +139,7 @@ export function isoImageUrl(
   platform = "nocloud",
   arch = "amd64",
 ): string {
-  checkId(id);
-  return `${base(factoryUrl)}/image/${id}/${parseVersion(talosVersion).tag}/${platform}-${arch}.iso`;
+  return factoryImageUrl(factoryUrl, id, talosVersion, `${platform}-${arch}.iso`);
 }
 
 /**

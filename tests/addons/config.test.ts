@@ -111,7 +111,7 @@ describe("addons config schema", () => {
       /^addons\.cilium\.version: "v1\.16\.3" has a leading "v", but cilium's chart versions do not .* — remove the override/,
       /^addons\.cilium\.valuse: is not a known setting — remove it or correct its spelling/,
       /^addons\.openebs\.storageClassName: "Fast_SSD" is not a valid Kubernetes name — /,
-      /^addons\.flux\.git\.url: "github\.com\/me\/fleet" is not an https:\/\/ Git URL without credentials .* — /,
+      /^addons\.flux\.git\.url: "github\.com\/me\/fleet" is not an https:\/\/ URL — write it like https:\/\/github\.com\/me\/fleet\.git/,
       /^addons\.flux\.git\.path: "clusters\/x" .* — start it with "\.\/"/,
       /^addons\.flux\.git\.interval: "5 minutes" is not a Go duration — /,
     ];

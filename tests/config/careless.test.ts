@@ -75,11 +75,17 @@ describe("stack config: a careless user's faults", () => {
     const f = faults(raw);
     assert.match(f.get("kubernetesVersion") ?? "", /leading zeros/);
     assert.match(f.get("talosVersion") ?? "", /leading zeros/);
-    assert.match(f.get("proxmox.endpoint") ?? "", /has a path/);
+    assert.match(f.get("proxmox.endpoint") ?? "", /has a path — .*the provider adds \/api2\/json/);
     assert.match(f.get("proxmox.tags[1]") ?? "", /no spaces/);
-    assert.match(f.get("controlPlane.endpoint") ?? "", /port outside 1–65535/);
+    assert.match(
+      f.get("controlPlane.endpoint") ?? "",
+      /port outside 1-65535 — write it like https:\/\/10\.0\.0\.5:6443/,
+    );
     const raw2 = sampleRaw();
     (raw2.proxmox as Rec).endpoint = "https://pve.lan:99999/";
-    assert.match(faults(raw2).get("proxmox.endpoint") ?? "", /port outside 1–65535/);
+    assert.match(
+      faults(raw2).get("proxmox.endpoint") ?? "",
+      /port outside 1-65535 — write it like https:\/\/pve\.lan:8006/,
+    );
   });
 });

@@ -30,10 +30,10 @@ describe("stack config: safe URLs and secret-stored settings (#19)", () => {
   it("imageFactory.url: https only, no credentials; the error names the key and hides the credentials", () => {
     assert.match(
       errorOf(withFactory("http://factory.talos.dev")),
-      /proxmox-talos:imageFactory\.url: "http:\/\/factory\.talos\.dev" must be an https URL/,
+      /proxmox-talos:imageFactory\.url: "http:\/\/factory\.talos\.dev" is not an https:\/\/ URL — write it like https:\/\/factory\.talos\.dev/,
     );
     const e = errorOf(withFactory("https://user:FACTORY-PW@factory.lan"));
-    assert.match(e, /proxmox-talos:imageFactory\.url: .*must be an https URL without credentials/);
+    assert.match(e, /proxmox-talos:imageFactory\.url: .*has credentials in it — remove them/);
     assert.ok(!e.includes("FACTORY-PW"), e);
     assert.doesNotThrow(() => validateStackConfig(withFactory("https://factory.lan:8443"), SAMPLE_SECRETS));
   });
@@ -41,7 +41,7 @@ describe("stack config: safe URLs and secret-stored settings (#19)", () => {
   it("addons.flux.git.url: https without credentials; never echoed; SSH refused (no deploy key managed)", () => {
     assert.match(
       errorOf(withGit("http://git.lan/fleet.git")),
-      /proxmox-talos:addons\.flux\.git\.url: .*is not an https:\/\/ Git URL/,
+      /proxmox-talos:addons\.flux\.git\.url: "http:\/\/git\.lan\/fleet\.git" is not an https:\/\/ URL — write it like https:\/\/github\.com\/me\/fleet\.git/,
     );
     const e = errorOf(withGit("https://ghp_GITTOKEN@github.com/me/fleet.git"));
     assert.match(e, /addons\.flux\.git\.url/);

@@ -123,17 +123,17 @@ const BAD_CASES: Array<{ name: string; mutate: Mutation; key: RegExp; secrets?: 
   {
     name: "node network written with host bits (a node's address typed for the network)",
     mutate: (r) => ((r.network as Record<string, unknown>).cidr = "192.168.50.7/24"),
-    key: /network\.cidr: "192\.168\.50\.7\/24" has host bits set — write the network address 192\.168\.50\.0\/24/,
+    key: /network\.cidr: "192\.168\.50\.7\/24" has host bits set: it covers 192\.168\.50\.0-192\.168\.50\.255 — write the network address 192\.168\.50\.0\/24/,
   },
   {
     name: "pod subnet with host bits (Talos 1.14 refuses it: 'is not a valid CIDR')",
     mutate: (r) => ((r.network as Record<string, unknown>).podSubnets = ["10.244.5.0/16"]),
-    key: /network\.podSubnets\[0\]: "10\.244\.5\.0\/16" has host bits set — write the network address 10\.244\.0\.0\/16/,
+    key: /network\.podSubnets\[0\]: "10\.244\.5\.0\/16" has host bits set: it covers 10\.244\.0\.0-10\.244\.255\.255 — write the network address 10\.244\.0\.0\/16/,
   },
   {
     name: "service subnet with host bits",
     mutate: (r) => ((r.network as Record<string, unknown>).serviceSubnets = ["10.96.0.1/12"]),
-    key: /network\.serviceSubnets\[0\]: "10\.96\.0\.1\/12" has host bits set — write the network address 10\.96\.0\.0\/12/,
+    key: /network\.serviceSubnets\[0\]: "10\.96\.0\.1\/12" has host bits set: it covers 10\.96\.0\.0-10\.111\.255\.255 — write the network address 10\.96\.0\.0\/12/,
   },
   {
     name: "a list where a map belongs",
@@ -197,7 +197,7 @@ const BAD_CASES: Array<{ name: string; mutate: Mutation; key: RegExp; secrets?: 
       const addons = r.addons as { metallb: { pools: Array<{ addresses: string[] }> } };
       addons.metallb.pools[0].addresses = ["192.168.50.201/28"];
     },
-    key: /addresses\[0\]: "192\.168\.50\.201\/28" has host bits set: it covers 192\.168\.50\.192-192\.168\.50\.207 — write 192\.168\.50\.192\/28/,
+    key: /addresses\[0\]: "192\.168\.50\.201\/28" has host bits set: it covers 192\.168\.50\.192-192\.168\.50\.207 — write the network address 192\.168\.50\.192\/28, or the range you meant as "first-last"/,
   },
   {
     name: "MetalLB pool holds the node network's broadcast address",
@@ -274,23 +274,23 @@ const BAD_CASES: Array<{ name: string; mutate: Mutation; key: RegExp; secrets?: 
   {
     name: "Proxmox endpoint not https",
     mutate: (r) => ((r.proxmox as Record<string, unknown>).endpoint = "http://pve:8006"),
-    key: /proxmox-talos:proxmox\.endpoint: "http:\/\/pve:8006" must be an https URL/,
+    key: /proxmox-talos:proxmox\.endpoint: "http:\/\/pve:8006" is not an https:\/\/ URL — write it like https:\/\/pve\.lan:8006\//,
   },
   {
     name: "Proxmox endpoint carrying credentials (masked in the message)",
     mutate: (r) => ((r.proxmox as Record<string, unknown>).endpoint = "https://root:pw@pve:8006/"),
-    key: /proxmox\.endpoint: "https:\/\/\(credentials\)@pve:8006\/" carries credentials — remove them: the API token goes in the secret proxmoxApiToken/,
+    key: /proxmox\.endpoint: "https:\/\/\(credentials\)@pve:8006\/" has credentials in it — remove them: the API token goes in the secret proxmoxApiToken/,
   },
   {
     name: "Proxmox endpoint with a query",
     mutate: (r) => ((r.proxmox as Record<string, unknown>).endpoint = "https://pve:8006?x=1"),
-    key: /proxmox\.endpoint: "https:\/\/pve:8006\?x=1" has a query or fragment — give the server's base URL/,
+    key: /proxmox\.endpoint: "https:\/\/pve:8006\?x=1" has a query or fragment — write it without one, like https:\/\/pve\.lan:8006\//,
   },
   {
     name: "Kubernetes endpoint carrying a user name",
     mutate: (r) =>
       ((r.controlPlane as Record<string, unknown>).endpoint = "https://admin@192.168.50.10:6443"),
-    key: /controlPlane\.endpoint: "https:\/\/\(credentials\)@192\.168\.50\.10:6443" carries credentials — remove them/,
+    key: /controlPlane\.endpoint: "https:\/\/\(credentials\)@192\.168\.50\.10:6443" has credentials in it — remove them: the API is reached with the cluster's client certificates/,
   },
   {
     name: "install disk climbing out of /dev",

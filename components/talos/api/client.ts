@@ -19,7 +19,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { TalosApiError, TalosError, TalosNodeError, TalosTimeoutError } from "./errors";
-import { extractKubeconfig } from "./kubeconfig-archive";
+import { extractKubeconfig, MAX_KUBECONFIG_BYTES } from "./kubeconfig-archive";
 import { type TalosMethod, talosMethod } from "./proto";
 import { RetryExhausted, type RetryPolicy, resolveRetryPolicy, withRetry } from "./retry";
 
@@ -413,20 +413,30 @@ export class TalosClient {
     );
   }
 
-  /** Throws TalosNodeError for the first reply entry carrying `metadata.error`. */
+  /** The node's refusal a reply message carries in `metadata.error` (named by the node it came from), if any. */
+  private nodeError(op: TalosOperation, md: RawMetadata | null): TalosNodeError | undefined {
+    if (!md?.error) return undefined;
+    return new TalosNodeError(md.hostname || this.nodeName, op, md.error, md.status?.code || undefined);
+  }
+
+  /**
+   * Throws TalosNodeError for the first reply entry carrying `metadata.error`, and TalosError for a
+   * reply without entries: machined answers every call with one message per node (apid adds one
+   * per proxied node), so an empty reply confirms nothing and must not pass for success.
+   */
   private checkEntries<E extends RawEntry>(op: TalosOperation, reply: RawReply<E>): readonly E[] {
+    if (reply.messages.length === 0) {
+      throw new TalosError(`Talos ${op} on node ${this.nodeName}: empty reply`, this.nodeName, op);
+    }
     for (const entry of reply.messages) {
-      const md = entry.metadata;
-      if (md?.error) {
-        throw new TalosNodeError(md.hostname || this.nodeName, op, md.error, md.status?.code || undefined);
-      }
+      const error = this.nodeError(op, entry.metadata);
+      if (error) throw error;
     }
     return reply.messages;
   }
 
   private firstEntry<E extends RawEntry>(op: TalosOperation, reply: RawReply<E>): E {
-    const entries = this.checkEntries(op, reply);
-    const first = entries[0];
+    const first = this.checkEntries(op, reply)[0];
     if (!first) throw new TalosError(`Talos ${op} on node ${this.nodeName}: empty reply`, this.nodeName, op);
     return first;
   }
@@ -653,16 +663,9 @@ export class TalosClient {
         arm();
         stream.on("data", (d: RawData) => {
           if (done) return;
-          if (d.metadata?.error) {
-            const md = d.metadata;
-            finish(
-              new TalosNodeError(
-                md.hostname || this.nodeName,
-                "etcdSnapshot",
-                md.error,
-                md.status?.code || undefined,
-              ),
-            );
+          const error = this.nodeError("etcdSnapshot", d.metadata);
+          if (error) {
+            finish(error);
             return;
           }
           const chunk = Buffer.from(d.bytes);
@@ -784,6 +787,7 @@ export class TalosClient {
       (deadline) =>
         new Promise<Buffer>((resolve, reject) => {
           const chunks: Buffer[] = [];
+          let size = 0;
           let failed = false;
           const stream = this.client().makeServerStreamRequest(
             m.path,
@@ -795,21 +799,27 @@ export class TalosClient {
           );
           stream.on("data", (d: RawData) => {
             if (failed) return;
-            if (d.metadata?.error) {
+            const error = this.nodeError("kubeconfig", d.metadata);
+            if (error) {
               failed = true;
-              const md = d.metadata;
-              reject(
-                new TalosNodeError(
-                  md.hostname || this.nodeName,
-                  "kubeconfig",
-                  md.error,
-                  md.status?.code || undefined,
-                ),
-              );
+              reject(error);
               stream.cancel();
               return;
             }
             chunks.push(Buffer.from(d.bytes));
+            size += d.bytes.length;
+            if (size > MAX_KUBECONFIG_BYTES) {
+              // A real archive is a few KiB: a node sending more is broken, stop reading it.
+              failed = true;
+              stream.cancel();
+              reject(
+                new TalosError(
+                  `Talos kubeconfig on node ${this.nodeName}: the archive exceeds ${MAX_KUBECONFIG_BYTES} bytes, refused`,
+                  this.nodeName,
+                  "kubeconfig",
+                ),
+              );
+            }
           });
           stream.on("error", (err: grpc.ServiceError) => {
             if (!failed) reject(err);

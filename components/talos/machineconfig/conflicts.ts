@@ -6,7 +6,7 @@
  */
 import { isIP } from "node:net";
 import { talosMinorFactsOrNewest, type V1Alpha1Conflict, type V1Alpha1SetWhen } from "../../talos-minors";
-import { isPlainObject, type PlainObject, type PlainValue } from "./patch-yaml";
+import { isPlainObject, type PlainObject, type PlainValue, plainAt } from "./patch-yaml";
 
 export interface V1Alpha1ConflictIssue {
   /** Dotted path in the v1alpha1 document. */
@@ -14,15 +14,6 @@ export interface V1Alpha1ConflictIssue {
   /** The document kind it conflicts with. */
   readonly kind: string;
   readonly message: string;
-}
-
-function valueAt(doc: PlainValue | undefined, path: string): PlainValue | undefined {
-  let cur: PlainValue | undefined = doc;
-  for (const key of path.split(".")) {
-    if (!isPlainObject(cur)) return undefined;
-    cur = cur[key];
-  }
-  return cur;
 }
 
 /** Go's zero duration in any spelling (`0`, `0s`, `0m0s`, `0h0m0.000s`). */
@@ -48,7 +39,7 @@ function isSet(v: PlainValue | undefined, when: V1Alpha1SetWhen): boolean {
 
 /** A field of a document counts as set when it holds anything but null, "", [] or {}. */
 function documentFieldSet(doc: PlainObject, field: string): boolean {
-  return isSet(valueAt(doc, field), "nonEmpty");
+  return isSet(plainAt(doc, field), "nonEmpty");
 }
 
 function applies(c: V1Alpha1Conflict, docs: readonly PlainObject[]): boolean {
@@ -82,7 +73,7 @@ export function v1alpha1ConflictIssues(
   for (const c of row.v1alpha1Conflicts) {
     if (!applies(c, objects)) continue;
     for (const path of c.paths) {
-      if (!isSet(valueAt(v1, path), c.set)) continue;
+      if (!isSet(plainAt(v1, path), c.set)) continue;
       // Talos' own words where they say more than the path.
       const talos = c.talos === undefined || c.talos.startsWith(`.${path} `) ? "" : ` ("${c.talos}")`;
       issues.push({

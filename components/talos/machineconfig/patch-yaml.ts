@@ -15,6 +15,16 @@ export function isPlainObject(v: unknown): v is PlainObject {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+/** The value at a dotted path of maps (`machine.network.interfaces`), or undefined. */
+export function plainAt(doc: PlainValue | undefined, path: string): PlainValue | undefined {
+  let cur: PlainValue | undefined = doc;
+  for (const key of path.split(".")) {
+    if (!isPlainObject(cur)) return undefined;
+    cur = cur[key];
+  }
+  return cur;
+}
+
 /** Deep copy of a plain value. */
 export function clonePlain<T extends PlainValue>(v: T): T {
   return structuredClone(v);

@@ -6,7 +6,7 @@
 import { isIP } from "node:net";
 import { talosMinorFactsOrNewest } from "../../talos-minors";
 import { v1alpha1ConflictIssues } from "./conflicts";
-import { isPlainObject, type PlainObject, type PlainValue, parseYamlDocuments } from "./patch-yaml";
+import { isPlainObject, type PlainObject, type PlainValue, parseYamlDocuments, plainAt } from "./patch-yaml";
 
 export interface ValidationIssue {
   /** `<document>: <dotted path>`, e.g. `v1alpha1: machine.install.disk`. */
@@ -34,30 +34,21 @@ function isCidr(s: string): boolean {
   return (family === 4 && bits <= 32) || (family === 6 && bits <= 128);
 }
 
-function get(doc: PlainValue | undefined, path: string): PlainValue | undefined {
-  let cur: PlainValue | undefined = doc;
-  for (const k of path.split(".")) {
-    if (!isPlainObject(cur)) return undefined;
-    cur = cur[k];
-  }
-  return cur;
-}
-
 /** The VIPs configured in a config (v1alpha1 interfaces/vlans and Layer2VIPConfig documents). */
 export function configuredVips(docs: readonly PlainObject[]): string[] {
   const vips: string[] = [];
   for (const doc of docs) {
     if (doc.kind === "Layer2VIPConfig" && typeof doc.name === "string") vips.push(doc.name);
     if (doc.kind !== undefined) continue;
-    const ifaces = get(doc, "machine.network.interfaces");
+    const ifaces = plainAt(doc, "machine.network.interfaces");
     if (!Array.isArray(ifaces)) continue;
     for (const iface of ifaces) {
-      const ip = get(iface, "vip.ip");
+      const ip = plainAt(iface, "vip.ip");
       if (typeof ip === "string") vips.push(ip);
-      const vlans = get(iface, "vlans");
+      const vlans = plainAt(iface, "vlans");
       if (Array.isArray(vlans)) {
         for (const vlan of vlans) {
-          const vip = get(vlan, "vip.ip");
+          const vip = plainAt(vlan, "vip.ip");
           if (typeof vip === "string") vips.push(vip);
         }
       }
@@ -98,7 +89,7 @@ export function validateMachineConfigDocuments(
   if (v1) {
     for (const k of Object.keys(v1)) if (!V1ALPHA1_KEYS.has(k)) add("v1alpha1", k, "unknown key");
     if (v1.version !== "v1alpha1") add("v1alpha1", "version", "must be v1alpha1");
-    const type = get(v1, "machine.type");
+    const type = plainAt(v1, "machine.type");
     if (type !== "controlplane" && type !== "worker" && type !== "init") {
       add("v1alpha1", "machine.type", `must be controlplane or worker, got ${JSON.stringify(type ?? null)}`);
     }
@@ -106,7 +97,7 @@ export function validateMachineConfigDocuments(
       add("v1alpha1", "machine.type", `expected ${expect.role}, got ${String(type)}`);
     // 1.14+ configs carry the endpoint in a KubeClusterConfig document instead (both: conflicts.ts).
     const kubeCluster = objects.find((d) => d.kind === "KubeClusterConfig");
-    const legacyEndpoint = get(v1, "cluster.controlPlane.endpoint");
+    const legacyEndpoint = plainAt(v1, "cluster.controlPlane.endpoint");
     const endpoint = kubeCluster ? kubeCluster.endpoint : legacyEndpoint;
     if (typeof endpoint !== "string" || !endpoint.startsWith("https://")) {
       if (kubeCluster) add("KubeClusterConfig", "endpoint", "must be an https:// URL");
@@ -116,7 +107,7 @@ export function validateMachineConfigDocuments(
     // and the legacy service account derives its issuer from it; beside KubeClusterConfig (which
     // forbids that endpoint, conflicts.ts) both have to go.
     if (kubeCluster && legacyEndpoint == null) {
-      const controlPlane = get(v1, "cluster.controlPlane");
+      const controlPlane = plainAt(v1, "cluster.controlPlane");
       if (controlPlane != null) {
         add(
           "v1alpha1",
@@ -124,7 +115,7 @@ export function validateMachineConfigDocuments(
           "Talos refuses this section without .cluster.controlPlane.endpoint, and the KubeClusterConfig document carries the endpoint — remove the whole section (localAPIServerPort belongs in KubeAPIServerConfig)",
         );
       }
-      if (get(v1, "cluster.serviceAccount") != null) {
+      if (plainAt(v1, "cluster.serviceAccount") != null) {
         add(
           "v1alpha1",
           "cluster.serviceAccount",
@@ -133,14 +124,14 @@ export function validateMachineConfigDocuments(
       }
     }
     for (const p of ["machine.certSANs", "cluster.apiServer.certSANs", "machine.network.nameservers"]) {
-      const v = get(v1, p);
+      const v = plainAt(v1, p);
       // Go decodes any scalar into a string (null → "", false → "false"): Talos accepts them.
       if (v !== undefined && (!Array.isArray(v) || v.some((x) => x !== null && typeof x === "object"))) {
         add("v1alpha1", p, "must be a list of strings");
       }
     }
     for (const p of ["cluster.network.podSubnets", "cluster.network.serviceSubnets"]) {
-      const v = get(v1, p);
+      const v = plainAt(v1, p);
       if (
         v !== undefined &&
         (!Array.isArray(v) || v.some((x) => x !== null && (typeof x !== "string" || !isCidr(x))))
@@ -148,11 +139,11 @@ export function validateMachineConfigDocuments(
         add("v1alpha1", p, "must be a list of CIDRs");
       }
     }
-    const disk = get(v1, "machine.install.disk");
+    const disk = plainAt(v1, "machine.install.disk");
     if (disk !== undefined && (typeof disk !== "string" || !disk.startsWith("/dev/"))) {
       add("v1alpha1", "machine.install.disk", "must be a /dev/… path");
     }
-    const cni = get(v1, "cluster.network.cni.name");
+    const cni = plainAt(v1, "cluster.network.cni.name");
     if (cni !== undefined && (typeof cni !== "string" || !CNI_NAMES.has(cni))) {
       add(
         "v1alpha1",
@@ -160,24 +151,24 @@ export function validateMachineConfigDocuments(
         `must be one of flannel, custom, none; got ${JSON.stringify(cni)}`,
       );
     }
-    if (cni === "custom" && !Array.isArray(get(v1, "cluster.network.cni.urls"))) {
+    if (cni === "custom" && !Array.isArray(plainAt(v1, "cluster.network.cni.urls"))) {
       add("v1alpha1", "cluster.network.cni.urls", "required with cni name custom");
     }
-    const port = get(v1, "machine.features.kubePrism.port");
+    const port = plainAt(v1, "machine.features.kubePrism.port");
     if (
       port !== undefined &&
       (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535)
     ) {
       add("v1alpha1", "machine.features.kubePrism.port", "must be a TCP port");
     }
-    const caKey = get(v1, "machine.ca.key");
+    const caKey = plainAt(v1, "machine.ca.key");
     if (type === "worker" && caKey !== "" && caKey !== undefined) {
       add("v1alpha1", "machine.ca.key", "a worker must not carry the Talos CA key");
     }
     if (type === "controlplane" && (typeof caKey !== "string" || caKey === "")) {
       add("v1alpha1", "machine.ca.key", "a control plane needs the Talos CA key");
     }
-    if (type === "worker" && get(v1, "machine.features.kubernetesTalosAPIAccess.enabled") === true) {
+    if (type === "worker" && plainAt(v1, "machine.features.kubernetesTalosAPIAccess.enabled") === true) {
       add(
         "v1alpha1",
         "machine.features.kubernetesTalosAPIAccess.enabled",
@@ -195,17 +186,17 @@ export function validateMachineConfigDocuments(
           );
       }
     }
-    const clusterCaKey = get(v1, "cluster.ca.key");
+    const clusterCaKey = plainAt(v1, "cluster.ca.key");
     if (type === "worker" && typeof clusterCaKey === "string" && clusterCaKey !== "") {
       add("v1alpha1", "cluster.ca.key", "a worker must not carry the Kubernetes CA key");
     }
     // Talos' ClusterDiscoveryConfig.Validate: the enabled discovery service needs the v1alpha1 identity.
     if (
-      get(v1, "cluster.discovery.enabled") === true &&
-      get(v1, "cluster.discovery.registries.service.disabled") !== true
+      plainAt(v1, "cluster.discovery.enabled") === true &&
+      plainAt(v1, "cluster.discovery.registries.service.disabled") !== true
     ) {
       for (const p of ["cluster.id", "cluster.secret"]) {
-        const v = get(v1, p);
+        const v = plainAt(v1, p);
         if (typeof v !== "string" || v === "")
           add(
             "v1alpha1",
@@ -261,12 +252,12 @@ export function validateMachineConfigDocuments(
         const ns = d.nameservers;
         if (
           ns !== undefined &&
-          (!Array.isArray(ns) || ns.some((n) => typeof get(n, "address") !== "string"))
+          (!Array.isArray(ns) || ns.some((n) => typeof plainAt(n, "address") !== "string"))
         ) {
           add("ResolverConfig", "nameservers", "must be a list of {address}");
         } else if (Array.isArray(ns)) {
           for (const n of ns) {
-            const a = get(n, "address");
+            const a = plainAt(n, "address");
             if (typeof a === "string" && isIP(a) === 0)
               add("ResolverConfig", "nameservers", `${a} is not an IP`);
           }
@@ -281,11 +272,11 @@ export function validateMachineConfigDocuments(
         const kind = d.kind;
         const directory = kind === "UserVolumeConfig" && d.volumeType === "directory";
         if (!directory) {
-          const match = get(d, "provisioning.diskSelector.match");
+          const match = plainAt(d, "provisioning.diskSelector.match");
           if (typeof match !== "string" || match === "")
             add(kind, "provisioning.diskSelector", "disk selector is required");
-          const min = get(d, "provisioning.minSize");
-          const max = get(d, "provisioning.maxSize");
+          const min = plainAt(d, "provisioning.minSize");
+          const max = plainAt(d, "provisioning.maxSize");
           if ((min === undefined || min === "") && (max === undefined || max === ""))
             add(kind, "provisioning", "min size or max size is required");
         }

@@ -4,11 +4,10 @@
  */
 
 import * as YAML from "yaml";
-import { CLIENT_CERT_DEFAULTS } from "../../defaults";
 import type { SecretsBundle } from "../types";
 import { toBase64 } from "./encoding";
-import { issueCertificate, truncateToSeconds } from "./pki";
-import type { GeneratedClientConfig } from "./talosconfig";
+import { issueCertificate } from "./pki";
+import { clientCertWindow, type GeneratedClientConfig } from "./talosconfig";
 import { x509 } from "./x509";
 
 export { certificateExpiry } from "./pki";
@@ -37,10 +36,7 @@ export async function generateAdminKubeconfig(opts: AdminKubeconfigOptions): Pro
   if (url.protocol !== "https:" || !url.hostname) {
     throw new Error(`kubeconfig: endpoint "${opts.endpoint}" must be https://host:port`);
   }
-  const days = opts.validityDays ?? CLIENT_CERT_DEFAULTS.validityDays;
-  if (!(days > 0)) throw new Error("kubeconfig: validityDays must be positive");
-  const now = truncateToSeconds(opts.now ?? new Date());
-  const notAfter = new Date(now.getTime() + days * 86_400_000);
+  const { now, notAfter } = clientCertWindow("kubeconfig", opts);
   const k8s = opts.bundle.certs.k8s;
   const clientCert = await issueCertificate({
     ca: k8s,

@@ -29,6 +29,20 @@ export interface GeneratedClientConfig {
   readonly clientCert: CertAndKey;
 }
 
+/**
+ * An admin client cert's window: from `now` (to the second) for `validityDays`, by default
+ * CLIENT_CERT_DEFAULTS.validityDays (Talos' own lifetime). `what` names the config in errors.
+ */
+export function clientCertWindow(
+  what: string,
+  opts: { readonly now?: Date; readonly validityDays?: number },
+): { readonly now: Date; readonly notAfter: Date } {
+  const days = opts.validityDays ?? CLIENT_CERT_DEFAULTS.validityDays;
+  if (!(days > 0)) throw new Error(`${what}: validityDays must be positive`);
+  const now = truncateToSeconds(opts.now ?? new Date());
+  return { now, notAfter: new Date(now.getTime() + days * 86_400_000) };
+}
+
 /** Roles are carried in the client certificate's Organization. */
 export const TALOS_ADMIN_ROLE = "os:admin";
 
@@ -38,10 +52,7 @@ export async function generateTalosconfig(opts: TalosconfigOptions): Promise<Gen
   for (const e of [...opts.endpoints, ...(opts.nodes ?? [])]) {
     if (!e || e.includes("://") || /\s/.test(e)) throw new Error(`talosconfig: invalid address "${e}"`);
   }
-  const days = opts.validityDays ?? CLIENT_CERT_DEFAULTS.validityDays;
-  if (!(days > 0)) throw new Error("talosconfig: validityDays must be positive");
-  const notBefore = truncateToSeconds(opts.now ?? new Date());
-  const notAfter = new Date(notBefore.getTime() + days * 86_400_000);
+  const { now: notBefore, notAfter } = clientCertWindow("talosconfig", opts);
   const os = opts.bundle.certs.os;
   const clientCert = await issueCertificate({
     ca: os,

@@ -18,6 +18,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { TalosApiError } from "../api/client";
+import { RETRYABLE_CODES } from "../api/retry";
 import {
   errorText,
   type LogFn,
@@ -84,6 +85,10 @@ interface Journal {
   bootstrapped?: boolean;
   etcd?: boolean;
 }
+
+/** Upload and bootstrap wait only for "not ready yet" (FAILED_PRECONDITION) and transport trouble. */
+const notWorthWaiting = (e: unknown): boolean =>
+  !(e instanceof TalosApiError && (e.code === 9 || RETRYABLE_CODES.has(e.code)));
 
 function readJournal(file: string): Journal | undefined {
   try {
@@ -197,8 +202,7 @@ export async function restoreEtcd(o: RestoreOptions): Promise<RestoreResult> {
           timeoutMs: stepTimeoutMs,
           pollMs,
           log,
-          // Only "not ready yet" and transport trouble are worth waiting for.
-          fatal: (e) => !(e instanceof TalosApiError && [9, 14, 4].includes(e.code)),
+          fatal: notWorthWaiting,
         },
         () =>
           client.etcdRecover(() => readSnapshot(o.from, o.identities), {
@@ -223,7 +227,7 @@ export async function restoreEtcd(o: RestoreOptions): Promise<RestoreResult> {
           timeoutMs: stepTimeoutMs,
           pollMs,
           log,
-          fatal: (e) => !(e instanceof TalosApiError && [9, 14, 4].includes(e.code)),
+          fatal: notWorthWaiting,
         },
         () => client.bootstrap({ recoverEtcd: true }),
       );

@@ -28,6 +28,7 @@ import type { ApplyMode } from "../../api/client";
 import { probeMaintenance } from "../../api/client";
 import { bootSecurityChange, checkBootSecurity } from "./boot-security";
 import {
+  type DiffResult,
   defaultLog,
   isPermanentTalosError,
   type LogFn,
@@ -279,13 +280,6 @@ export async function create(
   const i = parseApplyInputs(raw);
   const outs = await apply(i, true, deps);
   return { id: `${i.node}@${i.address}`, outs };
-}
-
-export interface DiffResult {
-  readonly changes: boolean;
-  readonly replaces: string[];
-  readonly stables: string[];
-  readonly deleteBeforeReplace: boolean;
 }
 
 /** Compares state (olds) with new inputs: config by hash only, never by the secret text. */

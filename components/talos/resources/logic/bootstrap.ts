@@ -9,6 +9,7 @@
 import { TIMEOUT_DEFAULTS } from "../../../defaults";
 import { TalosApiError } from "../../api/client";
 import {
+  type DiffResult,
   defaultLog,
   isPermanentTalosError,
   type LogFn,
@@ -85,10 +86,7 @@ export async function create(
 }
 
 /** Bootstraps once: only a different cluster (new secrets) replaces it; anything else is no diff. */
-export function diff(
-  olds: unknown,
-  news: unknown,
-): { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean } {
+export function diff(olds: unknown, news: unknown): DiffResult {
   const o = parseBootstrapInputs(olds, "state");
   const n = parseBootstrapInputs(news);
   const replaces = o.clusterFingerprint !== n.clusterFingerprint ? ["clusterFingerprint"] : [];

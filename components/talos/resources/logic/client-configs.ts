@@ -10,7 +10,7 @@ import { CLIENT_CERT_DEFAULTS } from "../../../defaults";
 import { generateAdminKubeconfig } from "../../pki/kubeconfig";
 import { parseSecretsYaml } from "../../pki/secrets";
 import { generateTalosconfig } from "../../pki/talosconfig";
-import { Props, type ReadMode, sha256Hex } from "./common";
+import { type DiffResult, Props, type ReadMode, sha256Hex } from "./common";
 
 export interface ClientConfigsInputs {
   /** The bundle (secret). */
@@ -105,11 +105,7 @@ export function staleReasons(olds: unknown, news: unknown, now = new Date()): st
 }
 
 /** `now` is injectable so the renewal window can be tested; the provider passes the clock. */
-export function diff(
-  olds: unknown,
-  news: unknown,
-  now = new Date(),
-): { changes: boolean; replaces: string[] } {
+export function diff(olds: unknown, news: unknown, now = new Date()): DiffResult {
   return { changes: staleReasons(olds, news, now).length > 0, replaces: [] };
 }
 

@@ -26,6 +26,14 @@ export interface MtlsCredentials {
  */
 export type ReadMode = "inputs" | "state";
 
+/** What a logic module's `diff` answers: the dynamic provider's DiffResult, as plain data. */
+export interface DiffResult {
+  readonly changes: boolean;
+  readonly replaces: string[];
+  readonly stables?: string[];
+  readonly deleteBeforeReplace?: boolean;
+}
+
 /** Reads an untyped property bag (what the dynamic-provider host hands a provider). */
 export class Props {
   private readonly rec: Record<string, unknown>;

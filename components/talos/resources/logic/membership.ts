@@ -15,6 +15,7 @@
 import { ROLLOUT_DEFAULTS, TIMEOUT_DEFAULTS } from "../../../defaults";
 import { KubeClient } from "../../../kube/client";
 import {
+  type DiffResult,
   defaultLog,
   errorText,
   type LogFn,
@@ -123,7 +124,7 @@ export async function create(raw: unknown): Promise<{ id: string; outs: Membersh
 }
 
 /** A change of the node set (or of the drain bound) is an in-place update; never a replace. */
-export function diff(olds: unknown, news: unknown): { changes: boolean; replaces: string[] } {
+export function diff(olds: unknown, news: unknown): DiffResult {
   const o = parseMembershipInputs(olds, "state");
   const n = parseMembershipInputs(news);
   const changes =

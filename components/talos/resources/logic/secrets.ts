@@ -5,7 +5,7 @@
  * different imported bundle (by hash) replaces it, and only when `allowReplacement` says so.
  */
 import { generateSecretsBundle, parseSecretsYaml, serializeSecretsYaml } from "../../pki/secrets";
-import { Props, sha256Hex } from "./common";
+import { type DiffResult, Props, sha256Hex } from "./common";
 
 export interface SecretsInputs {
   /** secrets.yaml text to adopt (secret), or empty to generate. */
@@ -84,10 +84,7 @@ function sameBundle(importedSecrets: string, secretsYaml: unknown): boolean {
  * the new hash; any other change is a new cluster identity:
  * a replace when `allowReplacement`, else refused here, before any step of the update runs.
  */
-export function diff(
-  olds: unknown,
-  news: unknown,
-): { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean } {
+export function diff(olds: unknown, news: unknown): DiffResult {
   const o = (olds ?? {}) as Partial<Record<string, unknown>>;
   const n = parseSecretsInputs(news);
   const changed = (o.importedHash ?? "") !== n.importedHash;

@@ -12,7 +12,15 @@
  */
 import * as path from "node:path";
 import { BACKUP_DEFAULTS, TIMEOUT_DEFAULTS } from "../../../defaults";
-import { defaultLog, errorText, type LogFn, type MtlsCredentials, mtlsClient, Props } from "./common";
+import {
+  type DiffResult,
+  defaultLog,
+  errorText,
+  type LogFn,
+  type MtlsCredentials,
+  mtlsClient,
+  Props,
+} from "./common";
 import { etcdHealth, type PeerNode } from "./etcd";
 import { pruneSnapshots, type SnapshotFileInfo, SnapshotFileWriter, snapshotFileName } from "./snapshot-file";
 
@@ -167,7 +175,7 @@ export function riskOf(olds: Record<string, unknown>, news: SnapshotStepInputs):
   return reasons.length > 0 ? reasons.join(", ") : undefined;
 }
 
-export function diff(olds: unknown, news: unknown): { changes: boolean; replaces: string[] } {
+export function diff(olds: unknown, news: unknown): DiffResult {
   const o = (olds ?? {}) as Record<string, unknown>;
   const n = (news ?? {}) as Record<string, unknown>;
   const changed = [...RISK_KEYS, ...SETTING_KEYS].filter((k) =>
