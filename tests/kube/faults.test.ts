@@ -17,6 +17,7 @@ import { KubeApiError, KubeClient, kubeCredentials, MAX_RESPONSE_BYTES } from ".
 import { credentialsFromTalosconfig } from "../../components/talos/resources/credentials";
 import { checkReadyz } from "../../components/talos/resources/logic/ready";
 import { issueCert, newCa, type PemPair, standardKeyPem } from "../fakes/certs";
+import { tokenKubeconfigYaml } from "../fakes/kube-api";
 
 const TOKEN = "abcdef.0123456789abcdef";
 const quiet = { pollMs: 20, log: (_m: string) => undefined };
@@ -98,25 +99,7 @@ describe("Kubernetes client: faults from a broken or hostile peer", function () 
     return s;
   }
 
-  const kubeconfig = (server: string) =>
-    [
-      "apiVersion: v1",
-      "kind: Config",
-      "clusters:",
-      "  - name: c",
-      "    cluster:",
-      `      server: ${server}`,
-      `      certificate-authority-data: ${Buffer.from(ca.crt).toString("base64")}`,
-      "users:",
-      "  - name: u",
-      "    user:",
-      `      token: ${TOKEN}`,
-      "contexts:",
-      "  - name: x",
-      "    context: {cluster: c, user: u}",
-      "current-context: x",
-      "",
-    ].join("\n");
+  const kubeconfig = (server: string) => tokenKubeconfigYaml({ server, token: TOKEN, ca: ca.crt });
 
   const client = (s: Scripted, timeoutMs = 2000) =>
     KubeClient.fromKubeconfig(kubeconfig(s.url), { timeoutMs });
