@@ -15,6 +15,7 @@ import {
   StackNotFoundError,
 } from "@pulumi/pulumi/automation";
 import { NoCliError, UserError } from "./errors";
+import { hardenInlineRuntime } from "./inline-runtime";
 import {
   hasPassphrase,
   PASSPHRASE_HINT,
@@ -230,6 +231,8 @@ export async function openStack(
   opts: WorkspaceOptions = {},
   guarded?: GuardedOperation,
 ): Promise<OpenedStack> {
+  // Programs run in this process, one after another: see inline-runtime.ts.
+  hardenInlineRuntime();
   const root = opts.projectRoot ?? PROJECT_ROOT;
   const env = opts.env ?? process.env;
   const facts = stackFileFacts(root, stackName);

@@ -7,7 +7,7 @@
  * Loaded inside Pulumi dynamic providers: relative imports and node_modules packages only.
  */
 import * as https from "node:https";
-import * as YAML from "yaml";
+import { parseSecretYaml } from "../secret-yaml";
 import { normalizeKeyPem } from "../talos/api/client";
 import { sameVersion } from "../version";
 
@@ -31,12 +31,18 @@ const fromB64 = (v: unknown): string =>
 
 /** Server URL, CA and admin client cert/key of the kubeconfig's current context. */
 export function kubeCredentials(kubeconfig: string): KubeCredentials {
-  const doc = YAML.parse(kubeconfig) as {
+  const doc = parseSecretYaml(kubeconfig, "kubeconfig") as {
     "current-context"?: string;
     contexts?: { name: string; context: { cluster: string; user: string } }[];
     clusters?: { name: string; cluster: Record<string, unknown> }[];
     users?: { name: string; user: Record<string, unknown> }[];
   } | null;
+  if (
+    doc !== null &&
+    (typeof doc !== "object" ||
+      [doc.contexts, doc.clusters, doc.users].some((v) => v !== undefined && !Array.isArray(v)))
+  )
+    throw new Error("kubeconfig is not a Config document (contexts, clusters and users must be lists)");
   const ctx = doc?.contexts?.find((c) => c.name === doc["current-context"]) ?? doc?.contexts?.[0];
   const cluster = doc?.clusters?.find((c) => c.name === ctx?.context.cluster) ?? doc?.clusters?.[0];
   const user = doc?.users?.find((u) => u.name === ctx?.context.user) ?? doc?.users?.[0];
@@ -89,6 +95,34 @@ function apiErrorFrom(method: string, path: string, status: number, body: unknow
   }
   const text = typeof body === "string" ? body : JSON.stringify(body ?? "");
   return new KubeApiError(method, path, status, "", text.trim().slice(0, 200) || "(empty body)");
+}
+
+/**
+ * A 2xx answer that is not the JSON object the API sends (a proxy's HTML page, a cut body):
+ * never read as an empty result.
+ */
+function invalidAnswer(
+  method: string,
+  path: string,
+  status: number,
+  body: unknown,
+  why: string,
+): KubeApiError {
+  const text = typeof body === "string" ? body : JSON.stringify(body ?? "");
+  return new KubeApiError(
+    method,
+    path,
+    status,
+    "InvalidResponse",
+    `${why} (body starts: ${text.trim().slice(0, 80) || "(empty)"})`,
+  );
+}
+
+/** `items` of a list answer; the API always sends it (an empty list is `[]`). */
+function itemsOf(method: string, path: string, r: KubeResponse): KubeObject[] {
+  const items = rec(r.body).items;
+  if (!Array.isArray(items)) throw invalidAnswer(method, path, r.status, r.body, "list answer without items");
+  return list(items);
 }
 
 /** Worth polling through: no HTTP answer (API server restarting, VIP moving), 429 or 5xx. */
@@ -265,6 +299,9 @@ export interface KubeClientOptions {
   readonly timeoutMs?: number;
 }
 
+/** Bound of one answer's body: far above any list this client reads, far below a memory problem. */
+export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
 export interface KubeResponse {
   readonly status: number;
   /** Parsed JSON, or the text when the body is not JSON. */
@@ -331,13 +368,27 @@ export class KubeClient {
       }, timeoutMs);
       req.on("response", (res) => {
         const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
+        let size = 0;
+        res.on("data", (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_RESPONSE_BYTES) {
+            const e = new Error(`answer larger than ${MAX_RESPONSE_BYTES} bytes, refused`);
+            req.destroy(e);
+            fail(e);
+            return;
+          }
+          chunks.push(c);
+        });
         res.on("error", fail);
         res.on("end", () => {
           if (settled) return;
           settled = true;
           clearTimeout(timer);
-          const text = Buffer.concat(chunks).toString("utf8");
+          // A proxy's debug or error page may echo the request headers: the bearer token never
+          // goes further than this (into an error message, a log) from an answer.
+          const raw = Buffer.concat(chunks).toString("utf8");
+          const token = this.creds.token;
+          const text = token ? raw.split(token).join("[redacted token]") : raw;
           let body: unknown = text;
           try {
             body = text ? JSON.parse(text) : undefined;
@@ -356,6 +407,8 @@ export class KubeClient {
   private async expect(method: string, path: string, ok: readonly number[], opts: RequestOptions = {}) {
     const r = await this.request(method, path, opts);
     if (!ok.includes(r.status)) throw apiErrorFrom(method, path, r.status, r.body);
+    if (r.status >= 200 && r.status < 300 && !isRecord(r.body))
+      throw invalidAnswer(method, path, r.status, r.body, "answer is not a JSON object");
     return r;
   }
 
@@ -366,7 +419,7 @@ export class KubeClient {
   }
 
   async listNodes(): Promise<KubeObject[]> {
-    return list(rec((await this.expect("GET", "/api/v1/nodes", [200])).body).items);
+    return itemsOf("GET", "/api/v1/nodes", await this.expect("GET", "/api/v1/nodes", [200]));
   }
 
   async nodeStatus(name: string, timeoutMs?: number): Promise<NodeStatus> {
@@ -397,8 +450,8 @@ export class KubeClient {
   /** Pods scheduled on the node, all namespaces. */
   async listNodePods(nodeName: string, timeoutMs?: number): Promise<PodRef[]> {
     const selector = encodeURIComponent(`spec.nodeName=${nodeName}`);
-    const r = await this.expect("GET", `/api/v1/pods?fieldSelector=${selector}`, [200], { timeoutMs });
-    return list(rec(r.body).items).map(parsePod);
+    const path = `/api/v1/pods?fieldSelector=${selector}`;
+    return itemsOf("GET", path, await this.expect("GET", path, [200], { timeoutMs })).map(parsePod);
   }
 
   /**
@@ -441,27 +494,36 @@ export class KubeClient {
     );
 
     let pending = targets;
-    const refusals = new Map<string, string>();
+    // Why each pending pod is not evicted yet: a PodDisruptionBudget (429), or a transient API
+    // failure (no answer, 5xx), both retried until the deadline.
+    const refusals = new Map<string, { pdb: boolean; message: string }>();
     while (pending.length > 0) {
       const still: PodRef[] = [];
       for (const p of pending) {
-        const r = await this.evictPod(p.namespace, p.name, d.requestMs);
-        if (r.outcome === "blocked") {
+        try {
+          const r = await this.evictPod(p.namespace, p.name, d.requestMs);
+          if (r.outcome === "blocked") {
+            still.push(p);
+            refusals.set(podKey(p), { pdb: true, message: r.message });
+          }
+        } catch (e) {
+          if (!isTransient(e)) throw e;
           still.push(p);
-          refusals.set(podKey(p), r.message);
+          refusals.set(podKey(p), { pdb: false, message: errText(e) });
         }
       }
       pending = still;
       if (pending.length === 0) break;
       const names = pending.map(podKey);
+      const allPdb = names.every((n) => refusals.get(n)?.pdb);
       if (d.expired) {
-        const why = names.map((n) => `${n}: ${refusals.get(n)}`).join("; ");
+        const why = names.map((n) => `${n}: ${refusals.get(n)?.message}`).join("; ");
         throw new Error(
-          `drain ${name}: timed out after ${d.elapsed()} — a PodDisruptionBudget still refuses to evict ${names.join(", ")} (${why})`,
+          `drain ${name}: timed out after ${d.elapsed()} — ${allPdb ? "a PodDisruptionBudget still refuses to evict" : "eviction still refused or failing for"} ${names.join(", ")} (${why})`,
         );
       }
       d.progress(
-        `drain ${name}: eviction refused by a PodDisruptionBudget for ${names.join(", ")}, retrying`,
+        `drain ${name}: eviction ${allPdb ? "refused by a PodDisruptionBudget" : "refused or failing"} for ${names.join(", ")}, retrying`,
       );
       await d.pause();
     }
@@ -469,8 +531,18 @@ export class KubeClient {
     // Evicted pods terminate gracefully; a pod counts as gone once no pod with its uid is on the node.
     let left = opts.waitForDeletion === false ? [] : targets;
     while (left.length > 0) {
-      const now = new Set((await this.listNodePods(name, d.requestMs)).map((p) => `${podKey(p)}@${p.uid}`));
-      left = left.filter((p) => now.has(`${podKey(p)}@${p.uid}`));
+      let listed: PodRef[] | undefined;
+      try {
+        listed = await this.listNodePods(name, d.requestMs);
+      } catch (e) {
+        // An API blip while waiting: poll again (the deadline still bounds the wait).
+        if (!isTransient(e)) throw e;
+        d.progress(`drain ${name}: pod list failed (${errText(e)}), retrying`);
+      }
+      if (listed) {
+        const now = new Set(listed.map((p) => `${podKey(p)}@${p.uid}`));
+        left = left.filter((p) => now.has(`${podKey(p)}@${p.uid}`));
+      }
       if (left.length === 0) break;
       if (d.expired) {
         throw new Error(

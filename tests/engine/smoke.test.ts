@@ -68,7 +68,7 @@ describe("real engine smoke (inline program, dynamic provider, file backend)", f
     const ctx: Context = { out, err: capture(), mode: "plain", workspace: {} };
     const t0 = Date.now();
     const r = await runOperation(ctx, opened, op);
-    timings[op === "preview" ? "preview2" : op] = Date.now() - t0;
+    timings[op === "preview" ? "preview2" : op] ??= Date.now() - t0;
     return r;
   }
 
@@ -102,6 +102,27 @@ describe("real engine smoke (inline program, dynamic provider, file backend)", f
     const r = await run("preview", out);
     assert.equal(r.ok, true, out.text);
     assert.match(out.text, /^\[preview smoke\] succeeded in \d+s — same 2$/m);
+  });
+
+  it("an engine that cannot be reached before the program starts fails the preview; no removal is planned", async () => {
+    // What the flake did (a stale gRPC subchannel, see stacks/inline-runtime.ts): the run's first
+    // engine call, SetRootResource, fails with UNAVAILABLE. Here the run is given a refused engine
+    // address. Unguarded, the SDK swallows the error, the program never runs and the preview
+    // "succeeds" with `delete 1, same 1`: hello and its default provider planned for deletion.
+    type ResetOptions = (...args: unknown[]) => void;
+    const sdk = require("@pulumi/pulumi/runtime/settings") as { resetOptions: ResetOptions };
+    const original = sdk.resetOptions;
+    sdk.resetOptions = (project, stack, parallel, _engineAddr, ...rest) =>
+      original(project, stack, parallel, "127.0.0.1:1", ...rest);
+    try {
+      const out = capture();
+      const r = await run("preview", out);
+      assert.equal(r.ok, false, out.text);
+      assert.match(r.error ?? "", /the program never started: the engine connection failed before it/);
+      assert.doesNotMatch(out.text, /delete/);
+    } finally {
+      sdk.resetOptions = original;
+    }
   });
 
   it("destroy removes everything", async () => {

@@ -170,6 +170,34 @@ export function kubeconfigYaml(o: {
   });
 }
 
+/** A kubeconfig whose user has a bearer `token`; trusts `ca` when given, or skips verification when `insecure`. */
+export function tokenKubeconfigYaml(o: {
+  readonly server: string;
+  readonly token: string;
+  readonly ca?: string;
+  readonly insecure?: boolean;
+}): string {
+  return YAML.stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [
+      {
+        name: "c",
+        cluster: {
+          server: o.server,
+          ...(o.ca !== undefined
+            ? { "certificate-authority-data": Buffer.from(o.ca).toString("base64") }
+            : {}),
+          ...(o.insecure ? { "insecure-skip-tls-verify": true } : {}),
+        },
+      },
+    ],
+    users: [{ name: "u", user: { token: o.token } }],
+    contexts: [{ name: "x", context: { cluster: "c", user: "u" } }],
+    "current-context": "x",
+  });
+}
+
 export class FakeKubeApi {
   readonly calls: FakeKubeCall[] = [];
   private readonly nodes = new Map<string, NodeState>();

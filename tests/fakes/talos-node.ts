@@ -36,7 +36,9 @@
  * apply with a reboot publish machined's sequences from sequences.ts under the call's actor ID
  * before the node goes down, a normal boot publishes initialize/install/boot and the RUNNING
  * stage) and `Read` of the node's files (files.ts: boot_id new per boot, os-release, the persisted
- * config), behind apid's one-to-many proxying (streams.ts).
+ * config), behind apid's one-to-many proxying (streams.ts). Unary calls with `nodes` metadata in
+ * normal mode get apid's one-to-many replies too (talos/one-to-many.ts): metadata.hostname = the
+ * target, and a failure of the node (an injected `failNext` too) as a reply with metadata.error.
  */
 import * as crypto from "node:crypto";
 import * as net from "node:net";
@@ -54,6 +56,7 @@ import { GrpcFailure } from "./talos/failure";
 import { immediateChangeError } from "./talos/immediate";
 import { adminKubeconfig } from "./talos/kubeconfig";
 import { etcdStatus, loadObserveDefinition, serviceList, serviceStates } from "./talos/observe";
+import { failureReply, oneToManyTarget } from "./talos/one-to-many";
 import { authorized, rolesOf } from "./talos/rbac";
 import { publishBoot, REBOOT, resetPlan, runSequence, type SequencePlan, UPGRADE } from "./talos/sequences";
 import { serveEvents, serveRead } from "./talos/streams";
@@ -734,19 +737,26 @@ export class FakeTalosNode {
         callback({ code: denied.code, details: denied.details });
         return;
       }
+      // Behind apid (normal mode) a `nodes` request is proxied one-to-many (talos/one-to-many.ts).
+      const target = mode === "normal" ? oneToManyTarget(call.metadata) : undefined;
+      const fail = (f: { code: grpc.status; details: string }) => {
+        rec.code = f.code; // the node's failure, also when apid turns it into a reply
+        if (target === undefined) callback({ code: f.code, details: f.details });
+        else callback(null, failureReply(target, f));
+      };
       const fault = this.takeFault(method);
       if (fault) {
-        rec.code = fault.code;
-        callback({ code: fault.code, details: fault.message });
+        fail({ code: fault.code, details: fault.message });
         return;
       }
       this.handle(method, mode, call.request.msg).then(
-        (entry) => callback(null, { messages: [{ metadata: this.metadataFor(method), ...entry }] }),
-        (e: unknown) => {
-          const f = e instanceof GrpcFailure ? e : new GrpcFailure(grpc.status.INTERNAL, String(e));
-          rec.code = f.code;
-          callback({ code: f.code, details: f.details });
+        (entry) => {
+          const md = this.metadataFor(method);
+          callback(null, {
+            messages: [{ metadata: target === undefined ? md : { ...md, hostname: target }, ...entry }],
+          });
         },
+        (e: unknown) => fail(e instanceof GrpcFailure ? e : new GrpcFailure(grpc.status.INTERNAL, String(e))),
       );
     };
   }

@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
+import { hardenInlineRuntime } from "../../stacks/inline-runtime";
 import { engineBinDir, sdkVersion } from "../../stacks/workspace";
 import { PROJECT_ROOT } from "./shared";
 
@@ -44,6 +45,8 @@ export function writeProject(dir: string): void {
 
 /** A new stack of an inline program in a temp project (see writeProject). */
 export async function inlineStack(o: InlineStackOptions): Promise<Stack> {
+  // As openStack does: every suite's programs run in this one test process.
+  hardenInlineRuntime();
   const bin = o.binDir ?? ENGINE_BIN;
   const work = path.join(o.dir, "project");
   writeProject(work);

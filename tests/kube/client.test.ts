@@ -12,7 +12,7 @@ import { generateSecretsBundle } from "../../components/talos/pki/secrets";
 import * as readyLogic from "../../components/talos/resources/logic/ready";
 import type { SecretsBundle } from "../../components/talos/types";
 import { issueCert, newCa, selfSignedServerCert, standardKeyPem } from "../fakes/certs";
-import { FakeKubeApi, type FakeKubeApiOptions } from "../fakes/kube-api";
+import { FakeKubeApi, type FakeKubeApiOptions, tokenKubeconfigYaml } from "../fakes/kube-api";
 
 const quiet = { pollMs: 25, log: (_m: string) => undefined };
 
@@ -409,24 +409,7 @@ describe("Kubernetes client: bearer-token kubeconfigs and insecure-skip-tls-veri
     try {
       const port = (srv.address() as net.AddressInfo).port;
       const kc = (insecure: boolean) =>
-        [
-          "apiVersion: v1",
-          "kind: Config",
-          "clusters:",
-          `  - name: c`,
-          "    cluster:",
-          `      server: https://127.0.0.1:${port}`,
-          ...(insecure ? ["      insecure-skip-tls-verify: true"] : []),
-          "users:",
-          "  - name: u",
-          "    user:",
-          "      token: abc.def-token",
-          "contexts:",
-          "  - name: x",
-          "    context: {cluster: c, user: u}",
-          "current-context: x",
-          "",
-        ].join("\n");
+        tokenKubeconfigYaml({ server: `https://127.0.0.1:${port}`, token: "abc.def-token", insecure });
       const creds = kubeCredentials(kc(true));
       assert.equal(creds.token, "abc.def-token");
       assert.equal(creds.insecure, true);

@@ -158,6 +158,48 @@ describe("talosctl 1.11.5 against the fake Talos node (conformance)", function (
     });
   });
 
+  describe("apid's one-to-many proxying of unary calls (apid/pkg/director, pkg/backend/apid.go)", () => {
+    // talosctl sends `nodes` metadata; apid proxies even one node one-to-many, appends
+    // metadata.hostname = the target to the reply (AppendInfo) and turns the node's failure into a
+    // reply whose metadata carries error and status (BuildError). talosctl's client turns that back
+    // into `<target>: rpc error: …` and collects it (machinery client/reply.go FilterMessages,
+    // NodeError; go-multierror's "1 error occurred:\n\t* …").
+    it("a node's failure comes back as a reply: talosctl names the target, '1 error occurred: * 127.0.0.1: rpc error: …'", async () => {
+      const members = await run(["--talosconfig", workerAdmin, "-n", "127.0.0.1", "etcd", "members"]);
+      assert.equal(members.ok, false, members.out);
+      assert.match(
+        members.out,
+        /error getting members: 1 error occurred:\n\t\* 127\.0\.0\.1: rpc error: code = Unimplemented desc = member list is only available on control plane nodes\n/,
+      );
+      assert.equal(worker.callsOf("EtcdMemberList").at(-1)?.code, 12);
+      const bootstrap = await run(["--talosconfig", workerAdmin, "-n", "127.0.0.1", "bootstrap"]);
+      assert.equal(bootstrap.ok, false, bootstrap.out);
+      assert.match(
+        bootstrap.out,
+        /error executing bootstrap: 1 error occurred:\n\t\* 127\.0\.0\.1: rpc error: code = FailedPrecondition desc = bootstrap can only be performed on a control plane node\n/,
+      );
+    });
+
+    it("a reply names the target as given to -n (AppendInfo), not the node's hostname", async () => {
+      const r = await run(["--talosconfig", workerAdmin, "-n", "127.0.0.1", "version"]);
+      assert.equal(r.ok, true, r.out);
+      assert.match(r.out, /Server:\n\tNODE:\s+127\.0\.0\.1\n/);
+      assert.doesNotMatch(r.out, /w-c/);
+    });
+
+    it("apid's own refusal (RBAC, before the director) stays a gRPC status", async () => {
+      const workerReader = talosconfig(
+        "worker-reader",
+        worker,
+        pki.osCa.crt,
+        await issueCert(pki.osCa, { subject: "O=os:reader", usage: "client" }),
+      );
+      const r = await run(["--talosconfig", workerReader, "-n", "127.0.0.1", "bootstrap"]);
+      refused(r, "PermissionDenied", /not authorized/);
+      assert.doesNotMatch(r.out, /error occurred/);
+    });
+  });
+
   describe("etcd (v1alpha1_server.go, internal/pkg/etcd, etcd's mayRemoveMember)", () => {
     it("etcd members before bootstrap: Unknown, no control-plane endpoint yet (internal/pkg/etcd/endpoints.go)", async () => {
       refused(

@@ -19,7 +19,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { TalosApiError, TalosError, TalosNodeError, TalosTimeoutError } from "./errors";
-import { extractKubeconfig } from "./kubeconfig-archive";
+import { extractKubeconfig, MAX_KUBECONFIG_BYTES } from "./kubeconfig-archive";
 import { type TalosMethod, talosMethod } from "./proto";
 import { RetryExhausted, type RetryPolicy, resolveRetryPolicy, withRetry } from "./retry";
 
@@ -419,8 +419,15 @@ export class TalosClient {
     return new TalosNodeError(md.hostname || this.nodeName, op, md.error, md.status?.code || undefined);
   }
 
-  /** Throws TalosNodeError for the first reply entry carrying `metadata.error`. */
+  /**
+   * Throws TalosNodeError for the first reply entry carrying `metadata.error`, and TalosError for a
+   * reply without entries: machined answers every call with one message per node (apid adds one
+   * per proxied node), so an empty reply confirms nothing and must not pass for success.
+   */
   private checkEntries<E extends RawEntry>(op: TalosOperation, reply: RawReply<E>): readonly E[] {
+    if (reply.messages.length === 0) {
+      throw new TalosError(`Talos ${op} on node ${this.nodeName}: empty reply`, this.nodeName, op);
+    }
     for (const entry of reply.messages) {
       const error = this.nodeError(op, entry.metadata);
       if (error) throw error;
@@ -429,8 +436,7 @@ export class TalosClient {
   }
 
   private firstEntry<E extends RawEntry>(op: TalosOperation, reply: RawReply<E>): E {
-    const entries = this.checkEntries(op, reply);
-    const first = entries[0];
+    const first = this.checkEntries(op, reply)[0];
     if (!first) throw new TalosError(`Talos ${op} on node ${this.nodeName}: empty reply`, this.nodeName, op);
     return first;
   }
@@ -781,6 +787,7 @@ export class TalosClient {
       (deadline) =>
         new Promise<Buffer>((resolve, reject) => {
           const chunks: Buffer[] = [];
+          let size = 0;
           let failed = false;
           const stream = this.client().makeServerStreamRequest(
             m.path,
@@ -800,6 +807,19 @@ export class TalosClient {
               return;
             }
             chunks.push(Buffer.from(d.bytes));
+            size += d.bytes.length;
+            if (size > MAX_KUBECONFIG_BYTES) {
+              // A real archive is a few KiB: a node sending more is broken, stop reading it.
+              failed = true;
+              stream.cancel();
+              reject(
+                new TalosError(
+                  `Talos kubeconfig on node ${this.nodeName}: the archive exceeds ${MAX_KUBECONFIG_BYTES} bytes, refused`,
+                  this.nodeName,
+                  "kubeconfig",
+                ),
+              );
+            }
           });
           stream.on("error", (err: grpc.ServiceError) => {
             if (!failed) reject(err);

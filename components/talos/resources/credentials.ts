@@ -3,7 +3,7 @@
  * secret resource args, and read back from a talosconfig.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as YAML from "yaml";
+import { parseSecretYaml } from "../../secret-yaml";
 
 export interface AdminCredentials {
   readonly osCa: string;
@@ -34,7 +34,7 @@ export function secretAdminCredentials(c: AdminCredentialArgs): {
 
 /** The OS CA and admin client cert/key (PEM) of a talosconfig's current context. */
 export function credentialsFromTalosconfig(talosconfig: string): AdminCredentials {
-  const doc = YAML.parse(talosconfig) as {
+  const doc = parseSecretYaml(talosconfig, "talosconfig") as {
     context?: string;
     contexts?: Record<string, { ca?: string; crt?: string; key?: string }>;
   } | null;

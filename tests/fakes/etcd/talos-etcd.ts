@@ -59,7 +59,11 @@ export class RealEtcdStore implements FakeEtcdStore {
   }
 }
 
-/** In-memory keys; the snapshot is JSON + optional padding + its SHA-256. */
+/**
+ * In-memory keys; the snapshot is JSON + optional padding + its SHA-256. The database part is
+ * padded to whole 512-byte blocks as a bbolt file is whole pages, and `restore` refuses a file
+ * whose size is not `512k + 32` like etcdutl (v3.6 snapshot/v3_snapshot.go `hasChecksum`).
+ */
 export class SimulatedEtcdStore implements FakeEtcdStore {
   keys = new Map<string, string>();
   running = true;
@@ -70,10 +74,11 @@ export class SimulatedEtcdStore implements FakeEtcdStore {
 
   async *snapshot(): AsyncGenerator<Buffer> {
     if (!this.running) throw new Error("etcdserver: no leader");
-    const db = Buffer.concat([
+    const raw = Buffer.concat([
       Buffer.from(`${JSON.stringify(Object.fromEntries(this.keys))}\n`),
       Buffer.alloc(this.padBytes, 0x5a),
     ]);
+    const db = Buffer.concat([raw, Buffer.alloc((512 - (raw.length % 512)) % 512, 0x5a)]);
     const all = Buffer.concat([db, crypto.createHash("sha256").update(db).digest()]);
     for (let off = 0; off < all.length; off += this.chunkBytes) {
       yield all.subarray(off, off + this.chunkBytes);
@@ -89,6 +94,7 @@ export class SimulatedEtcdStore implements FakeEtcdStore {
     const all = fs.readFileSync(file);
     const db = all.subarray(0, Math.max(0, all.length - 32));
     if (!skipHashCheck) {
+      if (all.length % 512 !== 32) throw new Error("snapshot missing hash but --skip-hash-check=false");
       const sum = crypto.createHash("sha256").update(db).digest();
       if (all.length <= 32 || !sum.equals(all.subarray(all.length - 32))) {
         throw new Error("snapshot file integrity check failed");

@@ -14,29 +14,13 @@ import * as grpc from "@grpc/grpc-js";
 import { type EventLog, newXid, type RuntimeEvent, toMachineEvent } from "./events";
 import { GrpcFailure } from "./failure";
 import { type NodeFileFacts, readFile } from "./files";
+import { failureMetadata, oneToManyTarget } from "./one-to-many";
 
 type Call = grpc.ServerWritableStream<{ readonly msg: Record<string, unknown> }, object>;
 
-/** Go's name of a gRPC code (codes.Code.String()). */
-export function goCodeName(code: grpc.status): string {
-  if (code === grpc.status.CANCELLED) return "Canceled";
-  const name = grpc.status[code] ?? "Unknown";
-  return name
-    .toLowerCase()
-    .split("_")
-    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
-    .join("");
-}
-
-/** The apid target of a one-to-many request (`nodes` metadata), if it is one. */
-function oneToManyTarget(call: Call): string | undefined {
-  const nodes = call.metadata.get("nodes");
-  return nodes.length > 0 ? String(nodes[0]) : undefined;
-}
-
 /** Sends a message or fails the stream, as apid forwards it for this request. */
 function proxied(call: Call, onFailure: (f: GrpcFailure) => void) {
-  const target = oneToManyTarget(call);
+  const target = oneToManyTarget(call.metadata);
   return {
     write(msg: Record<string, unknown>): void {
       call.write(target === undefined ? msg : { ...msg, metadata: { hostname: target } });
@@ -46,13 +30,7 @@ function proxied(call: Call, onFailure: (f: GrpcFailure) => void) {
         onFailure(f);
         return;
       }
-      call.write({
-        metadata: {
-          hostname: target,
-          error: `rpc error: code = ${goCodeName(f.code)} desc = ${f.details}`,
-          status: { code: f.code, message: f.details, details: [] },
-        },
-      });
+      call.write({ metadata: failureMetadata(target, f) });
       call.end();
     },
   };

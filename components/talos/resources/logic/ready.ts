@@ -4,9 +4,8 @@
  * Kubernetes API answers `GET /readyz` with 200 through the control-plane endpoint, authenticated
  * with the admin kubeconfig's client certificate. Reports progress while it waits.
  */
-import * as https from "node:https";
 import { TIMEOUT_DEFAULTS } from "../../../defaults";
-import { kubeCredentials } from "../../../kube/client";
+import { KubeClient, kubeCredentials } from "../../../kube/client";
 import {
   type DiffResult,
   defaultLog,
@@ -68,23 +67,15 @@ export function parseReadyInputs(raw: unknown, mode: ReadMode = "inputs"): Ready
   };
 }
 
-/** GET <server>/readyz with the kubeconfig's client cert; true on HTTP 200. */
-export function checkReadyz(kubeconfig: string, timeoutMs: number): Promise<boolean> {
-  const k = kubeCredentials(kubeconfig);
-  const url = new URL("/readyz", k.server);
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      url,
-      { method: "GET", ca: k.ca || undefined, cert: k.cert, key: k.key, timeout: timeoutMs, agent: false },
-      (res) => {
-        res.resume();
-        res.on("end", () => resolve(res.statusCode === 200));
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error(`no answer from ${url.href} within ${timeoutMs} ms`)));
-    req.on("error", reject);
-    req.end();
-  });
+/**
+ * GET <server>/readyz with the kubeconfig's credentials; true when kube-apiserver answers 200 with
+ * its body "ok" (k8s.io/apiserver healthz handler), so a proxy's 200 page is not taken for ready.
+ * The request is bounded as a whole (KubeClient.request), not only while idle: a server trickling
+ * bytes cannot hold the wait past its deadline.
+ */
+export async function checkReadyz(kubeconfig: string, timeoutMs: number): Promise<boolean> {
+  const r = await KubeClient.fromKubeconfig(kubeconfig, { timeoutMs }).request("GET", "/readyz");
+  return r.status === 200 && typeof r.body === "string" && r.body.trim() === "ok";
 }
 
 /** Waits for the cluster; throws an error naming the nodes (or the API) that never answered. */

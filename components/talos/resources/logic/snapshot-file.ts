@@ -13,6 +13,13 @@ import { snapshotRevision } from "./bbolt-revision";
 /** Length of the SHA-256 trailer etcd appends to a snapshot stream. */
 export const SNAPSHOT_HASH_BYTES = 32;
 
+/**
+ * bbolt databases are whole pages, so a snapshot with its trailer is `512k + 32` bytes: etcdutl
+ * (v3.6 snapshot/v3_snapshot.go `hasChecksum`: `n % 512 == sha256.Size`) treats any other length
+ * as "snapshot missing hash" and refuses it without --skip-hash-check.
+ */
+export const SNAPSHOT_ALIGN_BYTES = 512;
+
 /** Suffix of a plain snapshot file and of an age-encrypted one. */
 export const PLAIN_SUFFIX = ".db";
 export const AGE_SUFFIX = ".db.age";
@@ -33,6 +40,13 @@ export interface SnapshotFileInfo {
   /** etcd revision of the snapshot, when its database could be read (≤ INSPECT_LIMIT bytes). */
   readonly revision?: number;
 }
+
+/**
+ * Upper bound of a snapshot: twice the largest backend etcd suggests (`--quota-backend-bytes`,
+ * "suggested maximum 8 GiB", etcd docs dev-guide/limit). A node streaming past it is broken;
+ * without a bound it would fill the disk the backups live on.
+ */
+export const MAX_SNAPSHOT_BYTES = 16 * 1024 * 1024 * 1024;
 
 /** Snapshots up to this size are kept in memory while they stream, to read their revision. */
 export const INSPECT_LIMIT = 128 * 1024 * 1024;
@@ -66,6 +80,11 @@ export class TrailerCheck {
     if (this.bytes <= SNAPSHOT_HASH_BYTES) {
       throw new SnapshotIntegrityError(
         `snapshot is ${this.bytes} bytes: too short to hold a database and its SHA-256 trailer`,
+      );
+    }
+    if (this.bytes % SNAPSHOT_ALIGN_BYTES !== SNAPSHOT_HASH_BYTES) {
+      throw new SnapshotIntegrityError(
+        `snapshot is ${this.bytes} bytes: not a whole database plus its ${SNAPSHOT_HASH_BYTES}-byte SHA-256 trailer (size % ${SNAPSHOT_ALIGN_BYTES} must be ${SNAPSHOT_HASH_BYTES}, as etcdutl snapshot restore requires; truncated or corrupted transfer)`,
       );
     }
     const digest = this.hash.digest();
@@ -116,6 +135,7 @@ export class SnapshotFileWriter {
     readonly file: string,
     private readonly recipient: string | undefined,
     private readonly age: Age | undefined,
+    private readonly maxBytes: number,
   ) {
     this.temp = path.join(
       path.dirname(file),
@@ -123,12 +143,20 @@ export class SnapshotFileWriter {
     );
   }
 
-  static async open(file: string, o: { recipient?: string } = {}): Promise<SnapshotFileWriter> {
+  static async open(
+    file: string,
+    o: { recipient?: string; maxBytes?: number } = {},
+  ): Promise<SnapshotFileWriter> {
     const recipient = o.recipient?.trim() || undefined;
     if (recipient !== undefined && !isAgeRecipient(recipient)) {
       throw new Error(`age recipient "${recipient}" is not an age1… public key`);
     }
-    const w = new SnapshotFileWriter(path.resolve(file), recipient, recipient ? await loadAge() : undefined);
+    const w = new SnapshotFileWriter(
+      path.resolve(file),
+      recipient,
+      recipient ? await loadAge() : undefined,
+      o.maxBytes ?? MAX_SNAPSHOT_BYTES,
+    );
     fs.mkdirSync(path.dirname(w.file), { recursive: true, mode: 0o700 });
     await w.start();
     return w;
@@ -174,6 +202,11 @@ export class SnapshotFileWriter {
   }
 
   async write(chunk: Buffer): Promise<void> {
+    if (this.check.bytes + chunk.length > this.maxBytes) {
+      throw new SnapshotIntegrityError(
+        `snapshot stream exceeds ${this.maxBytes} bytes, more than any etcd database: refused`,
+      );
+    }
     this.check.update(chunk);
     if (this.inspect) {
       this.inspectBytes += chunk.length;
