@@ -75,7 +75,11 @@ export function generatedStackConfig(count: number): Record<string, string> {
       gateway: "10.20.255.254",
       dnsServers: ["10.20.255.254"],
     }),
-    "proxmox-talos:controlPlane": JSON.stringify({ vip: "10.20.200.1" }),
+    // Three nodes or fewer are all control planes: they run the addons' pods too.
+    "proxmox-talos:controlPlane": JSON.stringify({
+      vip: "10.20.200.1",
+      allowSchedulingOnControlPlanes: count <= 3,
+    }),
     "proxmox-talos:nodes": JSON.stringify(nodes),
     "proxmox-talos:addons": JSON.stringify({
       cilium: { enabled: true },

@@ -111,4 +111,9 @@ describe("the program under mocks: changes and scale", function () {
     assert.equal(c[IMAGE], 3);
     assert.equal(c[TALOS_TYPES.apply], 50);
   });
+
+  it("the bench's smallest generated stack (3 control planes, no worker) is a valid stack", async () => {
+    const rec = await runProgram(generatedStackConfig(3));
+    assert.equal(counts(rec)[TALOS_TYPES.apply], 3);
+  });
 });
