@@ -56,6 +56,11 @@ export interface PatcherFacts {
    */
   readonly pointerIntegers: readonly ("zswap" | "bond")[];
   /**
+   * 1.14: an explicit `!!timestamp` scalar where the config wants a string is refused ("cannot
+   * construct !!timestamp … into string"); ≤ 1.13 keep its text (talos-oracle-<minor> patch).
+   */
+  readonly refusesTimestampIntoString: boolean;
+  /**
    * ≤ 1.13: deleting a named document the config does not have leaves a placeholder Talos cannot
    * encode (it panics writing the config), an unnamed one a `{}` document its loader refuses
    * (talos-oracle-<minor> patch + validate); 1.14 accepts both and drops the placeholder.
@@ -431,6 +436,7 @@ const TYPED_PATCHER_1_12: PatcherFacts = {
   maxSizeReplacedOnMerge: false,
   pointerIntegers: ["zswap", "bond"],
   crashesOnUnmatchedNamedDocumentDelete: true,
+  refusesTimestampIntoString: false,
 };
 
 /** The rows, oldest first. */
@@ -463,6 +469,7 @@ export const TALOS_MINORS = [
       maxSizeReplacedOnMerge: true,
       pointerIntegers: [],
       crashesOnUnmatchedNamedDocumentDelete: true,
+      refusesTimestampIntoString: false,
     },
     api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: false },
     controlPlaneOnlyKinds: [],
@@ -482,6 +489,7 @@ export const TALOS_MINORS = [
       maxSizeReplacedOnMerge: true,
       pointerIntegers: ["zswap"],
       crashesOnUnmatchedNamedDocumentDelete: true,
+      refusesTimestampIntoString: false,
     },
     api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: false },
     controlPlaneOnlyKinds: [],
@@ -601,7 +609,11 @@ export const TALOS_MINORS = [
       "UnattendedInstallConfig",
       "VethConfig",
     ],
-    patcher: { ...TYPED_PATCHER_1_12, crashesOnUnmatchedNamedDocumentDelete: false },
+    patcher: {
+      ...TYPED_PATCHER_1_12,
+      crashesOnUnmatchedNamedDocumentDelete: false,
+      refusesTimestampIntoString: true,
+    },
     api: { upgradeRpc: "machine.MachineService/Upgrade", upgradeRpcDeprecated: true },
     controlPlaneOnlyKinds: [
       "KubeAPIServerConfig",

@@ -389,6 +389,32 @@ const CASES: readonly Case[] = [
     refused: /merge type mismatch/,
   },
   {
+    name: "an explicit !!binary scalar in a string field is its decoded text (yaml.v3)",
+    minor: "1.14",
+    role: "worker",
+    patches: ["machine:\n  sysctls:\n    net.core.somaxconn: !!binary NDA5Ng==\n"],
+  },
+  {
+    name: "an explicit !!set is a map of nulls, which a string-valued map refuses",
+    minor: "1.12",
+    role: "worker",
+    patches: ["machine:\n  nodeLabels:\n    zone: !!set {a}\n"],
+    refused: /cannot unmarshal/,
+  },
+  {
+    name: "an explicit !!timestamp where a string goes keeps its text up to 1.13",
+    minor: "1.13",
+    role: "worker",
+    patches: ["machine:\n  nodeLabels:\n    zone: !!timestamp 2001-12-14\n"],
+  },
+  {
+    name: "an explicit !!timestamp where a string goes is refused from 1.14",
+    minor: "1.14",
+    role: "worker",
+    patches: ["machine:\n  sysctls:\n    a: !!timestamp 2001-12-14\n"],
+    refused: /cannot construct !!timestamp/,
+  },
+  {
     name: "deleting a document the config lacks, twice, changes nothing else",
     minor: "1.13",
     role: "controlplane",

@@ -38,6 +38,8 @@ export interface PatcherQuirks {
    * patch's value, or nothing. CEL expressions (selectors' `match`) and byte sizes.
    */
   readonly replacedOnMerge: ReadonlySet<string>;
+  /** 1.14: an explicit `!!timestamp` scalar is refused where a string goes; ≤ 1.13 keep its text. */
+  readonly refusesTimestampIntoString: boolean;
 }
 
 const BOND_POINTER_INTEGERS: readonly string[] = [
@@ -88,5 +90,6 @@ export function quirksFor(talosVersion: string | undefined): PatcherQuirks {
     zeroReplaces: new Set(p.pointerIntegers.flatMap((g) => POINTER_INTEGERS[g])),
     crashesOnUnmatchedNamedDocumentDelete: p.crashesOnUnmatchedNamedDocumentDelete,
     replacedOnMerge: replaced,
+    refusesTimestampIntoString: p.refusesTimestampIntoString,
   };
 }

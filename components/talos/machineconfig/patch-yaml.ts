@@ -50,35 +50,63 @@ export function plainEqual(a: PlainValue | undefined, b: PlainValue | undefined)
  * Parses a (multi-document) YAML text into plain values, one per document; empty documents
  * (`---` alone, comments only) are dropped. Throws on YAML syntax errors.
  */
-export function parseYamlDocuments(text: string, what = "YAML"): PlainValue[] {
-  const docs = YAML.parseAllDocuments(text, { uniqueKeys: true });
+export function parseYamlDocuments(text: string, what = "YAML", opts: PlainOptions = {}): PlainValue[] {
+  const docs = YAML.parseAllDocuments(text, { uniqueKeys: true, customTags: [TIMESTAMP_TAG] });
   const out: PlainValue[] = [];
   for (const doc of docs) {
     if (doc.errors.length > 0) {
       throw new Error(`${what}: ${doc.errors[0]!.message}`);
     }
     if (doc.contents === null) continue;
-    out.push(toPlain(doc.toJS({ maxAliasCount: 100 }), what));
+    out.push(toPlain(doc.toJS({ maxAliasCount: 100 }), what, opts));
   }
   return out;
 }
 
+/** How an explicit YAML tag reads, as the Talos minor's decoder reads it. */
+export interface PlainOptions {
+  /** Talos 1.14 refuses `!!timestamp` where a string goes; ≤ 1.13 keep the scalar's text. */
+  readonly refuseTimestamps?: boolean;
+}
+
+/** An explicit `!!timestamp` scalar, kept as written (Go's decoder never sees a JS Date). */
+class YamlTimestamp {
+  constructor(readonly text: string) {}
+}
+const TIMESTAMP_TAG = {
+  tag: "tag:yaml.org,2002:timestamp",
+  resolve: (text: string) => new YamlTimestamp(text),
+};
+
 /** Converts a JSON-like JS value (e.g. a structured patch from stack config) into a plain value. */
-export function toPlain(v: unknown, what: string): PlainValue {
+export function toPlain(v: unknown, what: string, opts: PlainOptions = {}): PlainValue {
   if (v === null || v === undefined) return null;
   if (typeof v === "string" || typeof v === "boolean") return v;
   if (typeof v === "number") return v;
   if (typeof v === "bigint") return Number(v);
+  // Explicit YAML tags, read as Talos' decoder (yaml.v3) reads them into its typed config:
+  // `!!binary` is the decoded text, `!!set` a map of nulls, `!!timestamp` its text or a refusal.
+  if (v instanceof Uint8Array) return Buffer.from(v).toString("utf8");
+  if (v instanceof YamlTimestamp) {
+    if (opts.refuseTimestamps)
+      throw new Error(`${what}: cannot construct !!timestamp \`${v.text}\` into string`);
+    return v.text;
+  }
   if (v instanceof Date) return v.toISOString();
-  if (Array.isArray(v)) return v.map((x) => toPlain(x, what));
+  if (v instanceof Set) {
+    const o: PlainObject = {};
+    for (const k of v) o[String(k)] = null;
+    return o;
+  }
+  if (Array.isArray(v)) return v.map((x) => toPlain(x, what, opts));
   if (v instanceof Map) {
     const o: PlainObject = {};
-    for (const [k, x] of v) o[String(k)] = toPlain(x, what);
+    for (const [k, x] of v) o[String(k)] = toPlain(x, what, opts);
     return o;
   }
   if (typeof v === "object") {
     const o: PlainObject = {};
-    for (const [k, x] of Object.entries(v)) if (x !== undefined) o[k] = toPlain(x, what);
+    for (const [k, x] of Object.entries(v)) if (x !== undefined) o[k] = toPlain(x, what, opts);
     return o;
   }
   throw new Error(`${what}: unsupported YAML value of type ${typeof v}`);

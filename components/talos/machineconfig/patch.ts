@@ -274,7 +274,9 @@ function isJsonText(text: string): boolean {
 export function loadPatch(patch: ConfigPatch, opts: { readonly talosVersion?: string } = {}): LoadedPatch {
   const quirks = quirksFor(opts.talosVersion);
   if (typeof patch === "string") {
-    const docs = parseYamlDocuments(patch, "patch").filter((d) => d !== null);
+    const docs = parseYamlDocuments(patch, "patch", {
+      refuseTimestamps: quirks.refusesTimestampIntoString,
+    }).filter((d) => d !== null);
     // Talos reads a patch with no document (empty, comments only) as an empty RFC 6902 list.
     if (docs.length === 0) return { type: "json6902", ops: [] };
     const first = docs[0];
