@@ -514,8 +514,40 @@ function foreignKindPatch(g: Gen, minor: string): string {
   return `apiVersion: v1alpha1\nkind: ${g.pick(others)}\nname: x\n`;
 }
 
+/**
+ * An explicit YAML tag on one plain scalar of a patch's text (`!!str`, `!!int`, `!!binary` of its
+ * text …): Talos' decoder (yaml.v3) reads some into a typed field and refuses others. `!!timestamp`
+ * is left out: up to 1.13 Talos re-encodes one inside a free-form field as RFC 3339 and checks one in
+ * a byte-size field as a size, which this project does not reproduce (patch-oracle.test.ts pins what
+ * it does reproduce).
+ */
+function explicitTag(g: Gen, text: string): string {
+  const lines = text.split("\n");
+  const scalars = lines
+    .map((line, i) => ({ i, m: /^(\s*(?:- )?[\w.-]+): ([^\s'"{}[\]&*!|>#][^#]*)$/.exec(line) }))
+    .filter((x) => x.m && !/\b(apiVersion|kind|name)$/.test(x.m[1]!));
+  if (scalars.length === 0) return text;
+  const { i, m } = g.pick(scalars);
+  const value = m![2]!;
+  const tagged = g.pick([
+    `!!str ${value}`,
+    `!!int ${value}`,
+    `!!float ${value}`,
+    `!!bool ${value}`,
+    `!!binary ${Buffer.from(value).toString("base64")}`,
+    `!!null ${value}`,
+  ]);
+  lines[i] = `${m![1]}: ${tagged}`;
+  return lines.join("\n");
+}
+
 /** One random patch for a minor (`1.12` …) and role. */
 export function randomPatch(g: Gen, minor: string, role: string): string {
+  const patch = randomUntaggedPatch(g, minor, role);
+  return g.chance(0.08) ? explicitTag(g, patch) : patch;
+}
+
+function randomUntaggedPatch(g: Gen, minor: string, role: string): string {
   const m = Number(minor.split(".")[0]) * 1000 + Number(minor.split(".")[1]);
   const r = g.rnd();
   if (r < 0.3) {

@@ -395,6 +395,19 @@ const CASES: readonly Case[] = [
     patches: ["machine:\n  sysctls:\n    net.core.somaxconn: !!binary NDA5Ng==\n"],
   },
   {
+    name: "an explicit !!float on a whole number decodes into an integer field (yaml.v3)",
+    minor: "1.12",
+    role: "worker",
+    patches: ["apiVersion: v1alpha1\nkind: ZswapConfig\nmaxPoolPercent: !!float 25\n"],
+  },
+  {
+    name: "an explicit tag the text does not fit is refused (yaml.v3: cannot decode … as a …)",
+    minor: "1.11",
+    role: "worker",
+    patches: ["machine:\n  env:\n    NO_PROXY: !!null http://proxy:3128\n"],
+    refused: /cannot decode !!str `http:\/\/proxy:3128` as a !!null/,
+  },
+  {
     name: "an explicit !!set is a map of nulls, which a string-valued map refuses",
     minor: "1.12",
     role: "worker",

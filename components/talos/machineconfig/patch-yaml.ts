@@ -58,9 +58,70 @@ export function parseYamlDocuments(text: string, what = "YAML", opts: PlainOptio
       throw new Error(`${what}: ${doc.errors[0]!.message}`);
     }
     if (doc.contents === null) continue;
+    checkExplicitTags(doc, what);
     out.push(toPlain(doc.toJS({ maxAliasCount: 100 }), what, opts));
   }
   return out;
+}
+
+const CORE_TAG = "tag:yaml.org,2002:";
+const YAML_V3_NULL = new Set(["", "~", "null", "Null", "NULL"]);
+const YAML_V3_BOOL = new Set(["true", "True", "TRUE", "false", "False", "FALSE"]);
+const YAML_V3_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
+const YAML_V3_SPECIAL_FLOAT = /^([-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))$/;
+const YAML_V3_INT = /^[-+]?(0b[01]+|0o?[0-7]+|0x[0-9a-fA-F]+|[0-9]+)$/;
+
+/** The tag yaml.v3 resolves a scalar's text to when it carries no tag (its `resolve`). */
+function implicitTag(text: string): string {
+  if (YAML_V3_NULL.has(text)) return "null";
+  if (YAML_V3_BOOL.has(text)) return "bool";
+  const plain = text.replace(/_/g, "");
+  if (YAML_V3_INT.test(plain)) return "int";
+  if (YAML_V3_FLOAT.test(plain) || YAML_V3_SPECIAL_FLOAT.test(text)) return "float";
+  return "str";
+}
+
+/** A scalar's text as yaml.v3 reads it under the tag it resolved to (`implicitTag`). */
+function v3Value(text: string, tag: string): PlainValue {
+  if (tag === "null") return null;
+  if (tag === "bool") return /^(true|True|TRUE)$/.test(text);
+  const plain = text.replace(/_/g, "");
+  if (tag === "int") {
+    const m = /^([-+]?)(0b|0o|0x|0(?=[0-7]))?(.*)$/.exec(plain)!;
+    const radix = { "0b": 2, "0o": 8, "0x": 16, "0": 8 }[m[2] ?? ""] ?? 10;
+    const n = Number.parseInt(m[3]!, radix);
+    return m[1] === "-" ? -n : n;
+  }
+  if (YAML_V3_SPECIAL_FLOAT.test(text)) {
+    return text.includes("nan") || text.includes("NaN") || text.includes("NAN")
+      ? Number.NaN
+      : text.startsWith("-")
+        ? -Infinity
+        : Infinity;
+  }
+  return Number(plain);
+}
+
+/**
+ * An explicit `!!bool`, `!!int`, `!!float` or `!!null` is read as Talos' decoder (yaml.v3) reads
+ * it: the scalar's value of that type, or a refusal when its text is not of that type ("cannot
+ * decode !!str `accept` as a !!float"; an int may be a float). The YAML library would leave such a
+ * scalar a string.
+ */
+function checkExplicitTags(doc: YAML.Document, what: string): void {
+  YAML.visit(doc, {
+    Scalar(_key, node) {
+      const tag = node.tag?.startsWith(CORE_TAG) ? node.tag.slice(CORE_TAG.length) : undefined;
+      if (tag !== "bool" && tag !== "int" && tag !== "float" && tag !== "null") return;
+      const text = String(node.source ?? node.value ?? "");
+      const found = implicitTag(text);
+      if (found !== tag && !(tag === "float" && found === "int")) {
+        throw new Error(`${what}: cannot decode !!${found} \`${text}\` as a !!${tag}`);
+      }
+      node.value = v3Value(text, found);
+      node.tag = undefined;
+    },
+  });
 }
 
 /** How an explicit YAML tag reads, as the Talos minor's decoder reads it. */

@@ -205,6 +205,23 @@ export function validateMachineConfigDocuments(
           );
       }
     }
+    // Talos' container Validate (1.14, config/container/validate.go): a DiscoveryServiceConfig needs a
+    // cluster identity, from v1alpha1 (.cluster.id/.cluster.secret) or a DiscoveryIdentityConfig.
+    if (objects.some((d) => d.kind === "DiscoveryServiceConfig")) {
+      const identity = objects.find((d) => d.kind === "DiscoveryIdentityConfig");
+      for (const [legacy, field, what] of [
+        ["cluster.id", "clusterID", "cluster ID"],
+        ["cluster.secret", "clusterSecret", "cluster secret"],
+      ] as const) {
+        const v = plainAt(v1, legacy) || identity?.[field];
+        if (typeof v !== "string" || v === "")
+          add(
+            "DiscoveryIdentityConfig",
+            field,
+            `the ${what} (.${legacy} or DiscoveryIdentityConfig) is required while discovery (DiscoveryServiceConfig) is enabled`,
+          );
+      }
+    }
     // Talos refuses a setting given both in v1alpha1 and in the document that replaced it.
     for (const c of v1alpha1ConflictIssues(objects, expect.talosVersion)) add("v1alpha1", c.path, c.message);
     const vips = configuredVips(objects);
