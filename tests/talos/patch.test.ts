@@ -9,7 +9,8 @@ import {
 } from "../../components/talos/machineconfig/patch";
 import { applyJson6902 } from "../../components/talos/machineconfig/patch-json6902";
 import type { PlainObject } from "../../components/talos/machineconfig/patch-yaml";
-import { at, docs } from "./fixtures-machineconfig";
+import { renderMachineConfig } from "../../components/talos/machineconfig/render";
+import { at, baseInput, docs, fakeBundle } from "./fixtures-machineconfig";
 
 const SINGLE = `version: v1alpha1
 machine:
@@ -268,5 +269,27 @@ describe("talos patches: RFC 6902", () => {
   it("sameConfig compares as parsed YAML", () => {
     assert.ok(sameConfig("a: 1\nb: [x]\n", "b:\n  - x\na: 1\n"));
     assert.ok(!sameConfig("a: 1\n", "a: 2\n"));
+  });
+});
+
+describe("talos patches: container rules checked after patches", () => {
+  it("1.14: discovery (DiscoveryServiceConfig) needs the cluster identity (DiscoveryIdentityConfig or v1alpha1)", () => {
+    // Talos 1.14 config/container/validate.go: "cluster ID (.cluster.id or DiscoveryIdentityConfig)
+    // should be set when cluster discovery (DiscoveryServiceConfig) is enabled".
+    const config = renderMachineConfig(baseInput("1.14", "controlplane", fakeBundle()));
+    const opts = {
+      node: "cp-1",
+      talosVersion: "1.14.1",
+      expect: { role: "controlplane" as const, vip: "10.0.0.10" },
+    };
+    const dropIdentity = "apiVersion: v1alpha1\nkind: DiscoveryIdentityConfig\n$patch: delete\n";
+    assert.throws(
+      () => applyPatches(config, [dropIdentity], opts),
+      /DiscoveryIdentityConfig.*cluster ID \(\.cluster\.id or DiscoveryIdentityConfig\) is required/,
+    );
+    // Without discovery the identity is not needed.
+    const dropDiscovery =
+      "apiVersion: v1alpha1\nkind: DiscoveryServiceConfig\nname: default\n$patch: delete\n";
+    assert.doesNotThrow(() => applyPatches(config, [dropIdentity, dropDiscovery], opts));
   });
 });
