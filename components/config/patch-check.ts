@@ -132,16 +132,17 @@ function targetIssues(targets: readonly PatchTarget[], talosVersion: string, vip
     if (seen) seen.nodes.push(node);
     else found.set(id, { issue: { path, message, fix }, nodes: [node] });
   };
-  for (const { node: name, role, input, keyed } of targets) {
-    if (keyed.length === 0) continue;
+  for (const target of targets) {
+    if (target.keyed.length === 0) continue;
     let rendered: PlainValue[];
     try {
-      rendered = buildMachineConfigDocuments(input);
+      rendered = buildMachineConfigDocuments(target.input);
     } catch {
       continue; // other rules report what keeps the node from rendering
     }
-    const node = { name, role };
-    checkNode(rendered, keyed, node, talosVersion, vip, add);
+    checkNode(rendered, target, talosVersion, vip, (path, message, fix) =>
+      add(path, message, fix, target.node),
+    );
   }
   return [...found.values()].map(({ issue, nodes }) => ({
     ...issue,
@@ -149,16 +150,13 @@ function targetIssues(targets: readonly PatchTarget[], talosVersion: string, vip
   }));
 }
 
-type AddIssue = (path: string, message: string, fix: string, node: string) => void;
-
 /** One node's patches, step by step and then all together; each fault goes to `add` under its key. */
 function checkNode(
   rendered: PlainValue[],
-  keyed: PatchTarget["keyed"],
-  node: { readonly name: string; readonly role: "controlplane" | "worker" },
+  { node, role, keyed }: PatchTarget,
   talosVersion: string,
   vip: string,
-  add: AddIssue,
+  add: (path: string, message: string, fix: string) => void,
 ): void {
   const talos = `Talos ${talosVersion.replace(/^v/, "")}`;
   let bundleBefore = bundlePaths(rendered);
@@ -166,7 +164,7 @@ function checkNode(
   // render applies them; the bundle is compared after every step to name the patch that changed it.
   let documents = rendered;
   for (const { key, patch } of keyed) {
-    const opts = { node: node.name, validate: false, talosVersion };
+    const opts = { node, validate: false, talosVersion };
     try {
       documents = patchConfigDocuments(documents, [patch], opts);
     } catch (e) {
@@ -175,7 +173,6 @@ function checkNode(
         key,
         `is refused by ${talos}: ${detail}`,
         "correct the patch (see Talos' machine config reference for this version)",
-        node.name,
       );
       return;
     }
@@ -187,7 +184,6 @@ function checkNode(
         key,
         "sets machine.token: this node would carry a token the control planes do not know and could never join",
         "remove machine.token from the patch; the token comes from the cluster's secrets bundle",
-        node.name,
       );
       return;
     }
@@ -196,7 +192,6 @@ function checkNode(
         key,
         `changes ${changed}, which comes from the cluster's secrets bundle: this node would no longer share the cluster's identity`,
         `remove ${changed} from the patch; to adopt an existing cluster's PKI set the secret talosSecrets instead`,
-        node.name,
       );
       return;
     }
@@ -208,9 +203,9 @@ function checkNode(
       rendered,
       keyed.map((k) => k.patch),
       {
-        node: node.name,
+        node,
         talosVersion,
-        expect: { role: node.role, vip: node.role === "controlplane" ? vip : undefined },
+        expect: { role: role, vip: role === "controlplane" ? vip : undefined },
       },
     );
   } catch (e) {
@@ -226,7 +221,6 @@ function checkNode(
           .map((k) => k.key)
           .join(", ")}): ${detail}`,
         "correct the patches (see Talos' machine config reference for this version)",
-        node.name,
       );
       return;
     }
@@ -234,7 +228,6 @@ function checkNode(
       keyed[keyed.length - 1]!.key,
       `leaves an invalid machine config (patches ${keyed.map((k) => k.key).join(", ")}): ${detail}`,
       "correct the patches so the config stays valid for this node",
-      node.name,
     );
   }
 }
@@ -280,9 +273,10 @@ export function patchIssues(input: PatchCheckInput): ConfigIssue[] {
   return targetIssues(targets, input.talosVersion, input.vip);
 }
 
-/** Where a plan's patch list has more than the stack's: the patches enabled addons put first. */
-const ADDON_PATCH_KEY = "addons";
-
+/**
+ * `patches` keyed by their stack key; when a plan's list has more than the stack's `stackCount`,
+ * the extra ones first are the patches enabled addons put before the stack's.
+ */
 function keyedList(
   patches: readonly ConfigPatch[],
   key: string,
@@ -290,7 +284,7 @@ function keyedList(
 ): Array<{ key: string; patch: ConfigPatch }> {
   const added = patches.length - stackCount;
   return patches.map((patch, i) => ({
-    key: i < added ? `${ADDON_PATCH_KEY} (the Talos settings an enabled addon adds)` : `${key}[${i - added}]`,
+    key: i < added ? "addons (the Talos settings an enabled addon adds)" : `${key}[${i - added}]`,
     patch,
   }));
 }
@@ -301,11 +295,7 @@ function keyedList(
  */
 export function planPatchIssues(
   talos: ClusterPlan["talos"],
-  stackPatches: {
-    readonly all: readonly ConfigPatch[];
-    readonly controlplane: readonly ConfigPatch[];
-    readonly worker: readonly ConfigPatch[];
-  },
+  stackPatches: PatchCheckInput["patches"],
 ): ConfigIssue[] {
   const planned = talos.patches ?? { all: [], controlplane: [], worker: [] };
   const { patches: _ignored, ...args } = talos;

@@ -58,7 +58,7 @@ export function parseYamlDocuments(text: string, what = "YAML", opts: PlainOptio
       throw new Error(`${what}: ${doc.errors[0]!.message}`);
     }
     if (doc.contents === null) continue;
-    checkExplicitTags(doc, what);
+    readExplicitTags(doc, what);
     out.push(toPlain(doc.toJS({ maxAliasCount: 100 }), what, opts));
   }
   return out;
@@ -93,11 +93,8 @@ function v3Value(text: string, tag: string): PlainValue {
     return m[1] === "-" ? -n : n;
   }
   if (YAML_V3_SPECIAL_FLOAT.test(text)) {
-    return text.includes("nan") || text.includes("NaN") || text.includes("NAN")
-      ? Number.NaN
-      : text.startsWith("-")
-        ? -Infinity
-        : Infinity;
+    if (/nan/i.test(text)) return Number.NaN;
+    return text.startsWith("-") ? -Infinity : Infinity;
   }
   return Number(plain);
 }
@@ -108,7 +105,7 @@ function v3Value(text: string, tag: string): PlainValue {
  * decode !!str `accept` as a !!float"; an int may be a float). The YAML library would leave such a
  * scalar a string.
  */
-function checkExplicitTags(doc: YAML.Document, what: string): void {
+function readExplicitTags(doc: YAML.Document, what: string): void {
   YAML.visit(doc, {
     Scalar(_key, node) {
       const tag = node.tag?.startsWith(CORE_TAG) ? node.tag.slice(CORE_TAG.length) : undefined;
@@ -153,7 +150,6 @@ export function toPlain(v: unknown, what: string, opts: PlainOptions = {}): Plai
       throw new Error(`${what}: cannot construct !!timestamp \`${v.text}\` into string`);
     return v.text;
   }
-  if (v instanceof Date) return v.toISOString();
   if (v instanceof Set) {
     const o: PlainObject = {};
     for (const k of v) o[String(k)] = null;
